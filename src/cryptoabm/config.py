@@ -1,0 +1,519 @@
+"""Scenario configuration: a typed, validated, immutable description of one run.
+
+A scenario is a TOML file under ``configs/``. It may ``extends = "other.toml"`` (a path
+relative to the file) and override any value; tables are merged key by key, while lists
+(such as ``events``) are replaced whole. Everything is validated by pydantic before a run
+starts, and any mistake becomes a :class:`ConfigError` whose message is one line naming
+the file, the field and what is allowed.
+
+Every field carries its unit in its name or its description. Defaults are the baseline
+scenario (see ``configs/baseline.toml`` for the sources of each figure).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+PaymentRegime = Literal["ban", "voluntary", "legal_tender", "fee_conversion"]
+GridPriority = Literal["equal", "last", "surplus_only"]
+NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete"]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class ConfigError(Exception):
+    """A configuration mistake, reported as one plain line: file, field, what is allowed."""
+
+    def __init__(self, file: str | Path, field: str, message: str):
+        self.file = str(file)
+        self.field = field
+        self.message = message
+        where = f"{self.file}: {field}: " if field else f"{self.file}: "
+        super().__init__(where + message)
+
+
+class _Section(BaseModel):
+    """Base for every config table: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Exogenous world
+# ---------------------------------------------------------------------------------------
+class MarketConfig(_Section):
+    """The world bitcoin market, outside the country's control."""
+
+    btc_price_usd: Positive = 87_000.0  # BTC price in month 0, USD
+    price_drift_annual: float = Field(0.0, ge=-1.0, le=2.0)  # expected log growth per year
+    price_volatility_annual: NonNegative = 0.55  # annualised SD of log returns
+    price_shock_tail_df: float = Field(4.0, gt=2.0, le=1000.0)  # Student-t degrees of freedom
+    price_csv: str | None = None  # CSV with columns month, btc_price_usd (relative to the config)
+    block_subsidy_btc: Positive = 3.125  # new coins per block
+    blocks_per_day: Positive = 144.0
+    fee_share_of_miner_revenue: float = Field(0.04, ge=0.0, lt=1.0)  # fees / (subsidy + fees)
+    months_to_next_halving: int | None = Field(None, ge=1)  # month the subsidy next halves
+    halving_interval_months: int = Field(48, ge=1)
+    global_hashrate_ehs: Positive = 1_050.0  # rest-of-world hashrate in month 0, EH/s
+    global_hashrate_growth_annual: float = Field(0.15, ge=-0.9, le=5.0)
+    hashrate_price_elasticity: NonNegative = 0.3  # % hashrate change per % price change
+    hashrate_response_lag_months: int = Field(4, ge=0, le=36)
+
+
+class GridConfig(_Section):
+    """The national power system run by the grid operator."""
+
+    available_capacity_mw: Positive = 6_900.0
+    base_demand_mw: Positive = 3_600.0  # average household + industrial load in month 0
+    demand_growth_annual: float = Field(0.015, ge=-0.5, le=1.0)
+    seasonal_amplitude: Share = 0.12  # peak-to-mean swing of non-mining demand, share
+    peak_demand_calendar_month: int = Field(1, ge=1, le=12)
+    demand_noise_sd: Share = 0.02  # month-to-month noise in demand, share of demand
+    export_value_usd_per_mwh: NonNegative = 40.0  # what a MWh (or its gas) earns if exported
+
+
+class MiningConfig(_Section):
+    """The mining industry already in the country and the rigs on the market."""
+
+    initial_farms: int = Field(4, ge=0, le=100_000)
+    farm_size_mw: Positive = 10.0  # typical farm power draw at full load, MW
+    initial_foreign_share: Share = 0.5  # share of initial farms owned from abroad
+    initial_grey_share: Share = 0.0  # share of initial farms operating without a licence
+    fleet_efficiency_j_per_th: Positive = 25.0  # installed fleet
+    new_rig_efficiency_j_per_th: Positive = 17.5  # rigs bought today
+    rig_price_usd_per_th: Positive = 15.0
+    fixed_cost_usd_per_th_month: NonNegative = 0.25  # staff, hosting, maintenance
+    grey_power_price_usd_per_kwh: NonNegative = 0.02  # what an unlicensed farm pays for power
+    initial_cash_months_of_revenue: NonNegative = 3.0
+    exit_after_loss_months: int = Field(3, ge=1, le=120)
+    expansion_payback_months: Positive = 18.0  # buy rigs only if they pay back faster
+    expansion_share_of_cash: Share = 0.5  # of spare cash spent on rigs in a good month
+    max_expansion_share_per_month: Share = 0.1  # of current hashrate
+    repatriation_share_of_profit: Share = 1.0  # of repatriable profit a foreign owner takes home
+
+
+class InvestorConfig(_Section):
+    """Foreign investors who decide whether to put capital into the country."""
+
+    count: int = Field(5, ge=0, le=10_000)
+    capital_usd_per_investor: NonNegative = 60_000_000.0
+    alternative_return_annual: float = Field(0.15, ge=-1.0, le=5.0)  # hurdle elsewhere
+    base_risk_premium_annual: NonNegative = 0.05
+    no_licence_premium_annual: NonNegative = 0.10  # when licences are at the cap
+    policy_change_premium_annual: NonNegative = 0.05  # after a recent policy change
+    policy_change_memory_months: int = Field(12, ge=0, le=120)
+    sez_premium_reduction_annual: NonNegative = 0.03  # special zone's guarantees
+    investment_probability_per_month: Share = 0.3  # chance an investor reviews this month
+    divest_after_months_below_hurdle: int = Field(6, ge=1, le=120)
+    relocation_cost_usd_per_th: NonNegative = 1.0  # shipping and set-up of a relocated rig
+    sez_venture_size_usd: NonNegative = 5_000_000.0
+    sez_venture_return_annual: float = Field(0.12, ge=-1.0, le=5.0)
+
+
+class PopulationConfig(_Section):
+    """Citizens and the social network they learn from."""
+
+    citizens: int = Field(2_000, ge=10, le=10_000_000)
+    network: NetworkKind = "watts_strogatz"
+    mean_degree: int = Field(10, ge=2, le=1_000)  # average number of contacts
+    rewiring_probability: Share = 0.1  # Watts-Strogatz only
+    internet_access_share: Share = 0.6
+    merchant_share: Share = 0.05
+    income_median_usd_per_month: Positive = 400.0
+    income_log_sd: float = Field(0.7, ge=0.0, le=3.0)
+    trust_mean: Share = 0.5  # trust in financial novelty, 0..1
+    trust_sd: float = Field(0.15, ge=0.0, le=0.5)
+    savings_months_of_income: NonNegative = 3.0
+    saving_rate: Share = 0.05  # share of income added to savings each month
+
+
+class AdoptionConfig(_Section):
+    """How citizens take up, use and abandon crypto wallets (Bass-type diffusion)."""
+
+    innovation_p: Share = 0.003  # monthly hazard of adopting unprompted
+    imitation_q: Share = 0.15  # extra monthly hazard when every contact is active
+    bonus_innovation_multiplier: NonNegative = 20.0  # innovation is p x this while a bonus is on
+    trust_elasticity: NonNegative = 1.0  # hazard scales with (trust / mean trust)^this
+    bonus_spend_months: Positive = 2.0  # months over which a bonus is spent
+    payment_propensity: Share = 0.6  # chance an active holder pays in crypto, given acceptance
+    store_of_value_share: Share = 0.1  # chance an active holder finds holding worthwhile
+    dropout_hazard: Share = 0.5  # monthly chance a holder with no use and no bonus stops
+
+
+class MerchantConfig(_Section):
+    """How merchants decide whether to accept crypto."""
+
+    review_probability: Share = 0.2  # chance a merchant reconsiders this month
+    sales_gain_per_active_customer_share: NonNegative = 0.05  # margin gain if all customers pay crypto
+    processing_fee_share: Share = 0.01  # fee on crypto sales
+    volatility_cost_weight: NonNegative = 0.02  # margin lost per unit of annual volatility held
+    legal_tender_compliance: Share = 0.2  # share of merchants who obey a mandate to accept
+
+
+class CapitalFlightConfig(_Section):
+    """How wallet holders move savings abroad through crypto."""
+
+    monthly_probability: Share = 0.01  # chance a holder moves savings out this month
+    share_of_savings: Share = 0.2  # of savings moved when they do
+    controls_multiplier: NonNegative = 3.0  # probability x (1 + this x capital_controls)
+    p2p_leakage_share: Share = 0.3  # share of outflows that bypass licensed-exchange limits
+
+
+class StateConfig(_Section):
+    """The state's opening balance sheet."""
+
+    opening_balance_usd: NonNegative = 0.0  # cash the state starts with (on top of the bonus budget)
+
+
+# ---------------------------------------------------------------------------------------
+# Policy: every lever the state can pull; all of it can change through scheduled events
+# ---------------------------------------------------------------------------------------
+class SurchargeBand(_Section):
+    """One band of a progressive surcharge: the rate on each kWh a miner uses in the band."""
+
+    up_to_mwh_per_month: Positive | None = None  # None: the top band
+    usd_per_kwh: NonNegative
+
+
+class Policy(_Section):
+    """The policy in force. Each field is a lever; events may change any of them."""
+
+    payment_regime: PaymentRegime = "voluntary"
+    license_cap: int | None = Field(None, ge=0)  # most licences at once; None: no cap
+    license_fee_usd: NonNegative = 0.0  # per licence per year
+    miner_tariff_usd_per_kwh: NonNegative = 0.045
+    surcharge_usd_per_kwh: NonNegative = 0.0  # flat surcharge on mining power
+    surcharge_bands: list[SurchargeBand] = Field(default_factory=list)  # progressive, replaces flat
+    miner_grid_priority: GridPriority = "equal"
+    surplus_reserve_share: Share = 0.1  # surplus_only: spare kept above non-mining demand
+    mining_cap_mw: NonNegative | None = None  # rationing: most power miners may draw
+    domestic_sale_share: Share = 0.0  # of mined coins that must be sold on local exchanges
+    mining_profit_tax_rate: Share = 0.2
+    sez_active: bool = False
+    sez_tax_holiday: bool = False
+    sez_share_of_new_farms: Share = 0.5
+    capital_controls: Share = 0.0  # strictness of official (bank) capital controls
+    crypto_outflow_limit_usd_per_month: NonNegative | None = None  # per citizen, licensed channel
+    information_control: Share = 0.0  # how much the state suppresses crypto information/internet
+    enforcement_detection_probability: Share = 0.05  # monthly chance a grey farm is caught
+    wallet_bonus_usd: NonNegative = 0.0
+    bonus_budget_usd: NonNegative = 0.0
+    bonus_eligible_max_income_usd_per_month: NonNegative | None = None  # None: every adopter
+    ration_below_reserve_margin: Share | None = None  # adaptive: ration miners below this margin
+    ration_cut_share: Share = 0.3  # cut to miners' load when rationing starts
+    tighten_outflows_above_usd_per_month: NonNegative | None = None  # adaptive capital rule
+    tightened_outflow_limit_usd_per_month: NonNegative = 100.0
+
+    @field_validator("surcharge_bands")
+    @classmethod
+    def _bands_ascend(cls, bands: list[SurchargeBand]) -> list[SurchargeBand]:
+        tops = [b.up_to_mwh_per_month for b in bands]
+        if any(t is None for t in tops[:-1]):
+            raise ValueError("only the last band may omit up_to_mwh_per_month")
+        finite = [t for t in tops if t is not None]
+        if finite != sorted(finite) or len(set(finite)) != len(finite):
+            raise ValueError("band limits up_to_mwh_per_month must strictly increase")
+        return bands
+
+
+POLICY_LEVERS: tuple[str, ...] = tuple(Policy.model_fields)
+
+
+# ---------------------------------------------------------------------------------------
+# Scheduled events
+# ---------------------------------------------------------------------------------------
+class _Event(_Section):
+    month: int = Field(ge=1, le=1200)  # fires at the start of this month
+    note: str = ""
+
+
+class PolicyChange(_Event):
+    """Change one or more policy levers from this month on."""
+
+    kind: Literal["policy"]
+    set: dict[str, Any]
+
+
+class RelocationWave(_Event):
+    """Mining capacity displaced abroad (a neighbour's ban) looks for a host country."""
+
+    kind: Literal["relocation_wave"]
+    hashrate_ehs: Positive  # capacity on offer over the whole wave
+    duration_months: int = Field(6, ge=1, le=120)
+    efficiency_j_per_th: Positive = 30.0
+
+
+class PriceShock(_Event):
+    """The BTC price jumps by a factor this month."""
+
+    kind: Literal["price_shock"]
+    factor: Positive
+
+
+class HashrateShock(_Event):
+    """Rest-of-world hashrate jumps by a factor (e.g. a ban elsewhere switches rigs off)."""
+
+    kind: Literal["hashrate_shock"]
+    factor: Positive
+
+
+class InternetShutdown(_Event):
+    """The internet is cut: no adoption, payments or crypto outflows while it lasts."""
+
+    kind: Literal["internet_shutdown"]
+    duration_months: int = Field(1, ge=1, le=120)
+
+
+class LegalTenderReversal(_Event):
+    """Legal tender status ends; payments fall back to another regime."""
+
+    kind: Literal["legal_tender_reversal"]
+    new_regime: PaymentRegime = "voluntary"
+    end_bonus: bool = True
+
+
+Event = Annotated[
+    Union[PolicyChange, RelocationWave, PriceShock, HashrateShock, InternetShutdown, LegalTenderReversal],
+    Field(discriminator="kind"),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# The whole scenario
+# ---------------------------------------------------------------------------------------
+class Scenario(_Section):
+    """One country under one policy: everything a run needs apart from the seed."""
+
+    name: str = "baseline"
+    description: str = ""
+    start_month: str = Field("2026-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")  # YYYY-MM of month 1
+    months: int = Field(60, ge=1, le=1200)
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    market: MarketConfig = MarketConfig()
+    grid: GridConfig = GridConfig()
+    mining: MiningConfig = MiningConfig()
+    investors: InvestorConfig = InvestorConfig()
+    population: PopulationConfig = PopulationConfig()
+    adoption: AdoptionConfig = AdoptionConfig()
+    merchants: MerchantConfig = MerchantConfig()
+    capital_flight: CapitalFlightConfig = CapitalFlightConfig()
+    state: StateConfig = StateConfig()
+    policy: Policy = Policy()
+    events: list[Event] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _events_fit(self) -> Scenario:
+        for i, event in enumerate(self.events):
+            if event.month > self.months:
+                raise _FieldProblem(
+                    f"events.{i}.month",
+                    f"month {event.month} is after the last month of the run ({self.months})",
+                )
+            if isinstance(event, PolicyChange):
+                for key in event.set:
+                    if key not in POLICY_LEVERS:
+                        raise _FieldProblem(f"events.{i}.set.{key}", _unknown_key_message(key, POLICY_LEVERS))
+                try:
+                    Policy.model_validate({**self.policy.model_dump(), **event.set})
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    field = ".".join(str(p) for p in first["loc"])
+                    raise _FieldProblem(f"events.{i}.set.{field}", _describe_error(first)) from None
+        return self
+
+    @property
+    def calendar_month_of_start(self) -> int:
+        """Calendar month (1-12) of the first simulated month."""
+        return int(self.start_month[5:7])
+
+
+class _FieldProblem(ValueError):
+    """A cross-field check that already knows which field is wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file.
+
+    ``overrides`` maps dotted keys (``"policy.license_cap"``) to values and is applied on
+    top of the file, as the batch layer and the browser app do.
+    Raises :class:`ConfigError` with a one-line message on any problem.
+    """
+    path = Path(path)
+    raw = _read_with_extends(path, chain=())
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, dotted, value)
+    return scenario_from_dict(raw, source=path)
+
+
+def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<config>") -> Scenario:
+    """Validate an already-merged dict; ``source`` names the file in error messages."""
+    raw = dict(raw)
+    csv = raw.get("market", {}).get("price_csv") if isinstance(raw.get("market"), dict) else None
+    if isinstance(csv, str) and source != "<config>":
+        resolved = (Path(source).parent / csv).resolve()
+        if not resolved.is_file():
+            raise ConfigError(source, "market.price_csv", f"file not found: {resolved}")
+        raw["market"] = {**raw["market"], "price_csv": str(resolved)}
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # An unknown key usually explains the other errors in its table (a typo'd name
+        # also leaves the real field missing), so report it first.
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        problem = _field_problem_in(error)
+        if problem is not None:
+            raise ConfigError(source, problem.field, problem.message) from None
+        raise ConfigError(source, _loc_to_field(error["loc"]), _describe_error(error)) from None
+
+
+def scenario_to_toml_dict(scenario: Scenario) -> dict[str, Any]:
+    """The fully resolved scenario as plain TOML-ready data (no ``extends``, no None)."""
+    return scenario.model_dump(mode="json", exclude_none=True)
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(p.name for p in (*chain, resolved))
+        raise ConfigError(chain[-1], "extends", f"circular extends: {cycle}")
+    if not path.is_file():
+        if chain:
+            raise ConfigError(chain[-1], "extends", f"no such file to extend: {path}")
+        raise ConfigError(path, "", "no such config file")
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"malformed TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc}") from None
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str):
+        raise ConfigError(path, "extends", "must be a file name in quotes, e.g. extends = \"baseline.toml\"")
+    parent = _read_with_extends(path.parent / parent_name, chain=(*chain, resolved))
+    return _deep_merge(parent, data)
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    *tables, leaf = dotted.split(".")
+    node = raw
+    for table in tables:
+        node = node.setdefault(table, {})
+        if not isinstance(node, dict):
+            raise ConfigError("<overrides>", dotted, f"'{table}' is not a table")
+    node[leaf] = value
+
+
+def _field_problem_in(error: dict[str, Any]) -> _FieldProblem | None:
+    ctx = error.get("ctx") or {}
+    problem = ctx.get("error")
+    return problem if isinstance(problem, _FieldProblem) else None
+
+
+def _loc_to_field(loc: tuple[Any, ...]) -> str:
+    # Discriminated unions put the event kind into the location; drop it for readability.
+    return ".".join(str(part) for i, part in enumerate(loc) if not _is_event_tag(loc, i))
+
+
+def _is_event_tag(loc: tuple[Any, ...], i: int) -> bool:
+    return i >= 2 and loc[i - 2] == "events" and isinstance(loc[i - 1], int) and loc[i] in _EVENT_KINDS
+
+
+_EVENT_KINDS = {"policy", "relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown",
+                "legal_tender_reversal"}
+
+
+def _describe_error(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "extra_forbidden":
+        return _unknown_key_message(str(loc[-1]), _allowed_keys_at(loc[:-1]))
+    given = error.get("input")
+    message = error["msg"]
+    if kind == "union_tag_invalid":
+        tag = (error.get("ctx") or {}).get("tag", given)
+        return f"unknown event kind {tag!r}; allowed: {', '.join(sorted(_EVENT_KINDS))}"
+    if kind == "missing":
+        return "required value is missing"
+    shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
+    return f"{message[0].lower()}{message[1:]} (got {shown})"
+
+
+def _unknown_key_message(key: str, allowed: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
+    return f"unknown key '{key}'{hint}"
+
+
+def _allowed_keys_at(loc: tuple[Any, ...]) -> tuple[str, ...]:
+    """Field names of the config table at ``loc``, for did-you-mean suggestions."""
+    model: Any = Scenario
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            continue
+        if _is_event_tag(loc, i):
+            model = _EVENT_MODELS[part]
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return ()
+        annotation = field.annotation
+        model = _section_model_in(annotation)
+        if model is None:
+            return ()
+    return tuple(getattr(model, "model_fields", {}))
+
+
+_EVENT_MODELS = {
+    "policy": PolicyChange,
+    "relocation_wave": RelocationWave,
+    "price_shock": PriceShock,
+    "hashrate_shock": HashrateShock,
+    "internet_shutdown": InternetShutdown,
+    "legal_tender_reversal": LegalTenderReversal,
+}
+
+
+def _section_model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _section_model_in(arg)
+        if found is not None:
+            return found
+    return None
