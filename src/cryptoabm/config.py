@@ -28,7 +28,7 @@ from pydantic import (
 
 PaymentRegime = Literal["ban", "voluntary", "legal_tender", "fee_conversion"]
 GridPriority = Literal["equal", "last", "surplus_only"]
-NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete"]
+NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete", "well_mixed"]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -150,6 +150,7 @@ class AdoptionConfig(_Section):
     trust_elasticity: NonNegative = 1.0  # hazard scales with (trust / mean trust)^this
     bonus_spend_months: Positive = 2.0  # months over which a bonus is spent
     payment_propensity: Share = 0.6  # chance an active holder pays in crypto, given acceptance
+    government_fee_month_probability: Share = 0.1  # chance a citizen owes a government fee this month
     store_of_value_share: Share = 0.1  # chance an active holder finds holding worthwhile
     dropout_hazard: Share = 0.5  # monthly chance a holder with no use and no bonus stops
 

@@ -1,0 +1,88 @@
+"""The GridOperator: dispatches the country's power between households, industry and miners.
+
+It forecasts non-mining demand (trend, season, noise), hears miners' requests, serves load
+in the priority the policy sets, curtails miners first and households last, and books what
+miners' power would have earned as exports (the opportunity cost of the gas burned).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mesa import Agent
+
+from cryptoabm.config import GridConfig
+from cryptoabm.rules.grid import Dispatch, dispatch, non_mining_demand_mw, reserve_margin
+from cryptoabm.rules.units import HOURS_PER_MONTH
+
+if TYPE_CHECKING:
+    from cryptoabm.model import CryptoEconomy
+
+ACCOUNT = "grid_operator"
+
+
+class GridOperator(Agent):
+    """The national grid: capacity, load and who gets served."""
+
+    model: CryptoEconomy
+
+    def __init__(self, model: CryptoEconomy, config: GridConfig):
+        super().__init__(model)
+        self.config = config
+        self.capacity_mw = config.available_capacity_mw
+        self.non_mining_demand_mw = config.base_demand_mw
+        self.last_dispatch = Dispatch(config.base_demand_mw, 0.0, 0.0, 0.0)
+        model.ledger.open_account(ACCOUNT)
+
+    def forecast_demand(self) -> float:
+        """Non-mining demand this month, MW."""
+        month = self.model.month
+        calendar_month = (self.model.config.calendar_month_of_start - 1 + month - 1) % 12 + 1
+        noise = 1.0 + self.config.demand_noise_sd * self.model.streams.grid.standard_normal()
+        self.non_mining_demand_mw = non_mining_demand_mw(
+            self.config.base_demand_mw,
+            self.config.demand_growth_annual,
+            month - 1,
+            self.config.seasonal_amplitude,
+            calendar_month,
+            self.config.peak_demand_calendar_month,
+            max(0.0, noise),
+        )
+        return self.non_mining_demand_mw
+
+    def dispatch_power(self) -> None:
+        """Serve this month's load and tell each miner what share of its request it gets."""
+        policy = self.model.state.policy
+        request_mw = sum(miner.requested_mw for miner in self.model.miners)
+        self.last_dispatch = dispatch(
+            self.capacity_mw,
+            self.forecast_demand(),
+            request_mw,
+            policy.miner_grid_priority,
+            policy.surplus_reserve_share,
+            policy.mining_cap_mw,
+        )
+        served_share = self.last_dispatch.miners_served_mw / request_mw if request_mw > 0 else 0.0
+        for miner in self.model.miners:
+            miner.served_share = served_share if miner.requested_mw > 0 else 0.0
+
+    @property
+    def reserve_margin(self) -> float:
+        served = self.last_dispatch.households_served_mw + self.last_dispatch.miners_served_mw
+        return reserve_margin(self.capacity_mw, served)
+
+    @property
+    def curtailed_mwh(self) -> float:
+        return self.last_dispatch.miners_curtailed_mw * HOURS_PER_MONTH
+
+    @property
+    def unserved_mwh(self) -> float:
+        return self.last_dispatch.households_unserved_mw * HOURS_PER_MONTH
+
+    @property
+    def mining_load_mw(self) -> float:
+        return self.last_dispatch.miners_served_mw
+
+    def export_value_forgone_usd(self) -> float:
+        """What the power miners used this month would have earned as exports, USD."""
+        return self.mining_load_mw * HOURS_PER_MONTH * self.config.export_value_usd_per_mwh

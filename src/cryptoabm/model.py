@@ -1,0 +1,301 @@
+"""CryptoEconomy: a country's crypto policy meeting its economy, one month per step.
+
+Activation order within a month (each stage finishes before the next starts):
+
+1. the market moves (BTC price, rest-of-world hashrate, subsidy)
+2. scheduled events fire (policy changes, relocation waves, shocks, shutdowns, reversals)
+3. the State reviews policy (adaptive rules on last month's indicators) and renews licences
+4. ForeignInvestors, in random order, fund farms, take relocating capacity, collect
+   venture earnings
+5. Miners plan: run or idle
+6. the GridOperator dispatches power and curtails
+7. Miners settle: revenue, bills, tax, repatriation, expansion or exit
+8. the State enforces against grey farms; investors review their holdings
+9. Citizens adopt, pay, move savings, drop out; merchants review acceptance
+10. the month's indicators are recorded
+
+The model knows nothing of the command line, batch runs or the browser app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import pandas as pd
+from mesa import Model
+from mesa.agent import AgentSet
+from mesa.datacollection import DataCollector
+
+from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, Population, State
+from cryptoabm.agents.investor import farm_hashrate_ths
+from cryptoabm.config import (
+    Event,
+    HashrateShock,
+    InternetShutdown,
+    LegalTenderReversal,
+    PolicyChange,
+    PriceShock,
+    RelocationWave,
+    Scenario,
+)
+from cryptoabm.ledger import Ledger
+from cryptoabm.market import Market
+from cryptoabm.rules.mining import monthly_revenue_usd
+from cryptoabm.rules.units import TH_PER_EH
+from cryptoabm.streams import RandomStreams
+
+STATE_REVENUE_FLOWS = ("surcharge", "licence_fee", "profit_tax", "seizure")
+
+
+@dataclass
+class MonthlyIndicators:
+    """One month's outcomes: the columns of the output table (units in the names)."""
+
+    month: int = 0
+    date: str = ""
+    btc_price_usd: float = 0.0
+    hashprice_usd_per_ph_day: float = 0.0
+    payment_regime: str = ""
+    wallet_share: float = 0.0  # citizens holding a wallet
+    active_share: float = 0.0  # citizens using one this month
+    merchant_accept_share: float = 0.0  # merchants accepting crypto
+    crypto_payment_share: float = 0.0  # citizens who paid in crypto this month
+    new_adopters: int = 0
+    hashrate_ehs: float = 0.0  # national hashrate actually running
+    global_hashrate_share: float = 0.0
+    miners: int = 0
+    licensed_miners: int = 0
+    grey_miners: int = 0
+    mining_load_mw: float = 0.0  # power served to miners (licensed and grey)
+    grey_load_share: float = 0.0  # grey farms' share of mining load
+    non_mining_demand_mw: float = 0.0
+    capacity_mw: float = 0.0
+    reserve_margin: float = 0.0  # spare capacity / capacity after dispatch
+    curtailed_mwh: float = 0.0  # miners' requested energy not served
+    unserved_mwh: float = 0.0  # households' and industry's energy not served
+    export_value_forgone_usd: float = 0.0  # miners' power valued at its export price
+    mining_revenue_usd: float = 0.0
+    domestic_coin_sales_usd: float = 0.0
+    rig_imports_usd: float = 0.0
+    fdi_inflow_usd: float = 0.0
+    profit_repatriation_usd: float = 0.0
+    divestment_usd: float = 0.0
+    capital_flight_usd: float = 0.0
+    state_revenue_usd: float = 0.0  # surcharge + licence fees + profit tax + seizures
+    bonus_outlay_usd: float = 0.0
+    mining_cap_mw: float = float("nan")  # rationing cap in force (NaN: none)
+    ledger_imbalance_usd: float = 0.0  # books out of balance (should be ~0)
+
+
+INDICATOR_NAMES: tuple[str, ...] = tuple(f.name for f in fields(MonthlyIndicators))
+
+
+class CryptoEconomy(Model):
+    """The whole economy for one scenario and one seed."""
+
+    def __init__(self, scenario: Scenario | None = None, seed: int | None = None):
+        scenario = scenario if scenario is not None else Scenario()
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.config = scenario  # the validated Scenario (Mesa reserves `scenario`)
+        self.seed = seed
+        self.month = 0
+        self.streams = RandomStreams(seed)
+        self.ledger = Ledger()
+        self.market = Market(scenario.market, scenario.months, self.streams.market)
+        self.calendar: dict[int, list[Event]] = {}
+        for event in scenario.events:
+            self.calendar.setdefault(event.month, []).append(event)
+        self.relocation_waves: list[tuple[int, float, float]] = []  # (last month, TH/s a month, J/TH)
+        self.internet_down_until = 0
+        self.miner_exits: dict[str, int] = {}
+        self.indicators = MonthlyIndicators()
+
+        self.state = State(self, scenario.policy, scenario.state)
+        self.grid = GridOperator(self, scenario.grid)
+        ForeignInvestor.create_agents(self, scenario.investors.count, capital_usd=scenario.investors.capital_usd_per_investor)
+        self._create_initial_farms()
+        network_seed = int(self.streams.network.integers(2**32))
+        self.population = Population(scenario, self.streams.population, network_seed)
+        self.ledger.open_account("households", self.population.household_wealth_usd())
+        Citizen.create_agents(self, scenario.population.citizens, index=range(scenario.population.citizens))
+
+        self.datacollector = DataCollector(
+            model_reporters={name: [self.indicator, [name]] for name in INDICATOR_NAMES}
+        )
+        self.running = True
+
+    # -- agents by kind ------------------------------------------------------------------
+    def _agents_of(self, kind: type) -> AgentSet:
+        return self.agents_by_type.get(kind) or AgentSet([], random=self.random)
+
+    @property
+    def miners(self) -> AgentSet:
+        return self._agents_of(Miner)
+
+    @property
+    def investors(self) -> AgentSet:
+        return self._agents_of(ForeignInvestor)
+
+    @property
+    def citizens(self) -> AgentSet:
+        return self._agents_of(Citizen)
+
+    @property
+    def internet_down(self) -> bool:
+        return self.month <= self.internet_down_until
+
+    def _create_initial_farms(self) -> None:
+        """The industry at month 0: farms of the configured size, some foreign-owned, some grey."""
+        mining = self.config.mining
+        rng = self.streams.miners
+        investors = list(self.investors)
+        hashprice = self.market.hashprice_usd_per_ph_day
+        for _ in range(mining.initial_farms):
+            foreign_draw, grey_draw, owner_draw = rng.random(3)
+            owner = investors[int(owner_draw * len(investors))] if investors and foreign_draw < mining.initial_foreign_share else None
+            hashrate = farm_hashrate_ths(mining.farm_size_mw, mining.fleet_efficiency_j_per_th)
+            farm = Miner(self, hashrate, mining.fleet_efficiency_j_per_th, owner=owner)
+            cash = monthly_revenue_usd(hashprice, hashrate, 1.0) * mining.initial_cash_months_of_revenue
+            self.ledger.transfer("opening_balance", "opening_equity", farm.account, cash + self.state.policy.license_fee_usd)
+            if grey_draw >= mining.initial_grey_share:
+                self.state.grant_licence(farm)
+
+    # -- the month -------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one month, in the documented order."""
+        self.month += 1
+        self.ledger.start_month()
+        self.market.advance()
+        self.apply_scheduled_events()
+
+        self.state.review_policy()
+        self.state.renew_licences()
+
+        self.investors.shuffle_do("allocate_capital")
+        self.offer_relocating_capacity()
+        self.investors.do("collect_returns")
+
+        self.miners.do("plan_operation")
+        self.grid.dispatch_power()
+        self.miners.do("settle_month")
+
+        self.state.enforce_against_grey_miners()
+        self.investors.do("review_holdings")
+
+        self.population.step(self)
+
+        self.record_month()
+        if self.month >= self.config.months:
+            self.running = False
+
+    def run(self, months: int | None = None) -> pd.DataFrame:
+        """Run to the horizon (or ``months`` more steps) and return the monthly table."""
+        for _ in range(self.config.months - self.month if months is None else months):
+            self.step()
+        return self.results()
+
+    def apply_scheduled_events(self) -> None:
+        """Fire this month's events, in the order the config lists them."""
+        for event in self.calendar.get(self.month, []):
+            match event:
+                case PolicyChange():
+                    self.state.change_policy(event.set, event.note or "scheduled policy change")
+                case LegalTenderReversal():
+                    self.state.change_policy({"payment_regime": event.new_regime}, event.note or "legal tender reversed")
+                    if event.end_bonus:
+                        self.state.end_bonus_programme()
+                case RelocationWave():
+                    per_month = event.hashrate_ehs * TH_PER_EH / event.duration_months
+                    self.relocation_waves.append((self.month + event.duration_months - 1, per_month, event.efficiency_j_per_th))
+                case PriceShock():
+                    self.market.shock_price(event.factor)
+                case HashrateShock():
+                    self.market.shock_hashrate(event.factor)
+                case InternetShutdown():
+                    self.internet_down_until = max(self.internet_down_until, self.month + event.duration_months - 1)
+
+    def offer_relocating_capacity(self) -> None:
+        """This month's share of any relocation wave is offered to investors in random order;
+        what no investor takes goes to other countries."""
+        self.relocation_waves = [wave for wave in self.relocation_waves if wave[0] >= self.month]
+        for _, offered_ths, efficiency in self.relocation_waves:
+            remaining = offered_ths
+            took_any = True
+            while remaining > 0 and took_any:
+                took_any = False
+                for investor in self.investors.shuffle():
+                    taken = investor.take_relocating_capacity(remaining, efficiency)
+                    remaining -= taken
+                    took_any = took_any or taken > 0
+                    if remaining <= 0:
+                        break
+
+    def record_miner_exit(self, miner: Miner, reason: str) -> None:
+        self.miner_exits[reason] = self.miner_exits.get(reason, 0) + 1
+
+    # -- observation -----------------------------------------------------------------------
+    def record_month(self) -> None:
+        """Compute this month's indicators from the agents and the books, and collect them."""
+        miners = list(self.miners)
+        running_ths = sum(m.hashrate_ths * m.uptime_share for m in miners)
+        grey_mw = sum(m.power_mw * m.uptime_share for m in miners if m.grey)
+        self.market.set_national_hashrate(running_ths / TH_PER_EH)  # seen by the market next month
+        load_mw = self.grid.mining_load_mw
+        flow = self.ledger.flow
+        population = self.population
+        policy = self.state.policy
+        year, month0 = divmod(int(self.config.start_month[:4]) * 12 + self.config.calendar_month_of_start - 1 + self.month - 1, 12)
+        self.indicators = MonthlyIndicators(
+            month=self.month,
+            date=f"{year:04d}-{month0 + 1:02d}",
+            btc_price_usd=self.market.btc_price_usd,
+            hashprice_usd_per_ph_day=self.market.hashprice_usd_per_ph_day,
+            payment_regime=policy.payment_regime,
+            wallet_share=population.wallet_share,
+            active_share=population.active_share,
+            merchant_accept_share=population.merchant_accept_share,
+            crypto_payment_share=population.crypto_payment_share,
+            new_adopters=population.new_adopters,
+            hashrate_ehs=running_ths / TH_PER_EH,
+            global_hashrate_share=(running_ths / TH_PER_EH) / self.market.global_hashrate_ehs,
+            miners=len(miners),
+            licensed_miners=sum(1 for m in miners if m.licensed),
+            grey_miners=sum(1 for m in miners if m.grey),
+            mining_load_mw=load_mw,
+            grey_load_share=grey_mw / load_mw if load_mw > 0 else 0.0,
+            non_mining_demand_mw=self.grid.non_mining_demand_mw,
+            capacity_mw=self.grid.capacity_mw,
+            reserve_margin=self.grid.reserve_margin,
+            curtailed_mwh=self.grid.curtailed_mwh,
+            unserved_mwh=self.grid.unserved_mwh,
+            export_value_forgone_usd=self.grid.export_value_forgone_usd(),
+            mining_revenue_usd=flow("mining_revenue"),
+            domestic_coin_sales_usd=sum(m.domestic_coin_sales_usd for m in miners),
+            rig_imports_usd=flow("rig_imports"),
+            fdi_inflow_usd=flow("fdi"),
+            profit_repatriation_usd=flow("profit_repatriation"),
+            divestment_usd=flow("divestment"),
+            capital_flight_usd=flow("capital_flight"),
+            state_revenue_usd=sum(flow(kind) for kind in STATE_REVENUE_FLOWS),
+            bonus_outlay_usd=flow("bonus"),
+            mining_cap_mw=float("nan") if policy.mining_cap_mw is None else policy.mining_cap_mw,
+            ledger_imbalance_usd=self.ledger_imbalance_usd(),
+        )
+        self.datacollector.collect(self)
+
+    def indicator(self, name: str) -> float | int | str:
+        """This month's value of one indicator (what the DataCollector records)."""
+        return getattr(self.indicators, name)
+
+    def ledger_imbalance_usd(self) -> float:
+        """How far the books are from balancing, USD: the sum of all accounts (zero in
+        double entry) plus any gap between the households' account and the citizens' own
+        savings and bonuses."""
+        households_gap = self.ledger.balance("households") - self.population.household_wealth_usd()
+        return abs(self.ledger.net_worth_sum()) + abs(households_gap)
+
+    def results(self) -> pd.DataFrame:
+        """The monthly table: one row per month simulated, columns as in MonthlyIndicators."""
+        table = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return table[list(INDICATOR_NAMES)]
