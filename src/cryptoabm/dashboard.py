@@ -1,0 +1,102 @@
+"""The one-run dashboard: adoption, mining and grid, money flows (a matplotlib figure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+
+MONEY_FLOWS = {
+    "fdi_inflow_usd": "FDI inflow",
+    "profit_repatriation_usd": "Profit repatriation",
+    "capital_flight_usd": "Capital flight",
+    "state_revenue_usd": "State revenue",
+    "bonus_outlay_usd": "Bonus outlays",
+}
+
+
+def _usd(value: float, _pos: int) -> str:
+    for unit, size in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"${value / size:g}{unit}"
+    return f"${value:g}"
+
+
+def dashboard_figure(table: pd.DataFrame, title: str, event_months: list[int] | tuple[int, ...] = ()) -> plt.Figure:
+    """Six panels over the run's months; dotted lines mark scheduled events."""
+    months = table["month"]
+    fig, axes = plt.subplots(3, 2, figsize=(13, 11), constrained_layout=True)
+    fig.suptitle(title, fontsize=13)
+
+    ax = axes[0, 0]
+    for column, label in (("wallet_share", "Hold a wallet"), ("active_share", "Active users"),
+                          ("crypto_payment_share", "Paid in crypto this month"),
+                          ("merchant_accept_share", "Merchants accepting")):
+        ax.plot(months, table[column], label=label)
+    ax.set_title("Adoption (share of citizens; merchants: share of merchants)")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(fontsize=8)
+
+    ax = axes[0, 1]
+    ax.plot(months, table["btc_price_usd"], color="tab:orange", label="BTC price")
+    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.set_title("Market: BTC price and hashprice")
+    twin = ax.twinx()
+    twin.plot(months, table["hashprice_usd_per_ph_day"], color="tab:gray", label="Hashprice, $/PH/day")
+    ax.legend(loc="upper left", fontsize=8)
+    twin.legend(loc="upper right", fontsize=8)
+
+    ax = axes[1, 0]
+    ax.plot(months, table["hashrate_ehs"], label="National hashrate, EH/s")
+    ax.set_title("Mining: hashrate and farms")
+    twin = ax.twinx()
+    twin.step(months, table["licensed_miners"], where="mid", color="tab:green", label="Licensed farms")
+    twin.step(months, table["grey_miners"], where="mid", color="tab:red", label="Grey farms")
+    ax.legend(loc="upper left", fontsize=8)
+    twin.legend(loc="upper right", fontsize=8)
+
+    ax = axes[1, 1]
+    ax.plot(months, table["capacity_mw"], color="black", linestyle="--", label="Available capacity")
+    ax.plot(months, table["non_mining_demand_mw"], label="Household + industry demand")
+    ax.plot(months, table["non_mining_demand_mw"] + table["mining_load_mw"], label="Demand incl. miners' load")
+    ax.fill_between(months, table["non_mining_demand_mw"], table["non_mining_demand_mw"] + table["mining_load_mw"],
+                    alpha=0.3, label="Miners' load")
+    ax.set_title("Grid (MW); reserve margin on the right")
+    ax.set_ylim(bottom=0)
+    twin = ax.twinx()
+    twin.plot(months, table["reserve_margin"], color="tab:purple", linestyle=":", label="Reserve margin")
+    twin.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(loc="lower left", fontsize=8)
+    twin.legend(loc="lower right", fontsize=8)
+
+    ax = axes[2, 0]
+    for column, label in MONEY_FLOWS.items():
+        ax.plot(months, table[column], label=label)
+    ax.set_title("Money flows per month")
+    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.legend(fontsize=8)
+
+    ax = axes[2, 1]
+    for column, label in MONEY_FLOWS.items():
+        ax.plot(months, table[column].cumsum(), label=label)
+    ax.set_title("Money flows, cumulative")
+    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.legend(fontsize=8)
+
+    for ax in axes.flat:
+        ax.set_xlabel("month")
+        for month in event_months:
+            ax.axvline(month, color="gray", linestyle=":", linewidth=0.8)
+    return fig
+
+
+def save_dashboard(table: pd.DataFrame, path: Path, title: str, event_months: list[int] | tuple[int, ...] = ()) -> None:
+    """Write the dashboard PNG (no timestamps, so the same run gives the same file)."""
+    fig = dashboard_figure(table, title, event_months)
+    fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,70 @@
+"""Headline outcomes of one run, computed from its monthly table.
+
+Used by the command line's summary and by anything that compares runs. Each outcome is
+either an end-of-horizon value, a peak or trough, or a cumulative total of a monthly flow.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# name: (column, how, label, format)
+OUTCOMES: dict[str, tuple[str, str, str, str]] = {
+    "final_wallet_share": ("wallet_share", "last", "Citizens holding a wallet (end)", "pct"),
+    "final_active_share": ("active_share", "last", "Citizens actively using one (end)", "pct"),
+    "peak_active_share": ("active_share", "max", "Active users (peak)", "pct"),
+    "final_merchant_accept_share": ("merchant_accept_share", "last", "Merchants accepting crypto (end)", "pct"),
+    "mean_crypto_payment_share": ("crypto_payment_share", "mean", "Citizens paying in crypto (monthly mean)", "pct"),
+    "final_hashrate_ehs": ("hashrate_ehs", "last", "National hashrate, EH/s (end)", "num"),
+    "peak_global_hashrate_share": ("global_hashrate_share", "max", "Share of global hashrate (peak)", "pct"),
+    "final_licensed_miners": ("licensed_miners", "last", "Licensed farms (end)", "int"),
+    "peak_mining_load_mw": ("mining_load_mw", "max", "Mining load, MW (peak)", "num"),
+    "mean_grey_load_share": ("grey_load_share", "mean", "Grey share of mining load (mean)", "pct"),
+    "min_reserve_margin": ("reserve_margin", "min", "Reserve margin (lowest)", "pct"),
+    "total_curtailed_mwh": ("curtailed_mwh", "sum", "Miners' energy curtailed, MWh (total)", "num"),
+    "total_unserved_mwh": ("unserved_mwh", "sum", "Households' energy unserved, MWh (total)", "num"),
+    "total_fdi_inflow_usd": ("fdi_inflow_usd", "sum", "FDI inflow, USD (total)", "usd"),
+    "total_profit_repatriation_usd": ("profit_repatriation_usd", "sum", "Profit repatriated, USD (total)", "usd"),
+    "total_capital_flight_usd": ("capital_flight_usd", "sum", "Capital flight via crypto, USD (total)", "usd"),
+    "total_state_revenue_usd": ("state_revenue_usd", "sum", "State revenue from mining, USD (total)", "usd"),
+    "total_bonus_outlay_usd": ("bonus_outlay_usd", "sum", "Wallet bonus outlays, USD (total)", "usd"),
+    "total_export_value_forgone_usd": ("export_value_forgone_usd", "sum", "Power exports forgone, USD (total)", "usd"),
+    "max_ledger_imbalance_usd": ("ledger_imbalance_usd", "max", "Ledger imbalance, USD (largest)", "usd"),
+}
+
+
+AGGREGATIONS = {
+    "last": lambda series: series.iloc[-1],
+    "max": pd.Series.max,
+    "min": pd.Series.min,
+    "mean": pd.Series.mean,
+    "sum": pd.Series.sum,
+}
+
+
+def summarise(table: pd.DataFrame) -> dict[str, float]:
+    """The headline outcomes of one run's monthly table."""
+    return {name: float(AGGREGATIONS[how](table[column])) for name, (column, how, _, _) in OUTCOMES.items()}
+
+
+def format_value(value: float, kind: str) -> str:
+    if kind == "pct":
+        return f"{value:.1%}"
+    if kind == "int":
+        return f"{value:,.0f}"
+    if kind == "usd":
+        for unit, size in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
+            if abs(value) >= size:
+                return f"${value / size:,.2f}{unit}"
+        return f"${value:,.2f}"
+    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def summary_table(table: pd.DataFrame) -> str:
+    """A plain-text table of the headline outcomes, for the terminal."""
+    outcomes = summarise(table)
+    width = max(len(label) for _, _, label, _ in OUTCOMES.values())
+    lines = []
+    for name, (_, _, label, kind) in OUTCOMES.items():
+        lines.append(f"  {label:<{width}}  {format_value(outcomes[name], kind):>12}")
+    return "\n".join(lines)
