@@ -118,7 +118,7 @@ class CryptoEconomy(Model):
         network_seed = int(self.streams.network.integers(2**32))
         self.population = Population(scenario, self.streams.population, network_seed)
         self.ledger.open_account("households", self.population.household_wealth_usd())
-        Citizen.create_agents(self, scenario.population.citizens, index=range(scenario.population.citizens))
+        Citizen.create_agents(self, scenario.population.citizens, index=list(range(scenario.population.citizens)))
 
         self.datacollector = DataCollector(
             model_reporters={name: [self.indicator, [name]] for name in INDICATOR_NAMES}

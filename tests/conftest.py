@@ -1,0 +1,38 @@
+"""Shared helpers for the specification tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cryptoabm.config import Scenario, scenario_from_dict
+from cryptoabm.model import CryptoEconomy
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+
+
+def scenario(**dotted: Any) -> Scenario:
+    """A small scenario: the defaults with a few hundred citizens, plus dotted overrides
+    such as ``scenario(**{"policy.payment_regime": "ban"})``."""
+    raw: dict[str, Any] = {"population": {"citizens": 300}, "months": 24}
+    for key, value in dotted.items():
+        *tables, leaf = key.split(".")
+        node = raw
+        for table in tables:
+            node = node.setdefault(table, {})
+        node[leaf] = value
+    return scenario_from_dict(raw)
+
+
+def run(seed: int = 1, **dotted: Any):
+    """Run a small scenario to its horizon; returns (model, monthly table)."""
+    model = CryptoEconomy(scenario(**dotted), seed=seed)
+    return model, model.run()
+
+
+@pytest.fixture
+def small_run():
+    return run

@@ -1,0 +1,103 @@
+"""Mining economics, checked against hand calculations."""
+
+import math
+
+import pytest
+
+from cryptoabm.rules.mining import (
+    exits,
+    expansion_hashrate_ths,
+    farm_power_mw,
+    hashprice_usd_per_ph_day,
+    monthly_energy_mwh,
+    monthly_revenue_usd,
+    profit_tax_usd,
+    repatriable_profit_usd,
+    revenue_usd_per_mwh,
+    rig_payback_months,
+    runs_this_month,
+    surcharge_usd,
+)
+
+
+def test_hashprice_for_a_known_day():
+    # 3.125 BTC x 144 blocks = 450 BTC a day; at $90,000 that is $40.5m a day,
+    # shared over 1,000 EH/s = 1,000,000 PH/s: $40.50 per PH/s per day.
+    assert hashprice_usd_per_ph_day(90_000, 3.125, 144, 0.0, 1_000) == pytest.approx(40.5)
+
+
+def test_fees_gross_up_the_subsidy():
+    # With fees at 4% of miners' revenue, total revenue is subsidy / 0.96.
+    no_fees = hashprice_usd_per_ph_day(90_000, 3.125, 144, 0.0, 1_000)
+    with_fees = hashprice_usd_per_ph_day(90_000, 3.125, 144, 0.04, 1_000)
+    assert with_fees == pytest.approx(no_fees / 0.96)
+
+
+def test_hashprice_halves_when_global_hashrate_doubles():
+    assert hashprice_usd_per_ph_day(90_000, 3.125, 144, 0.0, 2_000) == pytest.approx(40.5 / 2)
+
+
+def test_farm_power_is_hashrate_times_efficiency():
+    # 1 EH/s = 1,000,000 TH/s at 20 J/TH draws 20 MW.
+    assert farm_power_mw(1_000_000, 20.0) == pytest.approx(20.0)
+
+
+def test_revenue_per_mwh_matches_break_even_power_price():
+    # $40.5/PH/day at 25 J/TH: one PH/s uses 25 kW = 0.6 MWh a day, so $67.5 per MWh,
+    # i.e. break-even at $0.0675/kWh, inside the $0.05-0.12 range reported for 2024-25.
+    assert revenue_usd_per_mwh(40.5, 25.0) == pytest.approx(67.5)
+    assert runs_this_month(67.5, 0.06)
+    assert not runs_this_month(67.5, 0.07)
+
+
+def test_monthly_revenue_and_energy_scale_with_uptime():
+    full = monthly_revenue_usd(40.0, 1_000_000, 1.0)
+    assert monthly_revenue_usd(40.0, 1_000_000, 0.5) == pytest.approx(full / 2)
+    assert full == pytest.approx(40.0 * 1_000 * 365 / 12)
+    assert monthly_energy_mwh(10.0, 1.0) == pytest.approx(7_300)
+
+
+def test_flat_surcharge_is_rate_times_energy():
+    assert surcharge_usd(1_000, 0.002) == pytest.approx(2_000)
+
+
+def test_progressive_surcharge_charges_each_band_its_rate():
+    bands = [(1_000.0, 0.001), (5_000.0, 0.01), (None, 0.05)]
+    # 1,000 MWh at $1/MWh + 4,000 MWh at $10/MWh + 1,000 MWh at $50/MWh
+    assert surcharge_usd(6_000, 0.0, bands) == pytest.approx(1_000 + 40_000 + 50_000)
+    # within the first band only its rate applies
+    assert surcharge_usd(500, 0.0, bands) == pytest.approx(500)
+    # progressive: the average rate never falls as use grows
+    averages = [surcharge_usd(e, 0.0, bands) / e for e in (500, 2_000, 6_000, 50_000)]
+    assert averages == sorted(averages)
+
+
+def test_payback_is_infinite_when_rigs_lose_money():
+    assert math.isinf(rig_payback_months(30.0, 0.05, 20.0, 0.2, 15.0))
+    months = rig_payback_months(100.0, 0.03, 20.0, 0.2, 15.0)
+    # margin $70/MWh x 0.0146 MWh per TH-month - $0.2 = $0.822 per TH-month
+    assert months == pytest.approx(15.0 / (70.0 * 20.0 * 730 / 1e6 - 0.2))
+
+
+def test_expansion_needs_fast_payback_and_is_capped():
+    assert expansion_hashrate_ths(30, 18, 1e6, 0.5, 0.1, 100_000, 15.0) == 0.0
+    assert expansion_hashrate_ths(10, 18, 1e6, 0.5, 0.1, 100_000, 15.0) == pytest.approx(10_000)  # 10% cap
+    assert expansion_hashrate_ths(10, 18, 15_000, 0.5, 0.1, 100_000, 15.0) == pytest.approx(500)  # cash-bound
+
+
+def test_exit_after_a_run_of_losses_or_when_cash_is_gone():
+    assert not exits(2, 3, 1_000)
+    assert exits(3, 3, 1_000)
+    assert exits(0, 3, 0.0)
+
+
+def test_domestic_sale_rule_keeps_profit_at_home():
+    assert repatriable_profit_usd(1_000, 0.0, 1.0) == pytest.approx(1_000)
+    assert repatriable_profit_usd(1_000, 0.75, 1.0) == pytest.approx(250)
+    assert repatriable_profit_usd(-500, 0.0, 1.0) == 0.0
+
+
+def test_tax_holiday_and_losses_pay_no_tax():
+    assert profit_tax_usd(1_000, 0.2, False) == pytest.approx(200)
+    assert profit_tax_usd(1_000, 0.2, True) == 0.0
+    assert profit_tax_usd(-1_000, 0.2, False) == 0.0
