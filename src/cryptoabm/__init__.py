@@ -6,6 +6,15 @@
 """
 
 from cryptoabm.config import ConfigError, Scenario, load_scenario
-from cryptoabm.model import CryptoEconomy
 
 __all__ = ["ConfigError", "CryptoEconomy", "Scenario", "load_scenario"]
+
+
+def __getattr__(name: str):
+    # Import the model (and Mesa, pandas) only when asked for, so that `cryptoabm check`
+    # and `--help` answer at once.
+    if name == "CryptoEconomy":
+        from cryptoabm.model import CryptoEconomy
+
+        return CryptoEconomy
+    raise AttributeError(f"module 'cryptoabm' has no attribute {name!r}")

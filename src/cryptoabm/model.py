@@ -239,6 +239,7 @@ class CryptoEconomy(Model):
         """Compute this month's indicators from the agents and the books, and collect them."""
         miners = list(self.miners)
         running_ths = sum(m.hashrate_ths * m.uptime_share for m in miners)
+        running_mw = sum(m.power_mw * m.uptime_share for m in miners)
         grey_mw = sum(m.power_mw * m.uptime_share for m in miners if m.grey)
         self.market.set_national_hashrate(running_ths / TH_PER_EH)  # seen by the market next month
         load_mw = self.grid.mining_load_mw
@@ -260,10 +261,10 @@ class CryptoEconomy(Model):
             hashrate_ehs=running_ths / TH_PER_EH,
             global_hashrate_share=(running_ths / TH_PER_EH) / self.market.global_hashrate_ehs,
             miners=len(miners),
-            licensed_miners=sum(1 for m in miners if m.licensed),
+            licensed_miners=self.state.licences_in_force,
             grey_miners=sum(1 for m in miners if m.grey),
             mining_load_mw=load_mw,
-            grey_load_share=grey_mw / load_mw if load_mw > 0 else 0.0,
+            grey_load_share=min(1.0, grey_mw / running_mw) if running_mw > 0 else 0.0,
             non_mining_demand_mw=self.grid.non_mining_demand_mw,
             capacity_mw=self.grid.capacity_mw,
             reserve_margin=self.grid.reserve_margin,

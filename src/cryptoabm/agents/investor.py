@@ -35,15 +35,12 @@ class ForeignInvestor(Agent):
         self.account = f"investor:{self.unique_id}"
         self.months_below_hurdle = 0
         self.sez_stake_usd = 0.0
+        self.farms: list[Miner] = []  # farms this investor owns here
         model.ledger.open_account(self.account, capital_usd)
 
     @property
     def capital_usd(self) -> float:
         return self.model.ledger.balance(self.account)
-
-    @property
-    def farms(self) -> list[Miner]:
-        return [miner for miner in self.model.miners if miner.owner is self]
 
     # -- judging the country ---------------------------------------------------------------
     def expected_return_annual(self, efficiency_j_per_th: float, capex_usd_per_th: float, licensed: bool,
@@ -173,7 +170,7 @@ class ForeignInvestor(Agent):
 
     def review_holdings(self) -> None:
         """Pull out of every farm here when their return has stayed below the bar for too long."""
-        farms = self.farms
+        farms = list(self.farms)
         if not farms:
             self.months_below_hurdle = 0
             return

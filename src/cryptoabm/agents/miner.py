@@ -48,6 +48,8 @@ class Miner(Agent):
         self.hashrate_ths = hashrate_ths
         self.efficiency_j_per_th = efficiency_j_per_th
         self.owner = owner
+        if owner is not None:
+            owner.farms.append(self)
         self.in_special_zone = in_special_zone
         self.licensed = False
         self.licensed_since_month = model.month
@@ -186,5 +188,8 @@ class Miner(Agent):
         else:
             ledger.transfer("liquidation", self.account, "domestic_economy", cash)
         ledger.close_account(self.account)
+        self.model.state.take_back_licence(self)
+        if self.owner is not None:
+            self.owner.farms.remove(self)
         self.model.record_miner_exit(self, reason)
         self.remove()

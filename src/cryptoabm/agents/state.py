@@ -40,6 +40,7 @@ class State(Agent):
         self.policy = policy
         self.months_since_policy_change = 10**6  # no change in living memory at the start
         self.bonus_budget_left_usd = policy.bonus_budget_usd
+        self.licences_in_force = 0
         self.policy_log: list[tuple[int, str]] = []
         model.ledger.open_account(ACCOUNT, config.opening_balance_usd + policy.bonus_budget_usd)
 
@@ -85,10 +86,6 @@ class State(Agent):
         return self.policy.miner_tariff_usd_per_kwh + surcharge
 
     # -- licensing ------------------------------------------------------------------------
-    @property
-    def licences_in_force(self) -> int:
-        return sum(1 for miner in self.model.miners if miner.licensed)
-
     def licence_available(self) -> bool:
         return licence_available(self.licences_in_force, self.policy.license_cap)
 
@@ -98,8 +95,15 @@ class State(Agent):
             return False
         miner.licensed = True
         miner.licensed_since_month = self.model.month
+        self.licences_in_force += 1
         self.collect_licence_fee(miner)
         return True
+
+    def take_back_licence(self, miner: Miner) -> None:
+        """A licensed farm that closes hands its licence back, freeing a place under the cap."""
+        if miner.licensed:
+            miner.licensed = False
+            self.licences_in_force -= 1
 
     def collect_licence_fee(self, miner: Miner) -> None:
         self.model.ledger.transfer("licence_fee", miner.account, ACCOUNT, self.policy.license_fee_usd)

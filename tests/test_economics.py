@@ -1,0 +1,191 @@
+"""What each policy lever does, stated as the economics it encodes."""
+
+import numpy as np
+import pytest
+
+from cryptoabm.model import CryptoEconomy
+from tests.conftest import run, scenario
+
+# A lively setting in which miners profit and citizens adopt, so that levers have bite.
+PROFITABLE = {"market.price_volatility_annual": 0.0, "market.btc_price_usd": 120_000.0,
+              "market.global_hashrate_growth_annual": 0.0, "policy.miner_tariff_usd_per_kwh": 0.03}
+ADOPTING = {"adoption.innovation_p": 0.02, "adoption.imitation_q": 0.4, "population.internet_access_share": 1.0}
+
+
+def test_under_a_payment_ban_nobody_pays_and_no_merchant_accepts():
+    _, table = run(**ADOPTING, **{"policy.payment_regime": "ban"})
+    assert table["wallet_share"].iloc[-1] > 0.1  # wallets may still be held
+    assert (table["crypto_payment_share"] == 0).all()
+    assert (table["merchant_accept_share"] == 0).all()
+
+
+def test_legal_tender_makes_complying_merchants_accept_at_once():
+    model, table = run(months=3, **ADOPTING, **{"policy.payment_regime": "legal_tender",
+                                                "merchants.legal_tender_compliance": 0.5})
+    population = model.population
+    assert population.accepts_crypto[population.complies_with_mandate].all()
+    assert table["merchant_accept_share"].iloc[0] >= population.complies_with_mandate.sum() / population.is_merchant.sum()
+
+
+def test_a_wallet_bonus_raises_adoption_and_is_paid_from_the_budget():
+    _, without = run(seed=3)
+    _, with_bonus = run(seed=3, **{"policy.wallet_bonus_usd": 30.0, "policy.bonus_budget_usd": 30.0 * 300})
+    assert with_bonus["wallet_share"].iloc[-1] > without["wallet_share"].iloc[-1] + 0.1
+    assert with_bonus["bonus_outlay_usd"].sum() <= 30.0 * 300
+    assert with_bonus["bonus_outlay_usd"].sum() == pytest.approx(30.0 * with_bonus["new_adopters"].iloc[:1].sum() +
+                                                                 with_bonus["bonus_outlay_usd"].iloc[1:].sum())
+
+
+def test_bonus_stops_when_the_budget_runs_out():
+    _, table = run(**ADOPTING, **{"policy.wallet_bonus_usd": 30.0, "policy.bonus_budget_usd": 600.0})
+    assert table["bonus_outlay_usd"].sum() == pytest.approx(600.0)
+
+
+def test_holders_drop_out_once_the_bonus_is_spent_when_the_wallet_has_no_use():
+    # El Salvador's pattern: a burst of downloads, then most stop using the wallet.
+    model, table = run(months=24, **{"policy.payment_regime": "ban", "policy.wallet_bonus_usd": 30.0,
+                                     "policy.bonus_budget_usd": 30.0 * 300, "adoption.store_of_value_share": 0.0,
+                                     "capital_flight.monthly_probability": 0.0})
+    assert table["wallet_share"].iloc[-1] > 0.3
+    assert table["active_share"].iloc[-1] < 0.25 * table["wallet_share"].iloc[-1]
+
+
+def test_information_control_slows_adoption():
+    _, open_country = run(seed=2, **ADOPTING)
+    _, controlled = run(seed=2, **ADOPTING, **{"policy.information_control": 0.9})
+    assert controlled["wallet_share"].iloc[-1] < open_country["wallet_share"].iloc[-1]
+
+
+def test_an_internet_shutdown_stops_adoption_payments_and_flight_while_it_lasts():
+    events = [{"kind": "internet_shutdown", "month": 5, "duration_months": 3}]
+    _, table = run(**ADOPTING, events=events, **{"policy.payment_regime": "voluntary"})
+    down = table[table["month"].between(5, 7)]
+    assert (down["new_adopters"] == 0).all()
+    assert (down["crypto_payment_share"] == 0).all() and (down["capital_flight_usd"] == 0).all()
+    assert table[table["month"] == 8]["new_adopters"].iloc[0] > 0
+
+
+def test_licences_never_exceed_the_cap_and_refused_entrants_go_grey_or_stay_away():
+    _, table = run(**PROFITABLE, **{"policy.license_cap": 2, "policy.enforcement_detection_probability": 0.0})
+    assert (table["licensed_miners"] <= 2).all()
+    assert table["grey_miners"].max() > 0  # with no enforcement, grey farms pay
+
+
+def test_enforcement_shuts_grey_farms_and_seizes_their_cash():
+    model, table = run(**PROFITABLE, **{"mining.initial_grey_share": 1.0, "mining.initial_farms": 10,
+                                        "policy.enforcement_detection_probability": 1.0, "investors.count": 0})
+    assert table["grey_miners"].iloc[0] == 0 and model.miner_exits.get("seized", 0) == 10
+    assert model.ledger.total_flows["seizure"] > 0
+
+
+def test_a_domestic_sale_rule_keeps_foreign_miners_profit_at_home():
+    base = {**PROFITABLE, "mining.initial_foreign_share": 1.0, "investors.count": 2,
+            "investors.investment_probability_per_month": 0.0}
+    _, free = run(**base)
+    _, rule = run(**base, **{"policy.domestic_sale_share": 0.75})
+    # in the first month (same farms, same prices) exactly a quarter of the profit may leave
+    assert rule["profit_repatriation_usd"].iloc[0] == pytest.approx(0.25 * free["profit_repatriation_usd"].iloc[0])
+    # later the retained profit buys rigs, so the gap narrows but stays
+    assert rule["profit_repatriation_usd"].sum() < 0.75 * free["profit_repatriation_usd"].sum()
+    assert rule["domestic_coin_sales_usd"].sum() > 0
+
+
+def test_miners_idle_when_power_costs_more_than_mining_earns():
+    _, table = run(**{**PROFITABLE, "policy.miner_tariff_usd_per_kwh": 0.5})
+    assert (table["mining_load_mw"] == 0).all()
+    assert (table["miners"].iloc[-1] == 0)  # and leave after a run of losses
+
+
+def test_investors_bring_fdi_when_mining_pays_and_stay_away_when_it_does_not():
+    _, good = run(**PROFITABLE)
+    _, bad = run(**{**PROFITABLE, "policy.miner_tariff_usd_per_kwh": 0.2})
+    assert good["fdi_inflow_usd"].sum() > 0 and bad["fdi_inflow_usd"].sum() == 0
+
+
+def test_relocation_wave_brings_hashrate_and_in_kind_fdi():
+    wave = [{"kind": "relocation_wave", "month": 2, "hashrate_ehs": 5.0, "duration_months": 4}]
+    _, calm = run(**PROFITABLE, **{"investors.investment_probability_per_month": 0.0})
+    _, influx = run(**PROFITABLE, events=wave, **{"investors.investment_probability_per_month": 0.0,
+                                                  "investors.capital_usd_per_investor": 1e9})
+    assert influx["hashrate_ehs"].max() > calm["hashrate_ehs"].max() + 3.0
+    assert influx["fdi_inflow_usd"].sum() > calm["fdi_inflow_usd"].sum()
+
+
+def test_miners_last_priority_never_leaves_households_short_because_of_miners():
+    stressed = {**PROFITABLE, "grid.available_capacity_mw": 4_000.0, "mining.initial_farms": 60,
+                "grid.demand_noise_sd": 0.0}
+    _, last = run(**stressed, **{"policy.miner_grid_priority": "last"})
+    _, equal = run(**stressed, **{"policy.miner_grid_priority": "equal"})
+    assert last["curtailed_mwh"].sum() > 0
+    assert last["unserved_mwh"].sum() < equal["unserved_mwh"].sum()
+
+
+def test_adaptive_rationing_caps_miners_when_the_reserve_margin_is_thin():
+    stressed = {**PROFITABLE, "grid.available_capacity_mw": 4_500.0, "mining.initial_farms": 60,
+                "policy.ration_below_reserve_margin": 0.15, "policy.ration_cut_share": 0.5}
+    model, table = run(**stressed)
+    assert table["mining_cap_mw"].notna().any()
+    capped = table[table["mining_cap_mw"].notna()]
+    assert (capped["mining_load_mw"] <= capped["mining_cap_mw"] + 1e-9).all()
+    assert any("rationing" in reason for _, reason in model.state.policy_log)
+
+
+def test_capital_controls_raise_flight_and_outflow_limits_cut_it():
+    flighty = {**ADOPTING, "capital_flight.monthly_probability": 0.05}
+    _, open_account = run(seed=4, **flighty)
+    _, controls = run(seed=4, **flighty, **{"policy.capital_controls": 1.0})
+    _, limited = run(seed=4, **flighty, **{"policy.capital_controls": 1.0,
+                                           "policy.crypto_outflow_limit_usd_per_month": 10.0})
+    assert controls["capital_flight_usd"].sum() > open_account["capital_flight_usd"].sum()
+    assert limited["capital_flight_usd"].sum() < controls["capital_flight_usd"].sum()
+
+
+def test_adaptive_outflow_rule_tightens_the_limit_after_heavy_flight():
+    model, _ = run(**ADOPTING, **{"capital_flight.monthly_probability": 0.2,
+                                  "policy.tighten_outflows_above_usd_per_month": 1.0,
+                                  "policy.tightened_outflow_limit_usd_per_month": 25.0})
+    assert model.state.policy.crypto_outflow_limit_usd_per_month == 25.0
+
+
+def test_a_special_zone_tax_holiday_means_no_profit_tax_from_zone_farms():
+    zone = {**PROFITABLE, "mining.initial_farms": 0, "policy.sez_active": True, "policy.sez_tax_holiday": True,
+            "policy.sez_share_of_new_farms": 1.0}
+    model, table = run(**zone)
+    assert table["fdi_inflow_usd"].sum() > 0
+    assert model.ledger.total_flows.get("profit_tax", 0.0) == 0.0
+    assert all(miner.in_special_zone for miner in model.miners)
+
+
+def test_scheduled_policy_change_and_legal_tender_reversal_take_effect_in_their_month():
+    events = [{"kind": "policy", "month": 3, "set": {"license_cap": 0}},
+              {"kind": "legal_tender_reversal", "month": 6, "new_regime": "ban"}]
+    model = CryptoEconomy(scenario(events=events, **{"policy.payment_regime": "legal_tender",
+                                                     "policy.wallet_bonus_usd": 30.0,
+                                                     "policy.bonus_budget_usd": 1e6}), seed=1)
+    table = model.run()
+    assert list(table["payment_regime"].iloc[4:6]) == ["legal_tender", "ban"]
+    assert model.state.policy.license_cap == 0
+    assert model.state.policy.wallet_bonus_usd == 0.0
+    assert (table["merchant_accept_share"].iloc[5:] == 0).all()
+    assert table["bonus_outlay_usd"].iloc[5:].sum() == 0
+
+
+def test_price_shock_moves_the_price_from_its_month_on():
+    events = [{"kind": "price_shock", "month": 4, "factor": 0.5}]
+    calm, _ = run(seed=9)
+    shocked, _ = run(seed=9, events=events)
+    ratio = shocked.market.price_path_usd / calm.market.price_path_usd
+    assert np.allclose(ratio[:4], 1.0) and np.allclose(ratio[4:], 0.5)
+
+
+def test_global_hashrate_follows_price_with_a_lag_and_less_than_one_for_one():
+    crash = [{"kind": "price_shock", "month": 2, "factor": 0.7}]
+    base = {"market.price_volatility_annual": 0.0, "market.global_hashrate_growth_annual": 0.0,
+            "market.hashrate_response_lag_months": 3, "mining.initial_farms": 0, "investors.count": 0}
+    model = CryptoEconomy(scenario(events=crash, **base), seed=1)
+    series = []
+    for _ in range(8):
+        model.step()
+        series.append(model.market.rest_of_world_hashrate_ehs)
+    assert series[3] == pytest.approx(series[0])  # nothing yet at month 4
+    assert series[4] == pytest.approx(series[0] * 0.7**0.3)  # month 5: down ~10%, not 30%
