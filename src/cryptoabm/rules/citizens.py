@@ -116,6 +116,19 @@ def capital_flight_probability(monthly_probability: float, capital_controls: flo
     return min(1.0, monthly_probability * (1.0 + controls_multiplier * capital_controls))
 
 
+def licensed_outflow_usd(
+    wanted_usd: np.ndarray, outflow_limit_usd_per_month: float | None, p2p_leakage_share: float
+) -> np.ndarray:
+    """Part of a citizen's outflow that goes through licensed exchanges, USD.
+
+    The non-P2P share of what they want to send, capped by the per-person limit if any.
+    """
+    through_licensed = wanted_usd * (1.0 - p2p_leakage_share)
+    if outflow_limit_usd_per_month is None:
+        return through_licensed
+    return np.minimum(through_licensed, outflow_limit_usd_per_month)
+
+
 def crypto_outflow_usd(
     savings_usd: np.ndarray,
     share_of_savings: float,
@@ -127,7 +140,4 @@ def crypto_outflow_usd(
     Licensed exchanges enforce the per-person limit; the peer-to-peer share escapes it.
     """
     wanted = savings_usd * share_of_savings
-    if outflow_limit_usd_per_month is None:
-        return wanted
-    through_licensed = np.minimum(wanted * (1.0 - p2p_leakage_share), outflow_limit_usd_per_month)
-    return through_licensed + wanted * p2p_leakage_share
+    return licensed_outflow_usd(wanted, outflow_limit_usd_per_month, p2p_leakage_share) + wanted * p2p_leakage_share
