@@ -123,3 +123,10 @@ def test_command_line_names_a_missing_config_file(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip() == f"cryptoabm: error: {tmp_path / 'nope.toml'}: no such config file"
+
+
+def test_watts_strogatz_needs_an_even_degree(tmp_path):
+    path = write(tmp_path, "s.toml", '[population]\nnetwork = "watts_strogatz"\nmean_degree = 5\n')
+    with pytest.raises(ConfigError, match="must be even") as caught:
+        load_scenario(path)
+    assert caught.value.field == "population.mean_degree"

@@ -189,3 +189,58 @@ def test_global_hashrate_follows_price_with_a_lag_and_less_than_one_for_one():
         series.append(model.market.rest_of_world_hashrate_ehs)
     assert series[3] == pytest.approx(series[0])  # nothing yet at month 4
     assert series[4] == pytest.approx(series[0] * 0.7**0.3)  # month 5: down ~10%, not 30%
+
+
+def test_each_citizen_stands_for_many_adults_in_every_money_flow_but_not_in_shares():
+    flighty = {**ADOPTING, "capital_flight.monthly_probability": 0.05,
+               "policy.wallet_bonus_usd": 30.0, "policy.bonus_budget_usd": 1e9}
+    model_one, one = run(seed=6, **flighty)
+    model_many, many = run(seed=6, **flighty, **{"population.people_represented": 300_000})
+    assert many["wallet_share"].equals(one["wallet_share"])
+    assert many["capital_flight_usd"].sum() == pytest.approx(1_000 * one["capital_flight_usd"].sum())
+    assert many["bonus_outlay_usd"].sum() == pytest.approx(1_000 * one["bonus_outlay_usd"].sum())
+    assert model_many.ledger_imbalance_usd() <= 1e-9 * sum(model_many.ledger.total_flows.values())
+
+
+def test_a_bonus_budget_for_the_nation_runs_out_at_the_national_scale():
+    # 300 simulated citizens standing for 3,000 adults; a budget for 600 adults pays 60 citizens.
+    _, table = run(**ADOPTING, **{"population.people_represented": 3_000, "policy.wallet_bonus_usd": 30.0,
+                                  "policy.bonus_budget_usd": 30.0 * 600})
+    assert table["bonus_outlay_usd"].sum() == pytest.approx(30.0 * 600)
+
+
+def test_only_citizens_who_can_claim_the_bonus_are_drawn_in_by_it():
+    common = {"policy.wallet_bonus_usd": 30.0, "policy.bonus_budget_usd": 1e9, "adoption.imitation_q": 0.0,
+              "population.internet_access_share": 1.0, "population.citizens": 2_000, "months": 6}
+    model, _ = run(seed=2, **common, **{"policy.bonus_eligible_max_income_usd_per_month": 300.0})
+    population = model.population
+    poor = population.income_usd_per_month <= 300.0
+    assert population.has_wallet[poor].mean() > 3 * population.has_wallet[~poor].mean()
+
+
+def test_the_adaptive_outflow_rule_never_loosens_a_stricter_limit():
+    model, _ = run(**ADOPTING, **{"capital_flight.monthly_probability": 0.2,
+                                  "policy.crypto_outflow_limit_usd_per_month": 10.0,
+                                  "policy.tighten_outflows_above_usd_per_month": 1.0,
+                                  "policy.tightened_outflow_limit_usd_per_month": 25.0})
+    assert model.state.policy.crypto_outflow_limit_usd_per_month == 10.0
+
+
+def test_with_no_lag_hashrate_answers_a_price_shock_in_the_same_month():
+    base = {"market.price_volatility_annual": 0.0, "market.global_hashrate_growth_annual": 0.0,
+            "market.hashrate_response_lag_months": 0, "mining.initial_farms": 0, "investors.count": 0}
+    model = CryptoEconomy(scenario(events=[{"kind": "price_shock", "month": 2, "factor": 0.5}], **base), seed=1)
+    model.step()
+    before = model.market.rest_of_world_hashrate_ehs
+    model.step()
+    assert model.market.rest_of_world_hashrate_ehs == pytest.approx(before * 0.5**0.3)
+
+
+def test_a_scheduled_policy_change_weighs_on_investors_for_the_full_memory():
+    events = [{"kind": "policy", "month": 2, "set": {"license_fee_usd": 1.0}}]
+    model = CryptoEconomy(scenario(events=events, **{"investors.policy_change_memory_months": 12}), seed=1)
+    ages = []
+    for _ in range(14):
+        model.step()
+        ages.append(model.state.months_since_policy_change)
+    assert ages[1] == 0 and ages[13] == 12  # month 2 is age 0; month 14 is the first month free of it

@@ -36,7 +36,7 @@ def scenarios(draw):
                    "farm_size_mw": draw(st.floats(0.5, 50))},
         "investors": {"count": draw(st.integers(0, 6))},
         "population": {"citizens": draw(st.integers(10, 250)), "network": draw(networks),
-                       "mean_degree": draw(st.integers(2, 8)), "internet_access_share": draw(share),
+                       "mean_degree": 2 * draw(st.integers(1, 4)), "internet_access_share": draw(share),
                        "merchant_share": draw(share)},
         "adoption": {"innovation_p": draw(st.floats(0.0, 0.2)), "imitation_q": draw(share),
                      "dropout_hazard": draw(share)},

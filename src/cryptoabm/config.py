@@ -6,8 +6,8 @@ relative to the file) and override any value; tables are merged key by key, whil
 starts, and any mistake becomes a :class:`ConfigError` whose message is one line naming
 the file, the field and what is allowed.
 
-Every field carries its unit in its name or its description. Defaults are the baseline
-scenario (see ``configs/baseline.toml`` for the sources of each figure).
+Every field carries its unit in its name or its description. Defaults are neutral values;
+``configs/baseline.toml`` sets the reference economy and gives the source of each figure.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class MarketConfig(_Section):
     """The world bitcoin market, outside the country's control."""
 
     btc_price_usd: Positive = 87_000.0  # BTC price in month 0, USD
-    price_drift_annual: float = Field(0.0, ge=-1.0, le=2.0)  # expected log growth per year
+    price_drift_annual: float = Field(0.0, ge=-1.0, le=2.0)  # GBM drift: expected growth of the mean price per year
     price_volatility_annual: NonNegative = 0.55  # annualised SD of log returns
     price_shock_tail_df: float = Field(4.0, gt=2.0, le=1000.0)  # Student-t degrees of freedom
     price_csv: str | None = None  # CSV with columns month, btc_price_usd (relative to the config)
@@ -127,7 +127,8 @@ class InvestorConfig(_Section):
 class PopulationConfig(_Section):
     """Citizens and the social network they learn from."""
 
-    citizens: int = Field(2_000, ge=10, le=10_000_000)
+    citizens: int = Field(2_000, ge=10, le=10_000_000)  # simulated citizens (agents)
+    people_represented: int | None = Field(None, ge=1)  # adults they stand for; None: one each
     network: NetworkKind = "watts_strogatz"
     mean_degree: int = Field(10, ge=2, le=1_000)  # average number of contacts
     rewiring_probability: Share = 0.1  # Watts-Strogatz only
@@ -139,6 +140,18 @@ class PopulationConfig(_Section):
     trust_sd: float = Field(0.15, ge=0.0, le=0.5)
     savings_months_of_income: NonNegative = 3.0
     saving_rate: Share = 0.05  # share of income added to savings each month
+
+    @model_validator(mode="after")
+    def _even_lattice(self) -> PopulationConfig:
+        if self.network == "watts_strogatz" and self.mean_degree % 2:
+            raise _FieldProblem("population.mean_degree",
+                                f"must be even for a watts_strogatz ring lattice (got {self.mean_degree})")
+        return self
+
+    @property
+    def people_per_citizen(self) -> float:
+        """How many real adults each simulated citizen stands for (money flows scale by this)."""
+        return 1.0 if self.people_represented is None else self.people_represented / self.citizens
 
 
 class AdoptionConfig(_Section):

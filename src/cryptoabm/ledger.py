@@ -48,6 +48,12 @@ class Ledger:
         self.month_flows[kind] += amount_usd
         self.total_flows[kind] += amount_usd
 
+    def note(self, kind: str, amount_usd: float) -> None:
+        """Record a non-cash item for the month (it moves no balance), such as mined coins
+        exchanged for local currency on a domestic exchange."""
+        self.month_flows[kind] += amount_usd
+        self.total_flows[kind] += amount_usd
+
     def balance(self, account: str) -> float:
         """Current balance of an account, USD (0 for an account never used)."""
         return self.balances.get(account, 0.0)

@@ -93,9 +93,12 @@ class Market:
         )
 
     def advance(self) -> None:
-        """Move to the next month: the price steps on its path, and rest-of-world hashrate
-        grows on trend and answers the price change of ``lag`` months ago."""
+        """Move to the next month: the price steps on its path."""
         self.month += 1
+
+    def update_rest_of_world_hashrate(self) -> None:
+        """Rest-of-world hashrate grows on trend and answers the price change of ``lag``
+        months ago (after this month's shocks, so a lag of 0 answers at once)."""
         growth = (1.0 + self.config.global_hashrate_growth_annual) ** (1.0 / MONTHS_PER_YEAR)
         lagged = self.month - self.config.hashrate_response_lag_months
         price_ratio = 1.0

@@ -110,6 +110,8 @@ class CryptoEconomy(Model):
         self.internet_down_until = 0
         self.miner_exits: dict[str, int] = {}
         self.indicators = MonthlyIndicators()
+        self.running_hashrate_ths = 0.0
+        self.grey_load_share = 0.0
 
         self.state = State(self, scenario.policy, scenario.state)
         self.grid = GridOperator(self, scenario.grid)
@@ -157,8 +159,10 @@ class CryptoEconomy(Model):
             hashrate = farm_hashrate_ths(mining.farm_size_mw, mining.fleet_efficiency_j_per_th)
             farm = Miner(self, hashrate, mining.fleet_efficiency_j_per_th, owner=owner)
             cash = monthly_revenue_usd(hashprice, hashrate, 1.0) * mining.initial_cash_months_of_revenue
-            self.ledger.transfer("opening_balance", "opening_equity", farm.account, cash + self.state.policy.license_fee_usd)
-            if grey_draw >= mining.initial_grey_share:
+            wants_licence = grey_draw >= mining.initial_grey_share and self.state.licence_available()
+            fee = self.state.policy.license_fee_usd if wants_licence else 0.0
+            self.ledger.transfer("opening_balance", "opening_equity", farm.account, cash + fee)
+            if wants_licence:
                 self.state.grant_licence(farm)
 
     # -- the month -------------------------------------------------------------------------
@@ -166,8 +170,10 @@ class CryptoEconomy(Model):
         """Advance one month, in the documented order."""
         self.month += 1
         self.ledger.start_month()
+        self.state.start_month()
         self.market.advance()
         self.apply_scheduled_events()
+        self.market.update_rest_of_world_hashrate()
 
         self.state.review_policy()
         self.state.renew_licences()
@@ -178,6 +184,7 @@ class CryptoEconomy(Model):
 
         self.miners.do("plan_operation")
         self.grid.dispatch_power()
+        self.observe_mining()
         self.miners.do("settle_month")
 
         self.state.enforce_against_grey_miners()
@@ -231,6 +238,14 @@ class CryptoEconomy(Model):
                     if remaining <= 0:
                         break
 
+    def observe_mining(self) -> None:
+        """Measure the fleet as dispatched, before any farm settles, expands or closes."""
+        miners = list(self.miners)
+        self.running_hashrate_ths = sum(m.hashrate_ths * m.uptime_share for m in miners)
+        running_mw = sum(m.power_mw * m.uptime_share for m in miners)
+        grey_mw = sum(m.power_mw * m.uptime_share for m in miners if m.grey)
+        self.grey_load_share = min(1.0, grey_mw / running_mw) if running_mw > 0 else 0.0
+
     def record_miner_exit(self, miner: Miner, reason: str) -> None:
         self.miner_exits[reason] = self.miner_exits.get(reason, 0) + 1
 
@@ -238,9 +253,7 @@ class CryptoEconomy(Model):
     def record_month(self) -> None:
         """Compute this month's indicators from the agents and the books, and collect them."""
         miners = list(self.miners)
-        running_ths = sum(m.hashrate_ths * m.uptime_share for m in miners)
-        running_mw = sum(m.power_mw * m.uptime_share for m in miners)
-        grey_mw = sum(m.power_mw * m.uptime_share for m in miners if m.grey)
+        running_ths = self.running_hashrate_ths
         self.market.set_national_hashrate(running_ths / TH_PER_EH)  # seen by the market next month
         load_mw = self.grid.mining_load_mw
         flow = self.ledger.flow
@@ -264,7 +277,7 @@ class CryptoEconomy(Model):
             licensed_miners=self.state.licences_in_force,
             grey_miners=sum(1 for m in miners if m.grey),
             mining_load_mw=load_mw,
-            grey_load_share=min(1.0, grey_mw / running_mw) if running_mw > 0 else 0.0,
+            grey_load_share=self.grey_load_share,
             non_mining_demand_mw=self.grid.non_mining_demand_mw,
             capacity_mw=self.grid.capacity_mw,
             reserve_margin=self.grid.reserve_margin,
@@ -272,7 +285,7 @@ class CryptoEconomy(Model):
             unserved_mwh=self.grid.unserved_mwh,
             export_value_forgone_usd=self.grid.export_value_forgone_usd(),
             mining_revenue_usd=flow("mining_revenue"),
-            domestic_coin_sales_usd=sum(m.domestic_coin_sales_usd for m in miners),
+            domestic_coin_sales_usd=flow("domestic_coin_sales"),
             rig_imports_usd=flow("rig_imports"),
             fdi_inflow_usd=flow("fdi"),
             profit_repatriation_usd=flow("profit_repatriation"),

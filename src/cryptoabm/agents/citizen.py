@@ -53,6 +53,9 @@ class Population:
         people = scenario.population
         n = people.citizens
         self.size = n
+        # Each simulated citizen stands for this many adults: shares are unaffected, and
+        # every money flow (bonuses, savings, capital flight) is scaled up to the nation.
+        self.people_per_citizen = people.people_per_citizen
         self.income_usd_per_month = people.income_median_usd_per_month * np.exp(people.income_log_sd * rng.standard_normal(n))
         self.trust = np.clip(people.trust_mean + people.trust_sd * rng.standard_normal(n), 0.0, 1.0)
         self.has_internet = rng.random(n) < people.internet_access_share
@@ -96,8 +99,15 @@ class Population:
         return float(np.count_nonzero(self.paid_in_crypto)) / self.size
 
     def household_wealth_usd(self) -> float:
-        """Savings plus unspent bonuses: what the households' ledger account should hold."""
-        return float(self.savings_usd.sum() + self.bonus_left_usd.sum())
+        """Savings plus unspent bonuses of all the adults represented: what the households'
+        ledger account should hold, USD."""
+        return float(self.savings_usd.sum() + self.bonus_left_usd.sum()) * self.people_per_citizen
+
+    def bonus_eligible(self, policy) -> np.ndarray:
+        """Who may claim the wallet bonus (everyone, or those under the income ceiling)."""
+        if policy.bonus_eligible_max_income_usd_per_month is None:
+            return np.ones(self.size, dtype=bool)
+        return self.income_usd_per_month <= policy.bonus_eligible_max_income_usd_per_month
 
     def neighbours_of(self, index: int) -> np.ndarray:
         """Indices of a citizen's contacts (everyone else in a well-mixed population)."""
@@ -129,8 +139,14 @@ class Population:
         """Citizens without a wallet adopt with the Bass hazard; adopters start active."""
         adoption = model.config.adoption
         policy = model.state.policy
-        innovation = innovation_rate(adoption.innovation_p, model.state.bonus_on_offer(),
+        bonus_on_offer = model.state.bonus_on_offer()
+        innovation = innovation_rate(adoption.innovation_p, bonus_on_offer,
                                      adoption.bonus_innovation_multiplier, policy.information_control)
+        if bonus_on_offer and policy.bonus_eligible_max_income_usd_per_month is not None:
+            # only those who can claim the bonus are drawn in by it
+            without = innovation_rate(adoption.innovation_p, False, adoption.bonus_innovation_multiplier,
+                                      policy.information_control)
+            innovation = np.where(self.bonus_eligible(policy), innovation, without)
         hazard = adoption_hazard(innovation, adoption.imitation_q, active_contacts, self.trust_multiplier, online)
         new = ~self.has_wallet & (draw < hazard)
         self.has_wallet |= new
@@ -145,16 +161,13 @@ class Population:
         self.bonus_outlay_usd = 0.0
         if not model.state.bonus_on_offer():
             return
-        eligible = new
-        if policy.bonus_eligible_max_income_usd_per_month is not None:
-            eligible = new & (self.income_usd_per_month <= policy.bonus_eligible_max_income_usd_per_month)
-        candidates = np.flatnonzero(eligible)
-        affordable = model.state.bonuses_affordable()
+        candidates = np.flatnonzero(new & self.bonus_eligible(policy))
+        affordable = model.state.bonuses_affordable(self.people_per_citizen)
         if candidates.size > affordable:
             candidates = candidates[np.argsort(draw[candidates], kind="stable")[:affordable]]
         self.bonus_left_usd[candidates] += policy.wallet_bonus_usd
         self.bonus_spend_usd_per_month[candidates] = policy.wallet_bonus_usd / model.config.adoption.bonus_spend_months
-        self.bonus_outlay_usd = model.state.pay_bonuses(candidates.size)
+        self.bonus_outlay_usd = model.state.pay_bonuses(candidates.size, self.people_per_citizen)
 
     def use_wallets(self, model: CryptoEconomy, online: np.ndarray, pay_draw: np.ndarray,
                     hold_draw: np.ndarray) -> np.ndarray:
@@ -168,11 +181,13 @@ class Population:
         holds = self.is_active & (hold_draw < adoption.store_of_value_share)
         spent = bonus_spending_usd(self.bonus_left_usd, self.bonus_spend_usd_per_month) * self.is_active
         self.bonus_left_usd -= spent
-        model.ledger.transfer("household_spending", ACCOUNT, "domestic_economy", float(spent.sum()))
+        model.ledger.transfer("household_spending", ACCOUNT, "domestic_economy",
+                              float(spent.sum()) * self.people_per_citizen)
         return self.paid_in_crypto | holds
 
     def move_savings_abroad(self, model: CryptoEconomy, online: np.ndarray, draw: np.ndarray) -> np.ndarray:
-        """Wallet holders who are online move part of their savings abroad through crypto."""
+        """Wallet holders who are online move part of their savings abroad through crypto;
+        a dormant holder who does so is using the wallet again."""
         flight = model.config.capital_flight
         policy = model.state.policy
         p_flee = capital_flight_probability(flight.monthly_probability, policy.capital_controls, flight.controls_multiplier)
@@ -180,7 +195,8 @@ class Population:
         amounts = crypto_outflow_usd(self.savings_usd[fleeing], flight.share_of_savings,
                                      policy.crypto_outflow_limit_usd_per_month, flight.p2p_leakage_share)
         self.savings_usd[fleeing] -= amounts
-        self.capital_flight_usd = float(amounts.sum())
+        self.is_active |= fleeing
+        self.capital_flight_usd = float(amounts.sum()) * self.people_per_citizen
         model.ledger.transfer("capital_flight", ACCOUNT, "rest_of_world", self.capital_flight_usd)
         return fleeing
 
@@ -209,7 +225,7 @@ class Population:
         """Households add a share of their monthly income to savings (paid from the domestic economy)."""
         saved = self.income_usd_per_month * model.config.population.saving_rate
         self.savings_usd += saved
-        model.ledger.transfer("household_saving", "domestic_economy", ACCOUNT, float(saved.sum()))
+        model.ledger.transfer("household_saving", "domestic_economy", ACCOUNT, float(saved.sum()) * self.people_per_citizen)
 
 
 class Citizen(Agent):

@@ -66,13 +66,14 @@ class ForeignInvestor(Agent):
             policy.license_fee_usd / farm_ths,
         )
 
-    def risk_premium_annual(self, in_special_zone: bool) -> float:
-        """The premium this country's policy risk demands today."""
+    def risk_premium_annual(self, in_special_zone: bool, holds_licence: bool = False) -> float:
+        """The premium this country's policy risk demands today (a farm that already holds a
+        licence does not care whether more can be had)."""
         cfg = self.model.config.investors
         state = self.model.state
         return policy_risk_premium_annual(
             cfg.base_risk_premium_annual,
-            state.licence_available(),
+            holds_licence or state.licence_available(),
             cfg.no_licence_premium_annual,
             state.months_since_policy_change,
             cfg.policy_change_memory_months,
@@ -82,10 +83,11 @@ class ForeignInvestor(Agent):
         )
 
     def clears_hurdle(self, efficiency_j_per_th: float, capex_usd_per_th: float, licensed: bool,
-                      in_special_zone: bool) -> bool:
+                      in_special_zone: bool, holds_licence: bool = False) -> bool:
+        """Whether a TH/s here beats the alternative after the policy-risk premium."""
         return invests(
             self.expected_return_annual(efficiency_j_per_th, capex_usd_per_th, licensed, in_special_zone),
-            self.risk_premium_annual(in_special_zone),
+            self.risk_premium_annual(in_special_zone, holds_licence),
             self.model.config.investors.alternative_return_annual,
         )
 
@@ -112,13 +114,15 @@ class ForeignInvestor(Agent):
     def take_relocating_capacity(self, offered_ths: float, efficiency_j_per_th: float) -> float:
         """Host part of the capacity relocating from abroad if it pays; returns TH/s taken.
 
-        The rigs come in kind (FDI and an import of equal value); the investor pays only for
-        shipping and set-up.
+        The rigs come in kind (FDI and an import of equal value) and the investor pays cash
+        only for shipping and set-up; but the rigs could earn elsewhere, so the return is
+        judged on their value plus the relocation cost.
         """
         mining = self.model.config.mining
         cost_per_th = self.model.config.investors.relocation_cost_usd_per_th
         licensed = self.model.state.licence_available()
-        if offered_ths <= 0 or not self.clears_hurdle(efficiency_j_per_th, cost_per_th, licensed, False):
+        capital_per_th = mining.rig_price_usd_per_th + cost_per_th
+        if offered_ths <= 0 or not self.clears_hurdle(efficiency_j_per_th, capital_per_th, licensed, False):
             return 0.0
         farm_ths = farm_hashrate_ths(mining.farm_size_mw, efficiency_j_per_th)
         taken = min(offered_ths, farm_ths)
@@ -177,7 +181,7 @@ class ForeignInvestor(Agent):
         cfg = self.model.config.investors
         hurdle_met = any(
             self.clears_hurdle(farm.efficiency_j_per_th, self.model.config.mining.rig_price_usd_per_th,
-                               farm.licensed, farm.in_special_zone)
+                               farm.licensed, farm.in_special_zone, holds_licence=farm.licensed)
             for farm in farms
         )
         self.months_below_hurdle = 0 if hurdle_met else self.months_below_hurdle + 1

@@ -57,7 +57,6 @@ class Miner(Agent):
         self.requested_mw = 0.0
         self.served_share = 0.0
         self.last_profit_usd = 0.0
-        self.domestic_coin_sales_usd = 0.0
         self.account = f"miner:{self.unique_id}"
         model.ledger.open_account(self.account)
 
@@ -131,7 +130,7 @@ class Miner(Agent):
         after_tax = profit - tax
         self.last_profit_usd = after_tax
         # coins sold on domestic licensed exchanges: a change of currency, not a flow of money
-        self.domestic_coin_sales_usd = revenue * policy.domestic_sale_share
+        ledger.note("domestic_coin_sales", revenue * policy.domestic_sale_share)
 
         if self.foreign_owned:
             home = repatriable_profit_usd(after_tax, policy.domestic_sale_share, mining.repatriation_share_of_profit)
@@ -144,9 +143,11 @@ class Miner(Agent):
         self.buy_rigs()
 
     def buy_rigs(self) -> None:
-        """Expand with today's rigs when they pay back within the threshold."""
+        """Expand with today's rigs when they pay back within the threshold, but only after
+        a month in which the farm got all the power it asked for (no curtailment)."""
+        if self.uptime_share < 1.0:
+            return
         mining = self.model.config.mining
-        policy = self.model.state.policy
         revenue_per_mwh = revenue_usd_per_mwh(self.model.market.hashprice_usd_per_ph_day, mining.new_rig_efficiency_j_per_th)
         payback = rig_payback_months(
             revenue_per_mwh,
@@ -156,7 +157,7 @@ class Miner(Agent):
             mining.rig_price_usd_per_th,
         )
         # keep a month of running costs as working capital before spending on rigs
-        working_capital = monthly_energy_mwh(self.power_mw, 1.0) * KWH_PER_MWH * policy.miner_tariff_usd_per_kwh
+        working_capital = monthly_energy_mwh(self.power_mw, 1.0) * KWH_PER_MWH * self.power_price_usd_per_kwh()
         new_ths = expansion_hashrate_ths(
             payback,
             mining.expansion_payback_months,

@@ -57,10 +57,13 @@ class State(Agent):
             self.months_since_policy_change = 0
             self.policy_log.append((self.model.month, reason))
 
+    def start_month(self) -> None:
+        """A month passes: policy changes made from now on are 0 months old."""
+        self.months_since_policy_change += 1
+
     def review_policy(self) -> None:
         """Adaptive rules, applied to last month's indicators: ration miners when the grid's
         reserve margin is too thin; cap crypto outflows when capital flight is too high."""
-        self.months_since_policy_change += 1
         last = self.model.indicators
         if self.model.month <= 1:
             return
@@ -69,7 +72,8 @@ class State(Agent):
             self.change_policy({"mining_cap_mw": cap}, f"rationing: reserve margin {last.reserve_margin:.1%}")
         if should_tighten_outflows(last.capital_flight_usd, self.policy.tighten_outflows_above_usd_per_month):
             limit = self.policy.tightened_outflow_limit_usd_per_month
-            if self.policy.crypto_outflow_limit_usd_per_month != limit:
+            current = self.policy.crypto_outflow_limit_usd_per_month
+            if current is None or current > limit:  # tighten, never loosen
                 self.change_policy({"crypto_outflow_limit_usd_per_month": limit}, "outflow limit tightened")
 
     # -- power pricing for licensed miners ----------------------------------------------
@@ -129,15 +133,17 @@ class State(Agent):
     def bonus_on_offer(self) -> bool:
         return self.policy.wallet_bonus_usd > 0 and self.bonus_budget_left_usd >= self.policy.wallet_bonus_usd
 
-    def bonuses_affordable(self) -> int:
+    def bonuses_affordable(self, people_per_bonus: float = 1.0) -> int:
+        """How many more bonuses the budget (and the state's cash) can pay, each going to
+        ``people_per_bonus`` adults (a simulated citizen may stand for many)."""
         if self.policy.wallet_bonus_usd <= 0:
             return 0
         budget = min(self.bonus_budget_left_usd, max(0.0, self.model.ledger.balance(ACCOUNT)))
-        return int(budget // self.policy.wallet_bonus_usd)
+        return int(budget // (self.policy.wallet_bonus_usd * people_per_bonus))
 
-    def pay_bonuses(self, count: int) -> float:
-        """Pay ``count`` wallet bonuses to households; returns the outlay, USD."""
-        outlay = count * self.policy.wallet_bonus_usd
+    def pay_bonuses(self, count: int, people_per_bonus: float = 1.0) -> float:
+        """Pay ``count`` wallet bonuses (each to ``people_per_bonus`` adults); returns the outlay, USD."""
+        outlay = count * self.policy.wallet_bonus_usd * people_per_bonus
         self.model.ledger.transfer("bonus", ACCOUNT, "households", outlay)
         self.bonus_budget_left_usd -= outlay
         return outlay
