@@ -244,3 +244,50 @@ def test_a_scheduled_policy_change_weighs_on_investors_for_the_full_memory():
         model.step()
         ages.append(model.state.months_since_policy_change)
     assert ages[1] == 0 and ages[13] == 12  # month 2 is age 0; month 14 is the first month free of it
+
+
+def test_a_halving_switches_some_of_the_worlds_rigs_off():
+    base = {"market.price_volatility_annual": 0.0, "market.global_hashrate_growth_annual": 0.0,
+            "market.hashrate_response_lag_months": 0, "market.months_to_next_halving": 3,
+            "mining.initial_farms": 0, "investors.count": 0}
+    model = CryptoEconomy(scenario(**base), seed=1)
+    model.step(), model.step()
+    before = model.market.rest_of_world_hashrate_ehs
+    model.step()  # month 3: the subsidy halves, so miners' revenue halves
+    assert model.market.block_subsidy_btc == pytest.approx(3.125 / 2)
+    assert model.market.rest_of_world_hashrate_ehs == pytest.approx(before * 0.5**0.3)  # about 19% fewer
+
+
+def test_investors_expect_the_curtailment_they_have_seen():
+    common = {**PROFITABLE, "mining.initial_farms": 4}
+    model_open, open_grid = run(**common)
+    model_rationed, rationed = run(**common, **{"policy.mining_cap_mw": 5.0})
+    assert rationed["fdi_inflow_usd"].sum() < open_grid["fdi_inflow_usd"].sum() / 3
+    # in month 2, after seeing farms get 5 MW of the 40+ they asked for, nobody builds
+    assert rationed["fdi_inflow_usd"].iloc[1] == 0 and rationed["curtailed_mwh"].iloc[0] > 0
+
+
+def test_the_word_none_lifts_a_cap_in_a_scheduled_event():
+    events = [{"kind": "policy", "month": 6, "set": {"mining_cap_mw": "none", "license_cap": "none"}}]
+    model, table = run(events=events, **{**PROFITABLE, "policy.mining_cap_mw": 0.0, "policy.license_cap": 1})
+    assert (table["mining_load_mw"].iloc[:5] == 0).all() and table["mining_load_mw"].iloc[5:].max() > 0
+    assert model.state.policy.mining_cap_mw is None and model.state.policy.license_cap is None
+
+
+def test_citizens_with_a_lasting_use_keep_using_their_wallets():
+    common = {"policy.payment_regime": "ban", "policy.wallet_bonus_usd": 30.0, "policy.bonus_budget_usd": 1e6,
+              "adoption.store_of_value_share": 0.0, "capital_flight.monthly_probability": 0.0,
+              "population.internet_access_share": 1.0, "population.citizens": 2_000}
+    _, fading = run(seed=3, **common)
+    _, lasting = run(seed=3, **common, **{"adoption.lasting_use_share": 0.2})
+    assert fading["active_share"].iloc[-1] < 0.05 * fading["wallet_share"].iloc[-1]
+    ratio = lasting["active_share"].iloc[-1] / lasting["wallet_share"].iloc[-1]
+    assert 0.15 < ratio < 0.25
+
+
+def test_special_zone_ventures_absorb_no_more_than_the_zone_can_take():
+    zone = {"policy.sez_active": True, "investors.sez_venture_return_annual": 0.5,
+            "investors.sez_ventures_capacity_usd": 20_000_000.0, "investors.sez_venture_size_usd": 5_000_000.0}
+    model, table = run(**zone)
+    stakes = sum(investor.sez_stake_usd for investor in model.investors)
+    assert stakes == pytest.approx(20_000_000.0)

@@ -4,8 +4,8 @@ The price path is drawn once, at the start, from the market stream (so every pol
 the same path for a given seed): monthly log returns follow a geometric Brownian motion
 whose shocks are Student-t (fat tails), scaled to the configured annual volatility. A user
 CSV (columns ``month``, ``btc_price_usd``, months 0..N) replaces the draw. Price shocks
-scale the path from their month on. Rest-of-world hashrate grows on trend and follows the
-price with a lag and an elasticity below one, as the record shows.
+scale the path from their month on. Rest-of-world hashrate grows on trend and follows miners'
+revenue (price x subsidy) with a lag and an elasticity below one, as the record shows.
 """
 
 from __future__ import annotations
@@ -71,11 +71,18 @@ class Market:
     @property
     def block_subsidy_btc(self) -> float:
         """Subsidy this month, halved at each scheduled halving."""
+        return self.subsidy_in_month(self.month)
+
+    def subsidy_in_month(self, month: int) -> float:
         first = self.config.months_to_next_halving
-        if first is None or self.month < first:
+        if first is None or month < first:
             return self.config.block_subsidy_btc
-        halvings = 1 + (self.month - first) // self.config.halving_interval_months
+        halvings = 1 + (month - first) // self.config.halving_interval_months
         return self.config.block_subsidy_btc / 2**halvings
+
+    def miners_revenue_index(self, month: int) -> float:
+        """What the network pays miners in a month, up to a constant: subsidy x price."""
+        return self.subsidy_in_month(month) * float(self.price_path_usd[month])
 
     @property
     def global_hashrate_ehs(self) -> float:
@@ -97,14 +104,16 @@ class Market:
         self.month += 1
 
     def update_rest_of_world_hashrate(self) -> None:
-        """Rest-of-world hashrate grows on trend and answers the price change of ``lag``
-        months ago (after this month's shocks, so a lag of 0 answers at once)."""
+        """Rest-of-world hashrate grows on trend and answers the change in miners' revenue
+        (price x subsidy) of ``lag`` months ago, less than one for one: a price fall or a
+        halving switches some rigs off, a rally brings more on. Runs after this month's
+        shocks, so a lag of 0 answers at once."""
         growth = (1.0 + self.config.global_hashrate_growth_annual) ** (1.0 / MONTHS_PER_YEAR)
         lagged = self.month - self.config.hashrate_response_lag_months
-        price_ratio = 1.0
+        revenue_ratio = 1.0
         if lagged >= 1:
-            price_ratio = self.price_path_usd[lagged] / self.price_path_usd[lagged - 1]
-        self.rest_of_world_hashrate_ehs *= growth * price_ratio**self.config.hashrate_price_elasticity
+            revenue_ratio = self.miners_revenue_index(lagged) / self.miners_revenue_index(lagged - 1)
+        self.rest_of_world_hashrate_ehs *= growth * revenue_ratio**self.config.hashrate_price_elasticity
 
     def shock_price(self, factor: float) -> None:
         """Scale the price from this month on (a crash or a rally)."""

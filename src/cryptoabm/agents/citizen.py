@@ -61,6 +61,8 @@ class Population:
         self.has_internet = rng.random(n) < people.internet_access_share
         self.is_merchant = rng.random(n) < people.merchant_share
         self.complies_with_mandate = self.is_merchant & (rng.random(n) < scenario.merchants.legal_tender_compliance)
+        # some citizens would find a lasting use for a wallet (remittances, savings abroad)
+        self.has_lasting_use = rng.random(n) < scenario.adoption.lasting_use_share
         self.savings_usd = self.income_usd_per_month * people.savings_months_of_income
         self.bonus_left_usd = np.zeros(n)
         self.bonus_spend_usd_per_month = np.zeros(n)
@@ -201,8 +203,9 @@ class Population:
         return fleeing
 
     def drop_out(self, model: CryptoEconomy, used: np.ndarray, draw: np.ndarray) -> None:
-        """Active holders with no bonus left and no use this month stop with the drop-out hazard."""
-        p_drop = dropout_probability(self.bonus_left_usd, used, model.config.adoption.dropout_hazard)
+        """Active holders with no bonus left and no use this month stop with the drop-out hazard;
+        those with a lasting use for the wallet never do."""
+        p_drop = dropout_probability(self.bonus_left_usd, used | self.has_lasting_use, model.config.adoption.dropout_hazard)
         self.is_active &= ~(draw < p_drop)
 
     def review_acceptance(self, model: CryptoEconomy, active_contacts: np.ndarray, draw: np.ndarray) -> None:

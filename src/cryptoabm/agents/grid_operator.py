@@ -67,6 +67,12 @@ class GridOperator(Agent):
             miner.served_share = served_share if miner.requested_mw > 0 else 0.0
 
     @property
+    def miners_served_share(self) -> float:
+        """Share of miners' requested power served last dispatch (1 when none was requested)."""
+        requested = self.last_dispatch.miners_served_mw + self.last_dispatch.miners_curtailed_mw
+        return self.last_dispatch.miners_served_mw / requested if requested > 0 else 1.0
+
+    @property
     def reserve_margin(self) -> float:
         served = self.last_dispatch.households_served_mw + self.last_dispatch.miners_served_mw
         return reserve_margin(self.capacity_mw, served)

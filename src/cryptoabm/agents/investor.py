@@ -45,13 +45,15 @@ class ForeignInvestor(Agent):
     # -- judging the country ---------------------------------------------------------------
     def expected_return_annual(self, efficiency_j_per_th: float, capex_usd_per_th: float, licensed: bool,
                                in_special_zone: bool) -> float:
-        """After-tax annual return on one TH/s placed here today, before the risk premium."""
+        """After-tax annual return on one TH/s placed here today, before the risk premium,
+        expecting the grid to serve miners as it did last month."""
         policy = self.model.state.policy
         mining = self.model.config.mining
         revenue_per_mwh = revenue_usd_per_mwh(self.model.market.hashprice_usd_per_ph_day, efficiency_j_per_th)
         if not licensed:
             undetected = farm_return_annual(revenue_per_mwh, mining.grey_power_price_usd_per_kwh, efficiency_j_per_th,
-                                            mining.fixed_cost_usd_per_th_month, capex_usd_per_th, 0.0)
+                                            mining.fixed_cost_usd_per_th_month, capex_usd_per_th, 0.0,
+                                            expected_uptime_share=self.model.grid.miners_served_share)
             return grey_farm_return_annual(undetected, policy.enforcement_detection_probability)
         farm_ths = farm_hashrate_ths(mining.farm_size_mw, efficiency_j_per_th)
         tax_rate = 0.0 if (in_special_zone and policy.sez_tax_holiday) else policy.mining_profit_tax_rate
@@ -64,6 +66,7 @@ class ForeignInvestor(Agent):
             capex_usd_per_th,
             tax_rate,
             policy.license_fee_usd / farm_ths,
+            self.model.grid.miners_served_share,
         )
 
     def risk_premium_annual(self, in_special_zone: bool, holds_licence: bool = False) -> float:
@@ -156,11 +159,13 @@ class ForeignInvestor(Agent):
         return True
 
     def invest_in_special_zone(self) -> None:
-        """Put a tranche into special-zone ventures (exchanges, payment firms) if they clear the bar."""
+        """Put a tranche into special-zone ventures (exchanges, payment firms) if they clear the
+        bar and the zone has room for it (its ventures can absorb only so much)."""
         cfg = self.model.config.investors
         premium = self.risk_premium_annual(in_special_zone=True)
+        zone_room = cfg.sez_ventures_capacity_usd - sum(i.sez_stake_usd for i in self.model.investors)
         if invests(cfg.sez_venture_return_annual, premium, cfg.alternative_return_annual) \
-                and self.capital_usd >= cfg.sez_venture_size_usd:
+                and self.capital_usd >= cfg.sez_venture_size_usd and zone_room >= cfg.sez_venture_size_usd:
             self.model.ledger.transfer("fdi", self.account, "sez_ventures", cfg.sez_venture_size_usd)
             self.sez_stake_usd += cfg.sez_venture_size_usd
 

@@ -17,13 +17,16 @@ def farm_return_annual(
     capex_usd_per_th: float,
     profit_tax_rate: float,
     licence_fee_usd_per_th_year: float = 0.0,
+    expected_uptime_share: float = 1.0,
 ) -> float:
     """Expected after-tax annual return on the capital put into one TH/s, at today's prices.
 
-    Monthly margin per TH/s = (revenue - power) per MWh x energy used - fixed costs; tax
-    takes its share of a positive margin; the licence fee is spread over the farm's TH/s.
+    Monthly margin per TH/s = (revenue - power) per MWh x energy used at the expected
+    uptime (the share of requested power the grid has been serving) - fixed costs, which
+    are paid whether the rigs run or not; tax takes its share of a positive margin; the
+    licence fee is spread over the farm's TH/s.
     """
-    energy = monthly_energy_mwh(farm_power_mw(1.0, efficiency_j_per_th), 1.0)
+    energy = monthly_energy_mwh(farm_power_mw(1.0, efficiency_j_per_th), expected_uptime_share)
     margin = operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh) * energy - fixed_cost_usd_per_th_month
     after_tax = margin * (1.0 - profit_tax_rate) if margin > 0 else margin
     return (after_tax * MONTHS_PER_YEAR - licence_fee_usd_per_th_year) / capex_usd_per_th
