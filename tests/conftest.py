@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Property tests explore new examples locally; in CI they replay a fixed, reproducible set.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 from cryptoabm.config import Scenario, scenario_from_dict
 from cryptoabm.model import CryptoEconomy

@@ -1,12 +1,16 @@
 """Property-based checks: for any valid scenario the model runs, and its invariants hold."""
 
 import math
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cryptoabm.config import scenario_from_dict
 from cryptoabm.model import CryptoEconomy
+
+# more examples for a deeper search: CRYPTOABM_PROPERTY_EXAMPLES=1000 python -m pytest tests/test_properties.py
+EXAMPLES = int(os.environ.get("CRYPTOABM_PROPERTY_EXAMPLES", "40"))
 
 regimes = st.sampled_from(["ban", "voluntary", "legal_tender", "fee_conversion"])
 networks = st.sampled_from(["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete"])
@@ -61,7 +65,7 @@ def scenarios(draw):
     return scenario_from_dict(raw)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_any_valid_scenario_runs_and_keeps_its_invariants(scenario):
     model = CryptoEconomy(scenario)

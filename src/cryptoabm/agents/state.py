@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 ACCOUNT = "state"
 MONTHS_PER_LICENCE_TERM = 12
+MAX_BONUSES = 2**53  # an upper bound on any count of citizens (exactly representable as a float)
 
 
 class State(Agent):
@@ -139,7 +140,8 @@ class State(Agent):
         if self.policy.wallet_bonus_usd <= 0:
             return 0
         budget = min(self.bonus_budget_left_usd, max(0.0, self.model.ledger.balance(ACCOUNT)))
-        return int(budget // (self.policy.wallet_bonus_usd * people_per_bonus))
+        # a vanishingly small bonus makes the quotient overflow: no more can be paid than exist
+        return int(min(budget / (self.policy.wallet_bonus_usd * people_per_bonus), MAX_BONUSES))
 
     def pay_bonuses(self, count: int, people_per_bonus: float = 1.0) -> float:
         """Pay ``count`` wallet bonuses (each to ``people_per_bonus`` adults); returns the outlay, USD."""
