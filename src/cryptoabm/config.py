@@ -39,7 +39,7 @@ def _none_word(value: Any) -> Any:
     return None if isinstance(value, str) and value.strip().lower() == NONE_WORD else value
 
 
-Optional = BeforeValidator(_none_word)
+NoneWord = BeforeValidator(_none_word)
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -73,11 +73,11 @@ class MarketConfig(_Section):
     price_drift_annual: float = Field(0.0, ge=-1.0, le=2.0)  # GBM drift: expected growth of the mean price per year
     price_volatility_annual: NonNegative = 0.55  # annualised SD of log returns
     price_shock_tail_df: float = Field(4.0, gt=2.0, le=1000.0)  # Student-t degrees of freedom
-    price_csv: Annotated[str | None, Optional] = None  # CSV with columns month, btc_price_usd (relative to the config)
+    price_csv: Annotated[str | None, NoneWord] = None  # CSV with columns month, btc_price_usd (relative to the config)
     block_subsidy_btc: Positive = 3.125  # new coins per block
     blocks_per_day: Positive = 144.0
     fee_share_of_miner_revenue: float = Field(0.04, ge=0.0, lt=1.0)  # fees / (subsidy + fees)
-    months_to_next_halving: Annotated[int | None, Optional] = Field(None, ge=1)  # month the subsidy next halves
+    months_to_next_halving: Annotated[int | None, NoneWord] = Field(None, ge=1)  # month the subsidy next halves
     halving_interval_months: int = Field(48, ge=1)
     global_hashrate_ehs: Positive = 1_050.0  # rest-of-world hashrate in month 0, EH/s
     global_hashrate_growth_annual: float = Field(0.15, ge=-0.9, le=5.0)
@@ -140,7 +140,7 @@ class PopulationConfig(_Section):
     """Citizens and the social network they learn from."""
 
     citizens: int = Field(2_000, ge=10, le=10_000_000)  # simulated citizens (agents)
-    people_represented: Annotated[int | None, Optional] = Field(None, ge=1)  # adults they stand for; None: one each
+    people_represented: Annotated[int | None, NoneWord] = Field(None, ge=1)  # adults they stand for; None: one each
     network: NetworkKind = "watts_strogatz"
     mean_degree: int = Field(10, ge=2, le=1_000)  # average number of contacts
     rewiring_probability: Share = 0.1  # Watts-Strogatz only
@@ -212,7 +212,7 @@ class StateConfig(_Section):
 class SurchargeBand(_Section):
     """One band of a progressive surcharge: the rate on each kWh a miner uses in the band."""
 
-    up_to_mwh_per_month: Annotated[Positive | None, Optional] = None  # None: the top band
+    up_to_mwh_per_month: Annotated[Positive | None, NoneWord] = None  # None: the top band
     usd_per_kwh: NonNegative
 
 
@@ -220,29 +220,29 @@ class Policy(_Section):
     """The policy in force. Each field is a lever; events may change any of them."""
 
     payment_regime: PaymentRegime = "voluntary"
-    license_cap: Annotated[int | None, Optional] = Field(None, ge=0)  # most licences at once; "none": no cap
+    license_cap: Annotated[int | None, NoneWord] = Field(None, ge=0)  # most licences at once; "none": no cap
     license_fee_usd: NonNegative = 0.0  # per licence per year
     miner_tariff_usd_per_kwh: NonNegative = 0.045
     surcharge_usd_per_kwh: NonNegative = 0.0  # flat surcharge on mining power
     surcharge_bands: list[SurchargeBand] = Field(default_factory=list)  # progressive, replaces flat
     miner_grid_priority: GridPriority = "equal"
     surplus_reserve_share: Share = 0.1  # surplus_only: spare kept above non-mining demand
-    mining_cap_mw: Annotated[NonNegative | None, Optional] = None  # rationing: most power miners may draw
+    mining_cap_mw: Annotated[NonNegative | None, NoneWord] = None  # rationing: most power miners may draw
     domestic_sale_share: Share = 0.0  # of mined coins that must be sold on local exchanges
     mining_profit_tax_rate: Share = 0.2
     sez_active: bool = False
     sez_tax_holiday: bool = False
     sez_share_of_new_farms: Share = 0.5
     capital_controls: Share = 0.0  # strictness of official (bank) capital controls
-    crypto_outflow_limit_usd_per_month: Annotated[NonNegative | None, Optional] = None  # per citizen, licensed channel
+    crypto_outflow_limit_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # per citizen, licensed channel
     information_control: Share = 0.0  # how much the state suppresses crypto information/internet
     enforcement_detection_probability: Share = 0.05  # monthly chance a grey farm is caught
     wallet_bonus_usd: NonNegative = 0.0
     bonus_budget_usd: NonNegative = 0.0
-    bonus_eligible_max_income_usd_per_month: Annotated[NonNegative | None, Optional] = None  # None: every adopter
-    ration_below_reserve_margin: Annotated[Share | None, Optional] = None  # adaptive: ration miners below this margin
+    bonus_eligible_max_income_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # None: every adopter
+    ration_below_reserve_margin: Annotated[Share | None, NoneWord] = None  # adaptive: ration miners below this margin
     ration_cut_share: Share = 0.3  # cut to miners' load when rationing starts
-    tighten_outflows_above_usd_per_month: Annotated[NonNegative | None, Optional] = None  # adaptive capital rule
+    tighten_outflows_above_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # adaptive capital rule
     tightened_outflow_limit_usd_per_month: NonNegative = 100.0
 
     @field_validator("surcharge_bands")
