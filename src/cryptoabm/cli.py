@@ -2,6 +2,8 @@
 
     cryptoabm run CONFIG [--seed N] [--months N] [--out DIR]
     cryptoabm check CONFIG
+    cryptoabm batch EXPERIMENT [--workers N] [--scheduler ADDRESS|local] [--out DIR] [--resume]
+    cryptoabm report DIR
 
 Mistakes in the input are reported as one plain line on standard error, with exit code 2.
 """
@@ -26,11 +28,14 @@ interact month by month under the policy a scenario file sets."""
 
 EPILOG = """\
 examples:
+  cryptoabm batch experiments/central_asia_regimes.toml
   cryptoabm run configs/turkmenistan_2026.toml --out results/tkm
   cryptoabm run configs/el_salvador_2021.toml --seed 7 --months 36
   cryptoabm check configs/my_scenario.toml
+  cryptoabm report results/central_asia_regimes
 
-Scenario files are TOML; see configs/baseline.toml for every key, its unit and its source."""
+Scenario files are TOML; see configs/baseline.toml for every key, its unit and its source.
+Experiment files are TOML too; see experiments/README.md."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +72,44 @@ def build_parser() -> argparse.ArgumentParser:
                     "field and what is allowed, and exits with code 2.",
     )
     check.add_argument("config", metavar="CONFIG", help="scenario file (TOML)")
+
+    batch = commands.add_parser(
+        "batch", help="run an experiment file: many runs, then a comparison report",
+        description="Run every arm x design point x replicate of an experiment file, with common random "
+                    "numbers across arms, and write into DIR: runs/<run_id>.parquet for each finished run "
+                    "(written atomically), manifest.json (experiment hash, versions, git commit, the design "
+                    "with seeds, timings), and at the end timeseries.parquet, runs.parquet and report.md. "
+                    "A run that raises is recorded (runs/<run_id>.failed.json) and the batch goes on; the "
+                    "command then exits 1 with a count of failures. Ctrl-C stops cleanly, keeping every "
+                    "finished run; --resume runs only the missing ones.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  cryptoabm batch experiments/central_asia_regimes.toml             # all cores\n"
+               "  cryptoabm batch experiments/license_cap_sweep.toml --workers 1    # in this process\n"
+               "  cryptoabm batch experiments/payment_ban_vs_bonus.toml --scheduler local   # a Dask LocalCluster\n"
+               "  cryptoabm batch experiments/central_asia_regimes.toml --scheduler tcp://10.0.0.5:8786\n"
+               "  cryptoabm batch experiments/central_asia_regimes.toml --resume    # finish an interrupted batch",
+    )
+    batch.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (TOML), e.g. experiments/central_asia_regimes.toml")
+    batch.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="parallel workers: 1 runs in this process; default: one per core "
+                            "(with --scheduler local: the LocalCluster's worker count)")
+    batch.add_argument("--scheduler", metavar="ADDRESS|local",
+                       help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' to start a "
+                            "LocalCluster; needs the optional extra: pip install 'cryptoabm[distributed]'")
+    batch.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
+    batch.add_argument("--resume", action="store_true",
+                       help="finish an interrupted batch in DIR: run only the missing runs (refused if the "
+                            "experiment file changed since)")
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    report = commands.add_parser(
+        "report", help="write the comparison report of a batch",
+        description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95%% "
+                    "t-intervals of the key outcomes, paired differences from the reference arm, fan charts "
+                    "and a bar chart of differences. (batch runs this at the end.)",
+    )
+    report.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
     return parser
 
 
@@ -131,9 +174,78 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _executor_factory(args: argparse.Namespace):
+    """What runs the batch: this process, a process pool, or a Dask cluster."""
+    import os
+
+    from cryptoabm.batch.runner import InProcessExecutor, process_pool
+
+    if args.scheduler is None:
+        workers = args.workers or os.cpu_count() or 1
+        if workers == 1:
+            return InProcessExecutor, f"1 worker (in this process)"
+        return (lambda: process_pool(workers)), f"{workers} worker processes"
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ConfigError("--scheduler", "", "Dask is an optional extra: pip install 'cryptoabm[distributed]'") from None
+    if args.scheduler == "local":
+        cluster = LocalCluster(n_workers=args.workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+        where = f"a Dask LocalCluster of {len(cluster.workers)} workers"
+    else:
+        try:
+            client = Client(args.scheduler, timeout=10)
+        except OSError as exc:
+            raise ConfigError("--scheduler", "", f"cannot reach the Dask scheduler at {args.scheduler}: {exc}") from None
+        where = f"the Dask cluster at {args.scheduler}"
+    return client.get_executor, where
+
+
+def command_batch(args: argparse.Namespace) -> int:
+    from cryptoabm.batch.experiment import load_experiment
+    from cryptoabm.batch.report import write_report
+    from cryptoabm.batch.runner import run_batch
+    from cryptoabm.batch.store import StoreError
+
+    loaded = load_experiment(args.experiment)
+    out_dir = args.out if args.out is not None else Path("results") / loaded.experiment.name
+    make_executor, where = _executor_factory(args)
+    print(f"{loaded.experiment.name}: running on {where} into {out_dir}/", file=sys.stderr)
+    try:
+        outcome = run_batch(loaded, out_dir, make_executor, resume=args.resume, progress=not args.no_progress)
+    except StoreError as exc:
+        print(f"cryptoabm: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"cryptoabm: interrupted; finished runs are kept in {out_dir}/runs/; "
+              f"finish with: cryptoabm batch {args.experiment} --out {out_dir} --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    report = write_report(out_dir)
+    print(f"{outcome.finished} of {outcome.total} runs finished ({outcome.skipped} from before) in "
+          f"{outcome.seconds:.1f} s; tables and report: {report}")
+    if outcome.failed:
+        print(f"cryptoabm: {len(outcome.failed)} of {outcome.total} runs failed; tracebacks in "
+              f"{out_dir}/runs/<run_id>.failed.json", file=sys.stderr)
+        return 1
+    return 0
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from cryptoabm.batch.report import ReportError, write_report
+
+    try:
+        print(write_report(args.folder))
+    except ReportError as exc:
+        print(f"cryptoabm: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "check": command_check}
+    handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report}
     try:
         return handlers[args.command](args)
     except ConfigError as exc:
