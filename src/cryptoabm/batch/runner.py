@@ -13,6 +13,7 @@ results go (:mod:`.store`). The model knows nothing of any of them.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -86,7 +87,19 @@ def _ignore_interrupts() -> None:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    """A pool of worker processes forked from a clean server process that has the model
+    already imported (safe even when this process runs threads, as Dask's client does)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["cryptoabm.batch.runner"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
+
+
+def _shutdown(executor: Executor) -> None:
+    """Stop an executor without waiting, dropping queued work (where the executor allows it)."""
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+    except TypeError:  # Dask's ClientExecutor has no cancel_futures
+        executor.shutdown(wait=False)
 
 
 @dataclass
@@ -175,7 +188,7 @@ def _run_pool(
                     queue.append(spec)
                     break
             if not pending:
-                executor.shutdown(wait=False, cancel_futures=True)
+                _shutdown(executor)
                 executor = make_executor()
                 continue
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -193,10 +206,10 @@ def _run_pool(
                 # the pool is gone: every run still in flight was lost with it
                 lost.extend(pending.values())
                 pending.clear()
-                executor.shutdown(wait=False, cancel_futures=True)
+                _shutdown(executor)
                 if not rebuild:
                     break
                 executor = make_executor()
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        _shutdown(executor)
     return lost

@@ -1,0 +1,296 @@
+"""Batch experiments: designs, seeds, failure isolation, crash-safe resume, executors, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cryptoabm.batch.experiment import design_points, expand_runs, load_experiment, replicate_seed
+from cryptoabm.batch.report import KEY_OUTCOMES, arm_summaries, paired_differences, t_interval, write_report
+from cryptoabm.batch.runner import InProcessExecutor, RunResult, execute_run, process_pool, run_batch
+from cryptoabm.batch.store import ResultStore, StoreError
+from cryptoabm.config import ConfigError
+from tests.conftest import CONFIGS, ROOT
+
+SMALL_CONFIG = """
+extends = "{baseline}"
+name = "small"
+[population]
+citizens = {citizens}
+[mining]
+initial_farms = 3
+"""
+
+
+def write_experiment(tmp_path, body: str, citizens: int = 150, name: str = "exp.toml"):
+    (tmp_path / "small.toml").write_text(SMALL_CONFIG.format(baseline=CONFIGS / "baseline.toml", citizens=citizens))
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+TWO_ARMS = """
+name = "two_arms"
+question = "Does a ban change anything?"
+reference = "voluntary"
+replications = {reps}
+horizon_months = {months}
+base_seed = 7
+[[arms]]
+name = "voluntary"
+config = "small.toml"
+[[arms]]
+name = "ban"
+config = "small.toml"
+overrides = {{ "policy.payment_regime" = "ban" }}
+"""
+
+
+def tables(folder):
+    return pd.read_parquet(folder / "timeseries.parquet"), pd.read_parquet(folder / "runs.parquet")
+
+
+# -- design and seeds -------------------------------------------------------------------
+def test_designs_expand_to_the_points_they_name(tmp_path):
+    grid = write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=3) + """
+[design]
+kind = "grid"
+parameters = { "policy.license_cap" = [1, 2, 3], "policy.miner_tariff_usd_per_kwh" = [0.03, 0.05] }
+""")
+    loaded = load_experiment(grid)
+    points = design_points(loaded.experiment)
+    assert len(points) == 6 and points[0] == {"policy.license_cap": 1, "policy.miner_tariff_usd_per_kwh": 0.03}
+    runs = expand_runs(loaded)
+    assert len(runs) == 2 * 6 * 2 and len({r.run_id for r in runs}) == len(runs)
+    assert [r.order for r in runs] == list(range(len(runs)))
+
+    zipped = write_experiment(tmp_path, TWO_ARMS.format(reps=1, months=3) + """
+[design]
+kind = "zip"
+parameters = { "policy.license_cap" = [1, 2, 3], "policy.miner_tariff_usd_per_kwh" = [0.03, 0.04, 0.05] }
+""", name="zip.toml")
+    assert design_points(load_experiment(zipped).experiment)[2] == {"policy.license_cap": 3, "policy.miner_tariff_usd_per_kwh": 0.05}
+
+    table = write_experiment(tmp_path, TWO_ARMS.format(reps=1, months=3) + """
+[design]
+kind = "table"
+rows = [{ "policy.license_cap" = 4 }, { "policy.license_cap" = 9, "policy.license_fee_usd" = 100.0 }]
+""", name="table.toml")
+    assert design_points(load_experiment(table).experiment) == [
+        {"policy.license_cap": 4}, {"policy.license_cap": 9, "policy.license_fee_usd": 100.0}]
+
+
+def test_latin_hypercube_covers_each_stratum_once_and_is_seeded(tmp_path):
+    body = TWO_ARMS.format(reps=1, months=3) + """
+[design]
+kind = "lhs"
+samples = 10
+ranges = { "policy.miner_tariff_usd_per_kwh" = [0.02, 0.07], "policy.license_cap" = [1, 50] }
+"""
+    first = design_points(load_experiment(write_experiment(tmp_path, body)).experiment)
+    again = design_points(load_experiment(write_experiment(tmp_path, body, name="again.toml")).experiment)
+    assert first == again
+    tariffs = np.array([p["policy.miner_tariff_usd_per_kwh"] for p in first])
+    strata = np.floor((tariffs - 0.02) / 0.005).astype(int)  # ten equal strata of the range
+    assert sorted(strata) == list(range(10))
+    assert all(isinstance(p["policy.license_cap"], int) and 1 <= p["policy.license_cap"] <= 50 for p in first)
+
+
+def test_replicate_seeds_are_shared_across_arms_and_points_and_derived_by_seedsequence(tmp_path):
+    loaded = load_experiment(write_experiment(tmp_path, TWO_ARMS.format(reps=3, months=3)))
+    runs = expand_runs(loaded)
+    by_replicate = {}
+    for run in runs:
+        by_replicate.setdefault(run.replicate, set()).add(run.seed)
+    assert all(len(seeds) == 1 for seeds in by_replicate.values())  # common random numbers
+    assert len({seeds.pop() for seeds in by_replicate.values()}) == 3
+    expected = int(np.random.SeedSequence([7, 2]).generate_state(1, dtype=np.uint64)[0]) >> 1
+    assert replicate_seed(7, 2) == expected
+
+
+def test_one_run_rerun_alone_reproduces_its_stored_result(tmp_path):
+    loaded = load_experiment(write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=6)))
+    run_batch(loaded, tmp_path / "out", InProcessExecutor, progress=False)
+    spec = expand_runs(loaded)[3]
+    stored = pd.read_parquet(tmp_path / "out" / "runs" / f"{spec.run_id}.parquet")
+    pd.testing.assert_frame_equal(execute_run(spec).table, stored)
+
+
+def test_metrics_and_recording_frequency_thin_the_timeseries(tmp_path):
+    body = TWO_ARMS.format(reps=1, months=10).replace('base_seed = 7', 'base_seed = 7\nmetrics = ["wallet_share"]\nrecord_every_months = 4')
+    loaded = load_experiment(write_experiment(tmp_path, body))
+    run_batch(loaded, tmp_path / "out", InProcessExecutor, progress=False)
+    timeseries, runs = tables(tmp_path / "out")
+    assert sorted(set(timeseries["month"])) == [4, 8, 10]  # every 4th month and always the last
+    assert "wallet_share" in timeseries and "hashrate_ehs" not in timeseries
+    assert "total_fdi_inflow_usd" in runs  # outcomes come from the full monthly table
+
+
+# -- failures ---------------------------------------------------------------------------
+def test_a_run_that_raises_is_recorded_and_the_batch_goes_on(tmp_path):
+    (tmp_path / "short.csv").write_text("month,btc_price_usd\n" + "".join(f"{m},50000\n" for m in range(4)))
+    body = TWO_ARMS.format(reps=2, months=6) + """
+[[arms]]
+name = "broken_prices"
+config = "small.toml"
+overrides = { "market.price_csv" = "short.csv" }
+"""
+    path = write_experiment(tmp_path, body)
+    (tmp_path / "small.toml").write_text((tmp_path / "small.toml").read_text())
+    done = subprocess.run([sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(tmp_path / "out"),
+                           "--workers", "2", "--no-progress"], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "2 of 6 runs failed" in done.stderr.strip().splitlines()[-1]
+    record = json.loads((tmp_path / "out" / "runs" / "broken_prices__p000__r001.failed.json").read_text())
+    assert record["seed"] == replicate_seed(7, 1) and "Traceback" in record["error"] and "no row for month 4" in record["error"]
+    _, runs = tables(tmp_path / "out")
+    assert len(runs) == 4 and set(runs["arm"]) == {"voluntary", "ban"}
+    assert "Failed runs" in (tmp_path / "out" / "report.md").read_text()
+
+
+def die_on_second_ban_run(spec):
+    """A run function whose worker process dies on one particular run."""
+    if spec.run_id == "ban__p000__r001":
+        os._exit(1)
+    return execute_run(spec)
+
+
+def test_a_dying_worker_takes_only_its_own_run(tmp_path):
+    loaded = load_experiment(write_experiment(tmp_path, TWO_ARMS.format(reps=4, months=4)))
+    outcome = run_batch(loaded, tmp_path / "out", lambda: process_pool(2), run_function=die_on_second_ban_run,
+                        progress=False)
+    assert outcome.failed == ["ban__p000__r001"]
+    record = json.loads((tmp_path / "out" / "runs" / "ban__p000__r001.failed.json").read_text())
+    assert "worker process" in record["error"] and "died" in record["error"]
+    _, runs = tables(tmp_path / "out")
+    assert len(runs) == 7
+
+
+# -- crash safety, resume and executors ------------------------------------------------------
+SLOW = TWO_ARMS.format(reps=6, months=60)
+
+
+def test_a_batch_killed_with_sigkill_and_resumed_equals_an_uninterrupted_batch(tmp_path):
+    path = write_experiment(tmp_path, SLOW, citizens=3_000)
+    straight = tmp_path / "straight"
+    run_batch(load_experiment(path), straight, InProcessExecutor, progress=False)
+
+    resumed = tmp_path / "resumed"
+    command = [sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(resumed), "--workers", "1", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((resumed / "runs").glob("*.parquet"))) < 3:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = len(list((resumed / "runs").glob("*.parquet")))
+    assert 3 <= finished < 12, "the batch should have been killed part-way"
+    assert not (resumed / "timeseries.parquet").exists()
+    assert not list((resumed / "runs").glob(".*.partial"))  # nothing half-written is left as a result
+
+    done = subprocess.run([*command, "--resume"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"({finished} from before)" in done.stdout
+    for a, b in zip(tables(straight), tables(resumed), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_resume_refuses_a_changed_experiment_and_a_new_batch_refuses_a_used_folder(tmp_path):
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=1, months=3))
+    run_batch(load_experiment(path), tmp_path / "out", InProcessExecutor, progress=False)
+    with pytest.raises(StoreError, match="already holds results"):
+        run_batch(load_experiment(path), tmp_path / "out", InProcessExecutor, progress=False)
+    path.write_text(path.read_text().replace("replications = 1", "replications = 2"))
+    done = subprocess.run([sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(tmp_path / "out"),
+                           "--resume", "--no-progress"], capture_output=True, text=True)
+    assert done.returncode == 2 and "has changed since the batch" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 2  # the "running on" line and the one error line
+
+
+def test_one_worker_two_workers_and_a_dask_cluster_give_identical_tables(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=3, months=12))
+    loaded = load_experiment(path)
+    run_batch(loaded, tmp_path / "one", InProcessExecutor, progress=False)
+    run_batch(loaded, tmp_path / "two", lambda: process_pool(2), progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        run_batch(loaded, tmp_path / "dask", client.get_executor, progress=False)
+    for other in ("two", "dask"):
+        for a, b in zip(tables(tmp_path / "one"), tables(tmp_path / other), strict=True):
+            pd.testing.assert_frame_equal(a, b)
+
+
+# -- bad experiment files ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (("replications = 2", "replicatons = 2"), "replicatons", "did you mean 'replications'"),
+        (('reference = "voluntary"', 'reference = "nobody"'), "", "reference 'nobody' is not an arm"),
+        (('config = "small.toml"', 'config = "missing.toml"'), "arms.0.config", "no such config file"),
+        (("base_seed = 7", 'base_seed = 7\nmetrics = ["wallet_shar"]'), "", "unknown metric 'wallet_shar'"),
+        (("horizon_months = 3", "horizon_months = 0"), "horizon_months", "greater than or equal to 1"),
+        (('overrides = { "policy.payment_regime" = "ban" }', 'overrides = { "policy.payment_regime" = "crypto" }'),
+         "policy.payment_regime", "'ban', 'voluntary'"),
+    ],
+)
+def test_bad_experiment_files_are_refused_with_one_line_before_anything_runs(tmp_path, change, field, words):
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=3).replace(*change))
+    with pytest.raises(ConfigError) as caught:
+        load_experiment(path)
+    assert field in caught.value.field and words in caught.value.message
+    done = subprocess.run([sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# -- the report ---------------------------------------------------------------------------
+def test_report_intervals_match_a_direct_computation(tmp_path):
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=5, months=12).replace(
+        "[[arms]]\nname = \"ban\"", "[[arms]]\nname = \"bonus\"").replace(
+        '{ "policy.payment_regime" = "ban" }', '{ "policy.wallet_bonus_usd" = 30.0, "policy.bonus_budget_usd" = 1e6 }'))
+    loaded = load_experiment(path)
+    run_batch(loaded, tmp_path / "out", InProcessExecutor, progress=False)
+    report = write_report(tmp_path / "out").read_text()
+    _, runs = tables(tmp_path / "out")
+
+    values = runs.loc[runs["arm"] == "bonus", "final_wallet_share"].to_numpy()
+    mean, sem = values.mean(), stats.sem(values)
+    low, high = stats.t.interval(0.95, len(values) - 1, loc=mean, scale=sem)
+    interval = t_interval(values)
+    assert (interval.mean, interval.low, interval.high) == pytest.approx((mean, low, high))
+    summary = arm_summaries(runs)
+    row = summary[(summary["label"] == "bonus") & (summary["outcome"] == "final_wallet_share")].iloc[0]
+    assert (row["low"], row["high"]) == pytest.approx((low, high))
+    assert f"{mean:.1%} [{low:.1%}, {high:.1%}]" in report
+
+    bonus = runs[runs["arm"] == "bonus"].sort_values("replicate")["total_bonus_outlay_usd"].to_numpy()
+    base = runs[runs["arm"] == "voluntary"].sort_values("replicate")["total_bonus_outlay_usd"].to_numpy()
+    d_low, d_high = stats.t.interval(0.95, 4, loc=(bonus - base).mean(), scale=stats.sem(bonus - base))
+    differences = paired_differences(runs, "voluntary", None)
+    row = differences[differences["outcome"] == "total_bonus_outlay_usd"].iloc[0]
+    assert (row["low"], row["high"]) == pytest.approx((d_low, d_high))
+    assert set(differences["outcome"]) == set(KEY_OUTCOMES)
+    for figure in ("differences.png", "fan_adoption.png", "fan_mining_and_grid.png", "fan_money_flows.png"):
+        assert (tmp_path / "out" / "figures" / figure).stat().st_size > 10_000
+
+
+def test_report_refuses_a_folder_without_results(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "cryptoabm", "report", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2 and "holds no finished batch" in done.stderr
+
+
+def test_shipped_experiments_are_valid():
+    for path in sorted((ROOT / "experiments").glob("*.toml")):
+        loaded = load_experiment(path)
+        assert expand_runs(loaded), path
