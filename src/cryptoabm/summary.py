@@ -55,10 +55,11 @@ def format_value(value: float, kind: str) -> str:
     if kind == "int":
         return f"{value:,.0f}"
     if kind == "usd":
+        sign = "-" if value < 0 else ""
         for unit, size in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
             if abs(value) >= size:
-                return f"${value / size:,.2f}{unit}"
-        return f"${value:,.2f}"
+                return f"{sign}${abs(value) / size:,.2f}{unit}"
+        return f"{sign}${abs(value):,.2f}"
     return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 

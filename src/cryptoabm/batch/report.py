@@ -31,7 +31,7 @@ CONFIDENCE = 0.95
 KEY_OUTCOMES = (
     "final_wallet_share", "final_active_share", "peak_global_hashrate_share", "mean_grey_load_share",
     "min_reserve_margin", "total_unserved_mwh", "total_fdi_inflow_usd", "total_profit_repatriation_usd",
-    "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd",
+    "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd", "total_export_value_forgone_usd",
 )
 FAN_PANELS = {
     "adoption": (("active_share", "Active users, share of citizens"), ("wallet_share", "Wallet holders, share of citizens")),
