@@ -122,7 +122,7 @@ def test_one_run_rerun_alone_reproduces_its_stored_result(tmp_path):
     run_batch(loaded, tmp_path / "out", InProcessExecutor, progress=False)
     spec = expand_runs(loaded)[3]
     stored = pd.read_parquet(tmp_path / "out" / "runs" / f"{spec.run_id}.parquet")
-    pd.testing.assert_frame_equal(execute_run(spec).table, stored)
+    pd.testing.assert_frame_equal(execute_run(spec).table.to_pandas(), stored)
 
 
 def test_metrics_and_recording_frequency_thin_the_timeseries(tmp_path):

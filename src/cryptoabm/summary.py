@@ -6,6 +6,7 @@ either an end-of-horizon value, a peak or trough, or a cumulative total of a mon
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 # name: (column, how, label, format)
@@ -36,17 +37,17 @@ OUTCOMES: dict[str, tuple[str, str, str, str]] = {
 
 
 AGGREGATIONS = {
-    "last": lambda series: series.iloc[-1],
-    "max": pd.Series.max,
-    "min": pd.Series.min,
-    "mean": pd.Series.mean,
-    "sum": pd.Series.sum,
+    "last": lambda values: values[-1],
+    "max": np.max,
+    "min": np.min,
+    "mean": np.mean,
+    "sum": np.sum,
 }
 
 
 def summarise(table: pd.DataFrame) -> dict[str, float]:
     """The headline outcomes of one run's monthly table."""
-    return {name: float(AGGREGATIONS[how](table[column])) for name, (column, how, _, _) in OUTCOMES.items()}
+    return {name: float(AGGREGATIONS[how](table[column].to_numpy())) for name, (column, how, _, _) in OUTCOMES.items()}
 
 
 def format_value(value: float, kind: str) -> str:

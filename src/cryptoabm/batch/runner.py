@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from tqdm import tqdm
 
 from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, expand_runs
@@ -39,13 +40,13 @@ class RunResult:
     """What a worker sends back: the kept months and outcomes, or the error."""
 
     run_id: str
-    table: pd.DataFrame | None
+    table: pa.Table | None  # the kept months (Arrow: cheap to send between processes and to write)
     outcomes: dict[str, float] | None
     error: str | None
     seconds: float
 
 
-def kept_months(table: pd.DataFrame, metrics: Iterable[str], record_every_months: int | str) -> pd.DataFrame:
+def kept_months(table: pd.DataFrame, metrics: Iterable[str], record_every_months: int | str) -> pa.Table:
     """The rows and columns an experiment keeps: every k-th month (and always the last), or the end only."""
     columns = ["month", "date", *[m for m in metrics if m not in ("month", "date")]]
     last = len(table) - 1
@@ -53,7 +54,7 @@ def kept_months(table: pd.DataFrame, metrics: Iterable[str], record_every_months
         rows = [last]
     else:
         rows = sorted({*range(record_every_months - 1, len(table), int(record_every_months)), last})
-    return table.iloc[rows][columns].reset_index(drop=True)
+    return pa.table({column: table[column].to_numpy()[rows] for column in columns})
 
 
 def execute_run(spec: RunSpec) -> RunResult:
@@ -134,6 +135,7 @@ def run_batch(
     todo = [run for run in runs if run.run_id not in done]
     failed: list[str] = []
     timings: dict[str, float] = {}
+    finished_now: dict[str, tuple[pa.Table, dict[str, float]]] = {}
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=loaded.experiment.name, unit="run",
                disable=not progress, dynamic_ncols=True, mininterval=0.5)
 
@@ -141,6 +143,7 @@ def run_batch(
         timings[spec.run_id] = round(result.seconds, 4)
         if result.error is None:
             store.save_run(spec, result.table, result.outcomes)
+            finished_now[spec.run_id] = (result.table, result.outcomes)
         else:
             store.save_failure(spec, result.error)
             failed.append(spec.run_id)
@@ -159,7 +162,7 @@ def run_batch(
         bar.close()
         if timings:
             store.record_timings(timings)
-    store.merge()
+    store.merge(finished_now)
     return BatchOutcome(len(runs), len(runs) - len(failed), failed, len(runs) - len(todo),
                         time.perf_counter() - started)
 

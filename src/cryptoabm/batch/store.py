@@ -106,12 +106,11 @@ class ResultStore:
         return {p.name.removesuffix(".parquet") for p in self.runs_folder.glob("*.parquet")}
 
     # -- one run ------------------------------------------------------------------------
-    def save_run(self, spec: RunSpec, table: pd.DataFrame, outcomes: dict[str, float]) -> None:
+    def save_run(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> None:
         """Write one finished run's kept months, with its outcomes in the file's metadata."""
-        arrow = pa.Table.from_pandas(table, preserve_index=False)
-        metadata = {**(arrow.schema.metadata or {}), OUTCOMES_KEY: json.dumps(outcomes).encode()}
-        arrow = arrow.replace_schema_metadata(metadata)
-        write_atomically(self.runs_folder / f"{spec.run_id}.parquet", lambda p: pq.write_table(arrow, p))
+        arrow = table.replace_schema_metadata({OUTCOMES_KEY: json.dumps(outcomes).encode()})
+        write_atomically(self.runs_folder / f"{spec.run_id}.parquet",
+                         lambda p: pq.write_table(arrow, p, write_statistics=False))
         failed = self.runs_folder / f"{spec.run_id}.failed.json"
         failed.unlink(missing_ok=True)
 
@@ -129,28 +128,33 @@ class ResultStore:
         write_atomically(path, lambda p: p.write_text(json.dumps(manifest, indent=1) + "\n"))
 
     # -- the merged tables ----------------------------------------------------------------
-    def merge(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Merge finished runs, in design order, into the tidy timeseries and runs tables."""
+    def merge(self, in_memory: dict[str, tuple[pa.Table, dict[str, float]]] | None = None) -> None:
+        """Merge finished runs, in design order, into the tidy timeseries and runs tables.
+
+        Runs finished in this session are taken from ``in_memory``; the others are read from
+        their files (they finished before a resume). Either way the tables are the same.
+        """
+        in_memory = in_memory or {}
         manifest = json.loads((self.folder / MANIFEST).read_text())
         design = manifest["design"]
         param_keys = sorted({key for run in design for key in run["params"]})
         series_parts, outcome_rows = [], []
         for run in design:
-            path = self.runs_folder / f"{run['run_id']}.parquet"
-            if not path.exists():
-                continue
-            arrow = pq.read_table(path)
-            outcomes = json.loads(arrow.schema.metadata[OUTCOMES_KEY])
+            if run["run_id"] in in_memory:
+                table, outcomes = in_memory[run["run_id"]]
+            else:
+                path = self.runs_folder / f"{run['run_id']}.parquet"
+                if not path.exists():
+                    continue
+                table = pq.read_table(path)
+                outcomes = json.loads(table.schema.metadata[OUTCOMES_KEY])
             ids = {"run_id": run["run_id"], "arm": run["arm"], "point": run["point"], "label": run["label"],
                    **{key: run["params"].get(key) for key in param_keys},
                    "replicate": run["replicate"], "seed": run["seed"]}
-            table = arrow.to_pandas()
-            for column, value in reversed(list(ids.items())):
-                table.insert(0, column, value)
-            series_parts.append(table)
+            constant_columns = {name: pa.array([value] * table.num_rows) for name, value in ids.items()}
+            series_parts.append(pa.table({**constant_columns, **{name: table[name] for name in table.column_names}}))
             outcome_rows.append({**ids, **outcomes})
-        timeseries = pd.concat(series_parts, ignore_index=True) if series_parts else pd.DataFrame()
+        timeseries = pa.concat_tables(series_parts, promote_options="permissive") if series_parts else pa.table({})
         runs_table = pd.DataFrame(outcome_rows)
-        write_atomically(self.folder / TIMESERIES, lambda p: timeseries.to_parquet(p, index=False))
+        write_atomically(self.folder / TIMESERIES, lambda p: pq.write_table(timeseries.replace_schema_metadata(None), p))
         write_atomically(self.folder / RUNS_TABLE, lambda p: runs_table.to_parquet(p, index=False))
-        return timeseries, runs_table

@@ -1,0 +1,185 @@
+"""The controls in the side panel: the main policy levers, the number of citizens and the seed.
+
+Each :class:`Lever` is one keyword argument of :class:`cryptoabm.viz.economy.VizEconomy`, one
+entry of the ``model_params`` that Mesa's SolaraViz turns into a control, and one dotted config
+key that ``load_scenario(..., overrides=...)`` sets. Values come back from the browser as
+numbers or text; :func:`parse_settings` turns them into config overrides and a seed, and
+collects every mistake as a sentence for the page instead of raising.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from cryptoabm.config import NONE_WORD, PaymentRegime, Scenario
+
+SELECT, SLIDER_FLOAT, SLIDER_INT, TEXT = "Select", "SliderFloat", "SliderInt", "InputText"
+PAYMENT_REGIMES: tuple[str, ...] = typing.get_args(PaymentRegime)
+USD_PER_MILLION = 1_000_000.0
+
+DEFAULT_CITIZENS = 500  # a few hundred: the network draws at once (presets use 2,000)
+CITIZENS_MIN, CITIZENS_MAX, CITIZENS_STEP = 100, 10_000, 100
+SEED_PARAM = "seed"
+MAX_SEED = 2**63 - 1  # as config.Scenario.seed
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One control: how it looks in the side panel and which config key it sets."""
+
+    name: str  # keyword argument of VizEconomy and key in model_params
+    key: str  # dotted config key, e.g. "policy.license_cap"
+    label: str
+    control: str  # SELECT, SLIDER_FLOAT, SLIDER_INT or TEXT
+    minimum: float = 0.0
+    maximum: float = 1.0
+    step: float = 0.01
+    choices: tuple[str, ...] = ()
+    optional: bool = False  # TEXT: the word "none" switches the lever off
+    whole: bool = False  # TEXT: a whole number
+    scale: float = 1.0  # config value = control value x scale
+
+    def read(self, scenario: Scenario) -> Any:
+        """The control's value for this scenario (what a preset sets)."""
+        value: Any = scenario
+        for part in self.key.split("."):
+            value = getattr(value, part)
+        if value is None:
+            return NONE_WORD
+        if self.control == TEXT:
+            return _plain_number(value / self.scale, self.whole)
+        return value / self.scale if self.scale != 1.0 else value
+
+    def model_param(self, value: Any) -> dict[str, Any]:
+        """The ``model_params`` entry that makes Mesa's UserInputs draw this control."""
+        entry: dict[str, Any] = {"type": self.control, "label": self.label, "value": value}
+        if self.control == SELECT:
+            entry["values"] = list(self.choices)
+        elif self.control in (SLIDER_FLOAT, SLIDER_INT):
+            cast = int if self.control == SLIDER_INT else float
+            entry.update(min=cast(self.minimum), max=cast(max(self.maximum, value)), step=cast(self.step))
+        return entry
+
+    def parse(self, raw: Any) -> Any:
+        """The config value for a control value; ValueError with a sentence if it is not one."""
+        if self.control == SELECT:
+            if raw not in self.choices:
+                raise ValueError(f"must be one of {', '.join(self.choices)} (got {raw!r})")
+            return raw
+        text = str(raw).strip()
+        if self.optional and text.lower() == NONE_WORD:
+            return NONE_WORD
+        number = _number(text, self.whole, self.optional)
+        if number < self.minimum:
+            raise ValueError(f"must be at least {_plain_number(self.minimum, self.whole)} (got {text})")
+        return int(number * self.scale) if self.whole else number * self.scale
+
+
+def _number(text: str, whole: bool, optional: bool) -> float:
+    kind = "a whole number" if whole else "a number"
+    hint = f'{kind} or "{NONE_WORD}"' if optional else kind
+    try:
+        number = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValueError(f"must be {hint} (got {text!r})") from None
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        raise ValueError(f"must be {hint} (got {text!r})")
+    return number
+
+
+def _plain_number(value: float, whole: bool) -> str:
+    return str(int(value)) if whole or float(value).is_integer() else f"{value:g}"
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever("payment_regime", "policy.payment_regime", "Payment regime", SELECT, choices=PAYMENT_REGIMES),
+    Lever("license_cap", "policy.license_cap", 'Licence cap (farms at once; "none": no cap)', TEXT,
+          optional=True, whole=True),
+    Lever("wallet_bonus_usd", "policy.wallet_bonus_usd", "Wallet bonus per new adopter, USD", SLIDER_FLOAT,
+          maximum=100.0, step=5.0),
+    Lever("bonus_budget_musd", "policy.bonus_budget_usd", "Bonus budget, USD million", SLIDER_FLOAT,
+          maximum=500.0, step=5.0, scale=USD_PER_MILLION),
+    Lever("miner_tariff_usd_per_kwh", "policy.miner_tariff_usd_per_kwh", "Miners' power tariff, USD/kWh",
+          SLIDER_FLOAT, maximum=0.30, step=0.005),
+    Lever("surcharge_usd_per_kwh", "policy.surcharge_usd_per_kwh", "Mining power surcharge, USD/kWh",
+          SLIDER_FLOAT, maximum=0.05, step=0.001),
+    Lever("domestic_sale_share", "policy.domestic_sale_share", "Share of mined coins sold domestically",
+          SLIDER_FLOAT, step=0.05),
+    Lever("crypto_outflow_limit_usd_per_month", "policy.crypto_outflow_limit_usd_per_month",
+          'Capital-outflow limit, USD per citizen a month ("none": no limit)', TEXT, optional=True),
+    Lever("information_control", "policy.information_control", "Information control (0 none, 1 total)",
+          SLIDER_FLOAT, step=0.05),
+    Lever("enforcement_detection_probability", "policy.enforcement_detection_probability",
+          "Enforcement: monthly chance a grey farm is caught", SLIDER_FLOAT, step=0.01),
+    Lever("citizens", "population.citizens", "Citizens (agents); over 1,000 show as an aggregate", SLIDER_INT,
+          minimum=CITIZENS_MIN, maximum=CITIZENS_MAX, step=CITIZENS_STEP, whole=True),
+)
+LEVERS_BY_NAME = {lever.name: lever for lever in LEVERS}
+
+
+def lever_values(scenario: Scenario, citizens: int = DEFAULT_CITIZENS) -> dict[str, Any]:
+    """The control values that reproduce ``scenario``, except the app's number of citizens."""
+    values = {lever.name: lever.read(scenario) for lever in LEVERS}
+    values["citizens"] = citizens
+    return values
+
+
+def model_params(preset: str, scenario: Scenario, seed: int | str) -> dict[str, Any]:
+    """Mesa ``model_params`` for a preset: its lever values as controls, plus the seed field.
+
+    ``preset`` is a fixed parameter (no control): the scenario picker above the panel sets it.
+    """
+    params: dict[str, Any] = {"preset": preset}
+    for name, value in lever_values(scenario).items():
+        params[name] = LEVERS_BY_NAME[name].model_param(value)
+    params[SEED_PARAM] = {"type": TEXT, "label": "Seed (a whole number)", "value": str(seed)}
+    return params
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Control values turned into what the model needs, and what was wrong with them."""
+
+    overrides: dict[str, Any]
+    seed: int | None  # None: the preset's seed
+    errors: tuple[str, ...]
+
+
+def parse_settings(values: dict[str, Any]) -> Settings:
+    """Config overrides and a seed from control values (None: leave the preset's value).
+
+    Nothing raises: every mistake becomes a sentence naming the control.
+    """
+    overrides: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, raw in values.items():
+        if raw is None or name == SEED_PARAM:
+            continue
+        lever = LEVERS_BY_NAME[name]
+        try:
+            overrides[lever.key] = lever.parse(raw)
+        except ValueError as exc:
+            errors.append(f"{lever.label}: {exc}")
+    seed = None
+    raw_seed = values.get(SEED_PARAM)
+    if raw_seed is not None and str(raw_seed).strip():
+        try:
+            seed = parse_seed(raw_seed)
+        except ValueError as exc:
+            errors.append(f"Seed: {exc}")
+    return Settings(overrides, seed, tuple(errors))
+
+
+def parse_seed(raw: Any) -> int:
+    """A seed from the seed field: a whole number from 0 to 2**63 - 1."""
+    text = str(raw).strip()
+    try:
+        seed = int(text.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"must be a whole number (got {text!r})") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"must be between 0 and {MAX_SEED} (got {text})")
+    return seed

@@ -1,0 +1,116 @@
+"""Start the browser app: ``serve(host, port)`` prints the address and blocks until Ctrl-C.
+
+The app is a Solara page (``cryptoabm.viz.app``) served by uvicorn, with Solara's front-end
+assets served from this machine (:mod:`cryptoabm.viz.offline`). It binds to loopback unless
+told otherwise: anyone who can reach the port can run the model.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from cryptoabm.viz import DEFAULT_HOST, DEFAULT_PORT
+
+APP_MODULE = "cryptoabm.viz.app"
+PAGE_TITLE = "cryptoabm: crypto policy meets the economy"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_PORT = 65_535
+EXIT_OK, EXIT_UNAVAILABLE, EXIT_BAD_INPUT = 0, 1, 2
+VIZ_EXTRA_HINT = "the browser app needs the optional extra: pip install 'cryptoabm[viz]'"
+
+
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, configs: str | Path | None = None) -> int:
+    """Serve the app on ``host:port`` (port 0: any free port) until Ctrl-C; returns an exit code.
+
+    ``configs`` is the folder of scenario presets (default: the repository's ``configs/``).
+    Problems (missing extra, no presets, port taken) are one line on standard error.
+    """
+    if not 0 <= port <= MAX_PORT:
+        return _fail(f"--port must be between 0 and {MAX_PORT}, got {port}", EXIT_BAD_INPUT)
+    try:
+        import uvicorn  # noqa: F401  (the viz extra: solara, altair, uvicorn)
+        import altair  # noqa: F401
+        import solara  # noqa: F401
+    except ImportError as exc:
+        return _fail(f"{VIZ_EXTRA_HINT} ({exc})", EXIT_UNAVAILABLE)
+    problem = _check_presets(configs)
+    if problem:
+        return _fail(problem, EXIT_BAD_INPUT)
+    try:
+        port = _claimable_port(host, port)
+    except OSError as exc:
+        return _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_UNAVAILABLE)
+
+    from cryptoabm.viz import offline
+
+    try:
+        assets = offline.prepare(APP_MODULE, PAGE_TITLE)
+    except offline.AssetsMissing as exc:
+        return _fail(str(exc), EXIT_UNAVAILABLE)
+    try:
+        _run_until_interrupted(host, port)
+    finally:
+        offline.cleanup(assets)
+    return EXIT_OK
+
+
+def address(host: str, port: int) -> str:
+    """The URL to open in a browser."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def _check_presets(configs: str | Path | None) -> str | None:
+    from cryptoabm.viz.presets import CONFIGS_ENV, configs_dir, presets
+
+    if configs is not None:
+        os.environ[CONFIGS_ENV] = str(Path(configs).resolve())
+    if not presets():
+        return f"no scenario presets (*.toml) in {configs_dir()}; pass --configs DIR"
+    return None
+
+
+def _claimable_port(host: str, port: int) -> int:
+    """``port``, or a free one if it is 0, after checking that it can be bound now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        return probe.getsockname()[1]
+
+
+def _run_until_interrupted(host: str, port: int) -> None:
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        """uvicorn's server, printing the address once it is listening."""
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                exposed = "" if host in LOOPBACK_HOSTS else "  (reachable from other machines)"
+                print(f"cryptoabm viz: open {address(host, port)} in a browser; Ctrl-C stops{exposed}", flush=True)
+
+    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
+                            log_level="warning", access_log=False)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a clean stop on SIGTERM too
+    try:
+        AnnouncingServer(config).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print("cryptoabm viz: stopped", flush=True)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"cryptoabm viz: error: {message}", file=sys.stderr)
+    return code
