@@ -19,7 +19,7 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,16 +136,20 @@ def run_batch(
     failed: list[str] = []
     timings: dict[str, float] = {}
     finished_now: dict[str, tuple[pa.Table, dict[str, float]]] = {}
+    # Result files are written by one background thread (Parquet writing releases the GIL),
+    # overlapping with the next run; it is drained before merging, and on any stop.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cryptoabm-writer")
+    writes: list[Future] = []
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=loaded.experiment.name, unit="run",
                disable=not progress, dynamic_ncols=True, mininterval=0.5)
 
     def record(spec: RunSpec, result: RunResult) -> None:
         timings[spec.run_id] = round(result.seconds, 4)
         if result.error is None:
-            store.save_run(spec, result.table, result.outcomes)
+            writes.append(writer.submit(store.save_run, spec, result.table, result.outcomes))
             finished_now[spec.run_id] = (result.table, result.outcomes)
         else:
-            store.save_failure(spec, result.error)
+            writes.append(writer.submit(store.save_failure, spec, result.error))
             failed.append(spec.run_id)
         bar.update(1)
         bar.set_postfix(failed=len(failed))
@@ -159,9 +163,12 @@ def run_batch(
                 record(crashed, RunResult(crashed.run_id, None, None,
                                           "the worker process running this run died (killed or crashed)", 0.0))
     finally:
+        writer.shutdown(wait=True)  # every finished run reaches the disk, even on Ctrl-C
         bar.close()
         if timings:
             store.record_timings(timings)
+    for write in writes:
+        write.result()  # a failed write (a full disk, say) is an error of the batch
     store.merge(finished_now)
     return BatchOutcome(len(runs), len(runs) - len(failed), failed, len(runs) - len(todo),
                         time.perf_counter() - started)

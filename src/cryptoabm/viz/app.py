@@ -43,7 +43,7 @@ CSS = """
 /* sliders: the label on its own line, the value always shown above the thumb */
 .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-input__slider .v-input__slot > .v-label { flex: 1 0 100%; white-space: normal; height: auto;
-  line-height: 1.3; font-size: 0.92rem; margin-bottom: 26px; }
+  line-height: 1.3; font-size: 0.92rem; margin-bottom: 34px; }
 .v-input__slider .v-slider { flex: 1 0 100%; margin-left: 6px; margin-right: 6px; }
 .v-slider__thumb-container .v-slider__thumb-label-container { display: block !important; }
 .v-slider__thumb-label { font-size: 0.72rem; }

@@ -28,7 +28,7 @@ CHART_HEIGHT = 250
 LINE_WIDTH = 2.2
 POINT_SIZE = 18  # a dot per month, for the tooltips
 SECONDARY_DASH = [5, 3]
-EMPTY_DOMAIN = [0, 1]
+EMPTY_MW, EMPTY_USD = 1_000.0, 1_000_000.0  # empty axes of the grid and money charts
 SHARE_FORMAT, PERCENT_AXIS, USD_FORMAT = ".1%", "%", "$,.3~s"
 
 
@@ -51,6 +51,7 @@ class ChartSpec:
     secondary_title: str = ""
     secondary_format: str = ""
     secondary_tooltip_format: str = ""
+    empty_top: float = 1.0  # top of the left axis while it has nothing to show (no months yet, all zero)
 
 
 ADOPTION = ChartSpec(
@@ -73,7 +74,7 @@ GRID = ChartSpec(
      Series("non_mining_demand_mw", "Households and industry", "#8d99ae"),
      Series("mining_load_mw", "Miners' load", "#d1495b"),
      Series("reserve_margin", "Reserve margin", "#1f8a70", secondary=True)),
-    "MW", ",.0f", ",.0f", "reserve margin", PERCENT_AXIS, SHARE_FORMAT,
+    "MW", ",.0f", ",.0f", "reserve margin", PERCENT_AXIS, SHARE_FORMAT, empty_top=EMPTY_MW,
 )
 MONEY = ChartSpec(
     "Money flows", "USD per month, scaled to the whole country",
@@ -82,7 +83,7 @@ MONEY = ChartSpec(
      Series("capital_flight_usd", "Capital flight via crypto", "#d1495b"),
      Series("state_revenue_usd", "State revenue", "#30638e"),
      Series("bonus_outlay_usd", "Wallet bonus outlays", "#6a4c93")),
-    "USD per month", USD_FORMAT, "$,.0f",
+    "USD per month", USD_FORMAT, "$,.0f", empty_top=EMPTY_USD,
 )
 CHARTS: tuple[ChartSpec, ...] = (ADOPTION, MINING, GRID, MONEY)
 
@@ -155,9 +156,10 @@ def _layer(data: pd.DataFrame, spec: ChartSpec, x: alt.X, colour: alt.Color, sec
         else (spec.axis_title, spec.axis_format, spec.tooltip_format)
     )
     rows = data[data["Measure"].isin(columns)]
-    # an empty or all-zero layer has no extent: give its y axis a unit domain until it has one
+    # an empty or all-zero layer has no extent: give its y axis one until it has data to show
     flat = rows.empty or (rows["Value"].min() == 0 and rows["Value"].max() == 0)
-    y_scale = alt.Scale(domain=EMPTY_DOMAIN) if flat else alt.Undefined
+    top = 1.0 if secondary else spec.empty_top  # the secondary axes are shares
+    y_scale = alt.Scale(domain=[0, top]) if flat else alt.Undefined
     return alt.Chart(rows).mark_line(
         strokeWidth=LINE_WIDTH, point=alt.OverlayMarkDef(size=POINT_SIZE),
         strokeDash=SECONDARY_DASH if secondary else alt.Undefined,

@@ -36,9 +36,6 @@ EDGE_COLOUR, EDGE_ALPHA, EDGE_WIDTH_PT = "#8896a5", 0.35, 0.35
 EDGE_IMAGE_INCHES, EDGE_IMAGE_DPI = 3.0, 200  # 600 x 600 pixels: sharp at 300 on screen
 EDGE_IMAGE_COLOURS = 16  # a palette PNG: a third of the size, the same picture
 
-_cache: OrderedDict[str, NetworkDrawing] = OrderedDict()
-_lock = threading.Lock()
-
 
 @dataclass(frozen=True)
 class NetworkDrawing:
@@ -46,6 +43,10 @@ class NetworkDrawing:
 
     positions: np.ndarray  # n x 2, within [0, 1]
     edges_png: str  # data: URL of a transparent PNG spanning [-PADDING, 1 + PADDING] on both axes
+
+
+_cache: OrderedDict[str, NetworkDrawing] = OrderedDict()
+_lock = threading.Lock()
 
 
 def fingerprint(adjacency: sp.csr_array | sp.csr_matrix) -> str:

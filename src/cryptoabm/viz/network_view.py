@@ -1,7 +1,7 @@
 """The citizens' network, coloured by wallet state, merchants marked, with tooltips.
 
 Up to :data:`~cryptoabm.viz.layout.MAX_DRAWN_CITIZENS` citizens are drawn one by one on the
-cached layout of their network. A larger population, or a well-mixed one (no network at all),
+cached layout of their network, over a cached picture of their contacts. A larger population, or a well-mixed one (no network at all),
 is shown as an aggregate instead: a 10 x 10 "waffle" in which each square is one per cent of
 the citizens, which stays readable and costs the same at any size.
 """
@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
-import scipy.sparse as sp
+import pandas as pd
 import solara
 from mesa.visualization.utils import update_counter
 
 from cryptoabm.agents.citizen import Population
-from cryptoabm.viz.layout import MAX_DRAWN_CITIZENS, network_layout
+from cryptoabm.viz.layout import MAX_DRAWN_CITIZENS, PADDING, network_drawing
 from cryptoabm.viz.offline import for_shipped_vega
 
 NO_WALLET, WALLET, ACTIVE = "No wallet", "Wallet, not in use", "Active wallet user"
@@ -25,15 +25,15 @@ STATE_LABELS = (NO_WALLET, WALLET, ACTIVE)
 STATE_COLOURS = ("#c3ccd6", "#f0a04b", "#1f8a70")
 HOUSEHOLD, MERCHANT = "Household", "Merchant"
 ROLE_SHAPES = ("circle", "square")
-EDGE_COLOUR, EDGE_OPACITY, EDGE_WIDTH = "#8896a5", 0.22, 0.6
 NODE_SIZE, MERCHANT_SIZE = 28, 60  # area in square pixels
 MERCHANT_OUTLINE = "#243447"
 COORDINATE_DECIMALS = 4  # enough for a few hundred pixels, keeps the page's data small
-PADDING = 0.03  # around the drawing, as a share of its width
-CHART_HEIGHT = 300  # the drawing is square: CHART_HEIGHT on each side
+CHART_SIZE = 300  # pixels on each side of the (square) drawing
 LEGEND_SIDE = "right"
 WAFFLE_SIDE = 10  # squares per row and column: each is 1% of the citizens
 WAFFLE_CELLS = WAFFLE_SIDE * WAFFLE_SIDE
+WAFFLE_GAP = 0.12  # space between squares, as a share of a square
+WAFFLE_CORNER = 2  # pixels
 WAFFLE_SIZE = 250  # pixels a side (the two-line subtitle takes the rest of the panel)
 
 
@@ -59,15 +59,13 @@ def NetworkView(model):
 
 # -- one by one ------------------------------------------------------------------------------
 def network_chart(model) -> alt.LayerChart:
-    """Contacts as faint lines, citizens as dots (merchants as squares) on the cached layout."""
+    """The contacts (a cached picture) behind the citizens as dots, merchants as squares."""
     population = model.population
-    positions = np.round(network_layout(population.adjacency), COORDINATE_DECIMALS)
-    edges = alt.Chart(alt.Data(values=_edge_records(population.adjacency, positions))).mark_rule(
-        color=EDGE_COLOUR, opacity=EDGE_OPACITY, strokeWidth=EDGE_WIDTH
-    ).encode(x=_axis("x"), y=_axis("y"), x2="x2:Q", y2="y2:Q")
-    nodes = alt.Chart(alt.Data(values=_node_records(population, positions))).mark_point(
-        filled=True, opacity=1.0
-    ).encode(
+    drawing = network_drawing(population.adjacency)
+    contacts = alt.Chart(alt.Data(values=[{"x": 0.5, "y": 0.5, "url": drawing.edges_png}])).mark_image(
+        width=CHART_SIZE, height=CHART_SIZE, align="center", baseline="middle", aspect=False
+    ).encode(x=_axis("x"), y=_axis("y"), url="url:N")
+    citizens = alt.Chart(citizen_table(population, drawing.positions)).mark_point(filled=True, opacity=1.0).encode(
         x=_axis("x"),
         y=_axis("y"),
         color=_state_colour(),
@@ -92,7 +90,7 @@ def network_chart(model) -> alt.LayerChart:
         subtitle=f"{population.size:,} citizens, {merchants:,} of them merchants (squares); lines are contacts",
         anchor="start",
     )
-    chart = alt.layer(edges, nodes).properties(title=title, width=CHART_HEIGHT, height=CHART_HEIGHT)
+    chart = alt.layer(contacts, citizens).properties(title=title, width=CHART_SIZE, height=CHART_SIZE)
     return for_shipped_vega(chart).configure_view(stroke=None)
 
 
@@ -106,30 +104,22 @@ def _state_colour() -> alt.Color:
                      legend=alt.Legend(title=None, orient=LEGEND_SIDE))
 
 
-def _edge_records(adjacency: sp.csr_array, positions: np.ndarray) -> list[dict[str, float]]:
-    upper = sp.triu(sp.coo_array(adjacency), k=1)  # each contact once
-    start, end = positions[upper.row], positions[upper.col]
-    return [{"x": a[0], "y": a[1], "x2": b[0], "y2": b[1]} for a, b in zip(start.tolist(), end.tolist())]
-
-
-def _node_records(population: Population, positions: np.ndarray) -> list[dict[str, object]]:
-    states = wallet_states(population)
+def citizen_table(population: Population, positions: np.ndarray) -> pd.DataFrame:
+    """One row per citizen: position, wallet state, role and what the tooltip shows."""
     yes_no = np.array(["no", "yes"], dtype=object)
     merchant = population.is_merchant
-    accepts = np.where(merchant, yes_no[population.accepts_crypto.astype(int)], "-")
-    columns = {
-        "citizen": np.arange(population.size).tolist(),
-        "x": positions[:, 0].tolist(),
-        "y": positions[:, 1].tolist(),
-        "state": states.tolist(),
-        "role": np.where(merchant, MERCHANT, HOUSEHOLD).tolist(),
-        "paid": yes_no[population.paid_in_crypto.astype(int)].tolist(),
-        "accepts": accepts.tolist(),
-        "contacts": population.degree.astype(int).tolist(),
-        "income": np.round(population.income_usd_per_month).tolist(),
-        "online": yes_no[population.has_internet.astype(int)].tolist(),
-    }
-    return [dict(zip(columns, row)) for row in zip(*columns.values())]
+    return pd.DataFrame({
+        "citizen": np.arange(population.size),
+        "x": np.round(positions[:, 0], COORDINATE_DECIMALS),
+        "y": np.round(positions[:, 1], COORDINATE_DECIMALS),
+        "state": wallet_states(population),
+        "role": np.where(merchant, MERCHANT, HOUSEHOLD),
+        "paid": yes_no[population.paid_in_crypto.astype(int)],
+        "accepts": np.where(merchant, yes_no[population.accepts_crypto.astype(int)], "-"),
+        "contacts": population.degree.astype(int),
+        "income": np.round(population.income_usd_per_month),
+        "online": yes_no[population.has_internet.astype(int)],
+    })
 
 
 # -- aggregate -----------------------------------------------------------------------------
@@ -154,12 +144,12 @@ def state_counts(population: Population) -> list[StateCount]:
 def aggregate_chart(model) -> alt.Chart:
     """A waffle of the citizens by wallet state: each square is 1% of them."""
     population = model.population
-    records = []
-    for count in state_counts(population):
-        share = count.citizens / population.size
-        records += [{"state": count.label, "citizens": count.citizens, "share": share}] * count.squares
-    for cell, record in enumerate(records):
-        record.update(column=cell % WAFFLE_SIDE, row=cell // WAFFLE_SIDE)
+    squares = [count for count in state_counts(population) for _ in range(count.squares)]
+    records = [
+        {"state": count.label, "citizens": count.citizens, "share": count.citizens / population.size,
+         "column": cell % WAFFLE_SIDE, "row": cell // WAFFLE_SIDE}
+        for cell, count in enumerate(squares)
+    ]
     merchants = int(np.count_nonzero(population.is_merchant))
     accepting = int(np.count_nonzero(population.accepts_crypto & population.is_merchant))
     why = ("a well-mixed population: everyone meets everyone, so there is no network to draw"
@@ -171,9 +161,10 @@ def aggregate_chart(model) -> alt.Chart:
                   f"Merchants accepting crypto: {accepting:,} of {merchants:,}"],
         anchor="start",
     )
-    chart = alt.Chart(alt.Data(values=records)).mark_rect(stroke="white", strokeWidth=2).encode(
-        x=alt.X("column:O", axis=None),
-        y=alt.Y("row:O", axis=None),
+    gaps = alt.Scale(paddingInner=WAFFLE_GAP, paddingOuter=0)
+    chart = alt.Chart(alt.Data(values=records)).mark_rect(cornerRadius=WAFFLE_CORNER).encode(
+        x=alt.X("column:O", axis=None, scale=gaps),
+        y=alt.Y("row:O", axis=None, scale=gaps),
         color=_state_colour(),
         tooltip=[alt.Tooltip("state:N", title="Wallet"), alt.Tooltip("citizens:Q", title="Citizens", format=","),
                  alt.Tooltip("share:Q", title="Share", format=".1%")],
