@@ -204,6 +204,24 @@ def test_a_batch_killed_with_sigkill_and_resumed_equals_an_uninterrupted_batch(t
         pd.testing.assert_frame_equal(a, b)
 
 
+def test_ctrl_c_stops_cleanly_keeping_finished_runs(tmp_path):
+    path = write_experiment(tmp_path, SLOW, citizens=3_000)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(out), "--workers", "2", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((out / "runs").glob("*.parquet"))) < 2:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted; finished runs are kept" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    kept = len(list((out / "runs").glob("*.parquet")))
+    assert 2 <= kept < 12 and not (out / "timeseries.parquet").exists()
+    done = subprocess.run([*command, "--resume"], capture_output=True, text=True)
+    assert done.returncode == 0 and f"({kept} from before)" in done.stdout
+
+
 def test_resume_refuses_a_changed_experiment_and_a_new_batch_refuses_a_used_folder(tmp_path):
     path = write_experiment(tmp_path, TWO_ARMS.format(reps=1, months=3))
     run_batch(load_experiment(path), tmp_path / "out", InProcessExecutor, progress=False)

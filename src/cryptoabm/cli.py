@@ -222,7 +222,12 @@ def command_batch(args: argparse.Namespace) -> int:
         print(f"cryptoabm: interrupted; finished runs are kept in {out_dir}/runs/; "
               f"finish with: cryptoabm batch {args.experiment} --out {out_dir} --resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    report = write_report(out_dir)
+    try:
+        report = write_report(out_dir)
+    except KeyboardInterrupt:
+        print(f"cryptoabm: interrupted while writing the report; every run and table is in {out_dir}/; "
+              f"write the report with: cryptoabm report {out_dir}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"{outcome.finished} of {outcome.total} runs finished ({outcome.skipped} from before) in "
           f"{outcome.seconds:.1f} s; tables and report: {report}")
     if outcome.failed:

@@ -42,6 +42,7 @@ class Series:
 
 @dataclass(frozen=True)
 class ChartSpec:
+    test_id: str  # data-testid of the chart's element in the page
     title: str
     subtitle: str
     series: tuple[Series, ...]
@@ -55,7 +56,7 @@ class ChartSpec:
 
 
 ADOPTION = ChartSpec(
-    "Adoption", "Shares of citizens (merchants: of merchants)",
+    "chart-adoption", "Adoption", "Shares of citizens (merchants: of merchants)",
     (Series("wallet_share", "Holding a wallet", "#f0a04b"),
      Series("active_share", "Active wallet users", "#1f8a70"),
      Series("merchant_accept_share", "Merchants accepting crypto", "#6a4c93"),
@@ -63,13 +64,13 @@ ADOPTION = ChartSpec(
     "share", PERCENT_AXIS, SHARE_FORMAT,
 )
 MINING = ChartSpec(
-    "Mining", "National hashrate (left) and its share of the global network (right, dashed)",
+    "chart-mining", "Mining", "National hashrate (left) and its share of the global network (right, dashed)",
     (Series("hashrate_ehs", "National hashrate, EH/s", "#00798c"),
      Series("global_hashrate_share", "Share of global hashrate", "#edae49", secondary=True)),
     "EH/s", ",.2~f", ",.3f", "share of global", PERCENT_AXIS, ".2%",
 )
 GRID = ChartSpec(
-    "Power grid", "Monthly average MW (left) and the reserve margin (right, dashed)",
+    "chart-grid", "Power grid", "Monthly average MW (left) and the reserve margin (right, dashed)",
     (Series("capacity_mw", "Available capacity", "#30638e"),
      Series("non_mining_demand_mw", "Households and industry", "#8d99ae"),
      Series("mining_load_mw", "Miners' load", "#d1495b"),
@@ -77,7 +78,7 @@ GRID = ChartSpec(
     "MW", ",.0f", ",.0f", "reserve margin", PERCENT_AXIS, SHARE_FORMAT, empty_top=EMPTY_MW,
 )
 MONEY = ChartSpec(
-    "Money flows", "USD per month, scaled to the whole country",
+    "chart-money", "Money flows", "USD per month, scaled to the whole country",
     (Series("fdi_inflow_usd", "FDI inflow", "#00798c"),
      Series("profit_repatriation_usd", "Profits repatriated", "#edae49"),
      Series("capital_flight_usd", "Capital flight via crypto", "#d1495b"),
@@ -88,16 +89,19 @@ MONEY = ChartSpec(
 CHARTS: tuple[ChartSpec, ...] = (ADOPTION, MINING, GRID, MONEY)
 
 
-def live(render: Callable, name: str) -> Callable:
+def live(render: Callable, name: str, test_id: str) -> Callable:
     """A stable Solara component around a Mesa component function, redrawn on every step.
 
     (SolaraViz wraps bare functions in a new component type on every render, which remounts
-    the chart; one component type per chart lets it update in place.)
+    the chart; one component type per chart lets it update in place.) ``test_id`` marks the
+    chart's element in the page for the browser tests.
     """
 
     def LiveComponent(model):
         update_counter.get()
-        return render(model)
+        with solara.Div(classes=["cryptoabm-panel"], attributes={"data-testid": test_id}) as panel:
+            render(model)
+        return panel
 
     LiveComponent.__name__ = LiveComponent.__qualname__ = name
     # reacton's decorator (what solara.component wraps): Solara's hook linter cannot read the
@@ -118,7 +122,7 @@ def plot_component(spec: ChartSpec, page: int = 0) -> tuple[Callable, int]:
                                       backend="altair", page=page)
         return plot(model)
 
-    return live(render, f"{spec.title.replace(' ', '')}Chart"), page
+    return live(render, f"{spec.title.replace(' ', '')}Chart", spec.test_id), page
 
 
 def styled(spec: ChartSpec, months: int) -> Callable[[alt.Chart], alt.TopLevelMixin]:
