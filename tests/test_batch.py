@@ -125,6 +125,16 @@ def test_one_run_rerun_alone_reproduces_its_stored_result(tmp_path):
     pd.testing.assert_frame_equal(execute_run(spec).table.to_pandas(), stored)
 
 
+def test_rerun_command_reproduces_one_run_and_writes_its_outputs(tmp_path):
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=6))
+    run_batch(load_experiment(path), tmp_path / "out", InProcessExecutor, progress=False)
+    done = subprocess.run([sys.executable, "-m", "cryptoabm", "rerun", str(tmp_path / "out"), "ban__p000__r001",
+                           "--out", str(tmp_path / "again")], capture_output=True, text=True)
+    assert done.returncode == 0 and "reproduces the stored run exactly" in done.stdout
+    assert (tmp_path / "again" / "dashboard.png").exists()
+    assert json.loads((tmp_path / "again" / "run.json").read_text())["seed"] == replicate_seed(7, 1)
+
+
 def test_metrics_and_recording_frequency_thin_the_timeseries(tmp_path):
     body = TWO_ARMS.format(reps=1, months=10).replace('base_seed = 7', 'base_seed = 7\nmetrics = ["wallet_share"]\nrecord_every_months = 4')
     loaded = load_experiment(write_experiment(tmp_path, body))

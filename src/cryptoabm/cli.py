@@ -4,6 +4,7 @@
     cryptoabm check CONFIG
     cryptoabm batch EXPERIMENT [--workers N] [--scheduler ADDRESS|local] [--out DIR] [--resume]
     cryptoabm report DIR
+    cryptoabm rerun DIR RUN_ID [--out DIR]
 
 Mistakes in the input are reported as one plain line on standard error, with exit code 2.
 """
@@ -110,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "and a bar chart of differences. (batch runs this at the end.)",
     )
     report.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
+
+    rerun = commands.add_parser(
+        "rerun", help="rerun one run of a batch alone and check it reproduces",
+        description="Rerun one run of a batch by itself, from the experiment file named in DIR/manifest.json "
+                    "(refused if that file has changed), check that its kept months equal the stored "
+                    "DIR/runs/RUN_ID.parquet, and write the full single-run outputs (as `cryptoabm run` does) "
+                    "into --out.",
+    )
+    rerun.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
+    rerun.add_argument("run_id", metavar="RUN_ID", help="e.g. kazakhstan_2021__p000__r003 (see DIR/manifest.json)")
+    rerun.add_argument("--out", type=Path, metavar="OUT", help="where to write its outputs (default: DIR/rerun/RUN_ID)")
     return parser
 
 
@@ -248,9 +260,48 @@ def command_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_rerun(args: argparse.Namespace) -> int:
+    import json
+
+    import pyarrow.parquet as pq
+
+    from cryptoabm.batch.experiment import expand_runs, load_experiment
+    from cryptoabm.batch.runner import kept_months
+    from cryptoabm.config import scenario_from_dict
+    from cryptoabm.model import CryptoEconomy
+    from cryptoabm.outputs import write_run
+
+    manifest_path = args.folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise ConfigError(args.folder, "", "holds no batch (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text())
+    loaded = load_experiment(manifest["experiment_file"])
+    if loaded.file_hash != manifest["experiment_sha256"]:
+        raise ConfigError(manifest["experiment_file"], "", f"has changed since the batch in {args.folder} ran")
+    spec = next((run for run in expand_runs(loaded) if run.run_id == args.run_id), None)
+    if spec is None:
+        raise ConfigError(manifest_path, "design", f"no run '{args.run_id}' (run ids look like "
+                                                   f"{manifest['design'][0]['run_id']})")
+    scenario = scenario_from_dict(spec.scenario)
+    table = CryptoEconomy(scenario, seed=spec.seed).run()
+    out_dir = args.out if args.out is not None else args.folder / "rerun" / spec.run_id
+    write_run(out_dir, scenario, spec.seed, table, f"{manifest['experiment_file']} [{spec.run_id}]")
+    stored_path = args.folder / "runs" / f"{spec.run_id}.parquet"
+    if not stored_path.exists():
+        print(f"{spec.run_id}: seed {spec.seed}; rerun written to {out_dir}/ (the batch has no stored result to compare)")
+        return 0
+    stored = pq.read_table(stored_path).replace_schema_metadata(None)
+    # compared in pandas, where NaN (e.g. "no rationing cap") equals NaN, unlike in Arrow
+    same = kept_months(table, spec.metrics, spec.record_every_months).to_pandas().equals(stored.to_pandas())
+    print(f"{spec.run_id}: seed {spec.seed}; {'reproduces the stored run exactly' if same else 'DIFFERS from the stored run'}; "
+          f"outputs in {out_dir}/")
+    return 0 if same else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report}
+    handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report,
+                "rerun": command_rerun}
     try:
         return handlers[args.command](args)
     except ConfigError as exc:
