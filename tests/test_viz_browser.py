@@ -44,6 +44,7 @@ NETWORK_SIZE = 320  # CSS pixels from the canvas's left edge that hold the drawi
 MIN_PIXELS_PER_CITIZEN = 5  # a dot covers about 28 square pixels; many overlap
 MIN_NEW_PIXELS = 20  # three months of lines and dots add far more than this
 REDRAW_MS = 1_000  # Vega redraws after a short debounce
+PAUSE_CHECK_MS = 2_000  # several play intervals: a paused run must not move in this time
 
 
 def _chromium() -> str | None:
@@ -67,12 +68,23 @@ def _missing_browser() -> str | None:
 
 
 MISSING = _missing_browser()
-if MISSING and REQUIRE_BROWSER:
-    pytest.fail(f"CRYPTOABM_REQUIRE_BROWSER=1 but the browser tests cannot run: {MISSING}", pytrace=False)
-pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"browser tests skipped: {MISSING}")
 if MISSING is None:
     from cryptoabm.viz.charts import CHARTS
     from cryptoabm.viz.network_view import STATE_COLOURS
+
+
+@pytest.fixture(scope="module", autouse=True)
+def browser_present():
+    """Skip (or, with CRYPTOABM_REQUIRE_BROWSER=1, fail) every test here if they cannot run.
+
+    Module-scoped, so it runs before the server and browser fixtures; each test then reports
+    the failure, and the rest of the suite still runs.
+    """
+    if MISSING is None:
+        return
+    if REQUIRE_BROWSER:
+        pytest.fail(f"CRYPTOABM_REQUIRE_BROWSER=1 but the browser tests cannot run: {MISSING}", pytrace=False)
+    pytest.skip(f"browser tests skipped: {MISSING}")
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -87,7 +99,8 @@ def app_url():
     """The app served by `python -m cryptoabm.viz` on a free loopback port."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "cryptoabm.viz", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "cryptoabm", "viz", "--host", "127.0.0.1", "--port", str(port),
+         "--configs", str(ROOT / "configs")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     printed: list[str] = []
@@ -339,4 +352,20 @@ def test_picking_a_preset_loads_its_levers(session, app_url):
     bonus = page.locator(".v-input__slider", has_text="Wallet bonus per new adopter").get_by_role("slider")
     assert bonus.get_attribute("aria-valuenow") == "30"
     assert page.get_by_label('Licence cap (farms at once; "none": no cap)').input_value() == "none"
+    reset(page)  # Reset keeps the picked preset
+    expect_text(page, "in-force-preset", "el_salvador_2021")
+    expect_text(page, "in-force-regime", "legal_tender")
     step(page, 1)
+
+
+def test_play_runs_months_until_pause(session, app_url):
+    context, watch = session
+    page = open_app(context, watch, app_url)
+    page.get_by_role("button", name="▶", exact=True).click()
+    expect_text(page, "month", "2 of")
+    page.get_by_role("button", name="❚❚", exact=True).click()
+    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=UPDATE_MS)
+    page.wait_for_timeout(REDRAW_MS)
+    paused_at = page.get_by_test_id("month").inner_text()
+    page.wait_for_timeout(PAUSE_CHECK_MS)
+    assert page.get_by_test_id("month").inner_text() == paused_at

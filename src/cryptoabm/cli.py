@@ -5,6 +5,7 @@
     cryptoabm batch EXPERIMENT [--workers N] [--scheduler ADDRESS|local] [--out DIR] [--resume]
     cryptoabm report DIR
     cryptoabm rerun DIR RUN_ID [--out DIR]
+    cryptoabm viz [--host 127.0.0.1] [--port N]
 
 Mistakes in the input are reported as one plain line on standard error, with exit code 2.
 """
@@ -34,6 +35,7 @@ examples:
   cryptoabm run configs/el_salvador_2021.toml --seed 7 --months 36
   cryptoabm check configs/my_scenario.toml
   cryptoabm report results/central_asia_regimes
+  cryptoabm viz                       # the browser app on http://127.0.0.1:8765/
 
 Scenario files are TOML; see configs/baseline.toml for every key, its unit and its source.
 Experiment files are TOML too; see experiments/README.md."""
@@ -122,6 +124,26 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
     rerun.add_argument("run_id", metavar="RUN_ID", help="e.g. kazakhstan_2021__p000__r003 (see DIR/manifest.json)")
     rerun.add_argument("--out", type=Path, metavar="OUT", help="where to write its outputs (default: DIR/rerun/RUN_ID)")
+
+    from cryptoabm.viz import DEFAULT_HOST, DEFAULT_PORT
+
+    viz = commands.add_parser(
+        "viz", help="watch and steer one run in the browser",
+        description="Start the browser app (Mesa's SolaraViz): Step, Play/Pause and Reset, a scenario picker "
+                    "with the presets in configs/, the main policy levers, the citizens' network and live "
+                    "charts. Prints the address; works offline (Solara's assets are served locally); each "
+                    "browser tab runs its own model. Stop it with Ctrl-C. Needs the optional extra: "
+                    "pip install 'cryptoabm[viz]'.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  cryptoabm viz\n  cryptoabm viz --port 9000\n"
+               "  cryptoabm viz --host 0.0.0.0    # reachable from other machines",
+    )
+    viz.add_argument("--host", default=DEFAULT_HOST,
+                     help=f"address to listen on (default: {DEFAULT_HOST}, this machine only; "
+                          "0.0.0.0 exposes the app to the network)")
+    viz.add_argument("--port", type=_non_negative_int, default=DEFAULT_PORT, metavar="N",
+                     help=f"port to listen on (default: {DEFAULT_PORT}; 0 picks a free one)")
+    viz.add_argument("--configs", metavar="DIR", help="folder of scenario presets (default: the repository's configs/)")
     return parser
 
 
@@ -298,10 +320,16 @@ def command_rerun(args: argparse.Namespace) -> int:
     return 0 if same else 1
 
 
+def command_viz(args: argparse.Namespace) -> int:
+    from cryptoabm.viz.server import serve
+
+    return serve(args.host, args.port, configs=args.configs)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report,
-                "rerun": command_rerun}
+                "rerun": command_rerun, "viz": command_viz}
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

@@ -9,7 +9,8 @@ Modules (the model never imports any of them):
 - ``economy``      ``VizEconomy``: the model built from UI parameters (what Reset instantiates)
 - ``layout``       one seeded network layout per network, computed once and reused
 - ``network_view`` the citizens' network (or an aggregate view for large populations)
-- ``charts``       the live charts (Mesa's ``make_plot_component``) and the headline numbers
+- ``charts``       the live charts (Mesa's ``make_plot_component`` with a styling post-process)
+- ``headline``     the headline numbers and the settings in force
 - ``app``          the page: a per-session model, the scenario picker and ``SolaraViz``
 - ``offline``      serving Solara's front-end assets locally (no CDN)
 - ``server``       ``serve(host, port)``: starts the app and blocks until Ctrl-C

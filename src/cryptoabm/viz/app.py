@@ -1,13 +1,15 @@
 """The page: Mesa's SolaraViz around a model of this browser session's own.
 
 Mesa 3.5's usual app module builds one model at import and hands it to ``SolaraViz``, so every
-browser tab steps the same model. Here ``Page`` builds the model inside the component, once
-per session (``use_memo``), and keeps it in a reactive variable of that session: two tabs are
+browser tab steps the same model. Here the model is built inside a component (``Dashboard``),
+once per session (``use_memo``), and kept in a reactive variable of that session: two tabs are
 two sessions, two models, two runs.
 
 Above Mesa's side panel a scenario picker lists the presets in ``configs/``. Picking one
-builds a fresh model from it and re-mounts SolaraViz (keyed by the preset) so that the lever
-controls show the preset's values; Reset then builds a fresh model from the controls
+rebuilds the whole page below the choice (Solara's AppLayout keyed by the preset): a fresh
+model of that preset and fresh Mesa controls that show its values. Re-mounting SolaraViz
+alone is not enough, because its side panel lives in the AppLayout and would keep the old
+preset's parameters. Reset then builds a fresh model from the controls
 (``VizEconomy(**params)``), as in every Mesa app.
 """
 
@@ -17,14 +19,15 @@ import altair as alt
 import solara
 from mesa.visualization import SolaraViz
 
-from cryptoabm.viz.charts import CHARTS, Headline, plot_component
+from cryptoabm.viz.charts import CHARTS, plot_component
 from cryptoabm.viz.economy import VizEconomy
+from cryptoabm.viz.headline import Headline
 from cryptoabm.viz.levers import model_params
 from cryptoabm.viz.network_view import NetworkView
 from cryptoabm.viz.presets import Preset, default_preset, presets
 
 APP_NAME = "cryptoabm: crypto policy meets the economy"
-PLAY_INTERVAL_MS = 300  # Play: a month every 0.3 s, slow enough to watch
+PLAY_INTERVAL_MS = 301  # Play: a month every 0.3 s, slow enough to watch (Mesa's slider runs 1, 11, 21, ...)
 
 # Long runs (up to 1,200 months x 5 series) exceed Altair's default 5,000-row guard.
 alt.data_transformers.disable_max_rows()
@@ -61,19 +64,29 @@ def ScenarioPicker(available: dict[str, Preset], current: Preset, on_pick):
 
 
 @solara.component
+def Layout(children=[]):  # noqa: B006  (Solara's signature)
+    """No layout around the page: Page brings its own AppLayout (so that it can rebuild it)."""
+    return solara.Div(children=children)
+
+
+@solara.component
 def Page():
-    """The app: one model per browser session, a scenario picker, and Mesa's SolaraViz."""
+    """The app. Picking a preset rebuilds everything below the preset choice from scratch
+    (the AppLayout is keyed by it): a fresh model, Mesa's controls showing the preset's values."""
     available = presets()
-    first = solara.use_memo(lambda: VizEconomy(preset=default_preset(available)), [])
-    model = solara.use_reactive(first)  # this session's model; Reset and the picker replace it
-    preset = model.value.preset
+    preset = solara.use_reactive(default_preset(available))  # this session's choice
+    with solara.AppLayout(title=APP_NAME).key(f"preset-{preset.value}") as layout:
+        Dashboard(available[preset.value], available, preset.set)
+    return layout
 
-    def pick(name: str) -> None:
-        model.set(VizEconomy(preset=name))
 
+@solara.component
+def Dashboard(preset: Preset, available: dict[str, Preset], pick):
+    """One session's run of one preset: the scenario picker and Mesa's SolaraViz."""
+    first = solara.use_memo(lambda: VizEconomy(preset=preset.name), [])
+    model = solara.use_reactive(first)  # this session's model; Reset replaces it
     solara.Style(CSS)
     with solara.Sidebar():
         ScenarioPicker(available, preset, pick)
     params = model_params(preset.name, preset.scenario, seed=preset.scenario.seed)
-    SolaraViz(model, components=COMPONENTS, model_params=params, name=APP_NAME,
-              play_interval=PLAY_INTERVAL_MS).key(f"solara-viz-{preset.name}")
+    SolaraViz(model, components=COMPONENTS, model_params=params, name=APP_NAME, play_interval=PLAY_INTERVAL_MS)

@@ -1,4 +1,4 @@
-"""The live charts and the headline numbers.
+"""The live charts: adoption, mining, the power grid and money flows, month by month.
 
 Each chart is Mesa's ``make_plot_component`` (Altair backend) over the model's DataCollector,
 whose reporters are the columns of ``MonthlyIndicators``; a ``post_process`` turns Mesa's
@@ -9,7 +9,6 @@ The model records nothing at month 0, so Mesa's row ``Step`` 0 is month 1.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,13 +19,13 @@ import solara
 from mesa.visualization import make_plot_component
 from mesa.visualization.utils import update_counter
 
-from cryptoabm.rules.units import TH_PER_EH
 from cryptoabm.viz.offline import for_shipped_vega
 
 FIRST_RECORDED_MONTH = 1  # the DataCollector's first row (Mesa's Step 0)
-CHART_HEIGHT = 250
-LINE_WIDTH = 2.2
-POINT_SIZE = 18  # a dot per month, for the tooltips
+CHART_HEIGHT = 230  # pixels, so that title, axes and legend fit Mesa's grid cell
+LINE_WIDTH = 2.2  # pixels
+LEGEND_COLUMNS, LEGEND_LABEL_PIXELS = 3, 170
+POINT_SIZE = 18  # square pixels: a dot per month, to hover for the tooltip
 SECONDARY_DASH = [5, 3]
 EMPTY_MW, EMPTY_USD = 1_000.0, 1_000_000.0  # empty axes of the grid and money charts
 SHARE_FORMAT, PERCENT_AXIS, USD_FORMAT = ".1%", "%", "$,.3~s"
@@ -112,8 +111,8 @@ def live(render: Callable, name: str, test_id: str) -> Callable:
 def plot_component(spec: ChartSpec, page: int = 0) -> tuple[Callable, int]:
     """Mesa's Altair plot component for ``spec``, as (component, page) for SolaraViz.
 
-    The component is made per render (it is two closures) so that the chart knows the run's
-    horizon: the month axis spans the whole run from the first step on.
+    Mesa's component is made afresh on each render (a cheap closure) so that its post-process
+    knows the run's horizon: the month axis spans the whole run from the first step on.
     """
     measure = {series.column: series.colour for series in spec.series}
 
@@ -139,8 +138,9 @@ def line_chart(spec: ChartSpec, long: pd.DataFrame, months: int) -> alt.TopLevel
     right-hand axis. With no months recorded yet, the axes still show (empty)."""
     labels = {series.column: series.label for series in spec.series}
     data = long.assign(month=long["Step"] + FIRST_RECORDED_MONTH, series=long["Measure"].map(labels))
-    colour = alt.Color("series:N", legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=220),
-                       scale=alt.Scale(domain=[s.label for s in spec.series], range=[s.colour for s in spec.series]))
+    legend = alt.Legend(title=None, orient="bottom", columns=LEGEND_COLUMNS, labelLimit=LEGEND_LABEL_PIXELS)
+    palette = alt.Scale(domain=[s.label for s in spec.series], range=[s.colour for s in spec.series])
+    colour = alt.Color("series:N", legend=legend, scale=palette)
     x = alt.X("month:Q", title="month", axis=alt.Axis(tickMinStep=1, format="d"),
               scale=alt.Scale(domain=[FIRST_RECORDED_MONTH, max(months, FIRST_RECORDED_MONTH + 1)], nice=False))
     layers = [_layer(data, spec, x, colour, secondary=False)]
@@ -175,69 +175,3 @@ def _layer(data: pd.DataFrame, spec: ChartSpec, x: alt.X, colour: alt.Color, sec
         tooltip=[alt.Tooltip("month:Q", title="Month"), alt.Tooltip("series:N", title="Series"),
                  alt.Tooltip("Value:Q", title="Value", format=value_format)],
     )
-
-
-# -- headline numbers ---------------------------------------------------------------------------
-@solara.component
-def Headline(model):
-    """Month, licences, state revenue to date and other headline numbers, and the settings in
-    force (or what was wrong with the input)."""
-    update_counter.get()
-    solara.HTML(tag="div", unsafe_innerHTML=headline_html(model), classes=["cryptoabm-panel", "cryptoabm-headline"],
-                attributes={"data-testid": "headline"})
-    for error in getattr(model, "input_errors", ()):
-        solara.Error(f"{error}. Nothing runs until this is fixed: correct it and press Reset.", dense=True)
-
-
-def headline_numbers(model) -> dict[str, tuple[str, str]]:
-    """Headline figures as {test id: (label, text)}, read from the model and its DataCollector."""
-    table = model.datacollector.get_model_vars_dataframe()
-    months = model.config.months
-    date = model.indicators.date if model.month else f"starts {model.config.start_month}"
-    policy = model.state.policy
-    cap = "no cap" if policy.license_cap is None else f"cap {policy.license_cap:,}"
-    revenue = float(table["state_revenue_usd"].sum()) if len(table) else 0.0
-    population = model.population
-    return {
-        "month": ("Month", f"{model.month} of {months}"),
-        "date": ("Date", date),
-        "licences": ("Licences in force", f"{model.state.licences_in_force:,} ({cap})"),
-        "revenue": ("State revenue to date", _usd(revenue)),
-        "wallets": ("Citizens with a wallet", f"{population.wallet_share:.1%}"),
-        "hashrate": ("National hashrate", f"{model.running_hashrate_ths / TH_PER_EH:,.2f} EH/s"),
-    }
-
-
-def settings_in_force(model) -> dict[str, str]:
-    """The run's preset and the levers as they stand this month (events may change them)."""
-    policy = model.state.policy
-    return {
-        "preset": model.preset.name if hasattr(model, "preset") else model.config.name,
-        "regime": policy.payment_regime,
-        "licence-cap": "none" if policy.license_cap is None else f"{policy.license_cap:,}",
-        "tariff": f"${policy.miner_tariff_usd_per_kwh:.3f}/kWh",
-        "citizens": f"{model.population.size:,}",
-        "seed": str(model.seed),
-    }
-
-
-def headline_html(model) -> str:
-    tiles = "".join(
-        f'<div class="tile"><div class="label">{html.escape(label)}</div>'
-        f'<div class="value" data-testid="{key}">{html.escape(text)}</div></div>'
-        for key, (label, text) in headline_numbers(model).items()
-    )
-    settings = " · ".join(
-        f'{html.escape(name.replace("-", " "))} <b data-testid="in-force-{name}">{html.escape(value)}</b>'
-        for name, value in settings_in_force(model).items()
-    )
-    description = html.escape(model.config.description)
-    return (f'<div class="tiles">{tiles}</div><div class="in-force">In force: {settings}</div>'
-            f'<div class="description">{description}</div>')
-
-
-def _usd(amount: float) -> str:
-    for divisor, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if abs(amount) >= divisor:
-            return f"${amount / divisor:,.2f}{suffix}"
-    return f"${amount:,.0f}"

@@ -80,10 +80,11 @@ def network_layout(adjacency: sp.csr_array | sp.csr_matrix) -> np.ndarray:
     return network_drawing(adjacency).positions
 
 
-def cached_networks() -> int:
-    """How many networks the cache holds (for tests and diagnostics)."""
+def is_cached(adjacency: sp.csr_array | sp.csr_matrix) -> bool:
+    """Whether this network's drawing is in the cache (for tests and diagnostics)."""
+    key = fingerprint(adjacency)
     with _lock:
-        return len(_cache)
+        return key in _cache
 
 
 def edges_picture(adjacency: sp.csr_array | sp.csr_matrix, positions: np.ndarray) -> str:

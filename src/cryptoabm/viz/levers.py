@@ -22,6 +22,7 @@ USD_PER_MILLION = 1_000_000.0
 
 DEFAULT_CITIZENS = 500  # a few hundred: the network draws at once (presets use 2,000)
 CITIZENS_MIN, CITIZENS_MAX, CITIZENS_STEP = 100, 10_000, 100
+MIN_STEP, GRID_TOLERANCE = 1e-6, 1e-9  # finest slider step; what counts as "on the grid"
 SEED_PARAM = "seed"
 MAX_SEED = 2**63 - 1  # as config.Scenario.seed
 
@@ -39,7 +40,7 @@ class Lever:
     step: float = 0.01
     choices: tuple[str, ...] = ()
     optional: bool = False  # TEXT: the word "none" switches the lever off
-    whole: bool = False  # TEXT: a whole number
+    whole: bool = False  # a whole number (TEXT, SLIDER_INT)
     scale: float = 1.0  # config value = control value x scale
 
     def read(self, scenario: Scenario) -> Any:
@@ -60,7 +61,8 @@ class Lever:
             entry["values"] = list(self.choices)
         elif self.control in (SLIDER_FLOAT, SLIDER_INT):
             cast = int if self.control == SLIDER_INT else float
-            entry.update(min=cast(self.minimum), max=cast(max(self.maximum, value)), step=cast(self.step))
+            step = self.step if self.control == SLIDER_INT else _step_through(value, self.step)
+            entry.update(min=cast(self.minimum), max=cast(max(self.maximum, value)), step=cast(step))
         return entry
 
     def parse(self, raw: Any) -> Any:
@@ -76,6 +78,14 @@ class Lever:
         if number < self.minimum:
             raise ValueError(f"must be at least {_plain_number(self.minimum, self.whole)} (got {text})")
         return int(number * self.scale) if self.whole else number * self.scale
+
+
+def _step_through(value: float, step: float) -> float:
+    """``step``, or a tenth of it (and so on) until ``value`` lies on the slider's grid: a
+    slider snaps to its steps, and must not show or send anything but the preset's value."""
+    while step > MIN_STEP and abs(value / step - round(value / step)) > GRID_TOLERANCE:
+        step /= 10
+    return step
 
 
 def _number(text: str, whole: bool, optional: bool) -> float:

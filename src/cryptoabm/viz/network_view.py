@@ -1,9 +1,10 @@
 """The citizens' network, coloured by wallet state, merchants marked, with tooltips.
 
 Up to :data:`~cryptoabm.viz.layout.MAX_DRAWN_CITIZENS` citizens are drawn one by one on the
-cached layout of their network, over a cached picture of their contacts. A larger population, or a well-mixed one (no network at all),
-is shown as an aggregate instead: a 10 x 10 "waffle" in which each square is one per cent of
-the citizens, which stays readable and costs the same at any size.
+cached layout of their network, over a cached picture of their contacts. A larger population,
+or a well-mixed one (no network at all), is shown as an aggregate instead: a 10 x 10 "waffle"
+in which each square is one per cent of the citizens, which stays readable and costs the same
+at any size.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def state_counts(population: Population) -> list[StateCount]:
     squares = np.floor(exact).astype(int)
     for index in np.argsort(-(exact - squares), kind="stable")[: WAFFLE_CELLS - squares.sum()]:
         squares[index] += 1
-    return [StateCount(label, int(c), int(s)) for label, c, s in zip(STATE_LABELS, counts, squares)]
+    return [StateCount(label, int(c), int(s)) for label, c, s in zip(STATE_LABELS, counts, squares, strict=True)]
 
 
 def aggregate_chart(model) -> alt.Chart:
@@ -152,13 +153,12 @@ def aggregate_chart(model) -> alt.Chart:
     ]
     merchants = int(np.count_nonzero(population.is_merchant))
     accepting = int(np.count_nonzero(population.accepts_crypto & population.is_merchant))
-    why = ("a well-mixed population: everyone meets everyone, so there is no network to draw"
-           if population.adjacency is None else
-           f"too many to draw one by one (more than {MAX_DRAWN_CITIZENS:,})")
+    why = ("well mixed: everyone meets everyone, no network to draw" if population.adjacency is None
+           else f"too many to draw one by one (over {MAX_DRAWN_CITIZENS:,})")
     title = alt.TitleParams(
         "Citizens (aggregate view)",
-        subtitle=[f"{population.size:,} citizens, {why}; each square is 1% of them.",
-                  f"Merchants accepting crypto: {accepting:,} of {merchants:,}"],
+        subtitle=[f"{population.size:,} citizens, {why}.",
+                  f"Each square is 1% of them. Merchants accepting crypto: {accepting:,} of {merchants:,}."],
         anchor="start",
     )
     gaps = alt.Scale(paddingInner=WAFFLE_GAP, paddingOuter=0)

@@ -9,8 +9,9 @@ server that fetches whatever it lacks. Here:
 - the proxy's cache directory is a per-process folder of links to those packages, plus
   major-version aliases (``vega@5`` -> ``vega@5.21.0``) for the version ranges that Solara's
   chart widget asks for;
-- the proxy's upstream CDN is a closed loopback port, so a missing file is a quick 404 (and
-  a browser console error the end-to-end test catches), never a download;
+- the proxy's upstream CDN is a closed loopback port, so a missing file ends in a 404 (after
+  Solara's retries, a few seconds) and a browser console error the end-to-end test catches,
+  never in a download;
 - Solara's usage telemetry and its version check are switched off.
 """
 
@@ -27,7 +28,7 @@ from pathlib import Path
 ASSETS_SUBDIR = Path("share") / "solara" / "cdn"
 MARKER = Path("requirejs@2.3.6") / "require.js"  # present in every solara-assets release
 # Where a missing asset would be fetched from: the discard port on loopback, closed on any
-# normal machine, so the proxy fails at once instead of reaching the internet.
+# normal machine, so the proxy fails instead of reaching the internet.
 UNREACHABLE_CDN = "http://127.0.0.1:9/cryptoabm-offline-no-cdn/"
 # The Vega-Lite that solara-assets ships (what ``vega-lite@5`` resolves to). Charts declare it as
 # their schema so that vega-embed does not warn that the spec is newer than the library.

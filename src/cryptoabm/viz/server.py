@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import sys
+import warnings
 from pathlib import Path
 
 from cryptoabm.viz import DEFAULT_HOST, DEFAULT_PORT
@@ -26,15 +27,16 @@ VIZ_EXTRA_HINT = "the browser app needs the optional extra: pip install 'cryptoa
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, configs: str | Path | None = None) -> int:
     """Serve the app on ``host:port`` (port 0: any free port) until Ctrl-C; returns an exit code.
 
-    ``configs`` is the folder of scenario presets (default: the repository's ``configs/``).
+    ``configs`` is the folder of scenario presets (default: the repository's ``configs/``); it
+    is handed to the app through ``$CRYPTOABM_CONFIGS`` (the app runs in this process).
     Problems (missing extra, no presets, port taken) are one line on standard error.
     """
     if not 0 <= port <= MAX_PORT:
         return _fail(f"--port must be between 0 and {MAX_PORT}, got {port}", EXIT_BAD_INPUT)
     try:
-        import uvicorn  # noqa: F401  (the viz extra: solara, altair, uvicorn)
         import altair  # noqa: F401
         import solara  # noqa: F401
+        import uvicorn  # noqa: F401  (the viz extra: solara, altair, uvicorn)
     except ImportError as exc:
         return _fail(f"{VIZ_EXTRA_HINT} ({exc})", EXIT_UNAVAILABLE)
     problem = _check_presets(configs)
@@ -95,6 +97,9 @@ def _run_until_interrupted(host: str, port: int) -> None:
                 exposed = "" if host in LOOPBACK_HOSTS else "  (reachable from other machines)"
                 print(f"cryptoabm viz: open {address(host, port)} in a browser; Ctrl-C stops{exposed}", flush=True)
 
+    # Solara warns on every page load over plain http that it cannot set an iframe-friendly
+    # cookie; the app is not embedded in iframes, so the warning is noise in the terminal.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
                             log_level="warning", access_log=False)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a clean stop on SIGTERM too
