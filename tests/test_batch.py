@@ -218,7 +218,11 @@ def test_ctrl_c_stops_cleanly_keeping_finished_runs(tmp_path):
     path = write_experiment(tmp_path, SLOW, citizens=3_000)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(out), "--workers", "2", "--no-progress"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # As in a terminal, SIGINT must have its default disposition (a shell without job control
+    # starts background jobs with it ignored, and Python then installs no Ctrl-C handler).
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list((out / "runs").glob("*.parquet"))) < 2:
         time.sleep(0.02)
