@@ -6,6 +6,8 @@ either an end-of-horizon value, a peak or trough, or a cumulative total of a mon
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -45,9 +47,9 @@ AGGREGATIONS = {
 }
 
 
-def summarise(table: pd.DataFrame) -> dict[str, float]:
-    """The headline outcomes of one run's monthly table."""
-    return {name: float(AGGREGATIONS[how](table[column].to_numpy())) for name, (column, how, _, _) in OUTCOMES.items()}
+def summarise(table: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, float]:
+    """The headline outcomes of one run's monthly table (a DataFrame, or its columns as arrays)."""
+    return {name: float(AGGREGATIONS[how](np.asarray(table[column]))) for name, (column, how, _, _) in OUTCOMES.items()}
 
 
 def format_value(value: float, kind: str) -> str:

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
@@ -46,15 +47,17 @@ class RunResult:
     seconds: float
 
 
-def kept_months(table: pd.DataFrame, metrics: Iterable[str], record_every_months: int | str) -> pa.Table:
+def kept_months(table: pd.DataFrame | dict[str, np.ndarray], metrics: Iterable[str],
+                record_every_months: int | str) -> pa.Table:
     """The rows and columns an experiment keeps: every k-th month (and always the last), or the end only."""
     columns = ["month", "date", *[m for m in metrics if m not in ("month", "date")]]
-    last = len(table) - 1
+    months = len(table["month"])
     if record_every_months == "end":
-        rows = [last]
+        rows = [months - 1]
     else:
-        rows = sorted({*range(record_every_months - 1, len(table), int(record_every_months)), last})
-    return pa.table({column: table[column].to_numpy()[rows] for column in columns})
+        rows = sorted({*range(record_every_months - 1, months, int(record_every_months)), months - 1})
+    every_month = len(rows) == months
+    return pa.table({c: (np.asarray(table[c]) if every_month else np.asarray(table[c])[rows]) for c in columns})
 
 
 def execute_run(spec: RunSpec) -> RunResult:
@@ -63,8 +66,9 @@ def execute_run(spec: RunSpec) -> RunResult:
     try:
         model = CryptoEconomy(scenario_from_dict(spec.scenario), seed=spec.seed)
         table = model.run()
-        outcomes = summarise(table)
-        kept = kept_months(table, spec.metrics, spec.record_every_months)
+        columns = {name: table[name].to_numpy() for name in table.columns}  # extracted once, used twice
+        outcomes = summarise(columns)
+        kept = kept_months(columns, spec.metrics, spec.record_every_months)
         return RunResult(spec.run_id, kept, outcomes, None, time.perf_counter() - started)
     except Exception:  # noqa: BLE001 - a failing run is recorded, not fatal to the batch
         return RunResult(spec.run_id, None, None, traceback.format_exc(), time.perf_counter() - started)

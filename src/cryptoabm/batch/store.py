@@ -110,7 +110,10 @@ class ResultStore:
         """Write one finished run's kept months, with its outcomes in the file's metadata."""
         arrow = table.replace_schema_metadata({OUTCOMES_KEY: json.dumps(outcomes).encode()})
         write_atomically(self.runs_folder / f"{spec.run_id}.parquet",
-                         lambda p: pq.write_table(arrow, p, write_statistics=False))
+                         # small per-run files are written plain (no compression, statistics or
+                         # dictionaries): cheap to write, and they are merged into compressed tables
+                         lambda p: pq.write_table(arrow, p, compression="none", write_statistics=False,
+                                                  use_dictionary=False))
         failed = self.runs_folder / f"{spec.run_id}.failed.json"
         failed.unlink(missing_ok=True)
 
