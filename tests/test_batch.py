@@ -16,8 +16,8 @@ from scipy import stats
 
 from cryptoabm.batch.experiment import design_points, expand_runs, load_experiment, replicate_seed
 from cryptoabm.batch.report import KEY_OUTCOMES, arm_summaries, paired_differences, t_interval, write_report
-from cryptoabm.batch.runner import InProcessExecutor, RunResult, execute_run, process_pool, run_batch
-from cryptoabm.batch.store import ResultStore, StoreError
+from cryptoabm.batch.runner import InProcessExecutor, execute_run, process_pool, run_batch
+from cryptoabm.batch.store import StoreError
 from cryptoabm.config import ConfigError
 from tests.conftest import CONFIGS, ROOT
 

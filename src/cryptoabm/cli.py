@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("run_id", metavar="RUN_ID", help="e.g. kazakhstan_2021__p000__r003 (see DIR/manifest.json)")
     rerun.add_argument("--out", type=Path, metavar="OUT", help="where to write its outputs (default: DIR/rerun/RUN_ID)")
 
-    from cryptoabm.viz import DEFAULT_HOST, DEFAULT_PORT
+    from cryptoabm.viz.__main__ import add_arguments as add_viz_arguments
 
     viz = commands.add_parser(
         "viz", help="watch and steer one run in the browser",
@@ -138,12 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  cryptoabm viz\n  cryptoabm viz --port 9000\n"
                "  cryptoabm viz --host 0.0.0.0    # reachable from other machines",
     )
-    viz.add_argument("--host", default=DEFAULT_HOST,
-                     help=f"address to listen on (default: {DEFAULT_HOST}, this machine only; "
-                          "0.0.0.0 exposes the app to the network)")
-    viz.add_argument("--port", type=_non_negative_int, default=DEFAULT_PORT, metavar="N",
-                     help=f"port to listen on (default: {DEFAULT_PORT}; 0 picks a free one)")
-    viz.add_argument("--configs", metavar="DIR", help="folder of scenario presets (default: the repository's configs/)")
+    add_viz_arguments(viz)
     return parser
 
 
@@ -217,7 +212,7 @@ def _executor_factory(args: argparse.Namespace):
     if args.scheduler is None:
         workers = args.workers or os.cpu_count() or 1
         if workers == 1:
-            return InProcessExecutor, f"1 worker (in this process)"
+            return InProcessExecutor, "1 worker (in this process)"
         return (lambda: process_pool(workers)), f"{workers} worker processes"
     try:
         from distributed import Client, LocalCluster

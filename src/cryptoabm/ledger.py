@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-FOREIGN_ACCOUNTS = ("bitcoin_network", "rest_of_world")
 
 
 class LedgerError(RuntimeError):

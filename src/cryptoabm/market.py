@@ -11,7 +11,6 @@ revenue (price x subsidy) with a lag and an elasticity below one, as the record 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

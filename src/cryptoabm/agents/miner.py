@@ -24,7 +24,7 @@ from cryptoabm.rules.mining import (
     rig_payback_months,
     runs_this_month,
 )
-from cryptoabm.rules.units import HOURS_PER_MONTH, KWH_PER_MWH, TH_PER_EH
+from cryptoabm.rules.units import KWH_PER_MWH, TH_PER_EH
 
 if TYPE_CHECKING:
     from cryptoabm.agents.investor import ForeignInvestor

@@ -15,6 +15,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "SolaraViz with Step, Play/Pause and Reset, a scenario picker, the citizens' network "
                     "and live charts. Works offline; stops with Ctrl-C.",
     )
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The app's options, shared with ``cryptoabm viz``."""
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default: {DEFAULT_HOST}, this machine only; "
                              "0.0.0.0 exposes the app to the network)")
@@ -22,7 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"port to listen on (default: {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--configs", metavar="DIR",
                         help="folder of scenario presets for the picker (default: the repository's configs/)")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
