@@ -33,6 +33,7 @@ def test_output_has_one_row_per_month_with_the_contract_columns():
 
 def test_five_kinds_of_mesa_agent_are_created_through_the_model():
     model = CryptoEconomy(scenario(**BUSY), seed=1)
+    assert len(model.citizens) == 300  # citizen views are made on first use
     kinds = {kind.__name__: len(agents) for kind, agents in model.agents_by_type.items()}
     assert kinds["State"] == 1 and kinds["GridOperator"] == 1
     assert kinds["Citizen"] == 300 and kinds["ForeignInvestor"] == 5 and kinds["Miner"] == 8

@@ -117,10 +117,10 @@ class CryptoEconomy(Model):
         self.grid = GridOperator(self, scenario.grid)
         ForeignInvestor.create_agents(self, scenario.investors.count, capital_usd=scenario.investors.capital_usd_per_investor)
         self._create_initial_farms()
-        network_seed = int(self.streams.network.integers(2**32))
-        self.population = Population(scenario, self.streams.population, network_seed)
+        self.population = Population(scenario, self.streams.population, self.streams.network)
         self.ledger.open_account("households", self.population.household_wealth_usd())
-        Citizen.create_agents(self, scenario.population.citizens, index=list(range(scenario.population.citizens)))
+        # Citizen agents are views onto the population arrays, created on first use of
+        # `citizens`: a million Python objects would cost more than the whole run.
 
         self.datacollector = DataCollector(
             model_reporters={name: [self.indicator, [name]] for name in INDICATOR_NAMES}
@@ -141,6 +141,14 @@ class CryptoEconomy(Model):
 
     @property
     def citizens(self) -> AgentSet:
+        """Every citizen as a Mesa agent (a view onto row ``index`` of the population arrays).
+
+        The views are created the first time this is read, in index order; they draw no
+        random numbers, so reading it never changes a run's results.
+        """
+        if Citizen not in self.agents_by_type:
+            for index in range(self.population.size):
+                Citizen(self, index)
         return self._agents_of(Citizen)
 
     @property

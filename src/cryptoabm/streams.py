@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-NAMES = ("market", "network", "population", "citizens", "miners", "investors", "state", "grid")
+NAMES = ("market", "network", "population", "citizens", "miners", "investors", "state", "grid", "bonuses")
 
 
 class RandomStreams:
@@ -29,3 +29,4 @@ class RandomStreams:
     investors: np.random.Generator
     state: np.random.Generator
     grid: np.random.Generator
+    bonuses: np.random.Generator  # which eligible adopters are paid when the bonus budget runs short

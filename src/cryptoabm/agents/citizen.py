@@ -1,8 +1,8 @@
 """Citizens: households and merchants on a social network.
 
-Each citizen is a Mesa agent (:class:`Citizen`) that users and the browser app can inspect,
-but their state lives in the arrays of :class:`Population`, one entry per citizen, so that
-each monthly rule runs for the whole population at once. The month, in order:
+Each citizen can be inspected as a Mesa agent (:class:`Citizen`, created on first use of
+``model.citizens``), but their state lives in the arrays of :class:`Population`, one entry per
+citizen, so that each monthly rule runs for the whole population at once. The month, in order:
 
 1. ``adopt_wallets``       Bass-type hazard: innovation p plus imitation q x share of active contacts
 2. ``pay_bonuses``         new adopters collect the wallet bonus while the budget lasts
@@ -25,7 +25,7 @@ import numpy as np
 from mesa import Agent
 
 from cryptoabm.config import Scenario
-from cryptoabm.network import active_neighbour_share, adjacency
+from cryptoabm.network import active_neighbour_share, adjacency, contact_counts, contact_weights
 from cryptoabm.rules.citizens import (
     INSTANT_CONVERSION,
     adoption_hazard,
@@ -37,6 +37,7 @@ from cryptoabm.rules.citizens import (
     innovation_rate,
     merchant_accepts,
     merchant_net_benefit,
+    monthly_saving_usd,
     trust_factor,
 )
 
@@ -44,12 +45,14 @@ if TYPE_CHECKING:
     from cryptoabm.model import CryptoEconomy
 
 ACCOUNT = "households"
+# decisions every citizen draws for each month, whatever the policy: adopt, pay, hold, flee, drop out
+CITIZEN_DECISIONS = 5
 
 
 class Population:
     """The state of every citizen as arrays (index i is citizen i), and the monthly rules."""
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator, network_seed: int):
+    def __init__(self, scenario: Scenario, rng: np.random.Generator, network_rng: np.random.Generator):
         people = scenario.population
         n = people.citizens
         self.size = n
@@ -60,22 +63,29 @@ class Population:
         self.trust = np.clip(people.trust_mean + people.trust_sd * rng.standard_normal(n), 0.0, 1.0)
         self.has_internet = rng.random(n) < people.internet_access_share
         self.is_merchant = rng.random(n) < people.merchant_share
+        self.merchants = np.flatnonzero(self.is_merchant)  # their indices
         self.complies_with_mandate = self.is_merchant & (rng.random(n) < scenario.merchants.legal_tender_compliance)
         # some citizens would find a lasting use for a wallet (remittances, savings abroad)
         self.has_lasting_use = rng.random(n) < scenario.adoption.lasting_use_share
         self.savings_usd = self.income_usd_per_month * people.savings_months_of_income
         self.bonus_left_usd = np.zeros(n)
         self.bonus_spend_usd_per_month = np.zeros(n)
+        self.bonuses_outstanding = False  # anyone with bonus left to spend (skips the spending rule)
         self.has_wallet = np.zeros(n, dtype=bool)
         self.is_active = np.zeros(n, dtype=bool)
         self.accepts_crypto = np.zeros(n, dtype=bool)
         self.paid_in_crypto = np.zeros(n, dtype=bool)
         self.trust_multiplier = trust_factor(self.trust, people.trust_mean, scenario.adoption.trust_elasticity)
-        self.adjacency = adjacency(people.network, n, people.mean_degree, people.rewiring_probability, network_seed)
-        if self.adjacency is None:
-            self.degree = np.full(n, n - 1, dtype=np.float64)
-        else:
-            self.degree = np.asarray(self.adjacency.sum(axis=1), dtype=np.float64).ravel()
+        self.adjacency = adjacency(people.network, n, people.mean_degree, people.rewiring_probability, network_rng)
+        self.degree = contact_counts(self.adjacency, n)
+        self.contact_weight = contact_weights(self.degree)
+        self.saving_usd_per_month = monthly_saving_usd(self.income_usd_per_month, people.saving_rate)  # incomes are fixed
+        self.total_saving_usd_per_month = float(self.saving_usd_per_month.sum())
+        # One uniform draw per citizen per decision each month, and one per merchant for the
+        # acceptance review (single precision: resolution 6e-8, far below any probability in
+        # the model, at half the cost of double precision).
+        self.monthly_draws = np.empty((CITIZEN_DECISIONS, n), dtype=np.float32)
+        self.merchant_draws = np.empty(self.merchants.size, dtype=np.float32)
         # this month's outcomes, for the indicators
         self.new_adopters = 0
         self.bonus_outlay_usd = 0.0
@@ -92,8 +102,8 @@ class Population:
 
     @property
     def merchant_accept_share(self) -> float:
-        merchants = np.count_nonzero(self.is_merchant)
-        return float(np.count_nonzero(self.accepts_crypto)) / merchants if merchants else 0.0
+        merchants = self.merchants.size
+        return float(np.count_nonzero(self.accepts_crypto[self.merchants])) / merchants if merchants else 0.0
 
     @property
     def crypto_payment_share(self) -> float:
@@ -122,18 +132,19 @@ class Population:
     def step(self, model: CryptoEconomy) -> None:
         """Apply the monthly rules in order to every citizen at once."""
         rng = model.streams.citizens
-        # One full-length draw per decision, every month, whatever the policy: keeps the
-        # random numbers aligned across policies (common random numbers).
-        draws = rng.random((7, self.size))
+        # The same draws every month, whatever the policy: keeps the random numbers aligned
+        # across policies (common random numbers).
+        draws = rng.random(dtype=np.float32, out=self.monthly_draws)
+        merchant_draws = rng.random(dtype=np.float32, out=self.merchant_draws)
         online = self.has_internet & (not model.internet_down)
-        active_contacts = active_neighbour_share(self.adjacency, self.degree, self.is_active)
+        active_contacts = active_neighbour_share(self.adjacency, self.contact_weight, self.is_active)
 
         new = self.adopt_wallets(model, active_contacts, online, draws[0])
-        self.pay_bonuses(model, new, draws[1])
-        used = self.use_wallets(model, online, draws[2], draws[3])
-        used |= self.move_savings_abroad(model, online, draws[4])
-        self.drop_out(model, used, draws[5])
-        self.review_acceptance(model, active_contacts, draws[6])
+        self.pay_bonuses(model, new, model.streams.bonuses)
+        used = self.use_wallets(model, online, draws[1], draws[2])
+        used |= self.move_savings_abroad(model, online, draws[3])
+        self.drop_out(model, used, draws[4])
+        self.review_acceptance(model, active_contacts, merchant_draws)
         self.save_income(model)
 
     def adopt_wallets(self, model: CryptoEconomy, active_contacts: np.ndarray, online: np.ndarray,
@@ -156,9 +167,9 @@ class Population:
         self.new_adopters = int(np.count_nonzero(new))
         return new
 
-    def pay_bonuses(self, model: CryptoEconomy, new: np.ndarray, draw: np.ndarray) -> None:
+    def pay_bonuses(self, model: CryptoEconomy, new: np.ndarray, rng: np.random.Generator) -> None:
         """Eligible new adopters receive the bonus; when the budget runs short, a random
-        subset of them (those with the lowest draws) is paid."""
+        subset of them is paid (drawn from the run's own ``bonuses`` stream)."""
         policy = model.state.policy
         self.bonus_outlay_usd = 0.0
         if not model.state.bonus_on_offer():
@@ -166,8 +177,9 @@ class Population:
         candidates = np.flatnonzero(new & self.bonus_eligible(policy))
         affordable = model.state.bonuses_affordable(self.people_per_citizen)
         if candidates.size > affordable:
-            candidates = candidates[np.argsort(draw[candidates], kind="stable")[:affordable]]
+            candidates = np.sort(rng.choice(candidates, size=affordable, replace=False))
         self.bonus_left_usd[candidates] += policy.wallet_bonus_usd
+        self.bonuses_outstanding = self.bonuses_outstanding or candidates.size > 0
         self.bonus_spend_usd_per_month[candidates] = policy.wallet_bonus_usd / model.config.adoption.bonus_spend_months
         self.bonus_outlay_usd = model.state.pay_bonuses(candidates.size, self.people_per_citizen)
 
@@ -181,10 +193,12 @@ class Population:
                                            adoption.payment_propensity, adoption.government_fee_month_probability)
         self.paid_in_crypto = self.is_active & online & (pay_draw < p_pay)
         holds = self.is_active & (hold_draw < adoption.store_of_value_share)
-        spent = bonus_spending_usd(self.bonus_left_usd, self.bonus_spend_usd_per_month) * self.is_active
-        self.bonus_left_usd -= spent
-        model.ledger.transfer("household_spending", ACCOUNT, "domestic_economy",
-                              float(spent.sum()) * self.people_per_citizen)
+        if self.bonuses_outstanding:
+            spent = bonus_spending_usd(self.bonus_left_usd, self.bonus_spend_usd_per_month) * self.is_active
+            self.bonus_left_usd -= spent
+            model.ledger.transfer("household_spending", ACCOUNT, "domestic_economy",
+                                  float(spent.sum()) * self.people_per_citizen)
+            self.bonuses_outstanding = bool(self.bonus_left_usd.any())
         return self.paid_in_crypto | holds
 
     def move_savings_abroad(self, model: CryptoEconomy, online: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -210,25 +224,28 @@ class Population:
 
     def review_acceptance(self, model: CryptoEconomy, active_contacts: np.ndarray, draw: np.ndarray) -> None:
         """Merchants weigh their active customers against fees and volatility. A ban or a
-        legal-tender mandate takes effect at once; otherwise merchants reconsider now and then."""
+        legal-tender mandate takes effect at once; otherwise merchants reconsider now and then
+        (``draw``: one uniform number per merchant)."""
         merchants_cfg = model.config.merchants
         regime = model.state.policy.payment_regime
-        net = merchant_net_benefit(active_contacts, merchants_cfg.sales_gain_per_active_customer_share,
+        merchants = self.merchants
+        net = merchant_net_benefit(active_contacts[merchants], merchants_cfg.sales_gain_per_active_customer_share,
                                    merchants_cfg.processing_fee_share, merchants_cfg.volatility_cost_weight,
                                    model.config.market.price_volatility_annual, INSTANT_CONVERSION[regime])
-        wanted = merchant_accepts(regime, net, self.complies_with_mandate) & self.is_merchant
-        reviewing = self.is_merchant & (draw < merchants_cfg.review_probability)
+        complies = self.complies_with_mandate[merchants]
+        wanted = merchant_accepts(regime, net, complies)
+        reviewing = draw < merchants_cfg.review_probability
         if regime == "ban":
-            reviewing = self.is_merchant
+            reviewing[:] = True
         elif regime == "legal_tender":
-            reviewing = reviewing | self.complies_with_mandate
-        self.accepts_crypto = np.where(reviewing, wanted, self.accepts_crypto)
+            reviewing |= complies
+        self.accepts_crypto[merchants] = np.where(reviewing, wanted, self.accepts_crypto[merchants])
 
     def save_income(self, model: CryptoEconomy) -> None:
         """Households add a share of their monthly income to savings (paid from the domestic economy)."""
-        saved = self.income_usd_per_month * model.config.population.saving_rate
-        self.savings_usd += saved
-        model.ledger.transfer("household_saving", "domestic_economy", ACCOUNT, float(saved.sum()) * self.people_per_citizen)
+        self.savings_usd += self.saving_usd_per_month
+        model.ledger.transfer("household_saving", "domestic_economy", ACCOUNT,
+                              self.total_saving_usd_per_month * self.people_per_citizen)
 
 
 class Citizen(Agent):

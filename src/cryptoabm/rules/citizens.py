@@ -74,6 +74,11 @@ def dropout_probability(bonus_left_usd: np.ndarray, used_this_month: np.ndarray,
     return np.where((bonus_left_usd > 0.0) | used_this_month, 0.0, dropout_hazard)
 
 
+def monthly_saving_usd(income_usd_per_month: np.ndarray, saving_rate: float) -> np.ndarray:
+    """What a household adds to its savings each month, USD: a fixed share of its income."""
+    return income_usd_per_month * saving_rate
+
+
 def bonus_spending_usd(bonus_left_usd: np.ndarray, spend_usd_per_month: np.ndarray) -> np.ndarray:
     """Part of the bonus a holder spends this month, USD: the bonus spread evenly over the
     spending period (``adoption.bonus_spend_months``), never more than is left."""
