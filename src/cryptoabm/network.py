@@ -37,7 +37,7 @@ ENUMERATED_PAIRS_MAX = 5_000_000
 
 def pair_keys(first: np.ndarray, second: np.ndarray, citizens: int) -> np.ndarray:
     """One integer per undirected pair {first, second}, the same whichever end comes first."""
-    return np.minimum(first, second) * citizens + np.maximum(first, second)
+    return np.minimum(first, second).astype(np.int64) * citizens + np.maximum(first, second)
 
 
 def distinct_sorted(keys: np.ndarray) -> np.ndarray:
@@ -71,19 +71,24 @@ def watts_strogatz_edges(citizens: int, mean_degree: int, rewiring_probability: 
     not already the new contact of another rewired edge of the same pair.
     """
     half = min(mean_degree // 2, (citizens - 1) // 2)
-    offsets = np.arange(1, half + 1, dtype=np.int64)
-    sources = np.tile(np.arange(citizens, dtype=np.int64), half)
-    targets = (sources + np.repeat(offsets, citizens)) % citizens
+    # lattice edge j x citizens + u joins u to u + j + 1 (32-bit: a config allows 10 million citizens)
+    sources = np.tile(np.arange(citizens, dtype=np.int32), half)
+    targets = sources.copy()
+    for offset in range(1, half + 1):
+        targets[(offset - 1) * citizens : offset * citizens] += offset
+    targets[targets >= citizens] -= citizens
     rewire_draw = rng.random(sources.size, dtype=np.float32)
     if 2 * half + 1 >= citizens:  # the lattice is already complete: nowhere to rewire to
         return sources, targets
     rewired = np.flatnonzero(rewire_draw < rewiring_probability)
-    new_targets = np.empty(rewired.size, dtype=np.int64)
+    del rewire_draw
+    rewired_sources = sources[rewired]
+    new_targets = np.empty(rewired.size, dtype=np.int32)
     redraw = np.ones(rewired.size, dtype=bool)
     for _ in range(MAX_REWIRING_ROUNDS):
         new_targets[redraw] = rng.integers(0, citizens, size=int(np.count_nonzero(redraw)))
-        redraw = ring_distance(sources[rewired], new_targets, citizens) <= half  # self or lattice neighbour
-        redraw |= repeats(pair_keys(sources[rewired], new_targets, citizens))
+        redraw = ring_distance(rewired_sources, new_targets, citizens) <= half  # self or lattice neighbour
+        redraw |= repeats(pair_keys(rewired_sources, new_targets, citizens))
         if not redraw.any():
             break
     keep = ~redraw  # what is still colliding keeps its lattice edge
@@ -127,13 +132,14 @@ def edges_to_adjacency(sources: np.ndarray, targets: np.ndarray, citizens: int) 
     # is tens of megabytes.
     edges = sources.size
     codes = np.empty(2 * edges, dtype=np.int64)
-    np.multiply(sources, citizens, out=codes[:edges])
+    np.multiply(sources, citizens, out=codes[:edges], dtype=np.int64)
     codes[:edges] += targets
-    np.multiply(targets, citizens, out=codes[edges:])
+    np.multiply(targets, citizens, out=codes[edges:], dtype=np.int64)
     codes[edges:] += sources
     codes.sort()
     index_type = np.int32 if codes.size < np.iinfo(np.int32).max else np.int64
-    columns = np.remainder(codes, citizens, out=codes).astype(index_type)
+    columns = np.empty(codes.size, dtype=index_type)
+    np.remainder(codes, citizens, out=columns, casting="unsafe")  # the column, written straight as 32-bit
     del codes
     row_starts = np.zeros(citizens + 1, dtype=index_type)
     np.cumsum(np.bincount(sources, minlength=citizens) + np.bincount(targets, minlength=citizens), out=row_starts[1:])
