@@ -16,7 +16,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -35,10 +34,6 @@ from cryptoabm.batch.store import ResultStore
 from cryptoabm.config import scenario_from_dict
 from cryptoabm.model import CryptoEconomy
 from cryptoabm.summary import summarise
-
-# tqdm's monitor thread would outlive the bar and make the next process pool fork from a
-# threaded process (so from the slower fork server); the bar refreshes on updates anyway.
-tqdm.monitor_interval = 0
 
 
 @dataclass(frozen=True)
@@ -97,18 +92,8 @@ def _ignore_interrupts() -> None:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of worker processes.
-
-    When this process runs no other thread, the workers are forked from it directly, which is
-    instant since the model is already imported; otherwise (Dask's client, a progress bar or
-    the result writer running) they are forked from a clean server process that imports the
-    model first, about a second of start-up, since forking a threaded process can deadlock.
-    """
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_ignore_interrupts)
-        pool.submit(int).result()  # forks every worker now, before any thread of this process starts
-        return pool
+    """A pool of worker processes forked from a clean server process that has the model
+    already imported (safe even when this process runs threads, as Dask's client does)."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["cryptoabm.batch.runner"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
@@ -152,13 +137,6 @@ def run_batch(
     store.open(loaded, runs, resume)
     done = store.finished_run_ids()
     todo = [run for run in runs if run.run_id not in done]
-    # The first executor is made before this function starts any thread (writer, progress bar),
-    # so that a process pool can fork its workers straight from this process.
-    first_executor = iter([make_executor()] if todo else [])
-
-    def next_executor() -> Executor:
-        return next(first_executor, None) or make_executor()
-
     failed: list[str] = []
     timings: dict[str, float] = {}
     finished_now: dict[str, tuple[pa.Table, dict[str, float]]] = {}
@@ -181,7 +159,7 @@ def run_batch(
         bar.set_postfix(failed=len(failed))
 
     try:
-        lost = _run_pool(todo, next_executor, run_function, record)
+        lost = _run_pool(todo, make_executor, run_function, record)
         for spec in lost:  # each run lost in a worker crash, retried alone
             isolated = (isolate_on_crash or (lambda: process_pool(1)))()
             leftover = _run_pool([spec], lambda executor=isolated: executor, run_function, record, rebuild=False)
