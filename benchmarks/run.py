@@ -171,6 +171,13 @@ def batch_runs_per_s(workers: int) -> tuple[float, int]:
     return runs / batch_seconds(loaded, make_executor), runs
 
 
+def worker_start_up_s() -> float:
+    """Wall time for a fresh Python to import the batch runner (what the pool's fork server does)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import cryptoabm.batch.runner"], check=True)
+    return time.perf_counter() - started
+
+
 # -- the report -----------------------------------------------------------------------------------
 def median(values: list[float]) -> float:
     return statistics.median(values)
@@ -222,6 +229,10 @@ def main() -> None:
 
     memory = {citizens: peak_memory(citizens, months_for(citizens)) for citizens in sizes}
     batch = {} if args.quick else {workers: batch_runs_per_s(workers) for workers in (1, 2)}
+    if batch:
+        # the same batch again: the pool's fork server (started by the batch above) is running
+        warm_two_workers = batch_runs_per_s(2)[0]
+        import_s = worker_start_up_s()
 
     lines = [f"Machine: {machine()}.", "",
              f"`python benchmarks/run.py`, {datetime.date.today().isoformat()}; {rounds} alternating rounds, "
@@ -243,6 +254,9 @@ def main() -> None:
         runs = batch[1][1]
         lines += ["", f"| batch: {EXPERIMENT.stem}, {runs} runs | runs/s |", "|---|---:|"]
         lines += [f"| {workers} worker{'s' if workers > 1 else ''} | {rate:.1f} |" for workers, (rate, _) in batch.items()]
+        lines.append(f"| 2 workers, fork server already running | {warm_two_workers:.1f} |")
+        lines += ["", f"A process pool's one-off start-up is a fresh Python importing the model: {import_s:.2f} s here, "
+                  f"against {runs / batch[1][0]:.2f} s for the whole batch in one process."]
 
     largest = max(sizes)
     cost_ratio = median(full_rate[10_000]) / median(full_rate[largest])
@@ -267,6 +281,9 @@ def main() -> None:
     if batch:
         speedup = batch[2][0] / batch[1][0]
         ratio_rows.append(("batch throughput, 2 workers / 1", f"{speedup:.2f}x", "(issue 3: >= 1.7x)", speedup >= 1.7))
+        warm = warm_two_workers / batch[1][0]
+        ratio_rows.append(("batch throughput, 2 workers (fork server running) / 1", f"{warm:.2f}x", "(issue 3: >= 1.7x)",
+                           warm >= 1.7))
     lines += ["", "| ratio | measured | target | |", "|---|---:|---:|---|"]
     lines += [f"| {name} | {value} | {target} | {verdict(met)} |" for name, value, target, met in ratio_rows]
     if worst_kernel > TARGET_VS_KERNEL:
