@@ -30,11 +30,11 @@ import datetime
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from statistics import median
 from pathlib import Path
 
 import mesa
@@ -179,10 +179,6 @@ def worker_start_up_s() -> float:
 
 
 # -- the report -----------------------------------------------------------------------------------
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def verdict(met: bool) -> str:
     return "met" if met else "**missed**"
 
