@@ -28,7 +28,8 @@ from pydantic import (
 )
 
 PaymentRegime = Literal["ban", "voluntary", "legal_tender", "fee_conversion"]
-GridPriority = Literal["equal", "last", "surplus_only"]
+GridPriority = Literal["equal", "last", "interruptible", "surplus_only"]
+PriceProcess = Literal["student_t", "block_bootstrap"]
 NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete", "well_mixed"]
 
 NONE_WORD = "none"
@@ -70,19 +71,37 @@ class MarketConfig(_Section):
     """The world bitcoin market, outside the country's control."""
 
     btc_price_usd: Positive = 87_000.0  # BTC price in month 0, USD
-    price_drift_annual: float = Field(0.0, ge=-1.0, le=2.0)  # GBM drift: expected growth of the mean price per year
-    price_volatility_annual: NonNegative = 0.55  # annualised SD of log returns
+    use_history: bool = False  # run on the recorded monthly price and world hashrate while they last, then simulate
+    price_process: PriceProcess = "student_t"  # how simulated months are drawn: Student-t random walk or block bootstrap
+    price_drift_annual: float = Field(0.0, ge=-1.0, le=2.0)  # expected growth of the mean price per year
+    price_volatility_annual: NonNegative = 0.55  # annualised SD of log returns (student_t only)
     price_shock_tail_df: float = Field(4.0, gt=2.0, le=1000.0)  # Student-t degrees of freedom
-    price_csv: Annotated[str | None, NoneWord] = None  # CSV with columns month, btc_price_usd (relative to the config)
+    bootstrap_block_months: int = Field(6, ge=1, le=60)  # block length of the historical-returns bootstrap
+    price_csv: Annotated[str | None, NoneWord] = None  # CSV: month, btc_price_usd[, world_hashrate_ehs] (relative to the config)
     block_subsidy_btc: Positive = 3.125  # new coins per block
     blocks_per_day: Positive = 144.0
     fee_share_of_miner_revenue: float = Field(0.04, ge=0.0, lt=1.0)  # fees / (subsidy + fees)
     months_to_next_halving: Annotated[int | None, NoneWord] = Field(None, ge=1)  # month the subsidy next halves
     halving_interval_months: int = Field(48, ge=1)
-    global_hashrate_ehs: Positive = 1_050.0  # rest-of-world hashrate in month 0, EH/s
-    global_hashrate_growth_annual: float = Field(0.15, ge=-0.9, le=5.0)
-    hashrate_price_elasticity: NonNegative = 0.3  # % hashrate change per % change in miners' revenue (price x subsidy)
-    hashrate_response_lag_months: int = Field(4, ge=0, le=36)
+    global_hashrate_ehs: Positive = 1_050.0  # rest-of-world hashrate running in month 0, EH/s
+
+
+class WorldMiningConfig(_Section):
+    """The rest of the world's mining fleet: rigs by efficiency and power price, entering and
+    leaving on profitability (see ``rules/world_mining.py``)."""
+
+    fleet_efficiency_j_per_th: Positive = 24.0  # median efficiency of the rigs running in month 0
+    fleet_efficiency_log_sd: float = Field(0.25, ge=0.0, le=2.0)  # spread of the installed fleet's efficiency
+    efficiency_classes: int = Field(8, ge=1, le=64)  # classes the installed fleet is cut into
+    power_price_median_usd_per_kwh: Positive = 0.045  # median power price of the world's miners
+    power_price_log_sd: float = Field(0.45, ge=0.0, le=2.0)  # spread of miners' power prices across the world
+    power_price_classes: int = Field(12, ge=1, le=64)  # classes the world's power prices are cut into
+    efficiency_improvement_annual: Share = 0.15  # yearly fall in the J/TH of the best rigs on sale
+    capital_cost_annual: float = Field(0.30, ge=0.0, le=5.0)  # return a new rig must promise before it is ordered
+    entry_rate_per_excess_return: NonNegative = 0.05  # fleet share ordered a month per unit of annual excess return
+    entry_lag_months: int = Field(4, ge=0, le=36)  # months from ordering a rig to plugging it in
+    idle_exit_rate_monthly: Share = 0.10  # share of idle capacity sold off or scrapped each month
+    retirement_rate_annual: Share = 0.10  # share of all rigs that wear out each year
 
 
 class GridConfig(_Section):
@@ -95,6 +114,7 @@ class GridConfig(_Section):
     peak_demand_calendar_month: int = Field(1, ge=1, le=12)
     demand_noise_sd: Share = 0.02  # month-to-month noise in demand, share of demand
     export_value_usd_per_mwh: NonNegative = 40.0  # what a MWh (or its gas) earns if exported
+    intra_month_demand_swing: Share = 0.15  # hourly non-mining load ranges over mean x (1 +/- this) within a month
 
 
 class MiningConfig(_Section):
@@ -103,14 +123,18 @@ class MiningConfig(_Section):
     initial_farms: int = Field(4, ge=0, le=100_000)
     farm_size_mw: Positive = 10.0  # typical farm power draw at full load, MW
     initial_foreign_share: Share = 0.5  # share of initial farms owned from abroad
-    initial_grey_share: Share = 0.0  # share of initial farms operating without a licence
-    fleet_efficiency_j_per_th: Positive = 25.0  # installed fleet
-    new_rig_efficiency_j_per_th: Positive = 17.5  # rigs bought today
-    rig_price_usd_per_th: Positive = 15.0
+    fleet_efficiency_j_per_th: Positive = 25.0  # median efficiency of the farms here in month 0
+    fleet_efficiency_log_sd: float = Field(0.2, ge=0.0, le=2.0)  # spread of efficiency across those farms (vintages)
+    new_rig_efficiency_j_per_th: Positive = 17.5  # rigs on sale in month 0 (they improve as the world's do)
+    rig_price_usd_per_th: Positive = 15.0  # new rigs
+    used_rig_payback_months: Positive = 12.0  # a used rig sells for this many months of its cash margin
+    scrap_value_usd_per_th: NonNegative = 0.5  # floor under a used rig's price
     fixed_cost_usd_per_th_month: NonNegative = 0.25  # staff, hosting, maintenance
-    grey_power_price_usd_per_kwh: NonNegative = 0.02  # what an unlicensed farm pays for power
+    power_contract_log_sd: float = Field(0.15, ge=0.0, le=2.0)  # spread of farms' power prices around the tariff
+    grey_power_price_usd_per_kwh: NonNegative = 0.02  # median price an unlicensed farm pays for power
+    domestic_sale_discount_share: Share = 0.02  # price given up on coins a farm must sell on local exchanges
     initial_cash_months_of_revenue: NonNegative = 3.0
-    exit_after_loss_months: int = Field(3, ge=1, le=120)
+    exit_after_loss_months: int = Field(3, ge=1, le=120)  # months worth less than salvage before a farm sells up
     expansion_payback_months: Positive = 18.0  # buy rigs only if they pay back faster
     expansion_share_of_cash: Share = 0.5  # of spare cash spent on rigs in a good month
     max_expansion_share_per_month: Share = 0.1  # of current hashrate
@@ -152,6 +176,7 @@ class PopulationConfig(_Section):
     trust_sd: float = Field(0.15, ge=0.0, le=0.5)
     savings_months_of_income: NonNegative = 3.0
     saving_rate: Share = 0.05  # share of income added to savings each month
+    initial_holder_share: Share = 0.0  # citizens already holding crypto in month 0
 
     @model_validator(mode="after")
     def _even_lattice(self) -> PopulationConfig:
@@ -171,14 +196,18 @@ class AdoptionConfig(_Section):
 
     innovation_p: Share = 0.003  # monthly hazard of adopting unprompted
     imitation_q: Share = 0.15  # extra monthly hazard when every contact is active
-    bonus_innovation_multiplier: NonNegative = 20.0  # innovation is p x this while a bonus is on
+    never_adopter_share: Share = 0.0  # citizens who never take a wallet, whatever the bonus
+    bonus_innovation_multiplier: NonNegative = 20.0  # innovation is p x this at a bonus campaign's launch
+    bonus_pull_half_life_months: Positive = 1.0  # months in which the campaign's extra pull halves
     trust_elasticity: NonNegative = 1.0  # hazard scales with (trust / mean trust)^this
     bonus_spend_months: Positive = 2.0  # months over which a bonus is spent
     payment_propensity: Share = 0.6  # chance an active holder pays in crypto, given acceptance
     government_fee_month_probability: Share = 0.1  # chance a citizen owes a government fee this month
     store_of_value_share: Share = 0.1  # chance an active holder finds holding worthwhile
-    dropout_hazard: Share = 0.5  # monthly chance a holder with no use and no bonus stops
-    lasting_use_share: Share = 0.0  # citizens for whom a wallet, once adopted, stays useful (never drop out)
+    dropout_hazard: Share = 0.5  # monthly chance a holder with no use and no bonus stops using the wallet
+    lasting_use_share: Share = 0.0  # citizens for whom a wallet, once adopted, stays useful
+    lasting_use_dropout_hazard: Share = 0.01  # monthly chance a lasting user drifts away all the same
+    dormant_abandon_hazard: Share = 0.05  # monthly chance a dormant holder deletes the wallet
 
 
 class MerchantConfig(_Section):
@@ -189,15 +218,45 @@ class MerchantConfig(_Section):
     processing_fee_share: Share = 0.01  # fee on crypto sales
     volatility_cost_weight: NonNegative = 0.02  # margin lost per unit of annual volatility held
     legal_tender_compliance: Share = 0.2  # share of merchants who obey a mandate to accept
+    staff_time_cost_share: NonNegative = 0.005  # margin lost to training staff and handling a second payment system
+    keeps_receipts_above_trust: Share = 0.65  # merchants with more trust than this keep receipts in crypto
+
+
+class EconomyConfig(_Section):
+    """The country's money: exchange rates, inflation, dollarisation, trust in banks."""
+
+    official_rate_lcu_per_usd: Positive = 1.0  # local currency per dollar at the official rate
+    parallel_rate_lcu_per_usd: Positive = 1.0  # local currency per dollar on the street
+    parallel_convergence_years: Positive = 10.0  # years in which savers expect the official rate to reach the parallel
+    expected_depreciation_annual: float = Field(0.0, ge=-1.0, le=5.0)  # expected yearly fall of the currency, beyond the premium
+    inflation_gap_annual: float = Field(0.0, ge=-1.0, le=5.0)  # local inflation minus US inflation, per year
+    dollarisation_share: Share = 0.0  # share of savings already held in dollars
+    bank_trust: Share = 0.8  # 0..1, confidence that bank deposits are safe and can be withdrawn
 
 
 class CapitalFlightConfig(_Section):
-    """How wallet holders move savings abroad through crypto."""
+    """How savers move money abroad, and by which route (see ``rules/capital_flows.py``)."""
 
-    monthly_probability: Share = 0.01  # chance a holder moves savings out this month
+    moves_per_net_gain: NonNegative = 0.5  # monthly chance of moving, per unit of net gain over the horizon
+    holding_horizon_years: Positive = 2.0  # horizon over which a saver weighs the motive against one-off costs
+    bank_risk_premium_annual: NonNegative = 0.05  # yearly motive when banks are not trusted at all
     share_of_savings: Share = 0.2  # of savings moved when they do
-    controls_multiplier: NonNegative = 3.0  # probability x (1 + this x capital_controls)
-    p2p_leakage_share: Share = 0.3  # share of outflows that bypass licensed-exchange limits
+    official_route_cost_share: Share = 0.01  # bank transfer abroad: fees and spread, share of the amount
+    crypto_route_cost_share: Share = 0.03  # buying, sending and selling crypto: fees and spreads
+    controls_enforcement_cost_share: Share = 0.05  # expected loss on the crypto route under full capital controls
+    route_choice_scale: Positive = 0.01  # logit scale of the route choice, share of the amount
+    p2p_leakage_share: Share = 0.3  # share of crypto outflows that bypass licensed-exchange limits
+
+
+class RemittanceConfig(_Section):
+    """Money sent home by workers abroad, and the part that comes through crypto wallets."""
+
+    inflow_usd_per_year: NonNegative = 0.0  # all inbound remittances, USD a year
+    recipient_share: Share = 0.2  # share of adults who receive remittances
+    traditional_fee_share: Share = 0.06  # cost of a transfer agency, share of the amount
+    crypto_fee_share: Share = 0.01  # cost of sending through a wallet, share of the amount
+    sender_crypto_access: Share = 0.1  # share of senders abroad able and willing to send crypto
+    fee_gap_sensitivity: NonNegative = 20.0  # switching: 1 - exp(-this x fee gap)
 
 
 class StateConfig(_Section):
@@ -237,6 +296,7 @@ class Policy(_Section):
     crypto_outflow_limit_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # per citizen, licensed channel
     information_control: Share = 0.0  # how much the state suppresses crypto information/internet
     enforcement_detection_probability: Share = 0.05  # monthly chance a grey farm is caught
+    grey_fine_usd_per_mw: NonNegative = 0.0  # fine on a caught grey farm on top of seizing its cash and rigs, USD per MW
     wallet_bonus_usd: NonNegative = 0.0
     bonus_budget_usd: NonNegative = 0.0
     bonus_eligible_max_income_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # None: every adopter
@@ -299,10 +359,20 @@ class HashrateShock(_Event):
 
 
 class InternetShutdown(_Event):
-    """The internet is cut: no adoption, payments or crypto outflows while it lasts."""
+    """The internet is cut: no adoption, payments or crypto outflows while it lasts.
+
+    ``duration_days`` (if given) cuts that many days of this month instead of whole months."""
 
     kind: Literal["internet_shutdown"]
     duration_months: int = Field(1, ge=1, le=120)
+    duration_days: Annotated[float | None, NoneWord] = Field(None, gt=0.0, le=31.0)
+
+
+class MiningPowerCut(_Event):
+    """Power to every miner is cut for some days of this month (miners' uptime falls by that share)."""
+
+    kind: Literal["mining_power_cut"]
+    days: float = Field(gt=0.0, le=31.0)
 
 
 class LegalTenderReversal(_Event):
@@ -314,7 +384,8 @@ class LegalTenderReversal(_Event):
 
 
 Event = Annotated[
-    Union[PolicyChange, RelocationWave, PriceShock, HashrateShock, InternetShutdown, LegalTenderReversal],
+    Union[PolicyChange, RelocationWave, PriceShock, HashrateShock, InternetShutdown, MiningPowerCut,
+          LegalTenderReversal],
     Field(discriminator="kind"),
 ]
 
@@ -331,13 +402,16 @@ class Scenario(_Section):
     months: int = Field(60, ge=1, le=1200)
     seed: int = Field(1, ge=0, le=2**63 - 1)
     market: MarketConfig = MarketConfig()
+    world_mining: WorldMiningConfig = WorldMiningConfig()
     grid: GridConfig = GridConfig()
     mining: MiningConfig = MiningConfig()
     investors: InvestorConfig = InvestorConfig()
     population: PopulationConfig = PopulationConfig()
     adoption: AdoptionConfig = AdoptionConfig()
     merchants: MerchantConfig = MerchantConfig()
+    economy: EconomyConfig = EconomyConfig()
     capital_flight: CapitalFlightConfig = CapitalFlightConfig()
+    remittances: RemittanceConfig = RemittanceConfig()
     state: StateConfig = StateConfig()
     policy: Policy = Policy()
     events: list[Event] = Field(default_factory=list)
@@ -482,7 +556,7 @@ def _is_event_tag(loc: tuple[Any, ...], i: int) -> bool:
 
 
 _EVENT_KINDS = {"policy", "relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown",
-                "legal_tender_reversal"}
+                "mining_power_cut", "legal_tender_reversal"}
 
 
 def _describe_error(error: dict[str, Any]) -> str:
@@ -532,6 +606,7 @@ _EVENT_MODELS = {
     "price_shock": PriceShock,
     "hashrate_shock": HashrateShock,
     "internet_shutdown": InternetShutdown,
+    "mining_power_cut": MiningPowerCut,
     "legal_tender_reversal": LegalTenderReversal,
 }
 

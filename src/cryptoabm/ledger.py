@@ -16,6 +16,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+# The accounts every run has (farms and investors add their own, see ``miner_account``).
+STATE = "state"
+GRID_OPERATOR = "grid_operator"
+HOUSEHOLDS = "households"
+DOMESTIC_ECONOMY = "domestic_economy"
+SEZ_VENTURES = "sez_ventures"
+BITCOIN_NETWORK = "bitcoin_network"
+REST_OF_WORLD = "rest_of_world"
+OPENING_EQUITY = "opening_equity"
 
 
 class LedgerError(RuntimeError):
@@ -34,7 +43,7 @@ class Ledger:
         """Create an account holding an opening stock, funded by opening equity."""
         self.balances[account] += 0.0
         if opening_balance_usd:
-            self.transfer("opening_balance", "opening_equity", account, opening_balance_usd)
+            self.transfer("opening_balance", OPENING_EQUITY, account, opening_balance_usd)
 
     def transfer(self, kind: str, source: str, sink: str, amount_usd: float) -> None:
         """Move ``amount_usd`` from ``source`` to ``sink`` as a flow of ``kind``."""
@@ -62,7 +71,7 @@ class Ledger:
         remaining = self.balances.pop(account, 0.0)
         if abs(remaining) > 1e-6 * max(1.0, abs(remaining)):
             raise LedgerError(f"closing account {account} with {remaining:.2f} USD left in it")
-        self.balances["opening_equity"] += remaining  # round-off only
+        self.balances[OPENING_EQUITY] += remaining  # round-off only
 
     def flow(self, kind: str) -> float:
         """This month's total of one kind of flow, USD."""

@@ -2,17 +2,21 @@
 
 Activation order within a month (each stage finishes before the next starts):
 
-1. the market moves (BTC price, rest-of-world hashrate, subsidy)
-2. scheduled events fire (policy changes, relocation waves, shocks, shutdowns, reversals)
-3. the State reviews policy (adaptive rules on last month's indicators) and renews licences
-4. ForeignInvestors, in random order, fund farms, take relocating capacity, collect
+1. the market moves (BTC price, subsidy); scheduled events fire (policy changes, relocation
+   waves, shocks, shutdowns, reversals); the rest of the world's fleet settles at this
+   month's price (or follows the record)
+2. the State applies its adaptive capital rule to last month's flight; farms choose whether
+   to hold a licence; the State collects licence renewals
+3. ForeignInvestors, in random order, fund farms, take relocating capacity, collect
    venture earnings
-5. Miners plan: run or idle
-6. the GridOperator dispatches power and curtails
-7. Miners settle: revenue, bills, tax, repatriation, expansion or exit
-8. the State enforces against grey farms; investors review their holdings
-9. Citizens adopt, pay, move savings, drop out; merchants review acceptance
-10. the month's indicators are recorded
+4. Miners plan: run or idle
+5. the GridOperator dispatches power, curtails, and (through the State's rationing rule)
+   caps miners within the month if the reserve margin is too thin
+6. the national fleet as dispatched is observed (the world market sees it next month)
+7. Miners settle: revenue, bills, tax, repatriation, expansion, or selling up
+8. the State enforces against grey farms
+9. Citizens adopt, pay, move savings, receive remittances, drop out; merchants review
+10. the month's indicators are recorded (recording changes nothing in the model)
 
 The model knows nothing of the command line, batch runs or the browser app.
 """
@@ -27,24 +31,28 @@ from mesa.agent import AgentSet
 from mesa.datacollection import DataCollector
 
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, Population, State
-from cryptoabm.agents.investor import farm_hashrate_ths
+from cryptoabm.agents.miner import choose_grey
 from cryptoabm.config import (
     Event,
     HashrateShock,
     InternetShutdown,
     LegalTenderReversal,
+    MiningPowerCut,
     PolicyChange,
     PriceShock,
     RelocationWave,
     Scenario,
 )
-from cryptoabm.ledger import Ledger
+from cryptoabm.ledger import HOUSEHOLDS, OPENING_EQUITY, Ledger
 from cryptoabm.market import Market
-from cryptoabm.rules.mining import monthly_revenue_usd
-from cryptoabm.rules.units import TH_PER_EH
+from cryptoabm.rules.mining import farm_efficiency_j_per_th, farm_hashrate_ths, monthly_revenue_usd, power_contract_factor
+from cryptoabm.rules.units import DAYS_PER_MONTH, TH_PER_EH
 from cryptoabm.streams import RandomStreams
 
 STATE_REVENUE_FLOWS = ("surcharge", "licence_fee", "profit_tax", "seizure")
+# the balance of payments of crypto-related flows: what comes in and what goes out
+CRYPTO_INFLOWS = ("fdi", "crypto_remittances", "rig_exports")
+CRYPTO_OUTFLOWS = ("profit_repatriation", "divestment", "capital_flight", "rig_imports")
 
 
 @dataclass
@@ -56,16 +64,22 @@ class MonthlyIndicators:
     btc_price_usd: float = 0.0
     hashprice_usd_per_ph_day: float = 0.0
     payment_regime: str = ""
-    wallet_share: float = 0.0  # citizens holding a wallet
-    active_share: float = 0.0  # citizens using one this month
+    ever_downloaded_share: float = 0.0  # citizens who have ever downloaded a wallet
+    wallet_share: float = 0.0  # citizens holding a wallet now (downloaded, not deleted)
+    active_share: float = 0.0  # citizens using one this month (paying, holding, or with bonus to spend)
+    paid_last_12_months_share: float = 0.0  # citizens who paid in crypto at least once in the last 12 months
     merchant_accept_share: float = 0.0  # merchants accepting crypto
+    merchant_sale_last_12_months_share: float = 0.0  # merchants with any crypto sale in the last 12 months
+    receipts_converted_share: float = 0.0  # accepting merchants who convert receipts to cash at once (NaN: none accept)
     crypto_payment_share: float = 0.0  # citizens who paid in crypto this month
     new_adopters: int = 0
     hashrate_ehs: float = 0.0  # national hashrate actually running
+    world_hashrate_ehs: float = 0.0  # whole network, EH/s (rest of world + national)
     global_hashrate_share: float = 0.0
     miners: int = 0
     licensed_miners: int = 0
-    grey_miners: int = 0
+    grey_miners: int = 0  # farms that chose to mine without a licence (or could get none)
+    idle_miners: int = 0  # farms that asked for no power this month: mining did not cover the power bill
     mining_load_mw: float = 0.0  # power served to miners (licensed and grey)
     grey_load_share: float = 0.0  # grey farms' share of mining load
     non_mining_demand_mw: float = 0.0
@@ -80,7 +94,14 @@ class MonthlyIndicators:
     fdi_inflow_usd: float = 0.0
     profit_repatriation_usd: float = 0.0
     divestment_usd: float = 0.0
-    capital_flight_usd: float = 0.0
+    capital_flight_usd: float = 0.0  # savings moved abroad through crypto
+    official_outflow_usd: float = 0.0  # savings moved abroad through banks (official route)
+    remittances_usd: float = 0.0  # all inbound remittances
+    crypto_remittances_usd: float = 0.0  # the part that came through crypto wallets
+    rig_exports_usd: float = 0.0  # used rigs sold abroad by farms that closed
+    crypto_capital_inflow_usd: float = 0.0  # FDI + crypto remittances + rig exports
+    crypto_capital_outflow_usd: float = 0.0  # repatriation + divestment + crypto flight + rig imports
+    net_crypto_capital_flow_usd: float = 0.0  # inflow - outflow: the crypto-related balance of payments
     state_revenue_usd: float = 0.0  # surcharge + licence fees + profit tax + seizures
     bonus_outlay_usd: float = 0.0
     mining_cap_mw: float = float("nan")  # rationing cap in force (NaN: none)
@@ -102,12 +123,14 @@ class CryptoEconomy(Model):
         self.month = 0
         self.streams = RandomStreams(seed)
         self.ledger = Ledger()
-        self.market = Market(scenario.market, scenario.months, self.streams.market)
+        self.market = Market(scenario, self.streams.market)
         self.calendar: dict[int, list[Event]] = {}
         for event in scenario.events:
             self.calendar.setdefault(event.month, []).append(event)
         self.relocation_waves: list[tuple[int, float, float]] = []  # (last month, TH/s a month, J/TH)
         self.internet_down_until = 0
+        self.internet_down_days = 0.0  # days of this month the internet is cut (short shutdowns)
+        self.mining_power_cut_days = 0.0  # days of this month miners get no power
         self.miner_exits: dict[str, int] = {}
         self.indicators = MonthlyIndicators()
         self.running_hashrate_ths = 0.0
@@ -118,7 +141,7 @@ class CryptoEconomy(Model):
         ForeignInvestor.create_agents(self, scenario.investors.count, capital_usd=scenario.investors.capital_usd_per_investor)
         self._create_initial_farms()
         self.population = Population(scenario, self.streams.population, self.streams.network)
-        self.ledger.open_account("households", self.population.household_wealth_usd())
+        self.ledger.open_account(HOUSEHOLDS, self.population.household_wealth_usd())
         # Citizen agents are views onto the population arrays, created on first use of
         # `citizens`: a million Python objects would cost more than the whole run.
 
@@ -152,25 +175,39 @@ class CryptoEconomy(Model):
         return self._agents_of(Citizen)
 
     @property
+    def internet_down_share(self) -> float:
+        """Share of this month the internet is cut (1 through a shutdown of whole months)."""
+        if self.month <= self.internet_down_until:
+            return 1.0
+        return min(1.0, self.internet_down_days / DAYS_PER_MONTH)
+
+    @property
     def internet_down(self) -> bool:
-        return self.month <= self.internet_down_until
+        return self.internet_down_share >= 1.0
+
+    @property
+    def mining_power_cut_share(self) -> float:
+        """Share of this month miners get no power at all."""
+        return min(1.0, self.mining_power_cut_days / DAYS_PER_MONTH)
 
     def _create_initial_farms(self) -> None:
-        """The industry at month 0: farms of the configured size, some foreign-owned, some grey."""
+        """The industry at month 0: farms of the configured size, each with its own rigs (an
+        efficiency drawn around the fleet's median), its own power contract and cash of a few
+        months' revenue; some foreign-owned. Each chooses licensed or grey as any farm does."""
         mining = self.config.mining
         rng = self.streams.miners
         investors = list(self.investors)
         hashprice = self.market.hashprice_usd_per_ph_day
         for _ in range(mining.initial_farms):
-            foreign_draw, grey_draw, owner_draw = rng.random(3)
+            foreign_draw, owner_draw, efficiency_draw, contract_draw = rng.random(4)
             owner = investors[int(owner_draw * len(investors))] if investors and foreign_draw < mining.initial_foreign_share else None
-            hashrate = farm_hashrate_ths(mining.farm_size_mw, mining.fleet_efficiency_j_per_th)
-            farm = Miner(self, hashrate, mining.fleet_efficiency_j_per_th, owner=owner)
+            efficiency = farm_efficiency_j_per_th(efficiency_draw, mining)
+            hashrate = farm_hashrate_ths(mining.farm_size_mw, efficiency)
+            farm = Miner(self, hashrate, efficiency, owner=owner, power_contract_factor=power_contract_factor(contract_draw, mining))
             cash = monthly_revenue_usd(hashprice, hashrate, 1.0) * mining.initial_cash_months_of_revenue
-            wants_licence = grey_draw >= mining.initial_grey_share and self.state.licence_available()
-            fee = self.state.policy.license_fee_usd if wants_licence else 0.0
-            self.ledger.transfer("opening_balance", "opening_equity", farm.account, cash + fee)
-            if wants_licence:
+            self.ledger.transfer("opening_balance", OPENING_EQUITY, farm.account, cash + self.state.policy.license_fee_usd)
+            if not choose_grey(self, hashrate, efficiency, farm.power_contract_factor, False, cash,
+                               self.state.licence_available()):
                 self.state.grant_licence(farm)
 
     # -- the month -------------------------------------------------------------------------
@@ -183,7 +220,8 @@ class CryptoEconomy(Model):
         self.apply_scheduled_events()
         self.market.update_rest_of_world_hashrate()
 
-        self.state.review_policy()
+        self.state.review_policy(last_capital_flight_usd=self.indicators.capital_flight_usd)
+        self.miners.do("choose_licence")
         self.state.renew_licences()
 
         self.investors.shuffle_do("allocate_capital")
@@ -193,10 +231,10 @@ class CryptoEconomy(Model):
         self.miners.do("plan_operation")
         self.grid.dispatch_power()
         self.observe_mining()
+        self.market.observe_national_hashrate(self.running_hashrate_ths / TH_PER_EH)
         self.miners.do("settle_month")
 
         self.state.enforce_against_grey_miners()
-        self.investors.do("review_holdings")
 
         self.population.step(self)
 
@@ -212,6 +250,7 @@ class CryptoEconomy(Model):
 
     def apply_scheduled_events(self) -> None:
         """Fire this month's events, in the order the config lists them."""
+        self.internet_down_days = self.mining_power_cut_days = 0.0
         for event in self.calendar.get(self.month, []):
             match event:
                 case PolicyChange():
@@ -227,8 +266,12 @@ class CryptoEconomy(Model):
                     self.market.shock_price(event.factor)
                 case HashrateShock():
                     self.market.shock_hashrate(event.factor)
+                case InternetShutdown() if event.duration_days is not None:
+                    self.internet_down_days += event.duration_days
                 case InternetShutdown():
                     self.internet_down_until = max(self.internet_down_until, self.month + event.duration_months - 1)
+                case MiningPowerCut():
+                    self.mining_power_cut_days += event.days
 
     def offer_relocating_capacity(self) -> None:
         """This month's share of any relocation wave is offered to investors in random order;
@@ -262,7 +305,6 @@ class CryptoEconomy(Model):
         """Compute this month's indicators from the agents and the books, and collect them."""
         miners = list(self.miners)
         running_ths = self.running_hashrate_ths
-        self.market.set_national_hashrate(running_ths / TH_PER_EH)  # seen by the market next month
         load_mw = self.grid.mining_load_mw
         flow = self.ledger.flow
         population = self.population
@@ -274,16 +316,22 @@ class CryptoEconomy(Model):
             btc_price_usd=self.market.btc_price_usd,
             hashprice_usd_per_ph_day=self.market.hashprice_usd_per_ph_day,
             payment_regime=policy.payment_regime,
+            ever_downloaded_share=population.ever_downloaded_share,
             wallet_share=population.wallet_share,
             active_share=population.active_share,
+            paid_last_12_months_share=population.paid_last_12_months_share,
             merchant_accept_share=population.merchant_accept_share,
+            merchant_sale_last_12_months_share=population.merchant_sale_last_12_months_share,
+            receipts_converted_share=population.receipts_converted_share,
             crypto_payment_share=population.crypto_payment_share,
             new_adopters=population.new_adopters,
             hashrate_ehs=running_ths / TH_PER_EH,
+            world_hashrate_ehs=self.market.global_hashrate_ehs,
             global_hashrate_share=(running_ths / TH_PER_EH) / self.market.global_hashrate_ehs,
             miners=len(miners),
             licensed_miners=self.state.licences_in_force,
             grey_miners=sum(1 for m in miners if m.grey),
+            idle_miners=sum(1 for m in miners if m.idle),
             mining_load_mw=load_mw,
             grey_load_share=self.grey_load_share,
             non_mining_demand_mw=self.grid.non_mining_demand_mw,
@@ -299,6 +347,13 @@ class CryptoEconomy(Model):
             profit_repatriation_usd=flow("profit_repatriation"),
             divestment_usd=flow("divestment"),
             capital_flight_usd=flow("capital_flight"),
+            official_outflow_usd=flow("official_outflow"),
+            remittances_usd=flow("crypto_remittances") + flow("traditional_remittances"),
+            crypto_remittances_usd=flow("crypto_remittances"),
+            rig_exports_usd=flow("rig_exports"),
+            crypto_capital_inflow_usd=sum(flow(kind) for kind in CRYPTO_INFLOWS),
+            crypto_capital_outflow_usd=sum(flow(kind) for kind in CRYPTO_OUTFLOWS),
+            net_crypto_capital_flow_usd=sum(flow(kind) for kind in CRYPTO_INFLOWS) - sum(flow(kind) for kind in CRYPTO_OUTFLOWS),
             state_revenue_usd=sum(flow(kind) for kind in STATE_REVENUE_FLOWS),
             bonus_outlay_usd=flow("bonus"),
             mining_cap_mw=float("nan") if policy.mining_cap_mw is None else policy.mining_cap_mw,
@@ -314,7 +369,7 @@ class CryptoEconomy(Model):
         """How far the books are from balancing, USD: the sum of all accounts (zero in
         double entry) plus any gap between the households' account and the citizens' own
         savings and bonuses."""
-        households_gap = self.ledger.balance("households") - self.population.household_wealth_usd()
+        households_gap = self.ledger.balance(HOUSEHOLDS) - self.population.household_wealth_usd()
         return abs(self.ledger.net_worth_sum()) + abs(households_gap)
 
     def results(self) -> pd.DataFrame:

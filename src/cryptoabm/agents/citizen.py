@@ -4,17 +4,22 @@ Each citizen can be inspected as a Mesa agent (:class:`Citizen`, created on firs
 ``model.citizens``), but their state lives in the arrays of :class:`Population`, one entry per
 citizen, so that each monthly rule runs for the whole population at once. The month, in order:
 
-1. ``adopt_wallets``       Bass-type hazard: innovation p plus imitation q x share of active contacts
+1. ``adopt_wallets``       Bass-type hazard: innovation p (times a bonus campaign's fading pull)
+                           plus imitation q x share of active contacts; never-adopters never do
 2. ``pay_bonuses``         new adopters collect the wallet bonus while the budget lasts
 3. ``use_wallets``         active holders pay in crypto where the regime and merchants allow,
                            hold it as a store of value, and spend down their bonus
-4. ``move_savings_abroad`` holders send part of their savings abroad (capital flight)
-5. ``drop_out``            holders with no bonus left and no use this month may stop
-6. ``review_acceptance``   merchants decide whether to accept crypto
-7. ``save_income``         households add part of their income to savings
+4. ``move_savings_abroad`` savers with a motive move part of their savings abroad, through a
+                           bank where controls allow or through crypto if they hold a wallet
+5. ``receive_remittances`` remittances arrive, some through recipients' wallets
+6. ``drop_out``            active holders with no bonus left and no use stop using the wallet;
+                           dormant holders may delete it
+7. ``review_acceptance``   merchants decide whether to accept crypto
+8. ``save_income``         households add part of their income to savings
 
-Wallet states: no wallet; wallet held but dormant; active (using it). Imitation reads the
-active contacts at the start of the month, so everyone updates together.
+Wallet states: never downloaded; downloaded but deleted; held but dormant; active (used this
+month). Imitation reads the active contacts at the start of the month, so everyone updates
+together.
 """
 
 from __future__ import annotations
@@ -25,28 +30,37 @@ import numpy as np
 from mesa import Agent
 
 from cryptoabm.config import Scenario
+from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, REST_OF_WORLD
 from cryptoabm.network import active_neighbour_share, adjacency, contact_counts, contact_weights
+from cryptoabm.rules.capital_flows import (
+    crypto_outflow_usd,
+    crypto_remittance_share,
+    crypto_route_cost_share,
+    crypto_route_share,
+    flight_motive_annual,
+    moving_probability,
+)
 from cryptoabm.rules.citizens import (
-    INSTANT_CONVERSION,
     adoption_hazard,
     bonus_spending_usd,
-    capital_flight_probability,
-    crypto_outflow_usd,
     crypto_payment_probability,
     dropout_probability,
     innovation_rate,
+    keeps_receipts_in_crypto,
     merchant_accepts,
     merchant_net_benefit,
     monthly_saving_usd,
     trust_factor,
 )
+from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 if TYPE_CHECKING:
     from cryptoabm.model import CryptoEconomy
 
-ACCOUNT = "households"
-# decisions every citizen draws for each month, whatever the policy: adopt, pay, hold, flee, drop out
-CITIZEN_DECISIONS = 5
+# decisions every citizen draws for each month, whatever the policy:
+# adopt, pay, hold, move savings, drop out, route of the move
+CITIZEN_DECISIONS = 6
+NEVER = -(10**6)  # "month" of an event that has not happened
 
 
 class Population:
@@ -67,16 +81,24 @@ class Population:
         self.complies_with_mandate = self.is_merchant & (rng.random(n) < scenario.merchants.legal_tender_compliance)
         # some citizens would find a lasting use for a wallet (remittances, savings abroad)
         self.has_lasting_use = rng.random(n) < scenario.adoption.lasting_use_share
+        self.never_adopts = rng.random(n) < scenario.adoption.never_adopter_share
+        self.receives_remittances = rng.random(n) < scenario.remittances.recipient_share
+        initial_holders = (rng.random(n) < people.initial_holder_share) & ~self.never_adopts
+        self.keeps_receipts = keeps_receipts_in_crypto(self.trust, scenario.merchants)
         self.savings_usd = self.income_usd_per_month * people.savings_months_of_income
         self.bonus_left_usd = np.zeros(n)
         self.bonus_spend_usd_per_month = np.zeros(n)
         self.bonuses_outstanding = False  # anyone with bonus left to spend (skips the spending rule)
-        self.has_wallet = np.zeros(n, dtype=bool)
-        self.is_active = np.zeros(n, dtype=bool)
+        self.ever_downloaded = initial_holders.copy()
+        self.has_wallet = initial_holders.copy()
+        self.is_active = initial_holders.copy()
         self.accepts_crypto = np.zeros(n, dtype=bool)
         self.paid_in_crypto = np.zeros(n, dtype=bool)
+        self.last_paid_month = np.full(n, NEVER, dtype=np.int32)
+        self.last_sale_month = np.full(self.merchants.size, NEVER, dtype=np.int32)
         self.trust_multiplier = trust_factor(self.trust, people.trust_mean, scenario.adoption.trust_elasticity)
         self.adjacency = adjacency(people.network, n, people.mean_degree, people.rewiring_probability, network_rng)
+        self.merchant_contacts = None if self.adjacency is None else self.adjacency[self.merchants]
         self.degree = contact_counts(self.adjacency, n)
         self.contact_weight = contact_weights(self.degree)
         self.saving_usd_per_month = monthly_saving_usd(self.income_usd_per_month, people.saving_rate)  # incomes are fixed
@@ -90,10 +112,20 @@ class Population:
         self.new_adopters = 0
         self.bonus_outlay_usd = 0.0
         self.capital_flight_usd = 0.0
+        self.official_outflow_usd = 0.0
+        self.crypto_remittances_usd = 0.0
+        self.remittances_usd = 0.0
+        self.month = 0
 
     # -- shares the rest of the model reads --------------------------------------------
     @property
+    def ever_downloaded_share(self) -> float:
+        """Citizens who have ever downloaded a wallet."""
+        return float(np.count_nonzero(self.ever_downloaded)) / self.size
+
+    @property
     def wallet_share(self) -> float:
+        """Citizens holding a wallet now (downloaded and not deleted)."""
         return float(np.count_nonzero(self.has_wallet)) / self.size
 
     @property
@@ -101,9 +133,29 @@ class Population:
         return float(np.count_nonzero(self.is_active)) / self.size
 
     @property
+    def paid_last_12_months_share(self) -> float:
+        """Citizens who paid in crypto at least once in the last twelve months."""
+        return float(np.count_nonzero(self.last_paid_month > self.month - MONTHS_PER_YEAR)) / self.size
+
+    @property
     def merchant_accept_share(self) -> float:
         merchants = self.merchants.size
         return float(np.count_nonzero(self.accepts_crypto[self.merchants])) / merchants if merchants else 0.0
+
+    @property
+    def merchant_sale_last_12_months_share(self) -> float:
+        """Merchants who had at least one crypto sale in the last twelve months."""
+        merchants = self.merchants.size
+        recent = np.count_nonzero(self.last_sale_month > self.month - MONTHS_PER_YEAR)
+        return float(recent) / merchants if merchants else 0.0
+
+    @property
+    def receipts_converted_share(self) -> float:
+        """Of merchants accepting crypto, the share who convert receipts to cash at once (NaN: none accept)."""
+        accepting = self.accepts_crypto[self.merchants]
+        if not accepting.any():
+            return float("nan")
+        return float(np.count_nonzero(accepting & ~self.keeps_receipts[self.merchants])) / float(np.count_nonzero(accepting))
 
     @property
     def crypto_payment_share(self) -> float:
@@ -131,37 +183,42 @@ class Population:
     # -- the month ------------------------------------------------------------------------
     def step(self, model: CryptoEconomy) -> None:
         """Apply the monthly rules in order to every citizen at once."""
+        self.month = model.month
         rng = model.streams.citizens
         # The same draws every month, whatever the policy: keeps the random numbers aligned
         # across policies (common random numbers).
         draws = rng.random(dtype=np.float32, out=self.monthly_draws)
         merchant_draws = rng.random(dtype=np.float32, out=self.merchant_draws)
-        online = self.has_internet & (not model.internet_down)
+        # a citizen is online this month if they have access and the internet is up: a cut of
+        # some days takes that share of the month's chances away
+        online = self.has_internet * (1.0 - model.internet_down_share)
         active_contacts = active_neighbour_share(self.adjacency, self.contact_weight, self.is_active)
 
         new = self.adopt_wallets(model, active_contacts, online, draws[0])
         self.pay_bonuses(model, new, model.streams.bonuses)
         used = self.use_wallets(model, online, draws[1], draws[2])
-        used |= self.move_savings_abroad(model, online, draws[3])
+        self.move_savings_abroad(model, online, draws[3], draws[5])
+        self.receive_remittances(model)
         self.drop_out(model, used, draws[4])
         self.review_acceptance(model, active_contacts, merchant_draws)
         self.save_income(model)
 
     def adopt_wallets(self, model: CryptoEconomy, active_contacts: np.ndarray, online: np.ndarray,
                       draw: np.ndarray) -> np.ndarray:
-        """Citizens without a wallet adopt with the Bass hazard; adopters start active."""
+        """Citizens who have never downloaded a wallet adopt with the Bass hazard (never-adopters
+        never do); adopters start active. A bonus campaign multiplies the unprompted hazard of
+        those who may claim it, by a pull that fades with the campaign's age."""
         adoption = model.config.adoption
         policy = model.state.policy
-        bonus_on_offer = model.state.bonus_on_offer()
-        innovation = innovation_rate(adoption.innovation_p, bonus_on_offer,
-                                     adoption.bonus_innovation_multiplier, policy.information_control)
-        if bonus_on_offer and policy.bonus_eligible_max_income_usd_per_month is not None:
+        pull = model.state.bonus_pull()
+        innovation = innovation_rate(adoption, pull, policy.information_control)
+        if pull > 1.0 and policy.bonus_eligible_max_income_usd_per_month is not None:
             # only those who can claim the bonus are drawn in by it
-            without = innovation_rate(adoption.innovation_p, False, adoption.bonus_innovation_multiplier,
-                                      policy.information_control)
+            without = innovation_rate(adoption, 1.0, policy.information_control)
             innovation = np.where(self.bonus_eligible(policy), innovation, without)
         hazard = adoption_hazard(innovation, adoption.imitation_q, active_contacts, self.trust_multiplier, online)
-        new = ~self.has_wallet & (draw < hazard)
+        new = ~self.ever_downloaded & ~self.never_adopts & (draw < hazard)
+        self.ever_downloaded |= new
         self.has_wallet |= new
         self.is_active |= new
         self.new_adopters = int(np.count_nonzero(new))
@@ -172,66 +229,109 @@ class Population:
         subset of them is paid (drawn from the run's own ``bonuses`` stream)."""
         policy = model.state.policy
         self.bonus_outlay_usd = 0.0
-        if not model.state.bonus_on_offer():
+        affordable = model.state.bonuses_affordable()
+        if affordable <= 0:
             return
         candidates = np.flatnonzero(new & self.bonus_eligible(policy))
-        affordable = model.state.bonuses_affordable(self.people_per_citizen)
         if candidates.size > affordable:
             candidates = np.sort(rng.choice(candidates, size=affordable, replace=False))
         self.bonus_left_usd[candidates] += policy.wallet_bonus_usd
         self.bonuses_outstanding = self.bonuses_outstanding or candidates.size > 0
         self.bonus_spend_usd_per_month[candidates] = policy.wallet_bonus_usd / model.config.adoption.bonus_spend_months
-        self.bonus_outlay_usd = model.state.pay_bonuses(candidates.size, self.people_per_citizen)
+        self.bonus_outlay_usd = model.state.pay_bonuses(candidates.size)
 
     def use_wallets(self, model: CryptoEconomy, online: np.ndarray, pay_draw: np.ndarray,
                     hold_draw: np.ndarray) -> np.ndarray:
         """Active holders pay in crypto when allowed and a merchant accepts, or find holding
-        worthwhile; the bonus is spent down either way (paid out or cashed in)."""
+        worthwhile; the bonus is spent down either way (paid out or cashed in). A merchant
+        with a paying contact has made a crypto sale."""
         adoption = model.config.adoption
         policy = model.state.policy
-        p_pay = crypto_payment_probability(policy.payment_regime, self.merchant_accept_share,
-                                           adoption.payment_propensity, adoption.government_fee_month_probability)
-        self.paid_in_crypto = self.is_active & online & (pay_draw < p_pay)
+        p_pay = crypto_payment_probability(policy.payment_regime, self.merchant_accept_share, adoption)
+        self.paid_in_crypto = self.is_active & (pay_draw < p_pay * online)
+        self.last_paid_month[self.paid_in_crypto] = self.month
+        self.record_merchant_sales()
         holds = self.is_active & (hold_draw < adoption.store_of_value_share)
         if self.bonuses_outstanding:
             spent = bonus_spending_usd(self.bonus_left_usd, self.bonus_spend_usd_per_month) * self.is_active
             self.bonus_left_usd -= spent
-            model.ledger.transfer("household_spending", ACCOUNT, "domestic_economy",
+            model.ledger.transfer("household_spending", HOUSEHOLDS, DOMESTIC_ECONOMY,
                                   float(spent.sum()) * self.people_per_citizen)
             self.bonuses_outstanding = bool(self.bonus_left_usd.any())
         return self.paid_in_crypto | holds
 
-    def move_savings_abroad(self, model: CryptoEconomy, online: np.ndarray, draw: np.ndarray) -> np.ndarray:
-        """Wallet holders who are online move part of their savings abroad through crypto;
-        a dormant holder who does so is using the wallet again."""
+    def record_merchant_sales(self) -> None:
+        """Accepting merchants with at least one contact who paid in crypto this month made a sale."""
+        if not self.paid_in_crypto.any() or not self.merchants.size:
+            return
+        if self.merchant_contacts is None:
+            paying_contacts = np.full(self.merchants.size, np.count_nonzero(self.paid_in_crypto))
+        else:
+            paying_contacts = self.merchant_contacts @ self.paid_in_crypto.astype(np.float32)
+        sold = self.accepts_crypto[self.merchants] & (paying_contacts > 0)
+        self.last_sale_month[sold] = self.month
+
+    def move_savings_abroad(self, model: CryptoEconomy, online: np.ndarray, move_draw: np.ndarray,
+                            route_draw: np.ndarray) -> None:
+        """Savers with a motive move part of their savings abroad. Capital controls close the
+        bank route to a share of them (``route_draw``); the rest pick the cheaper route. Only a
+        wallet holder who is online can use the crypto route. Moving money through a wallet does
+        not make it an active wallet: it is not use in the sense of payments or holding."""
         flight = model.config.capital_flight
         policy = model.state.policy
-        p_flee = capital_flight_probability(flight.monthly_probability, policy.capital_controls, flight.controls_multiplier)
-        fleeing = self.has_wallet & online & (draw < p_flee)
-        amounts = crypto_outflow_usd(self.savings_usd[fleeing], flight.share_of_savings,
-                                     policy.crypto_outflow_limit_usd_per_month, flight.p2p_leakage_share)
-        self.savings_usd[fleeing] -= amounts
-        self.is_active |= fleeing
-        self.capital_flight_usd = float(amounts.sum()) * self.people_per_citizen
-        model.ledger.transfer("capital_flight", ACCOUNT, "rest_of_world", self.capital_flight_usd)
-        return fleeing
+        motive = flight_motive_annual(model.config.economy, flight)
+        self.capital_flight_usd = self.official_outflow_usd = 0.0
+        if motive <= 0.0:
+            return
+        crypto_cost = crypto_route_cost_share(flight, policy.capital_controls)
+        p_official = moving_probability(motive, flight.official_route_cost_share, flight)
+        p_crypto = moving_probability(motive, crypto_cost, flight)
+        official_open = route_draw >= policy.capital_controls
+        can_use_crypto = self.has_wallet & (move_draw < p_crypto * online)
+        prefers_crypto = route_draw - policy.capital_controls < crypto_route_share(flight, policy.capital_controls) * (
+            1.0 - policy.capital_controls)
+        by_crypto = can_use_crypto & (~official_open | prefers_crypto)
+        by_bank = official_open & ~by_crypto & (move_draw < p_official)
+        crypto_amounts = crypto_outflow_usd(self.savings_usd[by_crypto], policy.crypto_outflow_limit_usd_per_month, flight)
+        bank_amounts = self.savings_usd[by_bank] * flight.share_of_savings
+        self.savings_usd[by_crypto] -= crypto_amounts
+        self.savings_usd[by_bank] -= bank_amounts
+        self.capital_flight_usd = float(crypto_amounts.sum()) * self.people_per_citizen
+        self.official_outflow_usd = float(bank_amounts.sum()) * self.people_per_citizen
+        model.ledger.transfer("capital_flight", HOUSEHOLDS, REST_OF_WORLD, self.capital_flight_usd)
+        model.ledger.transfer("official_outflow", HOUSEHOLDS, REST_OF_WORLD, self.official_outflow_usd)
+
+    def receive_remittances(self, model: CryptoEconomy) -> None:
+        """This month's remittances arrive (and are spent at home); the crypto share depends on
+        how many recipients hold a wallet and on the fee gap."""
+        remittances = model.config.remittances
+        self.remittances_usd = remittances.inflow_usd_per_year / MONTHS_PER_YEAR
+        recipients = np.count_nonzero(self.receives_remittances)
+        with_wallet = np.count_nonzero(self.receives_remittances & self.has_wallet) / recipients if recipients else 0.0
+        self.crypto_remittances_usd = self.remittances_usd * crypto_remittance_share(remittances, with_wallet)
+        model.ledger.transfer("crypto_remittances", REST_OF_WORLD, DOMESTIC_ECONOMY, self.crypto_remittances_usd)
+        model.ledger.transfer("traditional_remittances", REST_OF_WORLD, DOMESTIC_ECONOMY,
+                              self.remittances_usd - self.crypto_remittances_usd)
 
     def drop_out(self, model: CryptoEconomy, used: np.ndarray, draw: np.ndarray) -> None:
-        """Active holders with no bonus left and no use this month stop with the drop-out hazard;
-        those with a lasting use for the wallet never do."""
-        p_drop = dropout_probability(self.bonus_left_usd, used | self.has_lasting_use, model.config.adoption.dropout_hazard)
+        """Active holders with no bonus left and no use this month stop using the wallet (lasting
+        users only slowly); dormant holders may delete it. One draw serves both: a citizen is
+        active or dormant, never both."""
+        adoption = model.config.adoption
+        dormant = self.has_wallet & ~self.is_active
+        p_drop = dropout_probability(self.bonus_left_usd, used, self.has_lasting_use, adoption)
         self.is_active &= ~(draw < p_drop)
+        self.has_wallet &= ~(dormant & (draw < adoption.dormant_abandon_hazard))
 
     def review_acceptance(self, model: CryptoEconomy, active_contacts: np.ndarray, draw: np.ndarray) -> None:
-        """Merchants weigh their active customers against fees and volatility. A ban or a
-        legal-tender mandate takes effect at once; otherwise merchants reconsider now and then
-        (``draw``: one uniform number per merchant)."""
+        """Merchants weigh their active customers against fees, staff time and (if they keep the
+        coins) volatility. A ban or a legal-tender mandate takes effect at once; otherwise
+        merchants reconsider now and then (``draw``: one uniform number per merchant)."""
         merchants_cfg = model.config.merchants
         regime = model.state.policy.payment_regime
         merchants = self.merchants
-        net = merchant_net_benefit(active_contacts[merchants], merchants_cfg.sales_gain_per_active_customer_share,
-                                   merchants_cfg.processing_fee_share, merchants_cfg.volatility_cost_weight,
-                                   model.config.market.price_volatility_annual, INSTANT_CONVERSION[regime])
+        net = merchant_net_benefit(active_contacts[merchants], merchants_cfg,
+                                   model.config.market.price_volatility_annual, self.keeps_receipts[merchants])
         complies = self.complies_with_mandate[merchants]
         wanted = merchant_accepts(regime, net, complies)
         reviewing = draw < merchants_cfg.review_probability
@@ -244,7 +344,7 @@ class Population:
     def save_income(self, model: CryptoEconomy) -> None:
         """Households add a share of their monthly income to savings (paid from the domestic economy)."""
         self.savings_usd += self.saving_usd_per_month
-        model.ledger.transfer("household_saving", "domestic_economy", ACCOUNT,
+        model.ledger.transfer("household_saving", DOMESTIC_ECONOMY, HOUSEHOLDS,
                               self.total_saving_usd_per_month * self.people_per_citizen)
 
 

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from mesa import Agent
 
 from cryptoabm.config import GridConfig
+from cryptoabm.ledger import GRID_OPERATOR
 from cryptoabm.rules.grid import Dispatch, dispatch, non_mining_demand_mw, reserve_margin
 from cryptoabm.rules.units import HOURS_PER_MONTH
 
 if TYPE_CHECKING:
     from cryptoabm.model import CryptoEconomy
 
-ACCOUNT = "grid_operator"
+ACCOUNT = GRID_OPERATOR
 
 
 class GridOperator(Agent):
@@ -51,20 +52,30 @@ class GridOperator(Agent):
         return self.non_mining_demand_mw
 
     def dispatch_power(self) -> None:
-        """Serve this month's load and tell each miner what share of its request it gets."""
-        policy = self.model.state.policy
+        """Serve this month's load and tell each miner what share of its request it gets.
+
+        If the reserve margin left is below the state's rationing trigger, the state caps miners
+        within the month and the load is dispatched again. Days of a power cut to miners this
+        month take that share of their energy away."""
         request_mw = sum(miner.requested_mw for miner in self.model.miners)
-        self.last_dispatch = dispatch(
-            self.capacity_mw,
-            self.forecast_demand(),
-            request_mw,
-            policy.miner_grid_priority,
-            policy.surplus_reserve_share,
-            policy.mining_cap_mw,
-        )
+        demand_mw = self.forecast_demand()
+        self.last_dispatch = self.serve(demand_mw, request_mw)
+        if self.model.state.ration_miners_if_short(self.reserve_margin, self.last_dispatch.miners_served_mw):
+            self.last_dispatch = self.serve(demand_mw, request_mw)
+        cut = self.model.mining_power_cut_share
+        if cut > 0:
+            served = self.last_dispatch.miners_served_mw * (1.0 - cut)
+            self.last_dispatch = Dispatch(self.last_dispatch.households_served_mw, served,
+                                          self.last_dispatch.households_unserved_mw, request_mw - served)
         served_share = self.last_dispatch.miners_served_mw / request_mw if request_mw > 0 else 0.0
         for miner in self.model.miners:
             miner.served_share = served_share if miner.requested_mw > 0 else 0.0
+
+    def serve(self, demand_mw: float, request_mw: float) -> Dispatch:
+        """One dispatch of the month's load under the policy in force."""
+        policy = self.model.state.policy
+        return dispatch(self.capacity_mw, demand_mw, request_mw, policy.miner_grid_priority,
+                        policy.surplus_reserve_share, policy.mining_cap_mw, self.config.intra_month_demand_swing)
 
     @property
     def miners_served_share(self) -> float:

@@ -1,9 +1,12 @@
 """The Miner: one mining farm, licensed or grey, domestic or foreign-owned.
 
-Each month it decides whether to run (each MWh must earn more than it costs), asks the grid
-for power, and then settles: it sells the coins it mined, pays for power, the surcharge,
-fixed costs and tax, sends profit home if foreign-owned, buys rigs when they pay back fast,
-and leaves after a run of losses.
+Farms differ: each has its own rigs (their efficiency is the farm's vintage), its own power
+contract (a factor on the tariff, or on the grey-market price) and its own cash. Each month a
+farm chooses whether to hold a licence (comparing expected profit licensed and grey), decides
+whether to run (each MWh must earn more than it costs, otherwise it idles), asks the grid for
+power, and then settles: it sells the coins it mined, pays for power, the surcharge, fixed costs
+and tax, sends profit home if foreign-owned, buys rigs when they pay back fast, and sells up
+when, for a run of months, it is worth less than its rigs would fetch second-hand.
 """
 
 from __future__ import annotations
@@ -12,10 +15,15 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
+from cryptoabm.ledger import BITCOIN_NETWORK, DOMESTIC_ECONOMY, GRID_OPERATOR, REST_OF_WORLD, STATE
 from cryptoabm.rules.mining import (
+    cash_margin_usd_per_th_month,
     exits,
     expansion_hashrate_ths,
     farm_power_mw,
+    goes_grey,
+    grey_margin_usd_per_th_month,
+    licensed_margin_usd_per_th_month,
     monthly_energy_mwh,
     monthly_revenue_usd,
     profit_tax_usd,
@@ -23,12 +31,16 @@ from cryptoabm.rules.mining import (
     revenue_usd_per_mwh,
     rig_payback_months,
     runs_this_month,
+    used_rig_value_usd_per_th,
+    worth_keeping,
 )
-from cryptoabm.rules.units import KWH_PER_MWH, TH_PER_EH
+from cryptoabm.rules.units import KWH_PER_MWH, MONTHS_PER_YEAR, TH_PER_EH
 
 if TYPE_CHECKING:
     from cryptoabm.agents.investor import ForeignInvestor
     from cryptoabm.model import CryptoEconomy
+
+MONTHS_PER_LICENCE_TERM = MONTHS_PER_YEAR
 
 
 class Miner(Agent):
@@ -43,17 +55,19 @@ class Miner(Agent):
         efficiency_j_per_th: float,
         owner: ForeignInvestor | None = None,
         in_special_zone: bool = False,
+        power_contract_factor: float = 1.0,
     ):
         super().__init__(model)
         self.hashrate_ths = hashrate_ths
         self.efficiency_j_per_th = efficiency_j_per_th
+        self.power_contract_factor = power_contract_factor  # this farm's power price / the going price
         self.owner = owner
         if owner is not None:
             owner.farms.append(self)
         self.in_special_zone = in_special_zone
         self.licensed = False
         self.licensed_since_month = model.month
-        self.months_of_losses = 0
+        self.months_not_worth_keeping = 0
         self.requested_mw = 0.0
         self.served_share = 0.0
         self.last_profit_usd = 0.0
@@ -69,6 +83,11 @@ class Miner(Agent):
     def grey(self) -> bool:
         """Operating without a licence."""
         return not self.licensed
+
+    @property
+    def idle(self) -> bool:
+        """Asked for no power this month: mining would not cover the power bill."""
+        return self.requested_mw <= 0.0
 
     @property
     def power_mw(self) -> float:
@@ -88,14 +107,52 @@ class Miner(Agent):
         """Share of the month the farm actually ran (requested and served)."""
         return self.served_share if self.requested_mw > 0 else 0.0
 
-    def power_price_usd_per_kwh(self) -> float:
-        """Average price of a kWh to this farm at full load: tariff plus surcharge if licensed,
-        the grey-market price otherwise."""
-        if self.grey:
-            return self.model.config.mining.grey_power_price_usd_per_kwh
-        return self.model.state.mining_power_price_usd_per_kwh(monthly_energy_mwh(self.power_mw, 1.0))
+    def power_price_usd_per_kwh(self, licensed: bool | None = None) -> float:
+        """Average price of a kWh to this farm at full load: its contract on the tariff plus the
+        surcharge if licensed, its deal on the grey-market price otherwise."""
+        licensed = self.licensed if licensed is None else licensed
+        if not licensed:
+            return self.model.config.mining.grey_power_price_usd_per_kwh * self.power_contract_factor
+        return self.model.state.mining_power_price_usd_per_kwh(monthly_energy_mwh(self.power_mw, 1.0),
+                                                               self.power_contract_factor)
+
+    def salvage_value_usd(self) -> float:
+        """What the farm's rigs would fetch second-hand today, USD."""
+        return self.hashrate_ths * used_rig_value_usd_per_th(
+            self.model.market.hashprice_usd_per_ph_day, self.efficiency_j_per_th,
+            self.model.config.world_mining.power_price_median_usd_per_kwh, self.model.config.mining)
+
+    def expected_cash_flow_usd(self, licensed: bool | None = None) -> float:
+        """Operating cash flow a month at today's hashprice, run or idled as it pays, at the share
+        of requested power the grid served last month, USD."""
+        return self.hashrate_ths * cash_margin_usd_per_th_month(
+            self.model.market.hashprice_usd_per_ph_day, self.efficiency_j_per_th,
+            self.power_price_usd_per_kwh(licensed), self.model.config.mining.fixed_cost_usd_per_th_month,
+            self.model.grid.miners_served_share)
+
+    def required_return_annual(self) -> float:
+        """The return the owner's money could earn elsewhere, after the country's risk premium
+        for a foreign owner."""
+        if self.owner is not None:
+            return self.owner.required_return_annual(self.in_special_zone, holds_licence=self.licensed)
+        return self.model.config.investors.alternative_return_annual
 
     # -- the month ------------------------------------------------------------------------
+    def choose_licence(self) -> None:
+        """A grey farm applies for a licence when one is available and licensed mining is expected
+        to pay better; a licensed farm gives its licence up at renewal when grey mining would."""
+        state = self.model.state
+        anniversary = (self.model.month - self.licensed_since_month) % MONTHS_PER_LICENCE_TERM == 0
+        if self.licensed and anniversary and self.prefers_grey(licence_available=True):
+            state.take_back_licence(self)
+        elif self.grey and state.licence_available() and not self.prefers_grey(licence_available=True):
+            state.grant_licence(self)
+
+    def prefers_grey(self, licence_available: bool) -> bool:
+        """Whether this farm expects more profit grey than licensed (see ``goes_grey``)."""
+        return choose_grey(self.model, self.hashrate_ths, self.efficiency_j_per_th, self.power_contract_factor,
+                           self.in_special_zone, max(0.0, self.cash_usd), licence_available)
+
     def plan_operation(self) -> None:
         """Run at full load if each MWh earns more than it costs; otherwise idle (curtail)."""
         revenue_per_mwh = revenue_usd_per_mwh(self.model.market.hashprice_usd_per_ph_day, self.efficiency_j_per_th)
@@ -103,7 +160,7 @@ class Miner(Agent):
         self.requested_mw = self.power_mw if runs else 0.0
 
     def settle_month(self) -> None:
-        """Sell the coins mined, pay the bills and tax, send profit home, grow or leave."""
+        """Sell the coins mined, pay the bills and tax, send profit home, grow or sell up."""
         ledger = self.model.ledger
         policy = self.model.state.policy
         mining = self.model.config.mining
@@ -111,34 +168,39 @@ class Miner(Agent):
         energy_mwh = monthly_energy_mwh(self.power_mw, uptime)
 
         revenue = monthly_revenue_usd(self.model.market.hashprice_usd_per_ph_day, self.hashrate_ths, uptime)
-        ledger.transfer("mining_revenue", "bitcoin_network", self.account, revenue)
+        ledger.transfer("mining_revenue", BITCOIN_NETWORK, self.account, revenue)
         if self.licensed:
-            power_bill = energy_mwh * KWH_PER_MWH * policy.miner_tariff_usd_per_kwh
+            power_bill = energy_mwh * KWH_PER_MWH * policy.miner_tariff_usd_per_kwh * self.power_contract_factor
             surcharge = self.model.state.surcharge_usd(energy_mwh)
+            sale_discount = revenue * policy.domestic_sale_share * mining.domestic_sale_discount_share
         else:
-            power_bill = energy_mwh * KWH_PER_MWH * mining.grey_power_price_usd_per_kwh
-            surcharge = 0.0
+            power_bill = energy_mwh * KWH_PER_MWH * self.power_price_usd_per_kwh()
+            surcharge = sale_discount = 0.0
         fixed_costs = self.hashrate_ths * mining.fixed_cost_usd_per_th_month
-        ledger.transfer("power_sales", self.account, "grid_operator", power_bill)
-        ledger.transfer("surcharge", self.account, "state", surcharge)
-        ledger.transfer("operating_costs", self.account, "domestic_economy", fixed_costs)
+        ledger.transfer("power_sales", self.account, GRID_OPERATOR, power_bill)
+        ledger.transfer("surcharge", self.account, STATE, surcharge)
+        ledger.transfer("operating_costs", self.account, DOMESTIC_ECONOMY, fixed_costs)
+        ledger.transfer("domestic_sale_discount", self.account, DOMESTIC_ECONOMY, sale_discount)
 
-        profit = revenue - power_bill - surcharge - fixed_costs
+        profit = revenue - power_bill - surcharge - fixed_costs - sale_discount
         tax_holiday = self.in_special_zone and policy.sez_tax_holiday
         tax = profit_tax_usd(profit, policy.mining_profit_tax_rate, tax_holiday) if self.licensed else 0.0
-        ledger.transfer("profit_tax", self.account, "state", tax)
+        ledger.transfer("profit_tax", self.account, STATE, tax)
         after_tax = profit - tax
         self.last_profit_usd = after_tax
         # coins sold on domestic licensed exchanges: a change of currency, not a flow of money
-        ledger.note("domestic_coin_sales", revenue * policy.domestic_sale_share)
+        ledger.note("domestic_coin_sales", revenue * policy.domestic_sale_share if self.licensed else 0.0)
 
         if self.foreign_owned:
-            home = repatriable_profit_usd(after_tax, policy.domestic_sale_share, mining.repatriation_share_of_profit)
+            home = repatriable_profit_usd(after_tax, policy.domestic_sale_share if self.licensed else 0.0,
+                                          mining.repatriation_share_of_profit)
             ledger.transfer("profit_repatriation", self.account, self.owner.account, min(home, max(0.0, self.cash_usd)))
 
-        self.months_of_losses = self.months_of_losses + 1 if after_tax < 0 else 0
-        if exits(self.months_of_losses, mining.exit_after_loss_months, self.cash_usd):
-            self.close(reason="losses")
+        keep = worth_keeping(self.expected_cash_flow_usd(), self.salvage_value_usd(), self.required_return_annual())
+        self.months_not_worth_keeping = 0 if keep else self.months_not_worth_keeping + 1
+        if exits(self.months_not_worth_keeping, mining.exit_after_loss_months, self.cash_usd):
+            reason = "bankrupt" if self.cash_usd <= 0 else ("divested" if self.foreign_owned else "sold_up")
+            self.close(reason=reason)
             return
         self.buy_rigs()
 
@@ -148,11 +210,12 @@ class Miner(Agent):
         if self.uptime_share < 1.0:
             return
         mining = self.model.config.mining
-        revenue_per_mwh = revenue_usd_per_mwh(self.model.market.hashprice_usd_per_ph_day, mining.new_rig_efficiency_j_per_th)
+        new_efficiency = self.model.market.new_rig_efficiency_j_per_th
+        revenue_per_mwh = revenue_usd_per_mwh(self.model.market.hashprice_usd_per_ph_day, new_efficiency)
         payback = rig_payback_months(
             revenue_per_mwh,
             self.power_price_usd_per_kwh(),
-            mining.new_rig_efficiency_j_per_th,
+            new_efficiency,
             mining.fixed_cost_usd_per_th_month,
             mining.rig_price_usd_per_th,
         )
@@ -169,28 +232,66 @@ class Miner(Agent):
         )
         if new_ths <= 0:
             return
-        self.model.ledger.transfer("rig_imports", self.account, "rest_of_world", new_ths * mining.rig_price_usd_per_th)
+        self.model.ledger.transfer("rig_imports", self.account, REST_OF_WORLD, new_ths * mining.rig_price_usd_per_th)
         # the fleet's efficiency becomes the hashrate-weighted average of old and new rigs
         total = self.hashrate_ths + new_ths
-        self.efficiency_j_per_th = (
-            self.hashrate_ths * self.efficiency_j_per_th + new_ths * mining.new_rig_efficiency_j_per_th
-        ) / total
+        self.efficiency_j_per_th = (self.hashrate_ths * self.efficiency_j_per_th + new_ths * new_efficiency) / total
         self.hashrate_ths = total
 
     def close(self, reason: str) -> None:
-        """Leave the country: settle the cash (home to the owner, or into the domestic economy)
-        and give up the licence. A negative balance is written off by the grid operator."""
+        """Leave the country. Unless seized, the rigs are sold abroad at their second-hand value;
+        the cash then goes home to the owner (divestment) or into the domestic economy. A negative
+        balance is written off by the grid operator. The licence is handed back."""
         ledger = self.model.ledger
+        if reason != "seized":
+            ledger.transfer("rig_exports", REST_OF_WORLD, self.account, self.salvage_value_usd())
         cash = self.cash_usd
         if cash < 0:
-            ledger.transfer("bad_debt", "grid_operator", self.account, -cash)
+            ledger.transfer("bad_debt", GRID_OPERATOR, self.account, -cash)
         elif self.foreign_owned:
             ledger.transfer("divestment", self.account, self.owner.account, cash)
         else:
-            ledger.transfer("liquidation", self.account, "domestic_economy", cash)
+            ledger.transfer("liquidation", self.account, DOMESTIC_ECONOMY, cash)
         ledger.close_account(self.account)
         self.model.state.take_back_licence(self)
         if self.owner is not None:
             self.owner.farms.remove(self)
         self.model.record_miner_exit(self, reason)
         self.remove()
+
+
+def expected_margins_usd_per_th_month(
+    model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, in_special_zone: bool,
+    farm_ths: float, cash_usd: float,
+) -> tuple[float, float]:
+    """Expected monthly profit of one TH/s of a farm here, (licensed, grey), USD, at today's
+    hashprice and last month's grid service. Grey mining risks the farm's cash, rigs and fine."""
+    state = model.state
+    policy = state.policy
+    mining = model.config.mining
+    hashprice = model.market.hashprice_usd_per_ph_day
+    uptime = model.grid.miners_served_share
+    power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
+    licensed_price = state.mining_power_price_usd_per_kwh(monthly_energy_mwh(power_mw, 1.0), power_contract_factor)
+    grey_price = mining.grey_power_price_usd_per_kwh * power_contract_factor
+    revenue_per_th = monthly_revenue_usd(hashprice, 1.0, uptime)
+    tax_rate = 0.0 if (in_special_zone and policy.sez_tax_holiday) else policy.mining_profit_tax_rate
+    licensed = licensed_margin_usd_per_th_month(
+        cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, licensed_price, mining.fixed_cost_usd_per_th_month, uptime),
+        revenue_per_th, policy.domestic_sale_share, mining, tax_rate, policy.license_fee_usd / farm_ths)
+    rigs = used_rig_value_usd_per_th(hashprice, efficiency_j_per_th, model.config.world_mining.power_price_median_usd_per_kwh,
+                                     mining)
+    at_stake = rigs + (cash_usd + policy.grey_fine_usd_per_mw * power_mw) / farm_ths
+    grey = grey_margin_usd_per_th_month(
+        cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, grey_price, mining.fixed_cost_usd_per_th_month, uptime),
+        policy.enforcement_detection_probability, at_stake)
+    return licensed, grey
+
+
+def choose_grey(model: CryptoEconomy, farm_ths: float, efficiency_j_per_th: float, power_contract_factor: float,
+                in_special_zone: bool, cash_usd: float, licence_available: bool) -> bool:
+    """Whether a farm with these traits mines grey rather than licensed (one rule for new,
+    relocated, initial and existing farms)."""
+    licensed, grey = expected_margins_usd_per_th_month(model, efficiency_j_per_th, power_contract_factor,
+                                                       in_special_zone, farm_ths, cash_usd)
+    return goes_grey(licensed, grey, licence_available)

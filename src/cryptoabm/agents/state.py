@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Any
 from mesa import Agent
 
 from cryptoabm.config import Policy, StateConfig
+from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, STATE
+from cryptoabm.rules.citizens import bonus_pull
 from cryptoabm.rules.mining import average_surcharge_usd_per_kwh, surcharge_usd
 from cryptoabm.rules.state import (
+    bonuses_affordable,
     grey_farm_detected,
     licence_available,
     rationed_mining_cap_mw,
@@ -26,9 +29,8 @@ if TYPE_CHECKING:
     from cryptoabm.agents.miner import Miner
     from cryptoabm.model import CryptoEconomy
 
-ACCOUNT = "state"
+ACCOUNT = STATE
 MONTHS_PER_LICENCE_TERM = 12
-MAX_BONUSES = 2**53  # an upper bound on any count of citizens (exactly representable as a float)
 
 
 class State(Agent):
@@ -42,7 +44,10 @@ class State(Agent):
         self.months_since_policy_change = 10**6  # no change in living memory at the start
         self.bonus_budget_left_usd = policy.bonus_budget_usd
         self.licences_in_force = 0
+        self.grey_farms_caught = 0
         self.policy_log: list[tuple[int, str]] = []
+        # month the current bonus campaign was launched (None: no campaign); month 1 if on at the start
+        self.bonus_launch_month: int | None = 1 if policy.wallet_bonus_usd > 0 else None
         model.ledger.open_account(ACCOUNT, config.opening_balance_usd + policy.bonus_budget_usd)
 
     # -- policy -------------------------------------------------------------------------
@@ -51,8 +56,12 @@ class State(Agent):
         updated = Policy.model_validate({**self.policy.model_dump(), **changes})
         if "bonus_budget_usd" in changes:
             extra = max(0.0, updated.bonus_budget_usd - self.bonus_budget_left_usd)
-            self.model.ledger.transfer("bonus_budget_allocation", "domestic_economy", ACCOUNT, extra)
+            self.model.ledger.transfer("bonus_budget_allocation", DOMESTIC_ECONOMY, ACCOUNT, extra)
             self.bonus_budget_left_usd = updated.bonus_budget_usd
+        if updated.wallet_bonus_usd > 0 and self.policy.wallet_bonus_usd <= 0:
+            self.bonus_launch_month = self.model.month  # a new campaign
+        elif updated.wallet_bonus_usd <= 0:
+            self.bonus_launch_month = None
         if updated != self.policy:
             self.policy = updated
             self.months_since_policy_change = 0
@@ -62,16 +71,23 @@ class State(Agent):
         """A month passes: policy changes made from now on are 0 months old."""
         self.months_since_policy_change += 1
 
-    def review_policy(self) -> None:
-        """Adaptive rules, applied to last month's indicators: ration miners when the grid's
-        reserve margin is too thin; cap crypto outflows when capital flight is too high."""
-        last = self.model.indicators
+    def ration_miners_if_short(self, reserve_margin: float, mining_load_mw: float) -> bool:
+        """Adaptive rule, applied within the month at dispatch: when the reserve margin left
+        after serving everyone falls below the trigger and no cap is in force, cap miners' load
+        at today's load less the cut. Returns whether a cap was set."""
+        if not should_ration(reserve_margin, self.policy.ration_below_reserve_margin) or self.policy.mining_cap_mw is not None:
+            return False
+        cap = rationed_mining_cap_mw(mining_load_mw, self.policy.ration_cut_share)
+        self.change_policy({"mining_cap_mw": cap}, f"rationing: reserve margin {reserve_margin:.1%}")
+        return True
+
+    def review_policy(self, last_capital_flight_usd: float) -> None:
+        """Adaptive capital rule, applied to last month's capital flight: cap crypto outflows
+        when it was too high."""
         if self.model.month <= 1:
             return
-        if should_ration(last.reserve_margin, self.policy.ration_below_reserve_margin) and self.policy.mining_cap_mw is None:
-            cap = rationed_mining_cap_mw(last.mining_load_mw, self.policy.ration_cut_share)
-            self.change_policy({"mining_cap_mw": cap}, f"rationing: reserve margin {last.reserve_margin:.1%}")
-        if should_tighten_outflows(last.capital_flight_usd, self.policy.tighten_outflows_above_usd_per_month):
+        last_capital_flight_usd = float(last_capital_flight_usd)
+        if should_tighten_outflows(last_capital_flight_usd, self.policy.tighten_outflows_above_usd_per_month):
             limit = self.policy.tightened_outflow_limit_usd_per_month
             current = self.policy.crypto_outflow_limit_usd_per_month
             if current is None or current > limit:  # tighten, never loosen
@@ -85,10 +101,11 @@ class State(Agent):
         """Surcharge a licensed farm owes on a month's power use, USD."""
         return surcharge_usd(energy_mwh, self.policy.surcharge_usd_per_kwh, self.surcharge_bands())
 
-    def mining_power_price_usd_per_kwh(self, energy_mwh: float) -> float:
-        """Tariff plus average surcharge per kWh for a licensed farm using ``energy_mwh`` a month."""
+    def mining_power_price_usd_per_kwh(self, energy_mwh: float, contract_factor: float = 1.0) -> float:
+        """Tariff (times the farm's contract factor) plus average surcharge per kWh for a
+        licensed farm using ``energy_mwh`` a month."""
         surcharge = average_surcharge_usd_per_kwh(energy_mwh, self.policy.surcharge_usd_per_kwh, self.surcharge_bands())
-        return self.policy.miner_tariff_usd_per_kwh + surcharge
+        return self.policy.miner_tariff_usd_per_kwh * contract_factor + surcharge
 
     # -- licensing ------------------------------------------------------------------------
     def licence_available(self) -> bool:
@@ -122,31 +139,38 @@ class State(Agent):
 
     # -- enforcement ----------------------------------------------------------------------
     def enforce_against_grey_miners(self) -> None:
-        """Each grey farm is caught with the detection probability; its cash is seized and it closes."""
+        """Each grey farm is caught with the detection probability: its cash is seized up to the
+        fine plus everything it holds, its rigs are confiscated, and it closes."""
         rng = self.model.streams.state
         for miner in list(self.model.miners):
             draw = rng.random()  # one draw per farm, caught or not, in creation order
             if not miner.licensed and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
                 self.model.ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
                 miner.close(reason="seized")
+                self.grey_farms_caught += 1
 
     # -- wallet bonus -------------------------------------------------------------------
+    def bonuses_affordable(self) -> int:
+        """How many more simulated citizens can be paid the bonus (each stands for
+        ``people_per_citizen`` adults, all of whom are paid)."""
+        return bonuses_affordable(self.bonus_budget_left_usd, self.model.ledger.balance(ACCOUNT), self.policy,
+                                  self.model.config.population.people_per_citizen)
+
     def bonus_on_offer(self) -> bool:
-        return self.policy.wallet_bonus_usd > 0 and self.bonus_budget_left_usd >= self.policy.wallet_bonus_usd
+        """A bonus is on offer while at least one more can be paid."""
+        return self.bonuses_affordable() > 0
 
-    def bonuses_affordable(self, people_per_bonus: float = 1.0) -> int:
-        """How many more bonuses the budget (and the state's cash) can pay, each going to
-        ``people_per_bonus`` adults (a simulated citizen may stand for many)."""
-        if self.policy.wallet_bonus_usd <= 0:
-            return 0
-        budget = min(self.bonus_budget_left_usd, max(0.0, self.model.ledger.balance(ACCOUNT)))
-        # a vanishingly small bonus makes the quotient overflow: no more can be paid than exist
-        return int(min(budget / (self.policy.wallet_bonus_usd * people_per_bonus), MAX_BONUSES))
+    def bonus_pull(self) -> float:
+        """How strongly the bonus campaign draws people in this month (1: not at all): its pull
+        fades with the campaign's age, and there is none once no bonus can be paid."""
+        if not self.bonus_on_offer() or self.bonus_launch_month is None:
+            return 1.0
+        return bonus_pull(self.model.config.adoption, self.model.month - self.bonus_launch_month)
 
-    def pay_bonuses(self, count: int, people_per_bonus: float = 1.0) -> float:
-        """Pay ``count`` wallet bonuses (each to ``people_per_bonus`` adults); returns the outlay, USD."""
-        outlay = count * self.policy.wallet_bonus_usd * people_per_bonus
-        self.model.ledger.transfer("bonus", ACCOUNT, "households", outlay)
+    def pay_bonuses(self, count: int) -> float:
+        """Pay ``count`` simulated citizens the bonus (each ``people_per_citizen`` adults); returns the outlay, USD."""
+        outlay = count * self.policy.wallet_bonus_usd * self.model.config.population.people_per_citizen
+        self.model.ledger.transfer("bonus", ACCOUNT, HOUSEHOLDS, outlay)
         self.bonus_budget_left_usd -= outlay
         return outlay
 

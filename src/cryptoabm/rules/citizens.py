@@ -8,23 +8,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from cryptoabm.config import AdoptionConfig, MerchantConfig
+
 PAYMENT_ALLOWED = {"ban": False, "voluntary": True, "legal_tender": True, "fee_conversion": True}
-INSTANT_CONVERSION = {"ban": False, "voluntary": False, "legal_tender": True, "fee_conversion": True}
 
 
-def innovation_rate(
-    innovation_p: float,
-    bonus_on_offer: bool,
-    bonus_innovation_multiplier: float,
-    information_control: float,
-) -> float:
-    """Monthly chance of adopting with no active contacts (Bass's p).
+def bonus_pull(adoption: AdoptionConfig, campaign_age_months: int | None) -> float:
+    """How many times the unprompted adoption hazard a bonus campaign multiplies it by.
 
-    A wallet bonus on offer multiplies it; information control (censorship, VPN bans,
-    warnings) scales it down in proportion to its strength (1 = complete control).
+    At launch (age 0) the full ``bonus_innovation_multiplier``; the extra pull then halves every
+    ``bonus_pull_half_life_months`` as the news ages, so most downloads come early. 1 with no
+    campaign (``campaign_age_months`` None).
     """
-    boost = bonus_innovation_multiplier if bonus_on_offer else 1.0
-    return innovation_p * boost * (1.0 - information_control)
+    if campaign_age_months is None:
+        return 1.0
+    extra = adoption.bonus_innovation_multiplier - 1.0
+    return 1.0 + extra * 0.5 ** (campaign_age_months / adoption.bonus_pull_half_life_months)
+
+
+def innovation_rate(adoption: AdoptionConfig, pull: float, information_control: float) -> float:
+    """Monthly chance of adopting with no active contacts (Bass's p), times a campaign's pull.
+
+    Information control (censorship, VPN bans, warnings) scales it down in proportion to its
+    strength (1 = complete control).
+    """
+    return adoption.innovation_p * pull * (1.0 - information_control)
 
 
 def trust_factor(trust: np.ndarray, trust_mean: float, trust_elasticity: float) -> np.ndarray:
@@ -49,12 +57,7 @@ def adoption_hazard(
     return np.clip(hazard, 0.0, 1.0) * online
 
 
-def crypto_payment_probability(
-    payment_regime: str,
-    merchant_accept_share: float,
-    payment_propensity: float,
-    government_fee_month_probability: float,
-) -> float:
+def crypto_payment_probability(payment_regime: str, merchant_accept_share: float, adoption: AdoptionConfig) -> float:
     """Chance an active wallet holder pays for something in crypto this month.
 
     Nothing can be paid under a ban. Otherwise they pay when they meet an accepting
@@ -62,16 +65,23 @@ def crypto_payment_probability(
     """
     if not PAYMENT_ALLOWED[payment_regime]:
         return 0.0
-    p_shop = payment_propensity * merchant_accept_share
+    p_shop = adoption.payment_propensity * merchant_accept_share
     if payment_regime != "fee_conversion":
         return p_shop
-    p_fee = payment_propensity * government_fee_month_probability
+    p_fee = adoption.payment_propensity * adoption.government_fee_month_probability
     return 1.0 - (1.0 - p_shop) * (1.0 - p_fee)
 
 
-def dropout_probability(bonus_left_usd: np.ndarray, used_this_month: np.ndarray, dropout_hazard: float) -> np.ndarray:
-    """Chance an active holder abandons the wallet: only once the bonus is spent and it brought no use."""
-    return np.where((bonus_left_usd > 0.0) | used_this_month, 0.0, dropout_hazard)
+def dropout_probability(
+    bonus_left_usd: np.ndarray, used_this_month: np.ndarray, has_lasting_use: np.ndarray, adoption: AdoptionConfig
+) -> np.ndarray:
+    """Chance an active holder stops using the wallet this month.
+
+    None while bonus is left or the wallet was used this month; a citizen with a lasting use for
+    it drifts away slowly (``lasting_use_dropout_hazard``); anyone else stops at ``dropout_hazard``.
+    """
+    idle_hazard = np.where(has_lasting_use, adoption.lasting_use_dropout_hazard, adoption.dropout_hazard)
+    return np.where((bonus_left_usd > 0.0) | used_this_month, 0.0, idle_hazard)
 
 
 def monthly_saving_usd(income_usd_per_month: np.ndarray, saving_rate: float) -> np.ndarray:
@@ -87,26 +97,32 @@ def bonus_spending_usd(bonus_left_usd: np.ndarray, spend_usd_per_month: np.ndarr
 
 def merchant_net_benefit(
     active_customer_share: np.ndarray,
-    sales_gain_per_active_customer_share: float,
-    processing_fee_share: float,
-    volatility_cost_weight: float,
+    merchants: MerchantConfig,
     price_volatility_annual: float,
-    instant_conversion: bool,
+    keeps_receipts: np.ndarray,
 ) -> np.ndarray:
     """Gain to a merchant's margin from accepting crypto, share of sales.
 
-    Customers who pay in crypto bring extra sales; the processor takes a fee; holding a
-    volatile coin costs margin unless it is converted to cash at once.
+    Customers who pay in crypto bring extra sales; the processor takes a fee; staff time and a
+    second payment system cost margin; and a merchant who keeps its receipts in crypto carries
+    the coin's volatility (one who converts at once does not).
     """
-    volatility_cost = 0.0 if instant_conversion else volatility_cost_weight * price_volatility_annual
-    return active_customer_share * sales_gain_per_active_customer_share - processing_fee_share - volatility_cost
+    gain = active_customer_share * merchants.sales_gain_per_active_customer_share
+    volatility_cost = np.where(keeps_receipts, merchants.volatility_cost_weight * price_volatility_annual, 0.0)
+    return gain - merchants.processing_fee_share - merchants.staff_time_cost_share - volatility_cost
+
+
+def keeps_receipts_in_crypto(trust: np.ndarray, merchants: MerchantConfig) -> np.ndarray:
+    """Whether a merchant keeps the crypto it is paid rather than converting it at once: only
+    those who trust the coin more than ``keeps_receipts_above_trust`` do."""
+    return trust > merchants.keeps_receipts_above_trust
 
 
 def merchant_accepts(payment_regime: str, net_benefit: np.ndarray, complies_with_mandate: np.ndarray) -> np.ndarray:
     """Whether a merchant accepts crypto.
 
-    Never under a ban; under legal tender, those who comply with the mandate must; otherwise
-    a merchant accepts when it pays.
+    Never under a ban; under legal tender, those who comply with the mandate must, and the rest
+    accept when it pays after its costs; otherwise a merchant accepts when it pays.
     """
     if not PAYMENT_ALLOWED[payment_regime]:
         return np.zeros_like(complies_with_mandate, dtype=bool)
@@ -114,35 +130,3 @@ def merchant_accepts(payment_regime: str, net_benefit: np.ndarray, complies_with
     if payment_regime == "legal_tender":
         return voluntary | complies_with_mandate
     return voluntary
-
-
-def capital_flight_probability(monthly_probability: float, capital_controls: float, controls_multiplier: float) -> float:
-    """Chance a wallet holder moves savings abroad this month; stricter bank controls push more through crypto."""
-    return min(1.0, monthly_probability * (1.0 + controls_multiplier * capital_controls))
-
-
-def licensed_outflow_usd(
-    wanted_usd: np.ndarray, outflow_limit_usd_per_month: float | None, p2p_leakage_share: float
-) -> np.ndarray:
-    """Part of a citizen's outflow that goes through licensed exchanges, USD.
-
-    The non-P2P share of what they want to send, capped by the per-person limit if any.
-    """
-    through_licensed = wanted_usd * (1.0 - p2p_leakage_share)
-    if outflow_limit_usd_per_month is None:
-        return through_licensed
-    return np.minimum(through_licensed, outflow_limit_usd_per_month)
-
-
-def crypto_outflow_usd(
-    savings_usd: np.ndarray,
-    share_of_savings: float,
-    outflow_limit_usd_per_month: float | None,
-    p2p_leakage_share: float,
-) -> np.ndarray:
-    """Savings a citizen sends abroad through crypto when they decide to, USD.
-
-    Licensed exchanges enforce the per-person limit; the peer-to-peer share escapes it.
-    """
-    wanted = savings_usd * share_of_savings
-    return licensed_outflow_usd(wanted, outflow_limit_usd_per_month, p2p_leakage_share) + wanted * p2p_leakage_share

@@ -37,6 +37,31 @@ class Dispatch:
     miners_curtailed_mw: float
 
 
+def interruptible_miners_served_mw(capacity_mw: float, non_mining_demand_mw: float, miners_mw: float,
+                                   intra_month_demand_swing: float) -> float:
+    """Average power miners get in a month when they are cut hour by hour whenever households
+    and industry need it, MW.
+
+    Within the month non-mining load runs evenly between mean x (1 - swing) and mean x (1 + swing)
+    (a flat load-duration curve); in each hour miners get the headroom left, up to their request.
+    So miners lose the peak hours first, before the monthly average is short.
+    """
+    low = non_mining_demand_mw * (1.0 - intra_month_demand_swing)
+    high = non_mining_demand_mw * (1.0 + intra_month_demand_swing)
+    if miners_mw <= 0:
+        return 0.0
+    if high <= low:
+        return min(miners_mw, max(0.0, capacity_mw - non_mining_demand_mw))
+    full_until = min(high, capacity_mw - miners_mw)  # load below this leaves room for every miner
+    full = miners_mw * max(0.0, full_until - low)
+    partial_from, partial_to = max(low, capacity_mw - miners_mw), min(high, capacity_mw)
+    partial = 0.0
+    if partial_to > partial_from:
+        # integral of (capacity - d) dd over the hours in which miners get part of their request
+        partial = capacity_mw * (partial_to - partial_from) - 0.5 * (partial_to**2 - partial_from**2)
+    return (full + partial) / (high - low)
+
+
 def dispatch(
     capacity_mw: float,
     non_mining_demand_mw: float,
@@ -44,11 +69,14 @@ def dispatch(
     miner_priority: str,
     surplus_reserve_share: float,
     mining_cap_mw: float | None,
+    intra_month_demand_swing: float = 0.0,
 ) -> Dispatch:
     """Share available capacity between households/industry and miners.
 
     - ``equal``: miners are ordinary customers; a shortage is shared pro rata.
-    - ``last``: households are served first, miners get what is left.
+    - ``last``: households are served first, miners get what is left of the monthly average.
+    - ``interruptible``: households first hour by hour: miners are cut in the hours of peak
+      load (see :func:`interruptible_miners_served_mw`).
     - ``surplus_only``: miners get only the surplus above non-mining demand plus a reserve
       of ``surplus_reserve_share`` of that demand.
     A rationing cap (``mining_cap_mw``) limits miners further. Miners are always curtailed
@@ -66,6 +94,8 @@ def dispatch(
         if miner_priority == "surplus_only":
             headroom = max(0.0, capacity_mw - non_mining_demand_mw * (1.0 + surplus_reserve_share))
         miners_mw = min(allowed_mw, headroom)
+        if miner_priority == "interruptible":
+            miners_mw = interruptible_miners_served_mw(capacity_mw, households_mw, allowed_mw, intra_month_demand_swing)
     return Dispatch(
         households_served_mw=households_mw,
         miners_served_mw=miners_mw,

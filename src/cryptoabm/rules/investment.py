@@ -1,45 +1,10 @@
-"""Foreign investors: the return a new farm promises and the premium policy risk demands.
+"""Foreign investors: the premium policy risk demands, and when capital comes in.
 
 Returns and premia are annual rates (0.15 = 15% a year).
 """
 
 from __future__ import annotations
 
-from cryptoabm.rules.mining import farm_power_mw, monthly_energy_mwh, operating_margin_usd_per_mwh
-from cryptoabm.rules.units import MONTHS_PER_YEAR
-
-
-def farm_return_annual(
-    revenue_per_mwh: float,
-    power_price_usd_per_kwh: float,
-    efficiency_j_per_th: float,
-    fixed_cost_usd_per_th_month: float,
-    capex_usd_per_th: float,
-    profit_tax_rate: float,
-    licence_fee_usd_per_th_year: float = 0.0,
-    expected_uptime_share: float = 1.0,
-) -> float:
-    """Expected after-tax annual return on the capital put into one TH/s, at today's prices.
-
-    Monthly margin per TH/s = (revenue - power) per MWh x energy used at the expected
-    uptime (the share of requested power the grid has been serving) - fixed costs, which
-    are paid whether the rigs run or not; tax takes its share of a positive margin; the
-    licence fee is spread over the farm's TH/s.
-    """
-    energy = monthly_energy_mwh(farm_power_mw(1.0, efficiency_j_per_th), expected_uptime_share)
-    margin = operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh) * energy - fixed_cost_usd_per_th_month
-    after_tax = margin * (1.0 - profit_tax_rate) if margin > 0 else margin
-    return (after_tax * MONTHS_PER_YEAR - licence_fee_usd_per_th_year) / capex_usd_per_th
-
-
-def grey_farm_return_annual(return_if_undetected_annual: float, detection_probability_monthly: float) -> float:
-    """Expected annual return of an unlicensed farm, which risks losing everything if caught.
-
-    Survives the year with probability (1 - d)^12 and earns its return; otherwise the rigs
-    are seized (a return of -100%).
-    """
-    survival = (1.0 - detection_probability_monthly) ** MONTHS_PER_YEAR
-    return survival * return_if_undetected_annual - (1.0 - survival)
 
 
 def policy_risk_premium_annual(

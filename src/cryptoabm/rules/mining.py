@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cryptoabm.rules.units import DAYS_PER_MONTH, HOURS_PER_MONTH, KWH_PER_MWH, PH_PER_EH, TH_PER_PH, WATTS_PER_MW
+import math
+
+from scipy.stats import norm
+
+from cryptoabm.config import MiningConfig
+from cryptoabm.rules.units import (
+    DAYS_PER_MONTH,
+    HOURS_PER_MONTH,
+    KWH_PER_MWH,
+    MONTHS_PER_YEAR,
+    PH_PER_EH,
+    TH_PER_PH,
+    WATTS_PER_MW,
+)
 
 
 def network_btc_per_day(block_subsidy_btc: float, blocks_per_day: float, fee_share_of_miner_revenue: float) -> float:
@@ -148,9 +161,104 @@ def expansion_hashrate_ths(
     return max(0.0, min(affordable, hashrate_ths * max_expansion_share_per_month))
 
 
-def exits(months_of_losses: int, exit_after_loss_months: int, cash_usd: float) -> bool:
-    """A miner leaves after a run of loss-making months, or at once when its cash is gone."""
-    return months_of_losses >= exit_after_loss_months or cash_usd <= 0.0
+def farm_hashrate_ths(farm_size_mw: float, efficiency_j_per_th: float) -> float:
+    """Hashrate of a farm drawing ``farm_size_mw`` at full load, TH/s."""
+    return farm_size_mw * WATTS_PER_MW / efficiency_j_per_th
+
+
+def power_contract_factor(uniform_draw: float, mining: MiningConfig) -> float:
+    """A farm's power price relative to the going price (tariff, or grey-market price): log-normal
+    with median 1 and log-SD ``power_contract_log_sd``, from one uniform draw."""
+    return math.exp(mining.power_contract_log_sd * float(norm.ppf(_open_unit(uniform_draw))))
+
+
+def farm_efficiency_j_per_th(uniform_draw: float, mining: MiningConfig) -> float:
+    """Efficiency of a farm found in the country at the start, J/TH: log-normal around the fleet's
+    median with log-SD ``fleet_efficiency_log_sd`` (farms bought their rigs in different years)."""
+    return mining.fleet_efficiency_j_per_th * math.exp(mining.fleet_efficiency_log_sd * float(norm.ppf(_open_unit(uniform_draw))))
+
+
+def _open_unit(uniform_draw: float) -> float:
+    # a uniform draw of exactly 0 would map to minus infinity
+    return min(max(uniform_draw, 1e-12), 1.0 - 1e-12)
+
+
+def cash_margin_usd_per_th_month(
+    hashprice_usd_per_ph_day: float,
+    efficiency_j_per_th: float,
+    power_price_usd_per_kwh: float,
+    fixed_cost_usd_per_th_month: float,
+    uptime_share: float = 1.0,
+) -> float:
+    """Monthly operating cash flow of one TH/s, USD, run as a miner would run it: only when each
+    MWh earns more than it costs (otherwise idle), at the uptime the grid allows, less the fixed
+    costs paid whether it runs or not."""
+    revenue_per_mwh = revenue_usd_per_mwh(hashprice_usd_per_ph_day, efficiency_j_per_th)
+    margin_per_mwh = max(0.0, operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh))
+    energy_mwh = monthly_energy_mwh(farm_power_mw(1.0, efficiency_j_per_th), uptime_share)
+    return margin_per_mwh * energy_mwh - fixed_cost_usd_per_th_month
+
+
+def used_rig_value_usd_per_th(
+    hashprice_usd_per_ph_day: float, efficiency_j_per_th: float, world_power_price_usd_per_kwh: float,
+    mining: MiningConfig,
+) -> float:
+    """What a used rig fetches on the world's second-hand market, USD per TH/s.
+
+    A buyer with the world's median power price pays ``used_rig_payback_months`` of the cash
+    margin the rig would earn it at today's hashprice; never less than scrap. So old, hungry rigs
+    are worth little, and every rig is worth less after a halving (facts: $3-8/TH for older
+    models in late 2025 against $15-25 in 2022-23).
+    """
+    margin = cash_margin_usd_per_th_month(hashprice_usd_per_ph_day, efficiency_j_per_th,
+                                          world_power_price_usd_per_kwh, 0.0)
+    return max(mining.scrap_value_usd_per_th, mining.used_rig_payback_months * margin)
+
+
+def worth_keeping(cash_flow_usd_per_month: float, salvage_value_usd: float, required_return_annual: float) -> bool:
+    """A farm is worth keeping while its monthly cash flow pays at least the return its owner
+    could earn by selling the rigs (at their salvage value) and putting the money elsewhere."""
+    return cash_flow_usd_per_month >= salvage_value_usd * required_return_annual / MONTHS_PER_YEAR
+
+
+def exits(months_not_worth_keeping: int, exit_after_loss_months: int, cash_usd: float) -> bool:
+    """A farm sells up after a run of months in which it was worth less than its salvage value,
+    or at once when its cash is gone."""
+    return months_not_worth_keeping >= exit_after_loss_months or cash_usd <= 0.0
+
+
+def licensed_margin_usd_per_th_month(
+    cash_margin_usd_per_th_month: float,
+    revenue_usd_per_th_month: float,
+    domestic_sale_share: float,
+    mining: MiningConfig,
+    profit_tax_rate: float,
+    licence_fee_usd_per_th_year: float,
+) -> float:
+    """Expected monthly profit of one licensed TH/s, USD: the cash margin at the licensed power
+    price, less the price given up on coins that must be sold locally, less tax on a profit,
+    less the licence fee spread over the farm's TH/s."""
+    before_tax = (cash_margin_usd_per_th_month - revenue_usd_per_th_month * domestic_sale_share
+                  * mining.domestic_sale_discount_share)
+    after_tax = before_tax * (1.0 - profit_tax_rate) if before_tax > 0 else before_tax
+    return after_tax - licence_fee_usd_per_th_year / MONTHS_PER_YEAR
+
+
+def grey_margin_usd_per_th_month(
+    cash_margin_usd_per_th_month: float,
+    detection_probability_monthly: float,
+    value_at_stake_usd_per_th: float,
+) -> float:
+    """Expected monthly profit of one unlicensed TH/s, USD: the untaxed cash margin at the grey
+    power price, less the chance of being caught this month times what is then lost (cash,
+    rigs and the fine, per TH/s)."""
+    return cash_margin_usd_per_th_month - detection_probability_monthly * value_at_stake_usd_per_th
+
+
+def goes_grey(licensed_margin: float, grey_margin: float, licence_available: bool) -> bool:
+    """A farm mines without a licence when no licence can be had, or when grey mining is expected
+    to earn more than licensed mining."""
+    return not licence_available or grey_margin > licensed_margin
 
 
 def repatriable_profit_usd(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cryptoabm.config import Policy
+
+MAX_BONUSES = 2**53  # an upper bound on any count of citizens (exactly representable as a float)
+
 
 def licence_available(licences_in_force: int, license_cap: int | None) -> bool:
     """A licence can be granted while the number in force is below the cap (None: no cap)."""
@@ -26,3 +30,14 @@ def rationed_mining_cap_mw(mining_load_mw: float, ration_cut_share: float) -> fl
 def should_tighten_outflows(capital_flight_usd: float, tighten_above_usd_per_month: float | None) -> bool:
     """Adaptive rule: tighten crypto outflow limits when last month's flight passed the trigger."""
     return tighten_above_usd_per_month is not None and capital_flight_usd > tighten_above_usd_per_month
+
+
+def bonuses_affordable(budget_left_usd: float, state_cash_usd: float, policy: Policy, adults_per_bonus: float) -> int:
+    """How many more wallet bonuses can be paid, each to ``adults_per_bonus`` adults (one simulated
+    citizen stands for that many): the budget left (never more than the state's cash) over the
+    cost of one. Zero when there is no bonus. The one test of whether a bonus is on offer."""
+    if policy.wallet_bonus_usd <= 0:
+        return 0
+    budget = min(budget_left_usd, max(0.0, state_cash_usd))
+    # a vanishingly small bonus makes the quotient overflow: no more can be paid than exist
+    return int(min(budget / (policy.wallet_bonus_usd * adults_per_bonus), MAX_BONUSES))

@@ -1,0 +1,126 @@
+"""The rest of the world's mining fleet: a merit order of rigs that run, idle, enter and leave.
+
+The world fleet is a table of capacity (EH/s) by rig vintage (its efficiency, J/TH) and by
+power-price class (USD/kWh). A rig's cash cost of running is its power bill per PH/s per day;
+it runs while the hashprice covers that cost. Because the hashprice itself falls as more rigs
+run (the network pays a fixed number of coins a day), running hashrate and hashprice are found
+together: the hashprice settles at the cash cost of the marginal rig, or above every rig's cost
+when the whole fleet runs. New rigs are ordered when a new rig at a given power price earns more
+than the cost of capital, and arrive after a delivery lag; idle rigs are sold off or scrapped
+at a monthly rate. So world hashrate growth is an outcome: a halving or a price fall switches
+the dearest rigs off and stops orders, and the hashprice recovers toward marginal cost as they
+leave.
+
+Units: hashrate in EH/s, efficiency in J/TH, power prices in USD/kWh, hashprice and costs in
+USD per PH/s per day, returns per year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm
+
+from cryptoabm.config import WorldMiningConfig
+from cryptoabm.rules.units import DAYS_PER_MONTH, HOURS_PER_DAY, MONTHS_PER_YEAR, PH_PER_EH, TH_PER_PH, WATTS_PER_KW
+
+
+def lognormal_classes(median: float, log_sd: float, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """A log-normal distribution cut into equal-probability classes: (class midpoints, weights).
+
+    Each class holds 1/classes of the mass; its value is the distribution's quantile at the
+    class's middle probability. With ``log_sd = 0`` every class is the median.
+    """
+    middles = (np.arange(classes) + 0.5) / classes
+    return median * np.exp(log_sd * norm.ppf(middles)), np.full(classes, 1.0 / classes)
+
+
+def cash_cost_usd_per_ph_day(efficiency_j_per_th: np.ndarray | float, power_price_usd_per_kwh: np.ndarray | float):
+    """Power bill of running one PH/s for a day, USD/(PH/s)/day: the cost a rig must earn to run.
+
+    One PH/s at e J/TH draws e kW (1,000 TH x e W), i.e. 24 e kWh a day.
+    """
+    kw_per_ph = np.asarray(efficiency_j_per_th) * TH_PER_PH / WATTS_PER_KW
+    return kw_per_ph * HOURS_PER_DAY * np.asarray(power_price_usd_per_kwh)
+
+
+def merit_order_running_share(
+    capacity_ehs: np.ndarray,
+    cash_cost: np.ndarray,
+    network_usd_per_day: float,
+    other_hashrate_ehs: float = 0.0,
+) -> np.ndarray:
+    """Share of each class of rigs that runs in equilibrium (same shape as ``capacity_ehs``).
+
+    ``network_usd_per_day`` is what the network pays all miners a day (coins x price). Rigs
+    run in order of cash cost while the hashprice, that pay divided by all running hashrate
+    (these rigs plus ``other_hashrate_ehs``, which always runs), covers their cost. The
+    marginal class runs in part, just enough to bring the hashprice down to its cost; so the
+    hashprice equals the marginal rig's cash cost unless every rig runs.
+    """
+    capacity = np.asarray(capacity_ehs, dtype=float)
+    order = np.argsort(np.asarray(cash_cost, dtype=float).ravel(), kind="stable")
+    sorted_capacity = capacity.ravel()[order]
+    sorted_cost = np.asarray(cash_cost, dtype=float).ravel()[order]
+    cumulative = np.cumsum(sorted_capacity)
+    hashprice_if_on = network_usd_per_day / np.maximum((cumulative + other_hashrate_ehs) * PH_PER_EH, 1e-300)
+    fully_on = int(np.count_nonzero(sorted_cost <= hashprice_if_on))  # a prefix: costs rise, hashprice falls
+    share_sorted = np.zeros_like(sorted_capacity)
+    share_sorted[:fully_on] = 1.0
+    if fully_on < sorted_capacity.size and sorted_capacity[fully_on] > 0:
+        running_before = float(cumulative[fully_on - 1]) if fully_on else 0.0
+        at_marginal_cost = network_usd_per_day / (sorted_cost[fully_on] * PH_PER_EH) - other_hashrate_ehs - running_before
+        share_sorted[fully_on] = min(1.0, max(0.0, at_marginal_cost / sorted_capacity[fully_on]))
+    share = np.empty_like(share_sorted)
+    share[order] = share_sorted
+    return share.reshape(capacity.shape)
+
+
+def new_rig_return_annual(
+    hashprice_usd_per_ph_day: float,
+    efficiency_j_per_th: float,
+    power_price_usd_per_kwh: np.ndarray | float,
+    fixed_cost_usd_per_th_month: float,
+    rig_price_usd_per_th: float,
+) -> np.ndarray | float:
+    """Annual cash return on a new rig bought today, at today's hashprice, per USD of rig.
+
+    (hashprice - power cost) per TH/s per month, less fixed costs, times twelve, over the
+    rig's price. Negative when the rig would not cover its costs.
+    """
+    margin_per_ph_day = hashprice_usd_per_ph_day - cash_cost_usd_per_ph_day(efficiency_j_per_th, power_price_usd_per_kwh)
+    margin_per_th_month = margin_per_ph_day / TH_PER_PH * DAYS_PER_MONTH - fixed_cost_usd_per_th_month
+    return margin_per_th_month * MONTHS_PER_YEAR / rig_price_usd_per_th
+
+
+def rig_orders_ehs(
+    expected_return_annual: np.ndarray,
+    world: WorldMiningConfig,
+    power_class_weights: np.ndarray,
+    fleet_ehs: float,
+) -> np.ndarray:
+    """New capacity ordered this month in each power-price class, EH/s.
+
+    Where a new rig earns more than the cost of capital, miners with that power price order
+    rigs in proportion to the excess return: ``entry_rate_per_excess_return`` of the fleet a
+    month for each unit (100 percentage points) of annual excess return, spread over classes
+    by where the world's power is (their weights).
+    """
+    excess = np.maximum(0.0, np.asarray(expected_return_annual) - world.capital_cost_annual)
+    return world.entry_rate_per_excess_return * excess * power_class_weights * fleet_ehs
+
+
+def new_rig_efficiency_j_per_th(efficiency_at_start: float, improvement_annual: float, months_elapsed: int) -> float:
+    """Efficiency of the best rigs on sale, J/TH: it improves by a constant share each year."""
+    return efficiency_at_start * (1.0 - improvement_annual) ** (months_elapsed / MONTHS_PER_YEAR)
+
+
+def leaving_capacity_ehs(capacity_ehs: np.ndarray, running_share: np.ndarray, world: WorldMiningConfig) -> np.ndarray:
+    """Capacity that leaves the world fleet this month, EH/s, per cell.
+
+    Idle rigs are sold off or scrapped at ``idle_exit_rate_monthly`` of the idle capacity a
+    month (they leave with a lag rather than at once); every rig wears out at
+    ``retirement_rate_annual``.
+    """
+    idle = capacity_ehs * (1.0 - running_share)
+    wear = capacity_ehs * (world.retirement_rate_annual / MONTHS_PER_YEAR)
+    return np.minimum(capacity_ehs, idle * world.idle_exit_rate_monthly + wear)
