@@ -39,6 +39,7 @@ from cryptoabm.rules.capital_flows import (
     crypto_route_share,
     flight_motive_annual,
     moving_probability,
+    wallet_demand_for_flight,
 )
 from cryptoabm.rules.citizens import (
     adoption_hazard,
@@ -207,14 +208,17 @@ class Population:
                       draw: np.ndarray) -> np.ndarray:
         """Citizens who have never downloaded a wallet adopt with the Bass hazard (never-adopters
         never do); adopters start active. A bonus campaign multiplies the unprompted hazard of
-        those who may claim it, by a pull that fades with the campaign's age."""
+        those who may claim it, by a pull that fades with the campaign's age. Savers who want to
+        move money out while capital controls close the bank route also seek a wallet (damped,
+        like all unprompted adoption, by information control)."""
         adoption = model.config.adoption
         policy = model.state.policy
         pull = model.state.bonus_pull()
-        innovation = innovation_rate(adoption, pull, policy.information_control)
+        flight_demand = wallet_demand_for_flight(model.config.economy, model.config.capital_flight, policy.capital_controls)
+        innovation = innovation_rate(adoption, pull, policy.information_control) + flight_demand * (1.0 - policy.information_control)
         if pull > 1.0 and policy.bonus_eligible_max_income_usd_per_month is not None:
             # only those who can claim the bonus are drawn in by it
-            without = innovation_rate(adoption, 1.0, policy.information_control)
+            without = innovation_rate(adoption, 1.0, policy.information_control) + flight_demand * (1.0 - policy.information_control)
             innovation = np.where(self.bonus_eligible(policy), innovation, without)
         hazard = adoption_hazard(innovation, adoption.imitation_q, active_contacts, self.trust_multiplier, online)
         new = ~self.ever_downloaded & ~self.never_adopts & (draw < hazard)

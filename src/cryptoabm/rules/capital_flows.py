@@ -61,6 +61,14 @@ def moving_probability(motive_annual: float, route_cost_share: float, flight: Ca
     return min(1.0, flight.moves_per_net_gain * max(0.0, net_gain))
 
 
+def wallet_demand_for_flight(economy: EconomyConfig, flight: CapitalFlightConfig, capital_controls: float) -> float:
+    """Monthly chance that a saver without a wallet gets one to move money out: the chance they
+    want to move this month by the crypto route, times the chance the bank route is closed to them
+    (capital controls). Zero with no motive or an open capital account."""
+    motive = flight_motive_annual(economy, flight)
+    return moving_probability(motive, crypto_route_cost_share(flight, capital_controls), flight) * capital_controls
+
+
 def crypto_route_share(flight: CapitalFlightConfig, capital_controls: float) -> float:
     """Of savers for whom the official route is open, the share who still choose crypto: a logit
     in the cost difference (cheaper crypto draws most, dearer crypto few)."""
