@@ -45,4 +45,4 @@ def test_imitation_spreads_adoption_along_the_network():
     common = {"population.internet_access_share": 1.0, "adoption.innovation_p": 0.01, "months": 24}
     alone = CryptoEconomy(scenario(**common, **{"adoption.imitation_q": 0.0}), seed=1).run()
     social = CryptoEconomy(scenario(**common, **{"adoption.imitation_q": 0.5}), seed=1).run()
-    assert social["wallet_share"].iloc[-1] > alone["wallet_share"].iloc[-1] + 0.1
+    assert social["ever_downloaded_share"].iloc[-1] > alone["ever_downloaded_share"].iloc[-1] + 0.1

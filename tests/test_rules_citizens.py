@@ -1,27 +1,40 @@
-"""Citizens' and merchants' rules: adoption, payment, drop-out, acceptance, capital flight."""
+"""Citizens' and merchants' rules: adoption, payment, drop-out, acceptance."""
 
 import numpy as np
 import pytest
 
+from cryptoabm.config import AdoptionConfig, MerchantConfig
 from cryptoabm.rules.citizens import (
     adoption_hazard,
+    bonus_pull,
     bonus_spending_usd,
-    capital_flight_probability,
-    crypto_outflow_usd,
     crypto_payment_probability,
     dropout_probability,
     innovation_rate,
+    keeps_receipts_in_crypto,
     merchant_accepts,
     merchant_net_benefit,
     trust_factor,
 )
 
+ADOPTION = AdoptionConfig(innovation_p=0.01, bonus_innovation_multiplier=20.0, bonus_pull_half_life_months=2.0,
+                          payment_propensity=0.6, government_fee_month_probability=0.1, dropout_hazard=0.5,
+                          lasting_use_dropout_hazard=0.01)
+
 
 def test_bonus_raises_and_information_control_lowers_innovation():
-    base = innovation_rate(0.01, False, 20.0, 0.0)
-    assert innovation_rate(0.01, True, 20.0, 0.0) == pytest.approx(20 * base)
-    assert innovation_rate(0.01, False, 20.0, 0.8) == pytest.approx(0.2 * base)
-    assert innovation_rate(0.01, True, 20.0, 1.0) == 0.0
+    base = innovation_rate(ADOPTION, 1.0, 0.0)
+    assert innovation_rate(ADOPTION, bonus_pull(ADOPTION, 0), 0.0) == pytest.approx(20 * base)
+    assert innovation_rate(ADOPTION, 1.0, 0.8) == pytest.approx(0.2 * base)
+    assert innovation_rate(ADOPTION, 20.0, 1.0) == 0.0
+
+
+def test_a_bonus_campaign_pulls_hardest_at_launch_and_fades_by_half_lives():
+    assert bonus_pull(ADOPTION, None) == 1.0
+    assert bonus_pull(ADOPTION, 0) == pytest.approx(20.0)
+    assert bonus_pull(ADOPTION, 2) == pytest.approx(1 + 19 / 2)  # one half-life
+    assert bonus_pull(ADOPTION, 4) == pytest.approx(1 + 19 / 4)
+    assert 1.0 < bonus_pull(ADOPTION, 60) < 1.001
 
 
 def test_adoption_hazard_is_bass_p_plus_q_times_active_contacts():
@@ -39,30 +52,44 @@ def test_trust_scales_hazard_around_the_mean():
 
 
 def test_nothing_is_paid_in_crypto_under_a_ban():
-    assert crypto_payment_probability("ban", 1.0, 1.0, 1.0) == 0.0
+    assert crypto_payment_probability("ban", 1.0, ADOPTION) == 0.0
 
 
 def test_payments_need_accepting_merchants_and_fee_conversion_adds_fees():
-    assert crypto_payment_probability("voluntary", 0.0, 0.6, 0.1) == 0.0
-    assert crypto_payment_probability("voluntary", 0.5, 0.6, 0.1) == pytest.approx(0.3)
+    assert crypto_payment_probability("voluntary", 0.0, ADOPTION) == 0.0
+    assert crypto_payment_probability("voluntary", 0.5, ADOPTION) == pytest.approx(0.3)
     # government fees are a second way to pay: 1 - (1 - 0.3)(1 - 0.06)
-    assert crypto_payment_probability("fee_conversion", 0.5, 0.6, 0.1) == pytest.approx(1 - 0.7 * 0.94)
+    assert crypto_payment_probability("fee_conversion", 0.5, ADOPTION) == pytest.approx(1 - 0.7 * 0.94)
 
 
 def test_holders_drop_out_only_when_bonus_is_gone_and_wallet_brought_no_use():
-    p = dropout_probability(np.array([10.0, 0.0, 0.0]), np.array([False, True, False]), 0.5)
+    p = dropout_probability(np.array([10.0, 0.0, 0.0]), np.array([False, True, False]), np.zeros(3, bool), ADOPTION)
     assert list(p) == [0.0, 0.0, 0.5]
+
+
+def test_lasting_users_drift_away_slowly():
+    p = dropout_probability(np.zeros(2), np.zeros(2, bool), np.array([True, False]), ADOPTION)
+    assert list(p) == [0.01, 0.5]
 
 
 def test_bonus_is_spent_evenly_and_never_more_than_is_left():
     assert bonus_spending_usd(np.array([30.0, 10.0]), np.array([15.0, 15.0])) == pytest.approx([15.0, 10.0])
 
 
-def test_merchants_accept_when_customers_outweigh_fees_and_volatility():
-    net = merchant_net_benefit(np.array([0.1, 0.9]), 0.05, 0.01, 0.02, 0.5, instant_conversion=False)
-    assert net == pytest.approx([0.005 - 0.01 - 0.01, 0.045 - 0.01 - 0.01])
-    instant = merchant_net_benefit(np.array([0.1]), 0.05, 0.01, 0.02, 0.5, instant_conversion=True)
-    assert instant[0] > net[0]  # instant conversion removes volatility risk
+def test_merchants_accept_when_customers_outweigh_fees_staff_time_and_volatility():
+    merchants = MerchantConfig(sales_gain_per_active_customer_share=0.05, processing_fee_share=0.01,
+                               staff_time_cost_share=0.005, volatility_cost_weight=0.02)
+    kept = merchant_net_benefit(np.array([0.1, 0.9]), merchants, 0.5, np.array([True, True]))
+    assert kept == pytest.approx([0.005 - 0.01 - 0.005 - 0.01, 0.045 - 0.01 - 0.005 - 0.01])
+    converted = merchant_net_benefit(np.array([0.1]), merchants, 0.5, np.array([False]))
+    assert converted[0] == pytest.approx(kept[0] + 0.01)  # converting at once removes volatility risk
+    # even with every customer active, the fee and staff time must be covered
+    assert merchant_net_benefit(np.array([0.2]), merchants, 0.5, np.array([False]))[0] < 0
+
+
+def test_only_merchants_who_trust_the_coin_keep_their_receipts():
+    merchants = MerchantConfig(keeps_receipts_above_trust=0.65)
+    assert list(keeps_receipts_in_crypto(np.array([0.3, 0.65, 0.8]), merchants)) == [False, False, True]
 
 
 def test_a_ban_stops_all_acceptance_and_legal_tender_forces_compliers():
@@ -73,14 +100,3 @@ def test_a_ban_stops_all_acceptance_and_legal_tender_forces_compliers():
     assert list(merchant_accepts("legal_tender", net, compliant)) == [True, True, False]
 
 
-def test_capital_controls_push_more_savings_through_crypto():
-    assert capital_flight_probability(0.01, 0.0, 3.0) == pytest.approx(0.01)
-    assert capital_flight_probability(0.01, 1.0, 3.0) == pytest.approx(0.04)
-    assert capital_flight_probability(0.5, 1.0, 3.0) == 1.0
-
-
-def test_outflow_limit_binds_on_licensed_exchanges_but_p2p_leaks():
-    savings = np.array([10_000.0])
-    assert crypto_outflow_usd(savings, 0.2, None, 0.3) == pytest.approx([2_000])
-    # 70% of $2,000 wants the licensed channel, capped at $100; 30% leaks through P2P
-    assert crypto_outflow_usd(savings, 0.2, 100.0, 0.3) == pytest.approx([100 + 600])

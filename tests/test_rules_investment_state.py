@@ -1,32 +1,19 @@
-"""Investors' return and risk premium; the state's licensing and adaptive rules."""
+"""Investors' risk premium; the state's licensing, bonus and adaptive rules."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cryptoabm.rules.investment import farm_return_annual, grey_farm_return_annual, invests, policy_risk_premium_annual
+from cryptoabm.config import Policy
+from cryptoabm.rules.investment import invests, policy_risk_premium_annual
 from cryptoabm.rules.state import (
+    bonuses_affordable,
     grey_farm_detected,
     licence_available,
     rationed_mining_cap_mw,
     should_ration,
     should_tighten_outflows,
 )
-
-
-def test_farm_return_is_annual_margin_over_capex():
-    # $100/MWh revenue, $0.04/kWh power: $60/MWh; a TH/s at 20 J/TH uses 0.0146 MWh a month.
-    margin = 60.0 * 20.0 * 730 / 1e6 - 0.2
-    expected = margin * 0.8 * 12 / 15.0
-    assert farm_return_annual(100.0, 0.04, 20.0, 0.2, 15.0, 0.2) == pytest.approx(expected)
-
-
-def test_tax_holiday_raises_the_return():
-    assert farm_return_annual(100.0, 0.04, 20.0, 0.2, 15.0, 0.0) > farm_return_annual(100.0, 0.04, 20.0, 0.2, 15.0, 0.2)
-
-
-def test_grey_farms_expect_to_lose_everything_if_caught():
-    assert grey_farm_return_annual(0.5, 0.0) == pytest.approx(0.5)
-    survival = 0.9**12
-    assert grey_farm_return_annual(0.5, 0.1) == pytest.approx(survival * 0.5 - (1 - survival))
 
 
 def test_risk_premium_rises_with_no_licence_and_recent_change_and_falls_in_a_zone():
@@ -55,3 +42,21 @@ def test_adaptive_rules_trigger_only_when_set_and_crossed():
     assert should_ration(0.05, 0.1) and not should_ration(0.15, 0.1) and not should_ration(0.0, None)
     assert rationed_mining_cap_mw(500, 0.3) == pytest.approx(350)
     assert should_tighten_outflows(2e6, 1e6) and not should_tighten_outflows(2e6, None)
+
+
+def test_a_bonus_is_affordable_only_for_whole_simulated_citizens():
+    policy = Policy(wallet_bonus_usd=30.0)
+    # a citizen standing for 1,000 adults costs $30,000: a $64k budget pays two of them
+    assert bonuses_affordable(64_000.0, 1e9, policy, 1_000.0) == 2
+    assert bonuses_affordable(64_000.0, 1e9, policy, 10_000.0) == 0  # nothing can be paid: no bonus on offer
+    assert bonuses_affordable(64_000.0, 40_000.0, policy, 1_000.0) == 1  # the state's cash binds
+    assert bonuses_affordable(64_000.0, 1e9, Policy(wallet_bonus_usd=0.0), 1.0) == 0
+
+
+@given(people=st.integers(1, 10**8), citizens=st.integers(10, 10**5), budget=st.floats(0, 1e10),
+       bonus=st.floats(0.01, 1e4))
+def test_bonus_affordability_never_promises_more_than_the_budget_pays(people, citizens, budget, bonus):
+    per_citizen = people / citizens
+    count = bonuses_affordable(budget, budget, Policy(wallet_bonus_usd=bonus), per_citizen)
+    assert count * bonus * per_citizen <= budget * (1 + 1e-9)
+    assert (count + 1) * bonus * per_citizen > budget * (1 - 1e-9)
