@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cryptoabm.config import Policy
+from cryptoabm.config import InvestorConfig, Policy
 from cryptoabm.rules.investment import invests, policy_risk_premium_annual
 from cryptoabm.rules.state import (
     bonuses_affordable,
@@ -17,12 +17,14 @@ from cryptoabm.rules.state import (
 
 
 def test_risk_premium_rises_with_no_licence_and_recent_change_and_falls_in_a_zone():
-    base = policy_risk_premium_annual(0.05, True, 0.1, 99, 12, 0.05, False, 0.03)
-    assert base == pytest.approx(0.05)
-    assert policy_risk_premium_annual(0.05, False, 0.1, 99, 12, 0.05, False, 0.03) == pytest.approx(0.15)
-    assert policy_risk_premium_annual(0.05, True, 0.1, 3, 12, 0.05, False, 0.03) == pytest.approx(0.10)
-    assert policy_risk_premium_annual(0.05, True, 0.1, 99, 12, 0.05, True, 0.03) == pytest.approx(0.02)
-    assert policy_risk_premium_annual(0.0, True, 0.1, 99, 12, 0.05, True, 0.03) == 0.0
+    investors = InvestorConfig(base_risk_premium_annual=0.05, no_licence_premium_annual=0.1, policy_change_memory_months=12,
+                               policy_change_premium_annual=0.05, sez_premium_reduction_annual=0.03)
+    assert policy_risk_premium_annual(investors, True, 99, False) == pytest.approx(0.05)
+    assert policy_risk_premium_annual(investors, False, 99, False) == pytest.approx(0.15)
+    assert policy_risk_premium_annual(investors, True, 3, False) == pytest.approx(0.10)
+    assert policy_risk_premium_annual(investors, True, 99, True) == pytest.approx(0.02)
+    calm = investors.model_copy(update={"base_risk_premium_annual": 0.0})
+    assert policy_risk_premium_annual(calm, True, 99, True) == 0.0
 
 
 def test_capital_comes_when_risk_adjusted_return_beats_the_alternative():

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from cryptoabm.config import MarketConfig, MiningConfig
 from cryptoabm.rules.mining import (
     exits,
     expansion_hashrate_ths,
@@ -20,21 +21,25 @@ from cryptoabm.rules.mining import (
 )
 
 
+NO_FEES = MarketConfig(fee_share_of_miner_revenue=0.0, blocks_per_day=144.0)
+RIGS = MiningConfig(fixed_cost_usd_per_th_month=0.2, rig_price_usd_per_th=15.0, expansion_payback_months=18.0,
+                    expansion_share_of_cash=0.5, max_expansion_share_per_month=0.1)
+
 def test_hashprice_for_a_known_day():
     # 3.125 BTC x 144 blocks = 450 BTC a day; at $90,000 that is $40.5m a day,
     # shared over 1,000 EH/s = 1,000,000 PH/s: $40.50 per PH/s per day.
-    assert hashprice_usd_per_ph_day(90_000, 3.125, 144, 0.0, 1_000) == pytest.approx(40.5)
+    assert hashprice_usd_per_ph_day(90_000, 3.125, 1_000, NO_FEES) == pytest.approx(40.5)
 
 
 def test_fees_gross_up_the_subsidy():
     # With fees at 4% of miners' revenue, total revenue is subsidy / 0.96.
-    no_fees = hashprice_usd_per_ph_day(90_000, 3.125, 144, 0.0, 1_000)
-    with_fees = hashprice_usd_per_ph_day(90_000, 3.125, 144, 0.04, 1_000)
+    no_fees = hashprice_usd_per_ph_day(90_000, 3.125, 1_000, NO_FEES)
+    with_fees = hashprice_usd_per_ph_day(90_000, 3.125, 1_000, MarketConfig(fee_share_of_miner_revenue=0.04))
     assert with_fees == pytest.approx(no_fees / 0.96)
 
 
 def test_hashprice_halves_when_global_hashrate_doubles():
-    assert hashprice_usd_per_ph_day(90_000, 3.125, 144, 0.0, 2_000) == pytest.approx(40.5 / 2)
+    assert hashprice_usd_per_ph_day(90_000, 3.125, 2_000, NO_FEES) == pytest.approx(40.5 / 2)
 
 
 def test_farm_power_is_hashrate_times_efficiency():
@@ -73,16 +78,16 @@ def test_progressive_surcharge_charges_each_band_its_rate():
 
 
 def test_payback_is_infinite_when_rigs_lose_money():
-    assert math.isinf(rig_payback_months(30.0, 0.05, 20.0, 0.2, 15.0))
-    months = rig_payback_months(100.0, 0.03, 20.0, 0.2, 15.0)
+    assert math.isinf(rig_payback_months(30.0, 0.05, 20.0, RIGS))
+    months = rig_payback_months(100.0, 0.03, 20.0, RIGS)
     # margin $70/MWh x 0.0146 MWh per TH-month - $0.2 = $0.822 per TH-month
     assert months == pytest.approx(15.0 / (70.0 * 20.0 * 730 / 1e6 - 0.2))
 
 
 def test_expansion_needs_fast_payback_and_is_capped():
-    assert expansion_hashrate_ths(30, 18, 1e6, 0.5, 0.1, 100_000, 15.0) == 0.0
-    assert expansion_hashrate_ths(10, 18, 1e6, 0.5, 0.1, 100_000, 15.0) == pytest.approx(10_000)  # 10% cap
-    assert expansion_hashrate_ths(10, 18, 15_000, 0.5, 0.1, 100_000, 15.0) == pytest.approx(500)  # cash-bound
+    assert expansion_hashrate_ths(30, 1e6, 100_000, RIGS) == 0.0
+    assert expansion_hashrate_ths(10, 1e6, 100_000, RIGS) == pytest.approx(10_000)  # 10% cap
+    assert expansion_hashrate_ths(10, 15_000, 100_000, RIGS) == pytest.approx(500)  # cash-bound
 
 
 def test_exit_after_a_run_of_losses_or_when_cash_is_gone():

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
+from cryptoabm.formatting import usd  # noqa: E402
+
 MONEY_FLOWS = {
     "fdi_inflow_usd": "FDI inflow",
     "profit_repatriation_usd": "Profit repatriation",
@@ -21,10 +23,7 @@ MONEY_FLOWS = {
 
 
 def _usd(value: float, _pos: int) -> str:
-    for unit, size in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
-        if abs(value) >= size:
-            return f"${value / size:g}{unit}"
-    return f"${value:g}"
+    return usd(value, trim=True)
 
 
 def dashboard_figure(table: pd.DataFrame, title: str, event_months: list[int] | tuple[int, ...] = ()) -> plt.Figure:

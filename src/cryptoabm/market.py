@@ -252,8 +252,7 @@ class WorldFleet:
         running = self.running_ehs
         self.capacity_ehs = self.capacity_ehs - leaving_capacity_ehs(self.capacity_ehs, self.running_share, self.world)
         hashprice = network_usd_per_day / ((running + national_ehs) * PH_PER_EH)
-        expected = new_rig_return_annual(hashprice, self.new_rig_efficiency(), self.power_price_usd_per_kwh,
-                                         self.mining.fixed_cost_usd_per_th_month, self.mining.rig_price_usd_per_th)
+        expected = new_rig_return_annual(hashprice, self.new_rig_efficiency(), self.power_price_usd_per_kwh, self.mining)
         self.orders.append(rig_orders_ehs(expected, self.world, self.power_weights, running))
         if not self.world.entry_lag_months:
             arriving = self.orders.popleft()
@@ -300,8 +299,7 @@ class Market:
 
     def network_usd_per_day(self) -> float:
         """What the network pays all miners a day this month, USD (subsidy and fees at today's price)."""
-        btc = network_btc_per_day(self.block_subsidy_btc, self.config.blocks_per_day, self.config.fee_share_of_miner_revenue)
-        return btc * self.btc_price_usd
+        return network_btc_per_day(self.block_subsidy_btc, self.config) * self.btc_price_usd
 
     @property
     def global_hashrate_ehs(self) -> float:
@@ -310,13 +308,7 @@ class Market:
 
     @property
     def hashprice_usd_per_ph_day(self) -> float:
-        return hashprice_usd_per_ph_day(
-            self.btc_price_usd,
-            self.block_subsidy_btc,
-            self.config.blocks_per_day,
-            self.config.fee_share_of_miner_revenue,
-            self.global_hashrate_ehs,
-        )
+        return hashprice_usd_per_ph_day(self.btc_price_usd, self.block_subsidy_btc, self.global_hashrate_ehs, self.config)
 
     @property
     def new_rig_efficiency_j_per_th(self) -> float:
@@ -338,9 +330,9 @@ class Market:
             self.pending_hashrate_shock = 1.0  # the record already holds every shock
             return
         if not self.fleet_started:
-            previous_hashprice = hashprice_usd_per_ph_day(
-                float(self.price_path_usd[self.month - 1]), self.subsidy_in_month(self.month - 1),
-                self.config.blocks_per_day, self.config.fee_share_of_miner_revenue, self.global_hashrate_ehs)
+            previous_hashprice = hashprice_usd_per_ph_day(float(self.price_path_usd[self.month - 1]),
+                                                          self.subsidy_in_month(self.month - 1),
+                                                          self.global_hashrate_ehs, self.config)
             self.fleet.start(self.rest_of_world_hashrate_ehs, previous_hashprice, self.month - 1)
             self.fleet_started = True
         self.fleet.shock(self.pending_hashrate_shock)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from cryptoabm.formatting import usd
+
 # name: (column, how, label, format)
 OUTCOMES: dict[str, tuple[str, str, str, str]] = {
     "final_wallet_share": ("wallet_share", "last", "Citizens holding a wallet (end)", "pct"),
@@ -58,11 +60,7 @@ def format_value(value: float, kind: str) -> str:
     if kind == "int":
         return f"{value:,.0f}"
     if kind == "usd":
-        sign = "-" if value < 0 else ""
-        for unit, size in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
-            if abs(value) >= size:
-                return f"{sign}${abs(value) / size:,.2f}{unit}"
-        return f"{sign}${abs(value):,.2f}"
+        return usd(value)
     return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 

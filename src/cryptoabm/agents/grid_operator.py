@@ -40,15 +40,7 @@ class GridOperator(Agent):
         month = self.model.month
         calendar_month = (self.model.config.calendar_month_of_start - 1 + month - 1) % 12 + 1
         noise = 1.0 + self.config.demand_noise_sd * self.model.streams.grid.standard_normal()
-        self.non_mining_demand_mw = non_mining_demand_mw(
-            self.config.base_demand_mw,
-            self.config.demand_growth_annual,
-            month - 1,
-            self.config.seasonal_amplitude,
-            calendar_month,
-            self.config.peak_demand_calendar_month,
-            max(0.0, noise),
-        )
+        self.non_mining_demand_mw = non_mining_demand_mw(self.config, month - 1, calendar_month, max(0.0, noise))
         return self.non_mining_demand_mw
 
     def dispatch_power(self) -> None:
@@ -73,9 +65,7 @@ class GridOperator(Agent):
 
     def serve(self, demand_mw: float, request_mw: float) -> Dispatch:
         """One dispatch of the month's load under the policy in force."""
-        policy = self.model.state.policy
-        return dispatch(self.capacity_mw, demand_mw, request_mw, policy.miner_grid_priority,
-                        policy.surplus_reserve_share, policy.mining_cap_mw, self.config.intra_month_demand_swing)
+        return dispatch(self.capacity_mw, demand_mw, request_mw, self.model.state.policy, self.config)
 
     @property
     def miners_served_share(self) -> float:

@@ -65,16 +65,8 @@ class ForeignInvestor(Agent):
         licence does not care whether more can be had)."""
         cfg = self.model.config.investors
         state = self.model.state
-        return policy_risk_premium_annual(
-            cfg.base_risk_premium_annual,
-            holds_licence or state.licence_available(),
-            cfg.no_licence_premium_annual,
-            state.months_since_policy_change,
-            cfg.policy_change_memory_months,
-            cfg.policy_change_premium_annual,
-            in_special_zone,
-            cfg.sez_premium_reduction_annual,
-        )
+        return policy_risk_premium_annual(cfg, holds_licence or state.licence_available(),
+                                          state.months_since_policy_change, in_special_zone)
 
     def clears_hurdle(self, efficiency_j_per_th: float, capex_usd_per_th: float, in_special_zone: bool,
                       power_contract_factor: float = 1.0) -> bool:

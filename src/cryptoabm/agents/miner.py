@@ -127,8 +127,7 @@ class Miner(Agent):
         of requested power the grid served last month, USD."""
         return self.hashrate_ths * cash_margin_usd_per_th_month(
             self.model.market.hashprice_usd_per_ph_day, self.efficiency_j_per_th,
-            self.power_price_usd_per_kwh(licensed), self.model.config.mining.fixed_cost_usd_per_th_month,
-            self.model.grid.miners_served_share)
+            self.power_price_usd_per_kwh(licensed), self.model.config.mining, self.model.grid.miners_served_share)
 
     def required_return_annual(self) -> float:
         """The return the owner's money could earn elsewhere, after the country's risk premium
@@ -212,24 +211,10 @@ class Miner(Agent):
         mining = self.model.config.mining
         new_efficiency = self.model.market.new_rig_efficiency_j_per_th
         revenue_per_mwh = revenue_usd_per_mwh(self.model.market.hashprice_usd_per_ph_day, new_efficiency)
-        payback = rig_payback_months(
-            revenue_per_mwh,
-            self.power_price_usd_per_kwh(),
-            new_efficiency,
-            mining.fixed_cost_usd_per_th_month,
-            mining.rig_price_usd_per_th,
-        )
+        payback = rig_payback_months(revenue_per_mwh, self.power_price_usd_per_kwh(), new_efficiency, mining)
         # keep a month of running costs as working capital before spending on rigs
         working_capital = monthly_energy_mwh(self.power_mw, 1.0) * KWH_PER_MWH * self.power_price_usd_per_kwh()
-        new_ths = expansion_hashrate_ths(
-            payback,
-            mining.expansion_payback_months,
-            self.cash_usd - working_capital,
-            mining.expansion_share_of_cash,
-            mining.max_expansion_share_per_month,
-            self.hashrate_ths,
-            mining.rig_price_usd_per_th,
-        )
+        new_ths = expansion_hashrate_ths(payback, self.cash_usd - working_capital, self.hashrate_ths, mining)
         if new_ths <= 0:
             return
         self.model.ledger.transfer("rig_imports", self.account, REST_OF_WORLD, new_ths * mining.rig_price_usd_per_th)
@@ -277,13 +262,13 @@ def expected_margins_usd_per_th_month(
     revenue_per_th = monthly_revenue_usd(hashprice, 1.0, uptime)
     tax_rate = 0.0 if (in_special_zone and policy.sez_tax_holiday) else policy.mining_profit_tax_rate
     licensed = licensed_margin_usd_per_th_month(
-        cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, licensed_price, mining.fixed_cost_usd_per_th_month, uptime),
+        cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, licensed_price, mining, uptime),
         revenue_per_th, policy.domestic_sale_share, mining, tax_rate, policy.license_fee_usd / farm_ths)
     rigs = used_rig_value_usd_per_th(hashprice, efficiency_j_per_th, model.config.world_mining.power_price_median_usd_per_kwh,
                                      mining)
     at_stake = rigs + (cash_usd + policy.grey_fine_usd_per_mw * power_mw) / farm_ths
     grey = grey_margin_usd_per_th_month(
-        cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, grey_price, mining.fixed_cost_usd_per_th_month, uptime),
+        cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, grey_price, mining, uptime),
         policy.enforcement_detection_probability, at_stake)
     return licensed, grey
 

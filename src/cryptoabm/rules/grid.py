@@ -5,26 +5,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from cryptoabm.config import GridConfig, Policy
 from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 
-def non_mining_demand_mw(
-    base_demand_mw: float,
-    demand_growth_annual: float,
-    months_elapsed: int,
-    seasonal_amplitude: float,
-    calendar_month: int,
-    peak_demand_calendar_month: int,
-    noise_factor: float = 1.0,
-) -> float:
+def non_mining_demand_mw(grid: GridConfig, months_elapsed: int, calendar_month: int, noise_factor: float = 1.0) -> float:
     """Average household and industrial load this month, MW.
 
     A trend compounding at the annual growth rate, times a seasonal cosine that peaks in
     the peak month with the given amplitude (share of the mean), times a noise factor.
     """
-    trend = (1.0 + demand_growth_annual) ** (months_elapsed / MONTHS_PER_YEAR)
-    season = 1.0 + seasonal_amplitude * math.cos(2.0 * math.pi * (calendar_month - peak_demand_calendar_month) / 12.0)
-    return base_demand_mw * trend * season * noise_factor
+    trend = (1.0 + grid.demand_growth_annual) ** (months_elapsed / MONTHS_PER_YEAR)
+    phase = 2.0 * math.pi * (calendar_month - grid.peak_demand_calendar_month) / MONTHS_PER_YEAR
+    season = 1.0 + grid.seasonal_amplitude * math.cos(phase)
+    return grid.base_demand_mw * trend * season * noise_factor
 
 
 @dataclass(frozen=True)
@@ -38,7 +32,7 @@ class Dispatch:
 
 
 def interruptible_miners_served_mw(capacity_mw: float, non_mining_demand_mw: float, miners_mw: float,
-                                   intra_month_demand_swing: float) -> float:
+                                   grid: GridConfig) -> float:
     """Average power miners get in a month when they are cut hour by hour whenever households
     and industry need it, MW.
 
@@ -46,8 +40,8 @@ def interruptible_miners_served_mw(capacity_mw: float, non_mining_demand_mw: flo
     (a flat load-duration curve); in each hour miners get the headroom left, up to their request.
     So miners lose the peak hours first, before the monthly average is short.
     """
-    low = non_mining_demand_mw * (1.0 - intra_month_demand_swing)
-    high = non_mining_demand_mw * (1.0 + intra_month_demand_swing)
+    low = non_mining_demand_mw * (1.0 - grid.intra_month_demand_swing)
+    high = non_mining_demand_mw * (1.0 + grid.intra_month_demand_swing)
     if miners_mw <= 0:
         return 0.0
     if high <= low:
@@ -63,13 +57,7 @@ def interruptible_miners_served_mw(capacity_mw: float, non_mining_demand_mw: flo
 
 
 def dispatch(
-    capacity_mw: float,
-    non_mining_demand_mw: float,
-    mining_request_mw: float,
-    miner_priority: str,
-    surplus_reserve_share: float,
-    mining_cap_mw: float | None,
-    intra_month_demand_swing: float = 0.0,
+    capacity_mw: float, non_mining_demand_mw: float, mining_request_mw: float, policy: Policy, grid: GridConfig
 ) -> Dispatch:
     """Share available capacity between households/industry and miners.
 
@@ -82,7 +70,8 @@ def dispatch(
     A rationing cap (``mining_cap_mw``) limits miners further. Miners are always curtailed
     before any household goes unserved, except under ``equal`` priority.
     """
-    allowed_mw = mining_request_mw if mining_cap_mw is None else min(mining_request_mw, mining_cap_mw)
+    miner_priority = policy.miner_grid_priority
+    allowed_mw = mining_request_mw if policy.mining_cap_mw is None else min(mining_request_mw, policy.mining_cap_mw)
     if miner_priority == "equal":
         total = non_mining_demand_mw + allowed_mw
         served_share = 1.0 if total <= capacity_mw else capacity_mw / total
@@ -92,10 +81,10 @@ def dispatch(
         households_mw = min(non_mining_demand_mw, capacity_mw)
         headroom = capacity_mw - households_mw
         if miner_priority == "surplus_only":
-            headroom = max(0.0, capacity_mw - non_mining_demand_mw * (1.0 + surplus_reserve_share))
+            headroom = max(0.0, capacity_mw - non_mining_demand_mw * (1.0 + policy.surplus_reserve_share))
         miners_mw = min(allowed_mw, headroom)
         if miner_priority == "interruptible":
-            miners_mw = interruptible_miners_served_mw(capacity_mw, households_mw, allowed_mw, intra_month_demand_swing)
+            miners_mw = interruptible_miners_served_mw(capacity_mw, households_mw, allowed_mw, grid)
     return Dispatch(
         households_served_mw=households_mw,
         miners_served_mw=miners_mw,

@@ -5,30 +5,24 @@ Returns and premia are annual rates (0.15 = 15% a year).
 
 from __future__ import annotations
 
+from cryptoabm.config import InvestorConfig
 
 
 def policy_risk_premium_annual(
-    base_premium: float,
-    licence_available: bool,
-    no_licence_premium: float,
-    months_since_policy_change: int,
-    policy_change_memory_months: int,
-    policy_change_premium: float,
-    in_special_zone: bool,
-    sez_premium_reduction: float,
+    investors: InvestorConfig, licence_available: bool, months_since_policy_change: int, in_special_zone: bool
 ) -> float:
     """Extra annual return an investor demands for the country's policy risk.
 
     It rises when no licence can be had, and for a while after any policy change; a
     special economic zone's guarantees lower it. Never below zero.
     """
-    premium = base_premium
+    premium = investors.base_risk_premium_annual
     if not licence_available:
-        premium += no_licence_premium
-    if months_since_policy_change < policy_change_memory_months:
-        premium += policy_change_premium
+        premium += investors.no_licence_premium_annual
+    if months_since_policy_change < investors.policy_change_memory_months:
+        premium += investors.policy_change_premium_annual
     if in_special_zone:
-        premium -= sez_premium_reduction
+        premium -= investors.sez_premium_reduction_annual
     return max(0.0, premium)
 
 

@@ -12,7 +12,7 @@ import math
 
 from scipy.stats import norm
 
-from cryptoabm.config import MiningConfig
+from cryptoabm.config import MarketConfig, MiningConfig
 from cryptoabm.rules.units import (
     DAYS_PER_MONTH,
     HOURS_PER_MONTH,
@@ -24,21 +24,17 @@ from cryptoabm.rules.units import (
 )
 
 
-def network_btc_per_day(block_subsidy_btc: float, blocks_per_day: float, fee_share_of_miner_revenue: float) -> float:
+def network_btc_per_day(block_subsidy_btc: float, market: MarketConfig) -> float:
     """Coins paid to all miners per day (subsidy plus fees), BTC/day.
 
-    Fees are given as their share of miners' total revenue, so the total is the subsidy
-    grossed up: subsidy / (1 - fee share).
+    Fees are given as their share of miners' total revenue (``fee_share_of_miner_revenue``), so
+    the total is the subsidy grossed up: subsidy x blocks a day / (1 - fee share).
     """
-    return block_subsidy_btc * blocks_per_day / (1.0 - fee_share_of_miner_revenue)
+    return block_subsidy_btc * market.blocks_per_day / (1.0 - market.fee_share_of_miner_revenue)
 
 
 def hashprice_usd_per_ph_day(
-    btc_price_usd: float,
-    block_subsidy_btc: float,
-    blocks_per_day: float,
-    fee_share_of_miner_revenue: float,
-    global_hashrate_ehs: float,
+    btc_price_usd: float, block_subsidy_btc: float, global_hashrate_ehs: float, market: MarketConfig
 ) -> float:
     """Revenue of one PH/s of hashrate for one day, USD/(PH/s)/day.
 
@@ -46,7 +42,7 @@ def hashprice_usd_per_ph_day(
     global hashrate. 3.125 BTC x 144 blocks at $90,000 over 1,000 EH/s with no fees
     gives $40.5 per PH/s per day.
     """
-    btc_per_day = network_btc_per_day(block_subsidy_btc, blocks_per_day, fee_share_of_miner_revenue)
+    btc_per_day = network_btc_per_day(block_subsidy_btc, market)
     return btc_per_day * btc_price_usd / (global_hashrate_ehs * PH_PER_EH)
 
 
@@ -122,11 +118,7 @@ def runs_this_month(revenue_per_mwh: float, power_price_usd_per_kwh: float) -> b
 
 
 def rig_payback_months(
-    revenue_per_mwh: float,
-    power_price_usd_per_kwh: float,
-    efficiency_j_per_th: float,
-    fixed_cost_usd_per_th_month: float,
-    rig_price_usd_per_th: float,
+    revenue_per_mwh: float, power_price_usd_per_kwh: float, efficiency_j_per_th: float, mining: MiningConfig
 ) -> float:
     """Months a newly bought TH/s takes to pay for itself at today's prices (inf if never).
 
@@ -136,29 +128,24 @@ def rig_payback_months(
     energy_mwh_per_th_month = monthly_energy_mwh(farm_power_mw(1.0, efficiency_j_per_th), 1.0)
     margin_per_th = (
         operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh) * energy_mwh_per_th_month
-        - fixed_cost_usd_per_th_month
+        - mining.fixed_cost_usd_per_th_month
     )
-    return rig_price_usd_per_th / margin_per_th if margin_per_th > 0 else float("inf")
+    return mining.rig_price_usd_per_th / margin_per_th if margin_per_th > 0 else float("inf")
 
 
 def expansion_hashrate_ths(
-    payback_months: float,
-    payback_threshold_months: float,
-    spare_cash_usd: float,
-    expansion_share_of_cash: float,
-    max_expansion_share_per_month: float,
-    hashrate_ths: float,
-    rig_price_usd_per_th: float,
+    payback_months: float, spare_cash_usd: float, hashrate_ths: float, mining: MiningConfig
 ) -> float:
     """TH/s of new rigs a miner buys this month.
 
-    It buys only when rigs pay back within the threshold, spends a share of its spare cash,
-    and grows by at most a share of its current hashrate in a month (delivery and set-up).
+    It buys only when rigs pay back within ``expansion_payback_months``, spends
+    ``expansion_share_of_cash`` of its spare cash, and grows by at most
+    ``max_expansion_share_per_month`` of its current hashrate in a month (delivery and set-up).
     """
-    if payback_months > payback_threshold_months or spare_cash_usd <= 0:
+    if payback_months > mining.expansion_payback_months or spare_cash_usd <= 0:
         return 0.0
-    affordable = spare_cash_usd * expansion_share_of_cash / rig_price_usd_per_th
-    return max(0.0, min(affordable, hashrate_ths * max_expansion_share_per_month))
+    affordable = spare_cash_usd * mining.expansion_share_of_cash / mining.rig_price_usd_per_th
+    return max(0.0, min(affordable, hashrate_ths * mining.max_expansion_share_per_month))
 
 
 def farm_hashrate_ths(farm_size_mw: float, efficiency_j_per_th: float) -> float:
@@ -187,7 +174,7 @@ def cash_margin_usd_per_th_month(
     hashprice_usd_per_ph_day: float,
     efficiency_j_per_th: float,
     power_price_usd_per_kwh: float,
-    fixed_cost_usd_per_th_month: float,
+    mining: MiningConfig,
     uptime_share: float = 1.0,
 ) -> float:
     """Monthly operating cash flow of one TH/s, USD, run as a miner would run it: only when each
@@ -196,7 +183,7 @@ def cash_margin_usd_per_th_month(
     revenue_per_mwh = revenue_usd_per_mwh(hashprice_usd_per_ph_day, efficiency_j_per_th)
     margin_per_mwh = max(0.0, operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh))
     energy_mwh = monthly_energy_mwh(farm_power_mw(1.0, efficiency_j_per_th), uptime_share)
-    return margin_per_mwh * energy_mwh - fixed_cost_usd_per_th_month
+    return margin_per_mwh * energy_mwh - mining.fixed_cost_usd_per_th_month
 
 
 def used_rig_value_usd_per_th(
@@ -211,7 +198,8 @@ def used_rig_value_usd_per_th(
     models in late 2025 against $15-25 in 2022-23).
     """
     margin = cash_margin_usd_per_th_month(hashprice_usd_per_ph_day, efficiency_j_per_th,
-                                          world_power_price_usd_per_kwh, 0.0)
+                                          world_power_price_usd_per_kwh, mining)
+    margin += mining.fixed_cost_usd_per_th_month  # the buyer's own fixed costs are not the rig's
     return max(mining.scrap_value_usd_per_th, mining.used_rig_payback_months * margin)
 
 

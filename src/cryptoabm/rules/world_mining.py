@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from cryptoabm.config import WorldMiningConfig
+from cryptoabm.config import MiningConfig, WorldMiningConfig
 from cryptoabm.rules.units import DAYS_PER_MONTH, HOURS_PER_DAY, MONTHS_PER_YEAR, PH_PER_EH, TH_PER_PH, WATTS_PER_KW
 
 
@@ -79,8 +79,7 @@ def new_rig_return_annual(
     hashprice_usd_per_ph_day: float,
     efficiency_j_per_th: float,
     power_price_usd_per_kwh: np.ndarray | float,
-    fixed_cost_usd_per_th_month: float,
-    rig_price_usd_per_th: float,
+    mining: MiningConfig,
 ) -> np.ndarray | float:
     """Annual cash return on a new rig bought today, at today's hashprice, per USD of rig.
 
@@ -88,8 +87,8 @@ def new_rig_return_annual(
     rig's price. Negative when the rig would not cover its costs.
     """
     margin_per_ph_day = hashprice_usd_per_ph_day - cash_cost_usd_per_ph_day(efficiency_j_per_th, power_price_usd_per_kwh)
-    margin_per_th_month = margin_per_ph_day / TH_PER_PH * DAYS_PER_MONTH - fixed_cost_usd_per_th_month
-    return margin_per_th_month * MONTHS_PER_YEAR / rig_price_usd_per_th
+    margin_per_th_month = margin_per_ph_day / TH_PER_PH * DAYS_PER_MONTH - mining.fixed_cost_usd_per_th_month
+    return margin_per_th_month * MONTHS_PER_YEAR / mining.rig_price_usd_per_th
 
 
 def rig_orders_ehs(

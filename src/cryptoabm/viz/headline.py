@@ -11,9 +11,9 @@ import html
 import solara
 from mesa.visualization.utils import update_counter
 
+from cryptoabm.formatting import usd
 from cryptoabm.rules.units import TH_PER_EH
 
-USD_UNITS = ((1e9, "bn"), (1e6, "m"), (1e3, "k"))
 
 
 @solara.component
@@ -73,9 +73,3 @@ def headline_html(model) -> str:
             f'<div class="description">{description}</div>')
 
 
-def usd(amount: float) -> str:
-    """$1.37m, $950k, $12."""
-    for divisor, suffix in USD_UNITS:
-        if abs(amount) >= divisor:
-            return f"${amount / divisor:,.2f}{suffix}"
-    return f"${amount:,.0f}"
