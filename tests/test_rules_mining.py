@@ -6,6 +6,15 @@ import pytest
 
 from cryptoabm.config import MarketConfig, MiningConfig
 from cryptoabm.rules.mining import (
+    cash_margin_usd_per_th_month,
+    farm_efficiency_j_per_th,
+    farm_hashrate_ths,
+    goes_grey,
+    grey_margin_usd_per_th_month,
+    licensed_margin_usd_per_th_month,
+    power_contract_factor,
+    used_rig_value_usd_per_th,
+    worth_keeping,
     exits,
     expansion_hashrate_ths,
     farm_power_mw,
@@ -90,10 +99,56 @@ def test_expansion_needs_fast_payback_and_is_capped():
     assert expansion_hashrate_ths(10, 15_000, 100_000, RIGS) == pytest.approx(500)  # cash-bound
 
 
-def test_exit_after_a_run_of_losses_or_when_cash_is_gone():
-    assert not exits(2, 3, 1_000)
-    assert exits(3, 3, 1_000)
-    assert exits(0, 3, 0.0)
+def test_a_farm_sells_up_after_a_run_of_months_below_salvage_or_when_cash_is_gone():
+    three = MiningConfig(exit_after_months_below_salvage=3)
+    assert not exits(2, three, 1_000)
+    assert exits(3, three, 1_000)
+    assert exits(0, three, 0.0)
+
+
+def test_an_idle_farm_loses_only_its_fixed_costs():
+    # at $10/PH/day a 20 J/TH rig earns $20.8/MWh, less than $0.05/kWh power: it idles
+    assert cash_margin_usd_per_th_month(10.0, 20.0, 0.05, RIGS) == pytest.approx(-0.2)
+    running = cash_margin_usd_per_th_month(60.0, 20.0, 0.05, RIGS)
+    revenue_per_mwh = 60.0 / (20.0 * 24 / 1000)
+    assert running == pytest.approx((revenue_per_mwh - 50.0) * 20.0 * 730 / 1e6 - 0.2)
+    assert cash_margin_usd_per_th_month(60.0, 20.0, 0.05, RIGS, uptime_share=0.5) < running
+
+
+def test_used_rigs_are_worth_months_of_their_margin_and_never_less_than_scrap():
+    used = MiningConfig(used_rig_payback_months=12.0, scrap_value_usd_per_th=0.5, fixed_cost_usd_per_th_month=0.2)
+    efficient, hungry = used_rig_value_usd_per_th(50.0, 15.0, 0.045, used), used_rig_value_usd_per_th(50.0, 35.0, 0.045, used)
+    assert efficient > hungry > 0
+    assert used_rig_value_usd_per_th(5.0, 35.0, 0.045, used) == 0.5  # out of the money anywhere: scrap
+    margin = cash_margin_usd_per_th_month(50.0, 15.0, 0.045, used) + 0.2  # the buyer pays its own fixed costs
+    assert efficient == pytest.approx(12.0 * margin)
+
+
+def test_a_farm_is_worth_keeping_while_it_earns_what_its_salvage_would_elsewhere():
+    assert worth_keeping(1_000.0, 100_000.0, 0.12)  # $1,000 a month covers 12% a year on $100k
+    assert not worth_keeping(999.0, 100_000.0, 0.12)
+
+
+def test_grey_mining_pays_when_licensed_mining_is_dear_or_unavailable_and_enforcement_weak():
+    licensed = licensed_margin_usd_per_th_month(1.0, 2.0, 0.0, RIGS, 0.2, 0.0)
+    assert licensed == pytest.approx(0.8)  # tax takes a fifth of a profit
+    assert licensed_margin_usd_per_th_month(-1.0, 2.0, 0.0, RIGS, 0.2, 0.0) == -1.0  # none on a loss
+    obliged = licensed_margin_usd_per_th_month(1.0, 2.0, 0.5, MiningConfig(domestic_sale_discount_share=0.02), 0.0, 0.0)
+    assert obliged == pytest.approx(1.0 - 2.0 * 0.5 * 0.02)  # half the coins sold at a 2% discount
+    grey = grey_margin_usd_per_th_month(1.2, 0.01, 10.0)
+    assert grey == pytest.approx(1.1)  # 1% a month of losing $10 per TH/s
+    assert goes_grey(licensed, grey, licence_available=True)
+    assert not goes_grey(licensed, grey_margin_usd_per_th_month(1.2, 0.1, 10.0), licence_available=True)
+    assert goes_grey(5.0, -1.0, licence_available=False)
+
+
+def test_farms_draw_their_own_efficiency_and_power_contract_around_the_median():
+    spread = MiningConfig(fleet_efficiency_j_per_th=25.0, fleet_efficiency_log_sd=0.2, power_contract_log_sd=0.15)
+    assert farm_efficiency_j_per_th(0.5, spread) == pytest.approx(25.0)
+    assert farm_efficiency_j_per_th(0.1, spread) < 25.0 < farm_efficiency_j_per_th(0.9, spread)
+    assert power_contract_factor(0.5, spread) == pytest.approx(1.0)
+    assert power_contract_factor(0.0, spread) > 0  # a draw of exactly 0 is not minus infinity
+    assert farm_hashrate_ths(10.0, 25.0) == pytest.approx(400_000)
 
 
 def test_domestic_sale_rule_keeps_profit_at_home():

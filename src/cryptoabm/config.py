@@ -90,13 +90,15 @@ class WorldMiningConfig(_Section):
     """The rest of the world's mining fleet: rigs by efficiency and power price, entering and
     leaving on profitability (see ``rules/world_mining.py``)."""
 
-    fleet_efficiency_j_per_th: Positive = 24.0  # median efficiency of the rigs running in month 0
+    technology_reference_month: str = Field("2026-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")  # YYYY-MM the two efficiencies below describe
+    fleet_efficiency_j_per_th: Positive = 24.0  # median efficiency of the world's running rigs in the reference month
+    new_rig_efficiency_j_per_th: Positive = 17.5  # the best rigs on sale in the reference month (earlier: less efficient)
     fleet_efficiency_log_sd: float = Field(0.25, ge=0.0, le=2.0)  # spread of the installed fleet's efficiency
     efficiency_classes: int = Field(8, ge=1, le=64)  # classes the installed fleet is cut into
     power_price_median_usd_per_kwh: Positive = 0.045  # median power price of the world's miners
     power_price_log_sd: float = Field(0.45, ge=0.0, le=2.0)  # spread of miners' power prices across the world
     power_price_classes: int = Field(12, ge=1, le=64)  # classes the world's power prices are cut into
-    efficiency_improvement_annual: Share = 0.15  # yearly fall in the J/TH of the best rigs on sale
+    efficiency_improvement_annual: Share = 0.12  # yearly fall in the J/TH of rigs, before and after the reference month
     capital_cost_annual: float = Field(0.30, ge=0.0, le=5.0)  # return a new rig must promise before it is ordered
     entry_rate_per_excess_return: NonNegative = 0.05  # fleet share ordered a month per unit of annual excess return
     entry_lag_months: int = Field(4, ge=0, le=36)  # months from ordering a rig to plugging it in
@@ -125,7 +127,6 @@ class MiningConfig(_Section):
     initial_foreign_share: Share = 0.5  # share of initial farms owned from abroad
     fleet_efficiency_j_per_th: Positive = 25.0  # median efficiency of the farms here in month 0
     fleet_efficiency_log_sd: float = Field(0.2, ge=0.0, le=2.0)  # spread of efficiency across those farms (vintages)
-    new_rig_efficiency_j_per_th: Positive = 17.5  # rigs on sale in month 0 (they improve as the world's do)
     rig_price_usd_per_th: Positive = 15.0  # new rigs
     used_rig_payback_months: Positive = 12.0  # a used rig sells for this many months of its cash margin
     scrap_value_usd_per_th: NonNegative = 0.5  # floor under a used rig's price
@@ -134,7 +135,7 @@ class MiningConfig(_Section):
     grey_power_price_usd_per_kwh: NonNegative = 0.02  # median price an unlicensed farm pays for power
     domestic_sale_discount_share: Share = 0.02  # price given up on coins a farm must sell on local exchanges
     initial_cash_months_of_revenue: NonNegative = 3.0
-    exit_after_loss_months: int = Field(3, ge=1, le=120)  # months worth less than salvage before a farm sells up
+    exit_after_months_below_salvage: int = Field(3, ge=1, le=120)  # months worth less than its rigs' salvage before a farm sells up
     expansion_payback_months: Positive = 18.0  # buy rigs only if they pay back faster
     expansion_share_of_cash: Share = 0.5  # of spare cash spent on rigs in a good month
     max_expansion_share_per_month: Share = 0.1  # of current hashrate
@@ -153,7 +154,6 @@ class InvestorConfig(_Section):
     policy_change_memory_months: int = Field(12, ge=0, le=120)
     sez_premium_reduction_annual: NonNegative = 0.03  # special zone's guarantees
     investment_probability_per_month: Share = 0.3  # chance an investor reviews this month
-    divest_after_months_below_hurdle: int = Field(6, ge=1, le=120)
     relocation_cost_usd_per_th: NonNegative = 1.0  # shipping and set-up of a relocated rig
     sez_venture_size_usd: NonNegative = 5_000_000.0
     sez_venture_return_annual: float = Field(0.12, ge=-1.0, le=5.0)

@@ -35,7 +35,7 @@ from cryptoabm.rules.world_mining import (
     leaving_capacity_ehs,
     lognormal_classes,
     merit_order_running_share,
-    new_rig_efficiency_j_per_th,
+    efficiency_at,
     new_rig_return_annual,
     rig_orders_ehs,
 )
@@ -196,12 +196,14 @@ class WorldFleet:
     """Rest-of-world mining capacity (EH/s) by vintage (rows: efficiency) and power-price class
     (columns). Rules in :mod:`cryptoabm.rules.world_mining`."""
 
-    def __init__(self, world: WorldMiningConfig, mining: MiningConfig):
+    def __init__(self, world: WorldMiningConfig, mining: MiningConfig, months_after_reference_at_start: int):
         self.world = world
         self.mining = mining
+        self.months_after_reference_at_start = months_after_reference_at_start  # run month 0 vs the technology reference
         self.power_price_usd_per_kwh, self.power_weights = lognormal_classes(
             world.power_price_median_usd_per_kwh, world.power_price_log_sd, world.power_price_classes)
         self.efficiency_j_per_th = np.empty(0)
+        self.running_now_ehs = 0.0  # running this month, before idle and worn rigs leave
         self.capacity_ehs = np.empty((0, world.power_price_classes))
         self.running_share = np.empty((0, world.power_price_classes))
         self.orders: deque[np.ndarray] = deque()  # EH/s by power class, oldest first
@@ -222,21 +224,23 @@ class WorldFleet:
         """The fleet as found: the rigs that are in the money at today's hashprice, spread over
         efficiency and power classes in proportion to their weights, adding up to ``running_ehs``."""
         self.months_elapsed = months_elapsed
-        improvement = (1.0 - self.world.efficiency_improvement_annual) ** (months_elapsed / MONTHS_PER_YEAR)
+        median = efficiency_at(self.world.fleet_efficiency_j_per_th, self.world,
+                               self.months_after_reference_at_start + months_elapsed)
         self.efficiency_j_per_th, efficiency_weights = lognormal_classes(
-            self.world.fleet_efficiency_j_per_th * improvement, self.world.fleet_efficiency_log_sd,
-            self.world.efficiency_classes)
+            median, self.world.fleet_efficiency_log_sd, self.world.efficiency_classes)
         weights = efficiency_weights[:, None] * self.power_weights[None, :]
         cost = self.cash_cost()
         in_money = cost <= max(hashprice, float(cost.min()))
         weights = np.where(in_money, weights, 0.0)
         self.capacity_ehs = running_ehs * weights / weights.sum()
         self.running_share = in_money.astype(float)
+        self.running_now_ehs = running_ehs
         self.orders = deque(np.zeros(self.world.power_price_classes) for _ in range(self.world.entry_lag_months))
 
     def new_rig_efficiency(self) -> float:
-        return new_rig_efficiency_j_per_th(self.mining.new_rig_efficiency_j_per_th,
-                                           self.world.efficiency_improvement_annual, self.months_elapsed)
+        """The best rigs on sale this month, J/TH."""
+        return efficiency_at(self.world.new_rig_efficiency_j_per_th, self.world,
+                             self.months_after_reference_at_start + self.months_elapsed)
 
     def step(self, network_usd_per_day: float, national_ehs: float) -> None:
         """One month: ordered rigs arrive, the merit order decides who runs, idle and worn rigs
@@ -249,7 +253,7 @@ class WorldFleet:
                 self.capacity_ehs = np.vstack([self.capacity_ehs, arriving])
                 self.running_share = np.vstack([self.running_share, np.ones_like(arriving)])
         self.running_share = merit_order_running_share(self.capacity_ehs, self.cash_cost(), network_usd_per_day, national_ehs)
-        running = self.running_ehs
+        running = self.running_now_ehs = self.running_ehs
         self.capacity_ehs = self.capacity_ehs - leaving_capacity_ehs(self.capacity_ehs, self.running_share, self.world)
         hashprice = network_usd_per_day / ((running + national_ehs) * PH_PER_EH)
         expected = new_rig_return_annual(hashprice, self.new_rig_efficiency(), self.power_price_usd_per_kwh, self.mining)
@@ -275,11 +279,14 @@ class Market:
         self.recorded_world_hashrate_ehs = path.recorded_world_hashrate_ehs
         self.month = 0
         self.national_hashrate_ehs = 0.0
-        self.fleet = WorldFleet(scenario.world_mining, scenario.mining)
+        reference = pd.Period(scenario.world_mining.technology_reference_month, freq="M")
+        month0 = pd.Period(scenario.start_month, freq="M") - 1
+        self.fleet = WorldFleet(scenario.world_mining, scenario.mining, (month0 - reference).n)
         recorded_at_start = self.recorded_world_hashrate_ehs[0]
         self.rest_of_world_hashrate_ehs = recorded_at_start if np.isfinite(recorded_at_start) else self.config.global_hashrate_ehs
         self.fleet_started = False
         self.pending_hashrate_shock = 1.0
+        self.hashprice_usd_per_ph_day = self.hashprice_at(self.global_hashrate_ehs)
 
     @property
     def btc_price_usd(self) -> float:
@@ -306,15 +313,15 @@ class Market:
         """Whole network: the rest of the world plus this country's running miners."""
         return self.rest_of_world_hashrate_ehs + self.national_hashrate_ehs
 
-    @property
-    def hashprice_usd_per_ph_day(self) -> float:
-        return hashprice_usd_per_ph_day(self.btc_price_usd, self.block_subsidy_btc, self.global_hashrate_ehs, self.config)
+    def hashprice_at(self, global_hashrate_ehs: float) -> float:
+        """Revenue of a PH/s for a day at this month's price and subsidy, USD."""
+        return hashprice_usd_per_ph_day(self.btc_price_usd, self.block_subsidy_btc, global_hashrate_ehs, self.config)
 
     @property
     def new_rig_efficiency_j_per_th(self) -> float:
-        """Efficiency of the rigs on sale this month, J/TH (they improve as the world's do)."""
-        return new_rig_efficiency_j_per_th(self.fleet.mining.new_rig_efficiency_j_per_th,
-                                           self.fleet.world.efficiency_improvement_annual, self.month)
+        """Efficiency of the best rigs on sale this month, J/TH (dated by the calendar)."""
+        return efficiency_at(self.fleet.world.new_rig_efficiency_j_per_th, self.fleet.world,
+                             self.fleet.months_after_reference_at_start + self.month)
 
     def advance(self) -> None:
         """Move to the next month: the price steps on its path."""
@@ -323,22 +330,22 @@ class Market:
     def update_rest_of_world_hashrate(self) -> None:
         """Where the world's hashrate is recorded, the rest of the world is the record less this
         country; otherwise the world fleet finds its equilibrium at this month's price and
-        subsidy. Runs after this month's events."""
+        subsidy. Runs after this month's events. The month's hashprice is then fixed: every miner
+        plans and is paid at it (this country's own hashrate enters as it was last month)."""
         recorded = self.recorded_world_hashrate_ehs[self.month]
         if np.isfinite(recorded):
             self.rest_of_world_hashrate_ehs = max(0.0, recorded - self.national_hashrate_ehs)
             self.pending_hashrate_shock = 1.0  # the record already holds every shock
+            self.hashprice_usd_per_ph_day = self.hashprice_at(self.global_hashrate_ehs)
             return
         if not self.fleet_started:
-            previous_hashprice = hashprice_usd_per_ph_day(float(self.price_path_usd[self.month - 1]),
-                                                          self.subsidy_in_month(self.month - 1),
-                                                          self.global_hashrate_ehs, self.config)
-            self.fleet.start(self.rest_of_world_hashrate_ehs, previous_hashprice, self.month - 1)
+            self.fleet.start(self.rest_of_world_hashrate_ehs, self.hashprice_usd_per_ph_day, self.month - 1)
             self.fleet_started = True
         self.fleet.shock(self.pending_hashrate_shock)
         self.pending_hashrate_shock = 1.0
         self.fleet.step(self.network_usd_per_day(), self.national_hashrate_ehs)
-        self.rest_of_world_hashrate_ehs = self.fleet.running_ehs
+        self.rest_of_world_hashrate_ehs = self.fleet.running_now_ehs
+        self.hashprice_usd_per_ph_day = self.hashprice_at(self.global_hashrate_ehs)
 
     def shock_price(self, factor: float) -> None:
         """Scale the price from this month on (a crash or a rally)."""
@@ -349,5 +356,6 @@ class Market:
         self.pending_hashrate_shock *= factor
 
     def observe_national_hashrate(self, hashrate_ehs: float) -> None:
-        """The country's running hashrate this month, which the world market sees next month."""
+        """The country's running hashrate this month: part of the world's hashrate reported this
+        month; the world fleet and the hashprice see it next month."""
         self.national_hashrate_ehs = hashrate_ehs

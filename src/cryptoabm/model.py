@@ -49,7 +49,7 @@ from cryptoabm.rules.mining import farm_efficiency_j_per_th, farm_hashrate_ths, 
 from cryptoabm.rules.units import DAYS_PER_MONTH, TH_PER_EH
 from cryptoabm.streams import RandomStreams
 
-STATE_REVENUE_FLOWS = ("surcharge", "licence_fee", "profit_tax", "seizure")
+STATE_REVENUE_FLOWS = ("surcharge", "licence_fee", "profit_tax", "seizure", "grey_mining_fine")
 # the balance of payments of crypto-related flows: what comes in and what goes out
 CRYPTO_INFLOWS = ("fdi", "crypto_remittances", "rig_exports")
 CRYPTO_OUTFLOWS = ("profit_repatriation", "divestment", "capital_flight", "rig_imports")
@@ -66,7 +66,7 @@ class MonthlyIndicators:
     payment_regime: str = ""
     ever_downloaded_share: float = 0.0  # citizens who have ever downloaded a wallet
     wallet_share: float = 0.0  # citizens holding a wallet now (downloaded, not deleted)
-    active_share: float = 0.0  # citizens using one this month (paying, holding, or with bonus to spend)
+    active_share: float = 0.0  # citizens counted as active users: adopted, and not yet dropped out after a month without use
     paid_last_12_months_share: float = 0.0  # citizens who paid in crypto at least once in the last 12 months
     merchant_accept_share: float = 0.0  # merchants accepting crypto
     merchant_sale_last_12_months_share: float = 0.0  # merchants with any crypto sale in the last 12 months
@@ -220,7 +220,7 @@ class CryptoEconomy(Model):
         self.apply_scheduled_events()
         self.market.update_rest_of_world_hashrate()
 
-        self.state.review_policy(last_capital_flight_usd=self.indicators.capital_flight_usd)
+        self.state.review_policy(last_capital_flight_usd=self.population.capital_flight_usd)
         self.miners.do("choose_licence")
         self.state.renew_licences()
 

@@ -37,6 +37,7 @@ class ForeignInvestor(Agent):
         self.account = f"investor:{self.unique_id}"
         self.sez_stake_usd = 0.0
         self.farms: list[Miner] = []  # farms this investor owns here
+        self.relocation_contract = 1.0  # power contract a relocated farm would get this month
         model.ledger.open_account(self.account, capital_usd)
 
     @property
@@ -51,8 +52,11 @@ class ForeignInvestor(Agent):
         month's grid service."""
         mining = self.model.config.mining
         farm_ths = farm_hashrate_ths(mining.farm_size_mw, efficiency_j_per_th)
+        # grey mining risks the farm's working capital too, as the farm itself will reckon
+        working_capital = monthly_revenue_usd(self.model.market.hashprice_usd_per_ph_day, farm_ths, 1.0) \
+            * mining.initial_cash_months_of_revenue
         licensed, grey = expected_margins_usd_per_th_month(self.model, efficiency_j_per_th, power_contract_factor,
-                                                           in_special_zone, farm_ths, 0.0)
+                                                           in_special_zone, farm_ths, working_capital)
         best = grey if goes_grey(licensed, grey, self.model.state.licence_available()) else licensed
         return best * MONTHS_PER_YEAR / capex_usd_per_th
 
@@ -82,8 +86,10 @@ class ForeignInvestor(Agent):
         """Review the country (with some probability) and fund a new farm if it pays."""
         cfg = self.model.config.investors
         rng = self.model.streams.investors
-        # drawn every month, reviewing or not, so that the stream does not depend on policy
-        review_draw, zone_draw, contract_draw = rng.random(3)
+        # drawn every month, reviewing or not, so that the stream does not depend on policy; the
+        # last is the power contract of any relocated farm this investor hosts this month
+        review_draw, zone_draw, contract_draw, relocation_contract_draw = rng.random(4)
+        self.relocation_contract = power_contract_factor(relocation_contract_draw, self.model.config.mining)
         if review_draw >= cfg.investment_probability_per_month:
             return
         policy = self.model.state.policy
@@ -107,11 +113,13 @@ class ForeignInvestor(Agent):
         mining = self.model.config.mining
         cost_per_th = self.model.config.investors.relocation_cost_usd_per_th
         capital_per_th = mining.rig_price_usd_per_th + cost_per_th
-        if offered_ths <= 0 or not self.clears_hurdle(efficiency_j_per_th, capital_per_th, False):
+        if offered_ths <= 0 or not self.clears_hurdle(efficiency_j_per_th, capital_per_th, False, self.relocation_contract):
             return 0.0
         farm_ths = farm_hashrate_ths(mining.farm_size_mw, efficiency_j_per_th)
         taken = min(offered_ths, farm_ths)
-        return taken if self.build_farm(taken, efficiency_j_per_th, cost_per_th, False, rigs_arrive_in_kind=True) else 0.0
+        built = self.build_farm(taken, efficiency_j_per_th, cost_per_th, False, rigs_arrive_in_kind=True,
+                                power_contract=self.relocation_contract)
+        return taken if built else 0.0
 
     def build_farm(self, hashrate_ths: float, efficiency_j_per_th: float, cost_usd_per_th: float,
                    in_special_zone: bool, rigs_arrive_in_kind: bool, power_contract: float = 1.0) -> bool:

@@ -34,14 +34,12 @@ from cryptoabm.rules.mining import (
     used_rig_value_usd_per_th,
     worth_keeping,
 )
-from cryptoabm.rules.units import KWH_PER_MWH, MONTHS_PER_YEAR, TH_PER_EH
+from cryptoabm.rules.state import MONTHS_PER_LICENCE_TERM
+from cryptoabm.rules.units import KWH_PER_MWH, TH_PER_EH
 
 if TYPE_CHECKING:
     from cryptoabm.agents.investor import ForeignInvestor
     from cryptoabm.model import CryptoEconomy
-
-MONTHS_PER_LICENCE_TERM = MONTHS_PER_YEAR
-
 
 class Miner(Agent):
     """A mining farm. Its cash lives in the ledger under ``account``."""
@@ -197,7 +195,7 @@ class Miner(Agent):
 
         keep = worth_keeping(self.expected_cash_flow_usd(), self.salvage_value_usd(), self.required_return_annual())
         self.months_not_worth_keeping = 0 if keep else self.months_not_worth_keeping + 1
-        if exits(self.months_not_worth_keeping, mining.exit_after_loss_months, self.cash_usd):
+        if exits(self.months_not_worth_keeping, mining, self.cash_usd):
             reason = "bankrupt" if self.cash_usd <= 0 else ("divested" if self.foreign_owned else "sold_up")
             self.close(reason=reason)
             return

@@ -17,6 +17,7 @@ from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, STATE
 from cryptoabm.rules.citizens import bonus_pull
 from cryptoabm.rules.mining import average_surcharge_usd_per_kwh, surcharge_usd
 from cryptoabm.rules.state import (
+    MONTHS_PER_LICENCE_TERM,
     bonuses_affordable,
     grey_farm_detected,
     licence_available,
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from cryptoabm.model import CryptoEconomy
 
 ACCOUNT = STATE
-MONTHS_PER_LICENCE_TERM = 12
 
 
 class State(Agent):
@@ -139,13 +139,22 @@ class State(Agent):
 
     # -- enforcement ----------------------------------------------------------------------
     def enforce_against_grey_miners(self) -> None:
-        """Each grey farm is caught with the detection probability: its cash is seized up to the
-        fine plus everything it holds, its rigs are confiscated, and it closes."""
+        """Each grey farm is caught with the detection probability: its cash is seized, its rigs
+        are confiscated, its owner is fined (``grey_fine_usd_per_mw`` of the farm's power, paid
+        from the foreign owner's funds, or by the domestic owner out of the domestic economy),
+        and it closes."""
         rng = self.model.streams.state
         for miner in list(self.model.miners):
             draw = rng.random()  # one draw per farm, caught or not, in creation order
             if not miner.licensed and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
-                self.model.ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
+                ledger = self.model.ledger
+                ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
+                fine = self.policy.grey_fine_usd_per_mw * miner.power_mw
+                if miner.owner is not None:
+                    ledger.transfer("grey_mining_fine", miner.owner.account, ACCOUNT,
+                                    min(fine, max(0.0, miner.owner.capital_usd)))
+                else:
+                    ledger.transfer("grey_mining_fine", DOMESTIC_ECONOMY, ACCOUNT, fine)
                 miner.close(reason="seized")
                 self.grey_farms_caught += 1
 

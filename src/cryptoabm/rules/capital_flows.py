@@ -103,8 +103,9 @@ def crypto_outflow_usd(
 def crypto_remittance_share(remittances: RemittanceConfig, recipients_with_wallet_share: float) -> float:
     """Share of inbound remittances that arrive through crypto wallets.
 
-    It needs a recipient with a wallet in use, a sender abroad able to send crypto, and a fee
-    gap worth switching for: recipients' wallet share x sender access x (1 - exp(-s x fee gap)).
+    It needs a recipient holding a wallet (a dormant one can still receive), a sender abroad able
+    to send crypto, and a fee gap worth switching for: recipients' wallet share x sender access x
+    (1 - exp(-s x fee gap)).
     """
     gap = max(0.0, remittances.traditional_fee_share - remittances.crypto_fee_share)
     switching = 1.0 - math.exp(-remittances.fee_gap_sensitivity * gap)

@@ -209,10 +209,10 @@ def worth_keeping(cash_flow_usd_per_month: float, salvage_value_usd: float, requ
     return cash_flow_usd_per_month >= salvage_value_usd * required_return_annual / MONTHS_PER_YEAR
 
 
-def exits(months_not_worth_keeping: int, exit_after_loss_months: int, cash_usd: float) -> bool:
+def exits(months_not_worth_keeping: int, mining: MiningConfig, cash_usd: float) -> bool:
     """A farm sells up after a run of months in which it was worth less than its salvage value,
     or at once when its cash is gone."""
-    return months_not_worth_keeping >= exit_after_loss_months or cash_usd <= 0.0
+    return months_not_worth_keeping >= mining.exit_after_months_below_salvage or cash_usd <= 0.0
 
 
 def licensed_margin_usd_per_th_month(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryptoabm.config import Policy
 
+MONTHS_PER_LICENCE_TERM = 12  # a mining licence runs a year; its fee is due again on each anniversary
 MAX_BONUSES = 2**53  # an upper bound on any count of citizens (exactly representable as a float)
 
 

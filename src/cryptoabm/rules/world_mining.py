@@ -108,9 +108,12 @@ def rig_orders_ehs(
     return world.entry_rate_per_excess_return * excess * power_class_weights * fleet_ehs
 
 
-def new_rig_efficiency_j_per_th(efficiency_at_start: float, improvement_annual: float, months_elapsed: int) -> float:
-    """Efficiency of the best rigs on sale, J/TH: it improves by a constant share each year."""
-    return efficiency_at_start * (1.0 - improvement_annual) ** (months_elapsed / MONTHS_PER_YEAR)
+def efficiency_at(efficiency_in_reference_month: float, world: WorldMiningConfig, months_after_reference: float) -> float:
+    """Efficiency of rigs of a given standing (the best on sale, or the fleet's median) some
+    months after (or, if negative, before) ``technology_reference_month``, J/TH: rigs improve by
+    ``efficiency_improvement_annual`` a year (facts: S19j Pro 30.5 J/TH in 2021, S21 17.5 in
+    2024-25, about 12% a year)."""
+    return efficiency_in_reference_month * (1.0 - world.efficiency_improvement_annual) ** (months_after_reference / MONTHS_PER_YEAR)
 
 
 def leaving_capacity_ehs(capacity_ehs: np.ndarray, running_share: np.ndarray, world: WorldMiningConfig) -> np.ndarray:
