@@ -85,7 +85,8 @@ def parse_edits(markdown: str) -> list[Edit]:
     while i < len(blocks):
         block = blocks[i]
         where = f"changing-rules.md:{block.line}"
-        for kind, pattern, follow, word in (("replace", REPLACE, WITH, "with:"), ("after_line", AFTER_LINE, ADD, "add:")):
+        for kind, pattern, follow, word in (("replace", REPLACE, WITH, "with:"),
+                                            ("after_line", AFTER_LINE, ADD, "add:")):
             found = pattern.search(block.intro)
             if found:
                 assert i + 1 < len(blocks) and follow.search(blocks[i + 1].intro), (
@@ -181,7 +182,8 @@ def test_both_walk_throughs_apply_to_a_copy_of_the_repository_and_its_tests_pass
 
     existing = [name for name in EXISTING_TESTS if (copy / name).is_file()]
     result = run_in(copy, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *new_tests, *existing)
-    assert result.returncode == 0, f"tests failed in the edited copy ({copy}):\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+    assert result.returncode == 0, (
+        f"tests failed in the edited copy ({copy}):\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
     assert re.search(r"\b\d+ passed\b", result.stdout), result.stdout[-2000:]
 
 
