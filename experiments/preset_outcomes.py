@@ -31,22 +31,34 @@ def outcomes(preset: str, seed: int, citizens: int) -> dict[str, float]:
     downloads = table["new_adopters"].to_numpy(dtype=float)
     total_downloads = downloads.sum()
     in_2022 = table["date"].str.startswith("2022")
+    in_2024 = table["date"].str.startswith("2024")
     remittances = table.loc[in_2022, "remittances_usd"].sum()
     return {
-        "mining_survives": float(table["miners"].iloc[-1] > 0 and table["hashrate_ehs"].iloc[-1] > 0),
+        "mining_survives": float(table["miners"].iloc[-1] > 0),  # farms still in the country at the horizon
+        "mining_running_end": float(table["hashrate_ehs"].iloc[-1] > 0),  # and running in the last month
         "farms_end": float(table["miners"].iloc[-1]),
+        "farms_exit_months": float((table["miners"].diff().fillna(0) < 0).sum()),  # months in which any farm left
         "flight_per_adult_usd": table["capital_flight_usd"].sum() / adults,
+        "flight_per_wallet_holder_usd": (table["capital_flight_usd"].sum()
+                                         / max(table["ever_downloaded_share"].iloc[-1] * adults, 1.0)),
         "official_outflow_per_adult_usd": table["official_outflow_usd"].sum() / adults,
         "net_crypto_flow_usd_m": table["net_crypto_capital_flow_usd"].sum() / 1e6,
         "grey_load_share_mean": table["grey_load_share"].mean(),
+        "grey_load_share_2021": table.loc[table["date"].str.startswith("2021"), "grey_load_share"].mean(),
         "downloads_month1_share": downloads[0] / total_downloads if total_downloads else np.nan,
         "downloads_after_month6_share": downloads[6:].sum() / total_downloads if total_downloads else np.nan,
+        "downloads_in_2022_share": downloads[in_2022.to_numpy()].sum() / total_downloads if total_downloads else np.nan,
+        "paid_last_12m_dec2021": float(table.loc[table["date"] == "2021-12", "paid_last_12_months_share"].sum()),
         "ever_downloaded_end": table["ever_downloaded_share"].iloc[-1],
         "active_end": table["active_share"].iloc[-1],
         "merchants_accepting_m12": table["merchant_accept_share"].iloc[min(11, len(table) - 1)],
         "merchants_with_sales_m12": table["merchant_sale_last_12_months_share"].iloc[min(11, len(table) - 1)],
         "crypto_remittance_share_2022": (table.loc[in_2022, "crypto_remittances_usd"].sum() / remittances
                                          if remittances else np.nan),
+        "crypto_remittance_share_2024": (table.loc[in_2024, "crypto_remittances_usd"].sum()
+                                         / table.loc[in_2024, "remittances_usd"].sum()
+                                         if table.loc[in_2024, "remittances_usd"].sum() else np.nan),
+        "receipts_converted_m12": table["receipts_converted_share"].iloc[min(11, len(table) - 1)],
         "world_hashrate_end_ehs": table["world_hashrate_ehs"].iloc[-1],
         "hashprice_end": table["hashprice_usd_per_ph_day"].iloc[-1],
     }

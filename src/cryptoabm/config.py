@@ -237,7 +237,7 @@ class EconomyConfig(_Section):
 class CapitalFlightConfig(_Section):
     """How savers move money abroad, and by which route (see ``rules/capital_flows.py``)."""
 
-    moves_per_net_gain: NonNegative = 0.5  # monthly chance of moving, per unit of net gain over the horizon
+    moves_per_net_gain: NonNegative = 0.1  # monthly chance of moving, per unit of net gain over the horizon
     holding_horizon_years: Positive = 2.0  # horizon over which a saver weighs the motive against one-off costs
     bank_risk_premium_annual: NonNegative = 0.05  # yearly motive when banks are not trusted at all
     share_of_savings: Share = 0.2  # of savings moved when they do

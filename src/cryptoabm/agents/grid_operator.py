@@ -7,6 +7,7 @@ miners' power would have earned as exports (the opportunity cost of the gas burn
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 from mesa import Agent
@@ -14,7 +15,7 @@ from mesa import Agent
 from cryptoabm.config import GridConfig
 from cryptoabm.ledger import GRID_OPERATOR
 from cryptoabm.rules.grid import Dispatch, dispatch, non_mining_demand_mw, reserve_margin
-from cryptoabm.rules.units import HOURS_PER_MONTH
+from cryptoabm.rules.units import HOURS_PER_MONTH, MONTHS_PER_YEAR
 
 if TYPE_CHECKING:
     from cryptoabm.model import CryptoEconomy
@@ -33,6 +34,7 @@ class GridOperator(Agent):
         self.capacity_mw = config.available_capacity_mw
         self.non_mining_demand_mw = config.base_demand_mw
         self.last_dispatch = Dispatch(config.base_demand_mw, 0.0, 0.0, 0.0)
+        self.served_share_history: deque[float] = deque(maxlen=MONTHS_PER_YEAR)  # miners' served share, last 12 months
         model.ledger.open_account(ACCOUNT)
 
     def forecast_demand(self) -> float:
@@ -60,6 +62,7 @@ class GridOperator(Agent):
             self.last_dispatch = Dispatch(self.last_dispatch.households_served_mw, served,
                                           self.last_dispatch.households_unserved_mw, request_mw - served)
         served_share = self.last_dispatch.miners_served_mw / request_mw if request_mw > 0 else 0.0
+        self.served_share_history.append(self.miners_served_share)
         for miner in self.model.miners:
             miner.served_share = served_share if miner.requested_mw > 0 else 0.0
 
@@ -72,6 +75,13 @@ class GridOperator(Agent):
         """Share of miners' requested power served last dispatch (1 when none was requested)."""
         requested = self.last_dispatch.miners_served_mw + self.last_dispatch.miners_curtailed_mw
         return self.last_dispatch.miners_served_mw / requested if requested > 0 else 1.0
+
+    @property
+    def expected_miners_served_share(self) -> float:
+        """Share of their requested power miners expect to be served: the average over the last
+        twelve months (a winter of curtailment is expected to pass), 1 before any dispatch."""
+        history = self.served_share_history
+        return sum(history) / len(history) if history else 1.0
 
     @property
     def reserve_margin(self) -> float:

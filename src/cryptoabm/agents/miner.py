@@ -122,10 +122,10 @@ class Miner(Agent):
 
     def expected_cash_flow_usd(self, licensed: bool | None = None) -> float:
         """Operating cash flow a month at today's hashprice, run or idled as it pays, at the share
-        of requested power the grid served last month, USD."""
+        of requested power the grid has served miners over the past year, USD."""
         return self.hashrate_ths * cash_margin_usd_per_th_month(
             self.model.market.hashprice_usd_per_ph_day, self.efficiency_j_per_th,
-            self.power_price_usd_per_kwh(licensed), self.model.config.mining, self.model.grid.miners_served_share)
+            self.power_price_usd_per_kwh(licensed), self.model.config.mining, self.model.grid.expected_miners_served_share)
 
     def required_return_annual(self) -> float:
         """The return the owner's money could earn elsewhere, after the country's risk premium
@@ -248,12 +248,12 @@ def expected_margins_usd_per_th_month(
     farm_ths: float, cash_usd: float,
 ) -> tuple[float, float]:
     """Expected monthly profit of one TH/s of a farm here, (licensed, grey), USD, at today's
-    hashprice and last month's grid service. Grey mining risks the farm's cash, rigs and fine."""
+    hashprice and the past year's grid service. Grey mining risks the farm's cash, rigs and fine."""
     state = model.state
     policy = state.policy
     mining = model.config.mining
     hashprice = model.market.hashprice_usd_per_ph_day
-    uptime = model.grid.miners_served_share
+    uptime = model.grid.expected_miners_served_share
     power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
     licensed_price = state.mining_power_price_usd_per_kwh(monthly_energy_mwh(power_mw, 1.0), power_contract_factor)
     grey_price = mining.grey_power_price_usd_per_kwh * power_contract_factor
