@@ -189,13 +189,14 @@ def grey_share(**overrides) -> float:
 
 
 def test_dearer_licences_push_mining_grey_and_enforcement_pulls_it_back():
+    # half the farms (mining.grey_power_access_share) could get off-meter power; only they may go grey
     cheap, dear = grey_share(), grey_share(**{"policy.license_fee_usd": 3_000_000.0})
-    assert dear > cheap + 0.2
-    assert grey_share(**{"policy.license_fee_usd": 3_000_000.0, "policy.enforcement_detection_probability": 0.3}) < dear - 0.2
+    assert dear > cheap + 0.1
+    assert grey_share(**{"policy.license_fee_usd": 3_000_000.0, "policy.enforcement_detection_probability": 0.3}) < dear - 0.1
 
 
 def test_a_licence_cap_sends_the_rest_grey():
-    assert grey_share(**{"policy.license_cap": 2}) > grey_share() + 0.2
+    assert grey_share(**{"policy.license_cap": 2}) > grey_share() + 0.1
 
 
 # ---------------------------------------------------------------------------------------

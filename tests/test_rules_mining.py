@@ -137,9 +137,12 @@ def test_grey_mining_pays_when_licensed_mining_is_dear_or_unavailable_and_enforc
     assert obliged == pytest.approx(1.0 - 2.0 * 0.5 * 0.02)  # half the coins sold at a 2% discount
     grey = grey_margin_usd_per_th_month(1.2, 0.01, 10.0)
     assert grey == pytest.approx(1.1)  # 1% a month of losing $10 per TH/s
-    assert goes_grey(licensed, grey, licence_available=True)
-    assert not goes_grey(licensed, grey_margin_usd_per_th_month(1.2, 0.1, 10.0), licence_available=True)
-    assert goes_grey(5.0, -1.0, licence_available=False)
+    assert goes_grey(licensed, grey, licence_available=True, grey_power_access=True)
+    assert not goes_grey(licensed, grey_margin_usd_per_th_month(1.2, 0.1, 10.0), licence_available=True, grey_power_access=True)
+    assert goes_grey(5.0, -1.0, licence_available=False, grey_power_access=True)
+    # without a route to off-meter power a farm cannot draw megawatts unlicensed, unless it must
+    assert not goes_grey(licensed, grey, licence_available=True, grey_power_access=False)
+    assert goes_grey(5.0, -1.0, licence_available=False, grey_power_access=False)
 
 
 def test_farms_draw_their_own_efficiency_and_power_contract_around_the_median():

@@ -132,7 +132,8 @@ class MiningConfig(_Section):
     scrap_value_usd_per_th: NonNegative = 0.5  # floor under a used rig's price
     fixed_cost_usd_per_th_month: NonNegative = 0.25  # staff, hosting, maintenance
     power_contract_log_sd: float = Field(0.15, ge=0.0, le=2.0)  # spread of farms' power prices around the tariff
-    grey_power_price_usd_per_kwh: NonNegative = 0.02  # median price an unlicensed farm pays for power
+    grey_power_price_usd_per_kwh: NonNegative = 0.02  # median price an unlicensed farm with off-meter access pays for power
+    grey_power_access_share: Share = 0.5  # farms with a route to off-meter power (the others would pay the tariff unlicensed)
     domestic_sale_discount_share: Share = 0.02  # price given up on coins a farm must sell on local exchanges
     initial_cash_months_of_revenue: NonNegative = 3.0
     exit_after_months_below_salvage: int = Field(3, ge=1, le=120)  # months worth less than its rigs' salvage before a farm sells up

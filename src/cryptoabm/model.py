@@ -31,7 +31,6 @@ from mesa.agent import AgentSet
 from mesa.datacollection import DataCollector
 
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, Population, State
-from cryptoabm.agents.miner import choose_grey
 from cryptoabm.config import (
     Event,
     HashrateShock,
@@ -199,15 +198,15 @@ class CryptoEconomy(Model):
         investors = list(self.investors)
         hashprice = self.market.hashprice_usd_per_ph_day
         for _ in range(mining.initial_farms):
-            foreign_draw, owner_draw, efficiency_draw, contract_draw = rng.random(4)
+            foreign_draw, owner_draw, efficiency_draw, contract_draw, access_draw = rng.random(5)
             owner = investors[int(owner_draw * len(investors))] if investors and foreign_draw < mining.initial_foreign_share else None
             efficiency = farm_efficiency_j_per_th(efficiency_draw, mining)
             hashrate = farm_hashrate_ths(mining.farm_size_mw, efficiency)
-            farm = Miner(self, hashrate, efficiency, owner=owner, power_contract_factor=power_contract_factor(contract_draw, mining))
+            farm = Miner(self, hashrate, efficiency, owner=owner, power_contract_factor=power_contract_factor(contract_draw, mining),
+                         grey_power_access=access_draw < mining.grey_power_access_share)
             cash = monthly_revenue_usd(hashprice, hashrate, 1.0) * mining.initial_cash_months_of_revenue
             self.ledger.transfer("opening_balance", OPENING_EQUITY, farm.account, cash + self.state.policy.license_fee_usd)
-            if not choose_grey(self, hashrate, efficiency, farm.power_contract_factor, False, cash,
-                               self.state.licence_available()):
+            if not farm.prefers_grey(self.state.licence_available()):
                 self.state.grant_licence(farm)
 
     # -- the month -------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class ForeignInvestor(Agent):
         self.sez_stake_usd = 0.0
         self.farms: list[Miner] = []  # farms this investor owns here
         self.relocation_contract = 1.0  # power contract a relocated farm would get this month
+        self.relocation_grey_access = True  # and whether it could get off-meter power
         model.ledger.open_account(self.account, capital_usd)
 
     @property
@@ -46,7 +47,7 @@ class ForeignInvestor(Agent):
 
     # -- judging the country ---------------------------------------------------------------
     def expected_return_annual(self, efficiency_j_per_th: float, capex_usd_per_th: float, in_special_zone: bool,
-                               power_contract_factor: float = 1.0) -> float:
+                               power_contract_factor: float = 1.0, grey_power_access: bool = True) -> float:
         """Annual return on one TH/s placed here today, before the risk premium: the better of
         licensed (if a licence can be had) and grey mining, at today's hashprice and last
         month's grid service."""
@@ -56,8 +57,8 @@ class ForeignInvestor(Agent):
         working_capital = monthly_revenue_usd(self.model.market.hashprice_usd_per_ph_day, farm_ths, 1.0) \
             * mining.initial_cash_months_of_revenue
         licensed, grey = expected_margins_usd_per_th_month(self.model, efficiency_j_per_th, power_contract_factor,
-                                                           in_special_zone, farm_ths, working_capital)
-        best = grey if goes_grey(licensed, grey, self.model.state.licence_available()) else licensed
+                                                           grey_power_access, in_special_zone, farm_ths, working_capital)
+        best = grey if goes_grey(licensed, grey, self.model.state.licence_available(), grey_power_access) else licensed
         return best * MONTHS_PER_YEAR / capex_usd_per_th
 
     def required_return_annual(self, in_special_zone: bool, holds_licence: bool = False) -> float:
@@ -73,10 +74,11 @@ class ForeignInvestor(Agent):
                                           state.months_since_policy_change, in_special_zone)
 
     def clears_hurdle(self, efficiency_j_per_th: float, capex_usd_per_th: float, in_special_zone: bool,
-                      power_contract_factor: float = 1.0) -> bool:
+                      power_contract_factor: float = 1.0, grey_power_access: bool = True) -> bool:
         """Whether a TH/s here beats the alternative after the policy-risk premium."""
         return invests(
-            self.expected_return_annual(efficiency_j_per_th, capex_usd_per_th, in_special_zone, power_contract_factor),
+            self.expected_return_annual(efficiency_j_per_th, capex_usd_per_th, in_special_zone, power_contract_factor,
+                                        grey_power_access),
             self.risk_premium_annual(in_special_zone),
             self.model.config.investors.alternative_return_annual,
         )
@@ -88,18 +90,21 @@ class ForeignInvestor(Agent):
         rng = self.model.streams.investors
         # drawn every month, reviewing or not, so that the stream does not depend on policy; the
         # last is the power contract of any relocated farm this investor hosts this month
-        review_draw, zone_draw, contract_draw, relocation_contract_draw = rng.random(4)
-        self.relocation_contract = power_contract_factor(relocation_contract_draw, self.model.config.mining)
+        review_draw, zone_draw, contract_draw, access_draw, relocation_contract_draw, relocation_access_draw = rng.random(6)
+        mining = self.model.config.mining
+        self.relocation_contract = power_contract_factor(relocation_contract_draw, mining)
+        self.relocation_grey_access = relocation_access_draw < mining.grey_power_access_share
         if review_draw >= cfg.investment_probability_per_month:
             return
         policy = self.model.state.policy
         in_zone = policy.sez_active and zone_draw < policy.sez_share_of_new_farms
-        mining = self.model.config.mining
         efficiency = self.model.market.new_rig_efficiency_j_per_th
         contract = power_contract_factor(contract_draw, mining)
-        if self.clears_hurdle(efficiency, mining.rig_price_usd_per_th, in_zone, contract):
+        access = access_draw < mining.grey_power_access_share
+        if self.clears_hurdle(efficiency, mining.rig_price_usd_per_th, in_zone, contract, access):
             self.build_farm(farm_hashrate_ths(mining.farm_size_mw, efficiency), efficiency,
-                            mining.rig_price_usd_per_th, in_zone, rigs_arrive_in_kind=False, power_contract=contract)
+                            mining.rig_price_usd_per_th, in_zone, rigs_arrive_in_kind=False, power_contract=contract,
+                            grey_power_access=access)
         if policy.sez_active:
             self.invest_in_special_zone()
 
@@ -113,16 +118,18 @@ class ForeignInvestor(Agent):
         mining = self.model.config.mining
         cost_per_th = self.model.config.investors.relocation_cost_usd_per_th
         capital_per_th = mining.rig_price_usd_per_th + cost_per_th
-        if offered_ths <= 0 or not self.clears_hurdle(efficiency_j_per_th, capital_per_th, False, self.relocation_contract):
+        if offered_ths <= 0 or not self.clears_hurdle(efficiency_j_per_th, capital_per_th, False, self.relocation_contract,
+                                                      self.relocation_grey_access):
             return 0.0
         farm_ths = farm_hashrate_ths(mining.farm_size_mw, efficiency_j_per_th)
         taken = min(offered_ths, farm_ths)
         built = self.build_farm(taken, efficiency_j_per_th, cost_per_th, False, rigs_arrive_in_kind=True,
-                                power_contract=self.relocation_contract)
+                                power_contract=self.relocation_contract, grey_power_access=self.relocation_grey_access)
         return taken if built else 0.0
 
     def build_farm(self, hashrate_ths: float, efficiency_j_per_th: float, cost_usd_per_th: float,
-                   in_special_zone: bool, rigs_arrive_in_kind: bool, power_contract: float = 1.0) -> bool:
+                   in_special_zone: bool, rigs_arrive_in_kind: bool, power_contract: float = 1.0,
+                   grey_power_access: bool = True) -> bool:
         """Fund a farm: capital, working capital, and a licence if one can be had and licensed
         mining pays better than grey (the farm's own choice, see ``Miner.prefers_grey``)."""
         mining = self.model.config.mining
@@ -134,7 +141,7 @@ class ForeignInvestor(Agent):
             return False
         ledger = self.model.ledger
         farm = Miner(self.model, hashrate_ths, efficiency_j_per_th, owner=self, in_special_zone=in_special_zone,
-                     power_contract_factor=power_contract)
+                     power_contract_factor=power_contract, grey_power_access=grey_power_access)
         ledger.transfer("fdi", self.account, farm.account, cash_needed)
         if rigs_arrive_in_kind:
             # the displaced rigs cross the border as foreign direct investment in kind

@@ -54,11 +54,13 @@ class Miner(Agent):
         owner: ForeignInvestor | None = None,
         in_special_zone: bool = False,
         power_contract_factor: float = 1.0,
+        grey_power_access: bool = True,
     ):
         super().__init__(model)
         self.hashrate_ths = hashrate_ths
         self.efficiency_j_per_th = efficiency_j_per_th
         self.power_contract_factor = power_contract_factor  # this farm's power price / the going price
+        self.grey_power_access = grey_power_access  # can it get off-meter power if it mines unlicensed?
         self.owner = owner
         if owner is not None:
             owner.farms.append(self)
@@ -110,7 +112,7 @@ class Miner(Agent):
         surcharge if licensed, its deal on the grey-market price otherwise."""
         licensed = self.licensed if licensed is None else licensed
         if not licensed:
-            return self.model.config.mining.grey_power_price_usd_per_kwh * self.power_contract_factor
+            return grey_power_price_usd_per_kwh(self.model, self.power_contract_factor, self.grey_power_access)
         return self.model.state.mining_power_price_usd_per_kwh(monthly_energy_mwh(self.power_mw, 1.0),
                                                                self.power_contract_factor)
 
@@ -148,7 +150,7 @@ class Miner(Agent):
     def prefers_grey(self, licence_available: bool) -> bool:
         """Whether this farm expects more profit grey than licensed (see ``goes_grey``)."""
         return choose_grey(self.model, self.hashrate_ths, self.efficiency_j_per_th, self.power_contract_factor,
-                           self.in_special_zone, max(0.0, self.cash_usd), licence_available)
+                           self.grey_power_access, self.in_special_zone, max(0.0, self.cash_usd), licence_available)
 
     def plan_operation(self) -> None:
         """Run at full load if each MWh earns more than it costs; otherwise idle (curtail)."""
@@ -243,9 +245,16 @@ class Miner(Agent):
         self.remove()
 
 
+def grey_power_price_usd_per_kwh(model: CryptoEconomy, power_contract_factor: float, grey_power_access: bool) -> float:
+    """What an unlicensed farm pays for a kWh: the off-meter price if it has a route to it,
+    otherwise the ordinary tariff (it then saves only the surcharge, tax and fees)."""
+    going = model.config.mining.grey_power_price_usd_per_kwh if grey_power_access else model.state.policy.miner_tariff_usd_per_kwh
+    return going * power_contract_factor
+
+
 def expected_margins_usd_per_th_month(
-    model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, in_special_zone: bool,
-    farm_ths: float, cash_usd: float,
+    model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, grey_power_access: bool,
+    in_special_zone: bool, farm_ths: float, cash_usd: float,
 ) -> tuple[float, float]:
     """Expected monthly profit of one TH/s of a farm here, (licensed, grey), USD, at today's
     hashprice and the past year's grid service. Grey mining risks the farm's cash, rigs and fine."""
@@ -256,7 +265,7 @@ def expected_margins_usd_per_th_month(
     uptime = model.grid.expected_miners_served_share
     power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
     licensed_price = state.mining_power_price_usd_per_kwh(monthly_energy_mwh(power_mw, 1.0), power_contract_factor)
-    grey_price = mining.grey_power_price_usd_per_kwh * power_contract_factor
+    grey_price = grey_power_price_usd_per_kwh(model, power_contract_factor, grey_power_access)
     revenue_per_th = monthly_revenue_usd(hashprice, 1.0, uptime)
     tax_rate = 0.0 if (in_special_zone and policy.sez_tax_holiday) else policy.mining_profit_tax_rate
     licensed = licensed_margin_usd_per_th_month(
@@ -272,9 +281,9 @@ def expected_margins_usd_per_th_month(
 
 
 def choose_grey(model: CryptoEconomy, farm_ths: float, efficiency_j_per_th: float, power_contract_factor: float,
-                in_special_zone: bool, cash_usd: float, licence_available: bool) -> bool:
+                grey_power_access: bool, in_special_zone: bool, cash_usd: float, licence_available: bool) -> bool:
     """Whether a farm with these traits mines grey rather than licensed (one rule for new,
     relocated, initial and existing farms)."""
     licensed, grey = expected_margins_usd_per_th_month(model, efficiency_j_per_th, power_contract_factor,
-                                                       in_special_zone, farm_ths, cash_usd)
-    return goes_grey(licensed, grey, licence_available)
+                                                       grey_power_access, in_special_zone, farm_ths, cash_usd)
+    return goes_grey(licensed, grey, licence_available, grey_power_access)

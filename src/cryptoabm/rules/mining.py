@@ -243,9 +243,16 @@ def grey_margin_usd_per_th_month(
     return cash_margin_usd_per_th_month - detection_probability_monthly * value_at_stake_usd_per_th
 
 
-def goes_grey(licensed_margin: float, grey_margin: float, licence_available: bool) -> bool:
-    """A farm mines without a licence when no licence can be had, or when grey mining is expected
-    to earn more than licensed mining."""
+def goes_grey(licensed_margin: float, grey_margin: float, licence_available: bool, grey_power_access: bool) -> bool:
+    """Whether a farm mines without a licence.
+
+    A farm with a route to off-meter power goes grey when grey mining is expected to earn more
+    than licensed mining, or when no licence can be had. A farm without one cannot buy megawatts
+    from the grid unlicensed, so it is grey only when no licence can be had at all (then it mines
+    covertly at the ordinary tariff, risking seizure).
+    """
+    if not grey_power_access:
+        return not licence_available
     return not licence_available or grey_margin > licensed_margin
 
 
