@@ -15,14 +15,17 @@ from cryptoabm.formatting import usd
 
 # name: (column, how, label, format)
 OUTCOMES: dict[str, tuple[str, str, str, str]] = {
+    "final_ever_downloaded_share": ("ever_downloaded_share", "last", "Citizens who ever downloaded a wallet (end)", "pct"),
     "final_wallet_share": ("wallet_share", "last", "Citizens holding a wallet (end)", "pct"),
     "final_active_share": ("active_share", "last", "Citizens actively using one (end)", "pct"),
     "peak_active_share": ("active_share", "max", "Active users (peak)", "pct"),
     "final_merchant_accept_share": ("merchant_accept_share", "last", "Merchants accepting crypto (end)", "pct"),
     "mean_crypto_payment_share": ("crypto_payment_share", "mean", "Citizens paying in crypto (monthly mean)", "pct"),
+    "final_paid_last_12_months_share": ("paid_last_12_months_share", "last", "Citizens who paid in crypto in the last 12 months (end)", "pct"),
     "peak_hashrate_ehs": ("hashrate_ehs", "max", "National hashrate, EH/s (peak)", "num"),
     "final_hashrate_ehs": ("hashrate_ehs", "last", "National hashrate, EH/s (end)", "num"),
     "peak_global_hashrate_share": ("global_hashrate_share", "max", "Share of global hashrate (peak)", "pct"),
+    "final_miners": ("miners", "last", "Farms in the country (end)", "int"),
     "peak_licensed_miners": ("licensed_miners", "max", "Licensed farms (peak)", "int"),
     "final_licensed_miners": ("licensed_miners", "last", "Licensed farms (end)", "int"),
     "peak_mining_load_mw": ("mining_load_mw", "max", "Mining load, MW (peak)", "num"),
@@ -33,6 +36,9 @@ OUTCOMES: dict[str, tuple[str, str, str, str]] = {
     "total_fdi_inflow_usd": ("fdi_inflow_usd", "sum", "FDI inflow, USD (total)", "usd"),
     "total_profit_repatriation_usd": ("profit_repatriation_usd", "sum", "Profit repatriated, USD (total)", "usd"),
     "total_capital_flight_usd": ("capital_flight_usd", "sum", "Capital flight via crypto, USD (total)", "usd"),
+    "total_official_outflow_usd": ("official_outflow_usd", "sum", "Savings moved abroad through banks, USD (total)", "usd"),
+    "total_crypto_remittances_usd": ("crypto_remittances_usd", "sum", "Remittances through crypto wallets, USD (total)", "usd"),
+    "total_net_crypto_capital_flow_usd": ("net_crypto_capital_flow_usd", "sum", "Net crypto-related capital flow, USD (total)", "usd"),
     "total_state_revenue_usd": ("state_revenue_usd", "sum", "State revenue from mining, USD (total)", "usd"),
     "total_bonus_outlay_usd": ("bonus_outlay_usd", "sum", "Wallet bonus outlays, USD (total)", "usd"),
     "total_export_value_forgone_usd": ("export_value_forgone_usd", "sum", "Power exports forgone, USD (total)", "usd"),
