@@ -16,7 +16,9 @@ from cryptoabm.formatting import usd  # noqa: E402
 MONEY_FLOWS = {
     "fdi_inflow_usd": "FDI inflow",
     "profit_repatriation_usd": "Profit repatriation",
-    "capital_flight_usd": "Capital flight",
+    "capital_flight_usd": "Capital flight via crypto",
+    "official_outflow_usd": "Savings out through banks",
+    "crypto_remittances_usd": "Remittances via crypto",
     "state_revenue_usd": "State revenue",
     "bonus_outlay_usd": "Bonus outlays",
 }
@@ -33,7 +35,8 @@ def dashboard_figure(table: pd.DataFrame, title: str, event_months: list[int] | 
     fig.suptitle(title, fontsize=13)
 
     ax = axes[0, 0]
-    for column, label in (("wallet_share", "Hold a wallet"), ("active_share", "Active users"),
+    for column, label in (("ever_downloaded_share", "Ever downloaded"), ("wallet_share", "Hold a wallet"),
+                          ("active_share", "Active users"),
                           ("crypto_payment_share", "Paid in crypto this month"),
                           ("merchant_accept_share", "Merchants accepting")):
         ax.plot(months, table[column], label=label)
@@ -56,6 +59,7 @@ def dashboard_figure(table: pd.DataFrame, title: str, event_months: list[int] | 
     twin = ax.twinx()
     twin.step(months, table["licensed_miners"], where="mid", color="tab:green", label="Licensed farms")
     twin.step(months, table["grey_miners"], where="mid", color="tab:red", label="Grey farms")
+    twin.step(months, table["idle_miners"], where="mid", color="tab:gray", linestyle="--", label="Idle farms")
     ax.legend(loc="upper left", fontsize=8)
     twin.legend(loc="upper right", fontsize=8)
 
@@ -83,6 +87,9 @@ def dashboard_figure(table: pd.DataFrame, title: str, event_months: list[int] | 
     ax = axes[2, 1]
     for column, label in MONEY_FLOWS.items():
         ax.plot(months, table[column].cumsum(), label=label)
+    ax.plot(months, table["net_crypto_capital_flow_usd"].cumsum(), color="black", linewidth=2,
+            label="Net crypto-related capital flow")
+    ax.axhline(0, color="gray", linewidth=0.6)
     ax.set_title("Money flows, cumulative")
     ax.yaxis.set_major_formatter(FuncFormatter(_usd))
     ax.legend(fontsize=8)
