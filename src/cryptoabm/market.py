@@ -19,6 +19,7 @@ power bill, new rigs are ordered when they beat the cost of capital, idle rigs l
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -54,8 +55,20 @@ def history_path() -> str:
 
 def load_market_history(path: str | None = None) -> pd.DataFrame:
     """The recorded monthly BTC price (month-end close, USD) and world hashrate (monthly mean,
-    EH/s), indexed by calendar month ``YYYY-MM``. Refuses a malformed file with one line."""
-    path = path or history_path()
+    EH/s), indexed by calendar month ``YYYY-MM``. Refuses a malformed file with one line.
+
+    The packaged file is read once per process (a run only reads it)."""
+    if path is None:
+        return _packaged_history().copy()
+    return _read_market_history(path)
+
+
+@functools.cache
+def _packaged_history() -> pd.DataFrame:
+    return _read_market_history(history_path())
+
+
+def _read_market_history(path: str) -> pd.DataFrame:
 
     def refuse(message: str) -> ConfigError:
         return ConfigError(path, "", message)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import math
-
-from scipy.stats import norm
+from statistics import NormalDist
 
 from cryptoabm.config import MarketConfig, MiningConfig
 from cryptoabm.rules.units import (
@@ -153,16 +152,19 @@ def farm_hashrate_ths(farm_size_mw: float, efficiency_j_per_th: float) -> float:
     return farm_size_mw * WATTS_PER_MW / efficiency_j_per_th
 
 
+STANDARD_NORMAL = NormalDist()  # quantiles of N(0, 1), turning one uniform draw into a normal one
+
+
 def power_contract_factor(uniform_draw: float, mining: MiningConfig) -> float:
     """A farm's power price relative to the going price (tariff, or grey-market price): log-normal
     with median 1 and log-SD ``power_contract_log_sd``, from one uniform draw."""
-    return math.exp(mining.power_contract_log_sd * float(norm.ppf(_open_unit(uniform_draw))))
+    return math.exp(mining.power_contract_log_sd * STANDARD_NORMAL.inv_cdf(_open_unit(uniform_draw)))
 
 
 def farm_efficiency_j_per_th(uniform_draw: float, mining: MiningConfig) -> float:
     """Efficiency of a farm found in the country at the start, J/TH: log-normal around the fleet's
     median with log-SD ``fleet_efficiency_log_sd`` (farms bought their rigs in different years)."""
-    return mining.fleet_efficiency_j_per_th * math.exp(mining.fleet_efficiency_log_sd * float(norm.ppf(_open_unit(uniform_draw))))
+    return mining.fleet_efficiency_j_per_th * math.exp(mining.fleet_efficiency_log_sd * STANDARD_NORMAL.inv_cdf(_open_unit(uniform_draw)))
 
 
 def _open_unit(uniform_draw: float) -> float:
