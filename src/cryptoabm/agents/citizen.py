@@ -192,7 +192,8 @@ class Population:
         merchant_draws = rng.random(dtype=np.float32, out=self.merchant_draws)
         # a citizen is online this month if they have access and the internet is up: a cut of
         # some days takes that share of the month's chances away
-        online = self.has_internet * (1.0 - model.internet_down_share)
+        down = model.internet_down_share
+        online = self.has_internet if down == 0.0 else self.has_internet * (1.0 - down)
         active_contacts = active_neighbour_share(self.adjacency, self.contact_weight, self.is_active)
 
         new = self.adopt_wallets(model, active_contacts, online, draws[0])
