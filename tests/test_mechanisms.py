@@ -337,3 +337,42 @@ def test_policies_see_the_same_world_market_on_the_same_seed():
     _, open_ = run(seed=8, **{"policy.payment_regime": "legal_tender", "mining.initial_farms": 0, "investors.count": 0})
     assert ban["btc_price_usd"].equals(open_["btc_price_usd"])
     assert ban["world_hashrate_ehs"].equals(open_["world_hashrate_ehs"])
+
+
+# ---------------------------------------------------------------------------------------
+# Common random numbers survive policies that change how many agents draw
+# ---------------------------------------------------------------------------------------
+def test_relocation_rounds_do_not_shift_the_order_investors_are_shuffled_in():
+    wave = [{"kind": "relocation_wave", "month": 2, "hashrate_ehs": 5.0, "duration_months": 4}]
+    rich = {**PROFITABLE, "investors.capital_usd_per_investor": 1e9}
+    taken, _ = run(months=12, events=wave, **rich)
+    refused, _ = run(months=12, events=wave, **rich, **{"investors.relocation_cost_usd_per_th": 1e6})
+    assert taken.farms_ever_built > refused.farms_ever_built  # the waves were taken in one run only
+    assert taken.random.getstate() == refused.random.getstate()  # Mesa's shuffles stayed in step
+
+
+def test_a_farms_enforcement_draw_is_its_own_whatever_other_farms_exist():
+    model = CryptoEconomy(scenario(months=1), seed=4)
+    first = model.streams.keyed_uniform("enforcement", 7, 3)
+    model.streams.enforcement.random(1000)  # other draws in between change nothing
+    assert model.streams.keyed_uniform("enforcement", 7, 3) == first
+    assert 0.0 <= first < 1.0 and model.streams.keyed_uniform("enforcement", 7, 4) != first
+
+
+def test_capital_controls_close_the_bank_route_to_the_same_savers_every_month():
+    # complete information control: nobody learns of wallets, not even to move money out
+    motive = {**ADOPTING, "economy.parallel_rate_lcu_per_usd": 6.0, "policy.information_control": 1.0}
+    model, table = run(months=36, **motive, **{"policy.capital_controls": 0.9})
+    blocked = model.population.bank_route_draw < 0.9
+    # with no wallets, only the tenth with the bank route open ever moves money
+    assert total(table, "capital_flight_usd") == 0 and total(table, "official_outflow_usd") > 0
+    start = model.population.income_usd_per_month * scenario().population.savings_months_of_income
+    saved = model.population.saving_usd_per_month * 36
+    assert np.allclose(model.population.savings_usd[blocked], (start + saved)[blocked])
+
+
+def test_enforcement_against_crypto_outflows_cuts_crypto_flight_but_not_bank_outflows():
+    motive = {**ADOPTING, "economy.parallel_rate_lcu_per_usd": 3.0, "policy.capital_controls": 0.9}
+    _, lax = run(seed=6, months=36, **motive)
+    _, policed = run(seed=6, months=36, **motive, **{"policy.crypto_flight_enforcement": 1.0})
+    assert total(policed, "capital_flight_usd") < 0.8 * total(lax, "capital_flight_usd")

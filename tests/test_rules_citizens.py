@@ -87,9 +87,12 @@ def test_merchants_accept_when_customers_outweigh_fees_staff_time_and_volatility
     assert merchant_net_benefit(np.array([0.2]), merchants, 0.5, np.array([False]))[0] < 0
 
 
-def test_only_merchants_who_trust_the_coin_keep_their_receipts():
-    merchants = MerchantConfig(keeps_receipts_above_trust=0.65)
-    assert list(keeps_receipts_in_crypto(np.array([0.3, 0.65, 0.8]), merchants)) == [False, False, True]
+def test_merchants_keep_receipts_when_their_expected_gain_beats_the_volatility_cost():
+    merchants = MerchantConfig(holding_gain_per_trust=0.02, volatility_cost_weight=0.02)
+    # at 50% volatility the cost is 1% of margin: trust above 0.5 makes keeping pay
+    assert list(keeps_receipts_in_crypto(np.array([0.3, 0.5, 0.8]), merchants, 0.5)) == [False, False, True]
+    # a more volatile coin: fewer keep
+    assert list(keeps_receipts_in_crypto(np.array([0.3, 0.5, 0.8]), merchants, 0.9)) == [False, False, False]
 
 
 def test_a_ban_stops_all_acceptance_and_legal_tender_forces_compliers():

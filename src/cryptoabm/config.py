@@ -220,7 +220,7 @@ class MerchantConfig(_Section):
     volatility_cost_weight: NonNegative = 0.02  # margin lost per unit of annual volatility held
     legal_tender_compliance: Share = 0.2  # share of merchants who obey a mandate to accept
     staff_time_cost_share: NonNegative = 0.005  # margin lost to training staff and handling a second payment system
-    keeps_receipts_above_trust: Share = 0.65  # merchants with more trust than this keep receipts in crypto
+    holding_gain_per_trust: NonNegative = 0.0175  # margin a merchant expects from keeping receipts in crypto, per unit of trust
 
 
 class EconomyConfig(_Section):
@@ -244,7 +244,7 @@ class CapitalFlightConfig(_Section):
     share_of_savings: Share = 0.2  # of savings moved when they do
     official_route_cost_share: Share = 0.01  # bank transfer abroad: fees and spread, share of the amount
     crypto_route_cost_share: Share = 0.03  # buying, sending and selling crypto: fees and spreads
-    controls_enforcement_cost_share: Share = 0.05  # expected loss on the crypto route under full capital controls
+    controls_enforcement_cost_share: Share = 0.05  # expected loss on the crypto route under full enforcement against it
     route_choice_scale: Positive = 0.01  # logit scale of the route choice, share of the amount
     p2p_leakage_share: Share = 0.3  # share of crypto outflows that bypass licensed-exchange limits
 
@@ -293,7 +293,8 @@ class Policy(_Section):
     sez_active: bool = False
     sez_tax_holiday: bool = False
     sez_share_of_new_farms: Share = 0.5
-    capital_controls: Share = 0.0  # strictness of official (bank) capital controls
+    capital_controls: Share = 0.0  # strictness of official (bank) capital controls: share of savers the bank route is closed to
+    crypto_flight_enforcement: Share = 0.0  # strength of enforcement (KYC, policing) against moving money out via crypto
     crypto_outflow_limit_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # per citizen, licensed channel
     information_control: Share = 0.0  # how much the state suppresses crypto information/internet
     enforcement_detection_probability: Share = 0.05  # monthly chance a grey farm is caught

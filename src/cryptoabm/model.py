@@ -131,6 +131,7 @@ class CryptoEconomy(Model):
         self.internet_down_days = 0.0  # days of this month the internet is cut (short shutdowns)
         self.mining_power_cut_days = 0.0  # days of this month miners get no power
         self.miner_exits: dict[str, int] = {}
+        self.farms_ever_built = 0  # serial numbers for farms (their keyed random draws)
         self.indicators = MonthlyIndicators()
         self.running_hashrate_ths = 0.0
         self.grey_load_share = 0.0
@@ -139,7 +140,7 @@ class CryptoEconomy(Model):
         self.grid = GridOperator(self, scenario.grid)
         ForeignInvestor.create_agents(self, scenario.investors.count, capital_usd=scenario.investors.capital_usd_per_investor)
         self._create_initial_farms()
-        self.population = Population(scenario, self.streams.population, self.streams.network)
+        self.population = Population(scenario, self.streams.population, self.streams.network, self.streams.bonuses)
         self.ledger.open_account(HOUSEHOLDS, self.population.household_wealth_usd())
         # Citizen agents are views onto the population arrays, created on first use of
         # `citizens`: a million Python objects would cost more than the whole run.
@@ -273,15 +274,18 @@ class CryptoEconomy(Model):
                     self.mining_power_cut_days += event.days
 
     def offer_relocating_capacity(self) -> None:
-        """This month's share of any relocation wave is offered to investors in random order;
-        what no investor takes goes to other countries."""
+        """This month's share of any relocation wave is offered to investors in this month's random
+        order, round after round while anyone takes some; what no investor takes goes elsewhere."""
+        # one order a month, drawn whether or not a wave is on, so that no other draw depends on it
+        investors = list(self.investors)
+        order = [investors[i] for i in self.streams.relocation.permutation(len(investors))]
         self.relocation_waves = [wave for wave in self.relocation_waves if wave[0] >= self.month]
         for _, offered_ths, efficiency in self.relocation_waves:
             remaining = offered_ths
             took_any = True
             while remaining > 0 and took_any:
                 took_any = False
-                for investor in self.investors.shuffle():
+                for investor in order:
                     taken = investor.take_relocating_capacity(remaining, efficiency)
                     remaining -= taken
                     took_any = took_any or taken > 0

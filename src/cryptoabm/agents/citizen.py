@@ -67,7 +67,8 @@ NEVER = -(10**6)  # "month" of an event that has not happened
 class Population:
     """The state of every citizen as arrays (index i is citizen i), and the monthly rules."""
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator, network_rng: np.random.Generator):
+    def __init__(self, scenario: Scenario, rng: np.random.Generator, network_rng: np.random.Generator,
+                 bonus_rng: np.random.Generator):
         people = scenario.population
         n = people.citizens
         self.size = n
@@ -85,7 +86,11 @@ class Population:
         self.never_adopts = rng.random(n) < scenario.adoption.never_adopter_share
         self.receives_remittances = rng.random(n) < scenario.remittances.recipient_share
         initial_holders = (rng.random(n) < people.initial_holder_share) & ~self.never_adopts
-        self.keeps_receipts = keeps_receipts_in_crypto(self.trust, scenario.merchants)
+        # where capital controls close the bank route, they close it to the same citizens every
+        # month: those whose draw falls below the controls' strictness
+        self.bank_route_draw = rng.random(n)
+        self.keeps_receipts = keeps_receipts_in_crypto(self.trust, scenario.merchants,
+                                                       scenario.market.price_volatility_annual)
         self.savings_usd = self.income_usd_per_month * people.savings_months_of_income
         self.bonus_left_usd = np.zeros(n)
         self.bonus_spend_usd_per_month = np.zeros(n)
@@ -108,6 +113,8 @@ class Population:
         # acceptance review (single precision: resolution 6e-8, far below any probability in
         # the model, at half the cost of double precision).
         self.monthly_draws = np.empty((CITIZEN_DECISIONS, n), dtype=np.float32)
+        # each citizen's place in the queue when the bonus budget cannot pay every adopter
+        self.bonus_queue = bonus_rng.random(n)
         self.merchant_draws = np.empty(self.merchants.size, dtype=np.float32)
         # this month's outcomes, for the indicators
         self.new_adopters = 0
@@ -197,7 +204,7 @@ class Population:
         active_contacts = active_neighbour_share(self.adjacency, self.contact_weight, self.is_active)
 
         new = self.adopt_wallets(model, active_contacts, online, draws[0])
-        self.pay_bonuses(model, new, model.streams.bonuses)
+        self.pay_bonuses(model, new)
         used = self.use_wallets(model, online, draws[1], draws[2])
         self.move_savings_abroad(model, online, draws[3], draws[5])
         self.receive_remittances(model)
@@ -215,7 +222,7 @@ class Population:
         adoption = model.config.adoption
         policy = model.state.policy
         pull = model.state.bonus_pull()
-        flight_demand = wallet_demand_for_flight(model.config.economy, model.config.capital_flight, policy.capital_controls)
+        flight_demand = wallet_demand_for_flight(model.config.economy, model.config.capital_flight, policy)
         innovation = innovation_rate(adoption, pull, policy.information_control) + flight_demand * (1.0 - policy.information_control)
         if pull > 1.0 and policy.bonus_eligible_max_income_usd_per_month is not None:
             # only those who can claim the bonus are drawn in by it
@@ -229,9 +236,9 @@ class Population:
         self.new_adopters = int(np.count_nonzero(new))
         return new
 
-    def pay_bonuses(self, model: CryptoEconomy, new: np.ndarray, rng: np.random.Generator) -> None:
-        """Eligible new adopters receive the bonus; when the budget runs short, a random
-        subset of them is paid (drawn from the run's own ``bonuses`` stream)."""
+    def pay_bonuses(self, model: CryptoEconomy, new: np.ndarray) -> None:
+        """Eligible new adopters receive the bonus; when the budget runs short, those first in
+        the bonus queue (a random order fixed at the start) are paid."""
         policy = model.state.policy
         self.bonus_outlay_usd = 0.0
         affordable = model.state.bonuses_affordable()
@@ -239,7 +246,8 @@ class Population:
             return
         candidates = np.flatnonzero(new & self.bonus_eligible(policy))
         if candidates.size > affordable:
-            candidates = np.sort(rng.choice(candidates, size=affordable, replace=False))
+            first = np.argpartition(self.bonus_queue[candidates], affordable - 1)[:affordable]
+            candidates = np.sort(candidates[first])
         self.bonus_left_usd[candidates] += policy.wallet_bonus_usd
         self.bonuses_outstanding = self.bonuses_outstanding or candidates.size > 0
         self.bonus_spend_usd_per_month[candidates] = policy.wallet_bonus_usd / model.config.adoption.bonus_spend_months
@@ -279,8 +287,9 @@ class Population:
     def move_savings_abroad(self, model: CryptoEconomy, online: np.ndarray, move_draw: np.ndarray,
                             route_draw: np.ndarray) -> None:
         """Savers with a motive move part of their savings abroad. Capital controls close the
-        bank route to a share of them (``route_draw``); the rest pick the cheaper route. Only a
-        wallet holder who is online can use the crypto route. Moving money through a wallet does
+        bank route to a share of them (the same citizens every month); the rest pick the cheaper
+        route (``route_draw``: a logit choice). Only a wallet holder who is online can use the
+        crypto route, whose cost rises with the enforcement against it. Moving money through a wallet does
         not make it an active wallet: it is not use in the sense of payments or holding."""
         flight = model.config.capital_flight
         policy = model.state.policy
@@ -288,13 +297,12 @@ class Population:
         self.capital_flight_usd = self.official_outflow_usd = 0.0
         if motive <= 0.0:
             return
-        crypto_cost = crypto_route_cost_share(flight, policy.capital_controls)
+        crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
         p_official = moving_probability(motive, flight.official_route_cost_share, flight)
         p_crypto = moving_probability(motive, crypto_cost, flight)
-        official_open = route_draw >= policy.capital_controls
+        official_open = self.bank_route_draw >= policy.capital_controls
         can_use_crypto = self.has_wallet & (move_draw < p_crypto * online)
-        prefers_crypto = route_draw - policy.capital_controls < crypto_route_share(flight, policy.capital_controls) * (
-            1.0 - policy.capital_controls)
+        prefers_crypto = route_draw < crypto_route_share(flight, policy.crypto_flight_enforcement)
         by_crypto = can_use_crypto & (~official_open | prefers_crypto)
         by_bank = official_open & ~by_crypto & (move_draw < p_official)
         crypto_amounts = crypto_outflow_usd(self.savings_usd[by_crypto], policy.crypto_outflow_limit_usd_per_month, flight)

@@ -71,6 +71,8 @@ class Miner(Agent):
         self.requested_mw = 0.0
         self.served_share = 0.0
         self.last_profit_usd = 0.0
+        self.serial = model.farms_ever_built  # this farm's number in the order farms were built
+        model.farms_ever_built += 1
         self.account = f"miner:{self.unique_id}"
         model.ledger.open_account(self.account)
 

@@ -143,9 +143,10 @@ class State(Agent):
         are confiscated, its owner is fined (``grey_fine_usd_per_mw`` of the farm's power, paid
         from the foreign owner's funds, or by the domestic owner out of the domestic economy),
         and it closes."""
-        rng = self.model.streams.state
+        streams = self.model.streams
         for miner in list(self.model.miners):
-            draw = rng.random()  # one draw per farm, caught or not, in creation order
+            # each farm's own draw for the month: no farm's luck shifts when others come or go
+            draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)
             if not miner.licensed and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
                 ledger = self.model.ledger
                 ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))

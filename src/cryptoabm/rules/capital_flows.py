@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from cryptoabm.config import CapitalFlightConfig, EconomyConfig, RemittanceConfig
+from cryptoabm.config import CapitalFlightConfig, EconomyConfig, Policy, RemittanceConfig
 
 
 def parallel_premium(economy: EconomyConfig) -> float:
@@ -47,11 +47,11 @@ def flight_motive_annual(economy: EconomyConfig, flight: CapitalFlightConfig) ->
     return max(0.0, currency + banks)
 
 
-def crypto_route_cost_share(flight: CapitalFlightConfig, capital_controls: float) -> float:
+def crypto_route_cost_share(flight: CapitalFlightConfig, crypto_flight_enforcement: float) -> float:
     """One-off cost of moving money out through crypto, share of the amount: exchange fees and
-    spreads, plus the expected loss from enforcing the capital controls (KYC refusals, frozen
-    accounts, fines)."""
-    return flight.crypto_route_cost_share + capital_controls * flight.controls_enforcement_cost_share
+    spreads, plus the expected loss from enforcement against crypto outflows (KYC refusals,
+    frozen accounts, fines), in proportion to its strength (``policy.crypto_flight_enforcement``)."""
+    return flight.crypto_route_cost_share + crypto_flight_enforcement * flight.controls_enforcement_cost_share
 
 
 def moving_probability(motive_annual: float, route_cost_share: float, flight: CapitalFlightConfig) -> float:
@@ -61,18 +61,20 @@ def moving_probability(motive_annual: float, route_cost_share: float, flight: Ca
     return min(1.0, flight.moves_per_net_gain * max(0.0, net_gain))
 
 
-def wallet_demand_for_flight(economy: EconomyConfig, flight: CapitalFlightConfig, capital_controls: float) -> float:
+def wallet_demand_for_flight(economy: EconomyConfig, flight: CapitalFlightConfig, policy: Policy) -> float:
     """Monthly chance that a saver without a wallet gets one to move money out: the chance they
-    want to move this month by the crypto route, times the chance the bank route is closed to them
-    (capital controls). Zero with no motive or an open capital account."""
+    want to move this month by the crypto route, times the share of savers to whom capital controls
+    close the bank route. Zero with no motive or an open capital account."""
     motive = flight_motive_annual(economy, flight)
-    return moving_probability(motive, crypto_route_cost_share(flight, capital_controls), flight) * capital_controls
+    crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
+    return moving_probability(motive, crypto_cost, flight) * policy.capital_controls
 
 
-def crypto_route_share(flight: CapitalFlightConfig, capital_controls: float) -> float:
+def crypto_route_share(flight: CapitalFlightConfig, crypto_flight_enforcement: float) -> float:
     """Of savers for whom the official route is open, the share who still choose crypto: a logit
     in the cost difference (cheaper crypto draws most, dearer crypto few)."""
-    gap = (crypto_route_cost_share(flight, capital_controls) - flight.official_route_cost_share) / flight.route_choice_scale
+    cost_gap = crypto_route_cost_share(flight, crypto_flight_enforcement) - flight.official_route_cost_share
+    gap = cost_gap / flight.route_choice_scale
     return 1.0 / (1.0 + math.exp(min(gap, 700.0)))
 
 

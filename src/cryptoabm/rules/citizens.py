@@ -105,17 +105,19 @@ def merchant_net_benefit(
 
     Customers who pay in crypto bring extra sales; the processor takes a fee; staff time and a
     second payment system cost margin; and a merchant who keeps its receipts in crypto carries
-    the coin's volatility (one who converts at once does not).
+    the coin's volatility but expects a gain from holding it (see ``keeps_receipts_in_crypto``).
     """
     gain = active_customer_share * merchants.sales_gain_per_active_customer_share
-    volatility_cost = np.where(keeps_receipts, merchants.volatility_cost_weight * price_volatility_annual, 0.0)
-    return gain - merchants.processing_fee_share - merchants.staff_time_cost_share - volatility_cost
+    holding = np.where(keeps_receipts, merchants.volatility_cost_weight * price_volatility_annual, 0.0)
+    return gain - merchants.processing_fee_share - merchants.staff_time_cost_share - holding
 
 
-def keeps_receipts_in_crypto(trust: np.ndarray, merchants: MerchantConfig) -> np.ndarray:
-    """Whether a merchant keeps the crypto it is paid rather than converting it at once: only
-    those who trust the coin more than ``keeps_receipts_above_trust`` do."""
-    return trust > merchants.keeps_receipts_above_trust
+def keeps_receipts_in_crypto(trust: np.ndarray, merchants: MerchantConfig, price_volatility_annual: float) -> np.ndarray:
+    """Whether a merchant keeps the crypto it is paid rather than converting it at once: when the
+    gain it expects from holding the coin (rising with its trust in it,
+    ``holding_gain_per_trust`` x trust) beats the margin the coin's volatility costs
+    (``volatility_cost_weight`` x annual volatility). So fewer keep when the coin is more volatile."""
+    return trust * merchants.holding_gain_per_trust > merchants.volatility_cost_weight * price_volatility_annual
 
 
 def merchant_accepts(payment_regime: str, net_benefit: np.ndarray, complies_with_mandate: np.ndarray) -> np.ndarray:
