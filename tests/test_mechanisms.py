@@ -376,3 +376,46 @@ def test_enforcement_against_crypto_outflows_cuts_crypto_flight_but_not_bank_out
     _, lax = run(seed=6, months=36, **motive)
     _, policed = run(seed=6, months=36, **motive, **{"policy.crypto_flight_enforcement": 1.0})
     assert total(policed, "capital_flight_usd") < 0.8 * total(lax, "capital_flight_usd")
+
+
+# ---------------------------------------------------------------------------------------
+# Licences, caps and what farms expect
+# ---------------------------------------------------------------------------------------
+def test_a_licence_fee_a_farm_cannot_earn_makes_it_sell_up_not_run_into_debt():
+    dear = {**PROFITABLE, "policy.license_fee_usd": 20_000_000.0, "mining.grey_power_access_share": 0.0,
+            "investors.count": 0, "mining.initial_cash_months_of_revenue": 30.0}
+    model, table = run(months=24, **dear)
+    # the fee is part of what a licensed farm expects to earn: far more than its margin, so it sells
+    assert model.ledger.total_flows.get("bad_debt", 0.0) == 0.0
+    assert model.miner_exits.get("bankrupt", 0) == 0 and model.miner_exits.get("sold_up", 0) > 0
+
+
+def test_a_licensed_farm_that_cannot_pay_its_renewal_gives_the_licence_up():
+    model = CryptoEconomy(scenario(months=13, **{**PROFITABLE, "mining.initial_farms": 1, "investors.count": 0,
+                                                  "mining.grey_power_access_share": 1.0}), seed=1)
+    for _ in range(11):
+        model.step()
+    farm = next(iter(model.miners))
+    assert farm.licensed
+    model.ledger.transfer("test_withdrawal", farm.account, "domestic_economy", farm.cash_usd - 1.0)
+    model.state.change_policy({"license_fee_usd": 1_000.0}, "a fee the farm cannot pay")
+    model.step()  # month 12: the anniversary
+    assert not farm.licensed and model.ledger.total_flows.get("bad_debt", 0.0) == 0.0
+
+
+def test_investors_stop_building_once_a_rationing_cap_is_shared_too_thinly():
+    capped = {**PROFITABLE, "mining.initial_farms": 10, "policy.mining_cap_mw": 100.0}
+    _, table = run(months=24, **capped)
+    _, open_grid = run(months=24, **{**capped, "policy.mining_cap_mw": "none"})
+    # each new farm counts its own claim on the cap, so entry stops while the uncapped grid keeps growing
+    assert total(table, "fdi_inflow_usd") < 0.6 * total(open_grid, "fdi_inflow_usd")
+    assert table["fdi_inflow_usd"].iloc[-8:].sum() == 0
+    assert (table["mining_load_mw"] <= 100.0 + 1e-9).all()
+
+
+def test_grey_by_choice_and_coin_exports_are_reported_as_defined():
+    model, table = run(months=24, **{**PROFITABLE, "policy.license_cap": 3, "mining.initial_farms": 8,
+                                     "policy.domestic_sale_share": 0.5})
+    assert (table["grey_by_choice_miners"] <= table["grey_miners"]).all()
+    flows = model.ledger.total_flows
+    assert total(table, "coin_exports_usd") == pytest.approx(flows["mining_revenue"] - flows["domestic_coin_sales"])

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from cryptoabm.config import MiningConfig, WorldMiningConfig
+from cryptoabm.config import WorldMiningConfig
 from cryptoabm.rules.units import PH_PER_EH
 from cryptoabm.rules.world_mining import (
     cash_cost_usd_per_ph_day,
     efficiency_at,
+    fixed_cost_usd_per_ph_day,
     leaving_capacity_ehs,
     lognormal_classes,
     merit_order_running_share,
@@ -54,17 +55,24 @@ def test_rigs_are_ordered_only_where_they_beat_the_cost_of_capital():
     assert orders[0] == 0.0 and orders[1] == pytest.approx(0.05 * 0.2 * 0.5 * 1_000.0)
 
 
-def test_idle_rigs_leave_with_a_lag_and_all_rigs_wear_out():
-    capacity = np.array([100.0, 100.0])
-    leaving = leaving_capacity_ehs(capacity, np.array([1.0, 0.0]), WORLD)
-    assert leaving[0] == pytest.approx(1.0)  # wear: 12% a year
-    assert leaving[1] == pytest.approx(10.0 + 1.0)
+def test_idle_and_loss_making_rigs_leave_with_a_lag_and_all_rigs_wear_out():
+    capacity = np.array([100.0, 100.0, 100.0])
+    running = np.array([1.0, 0.0, 1.0])
+    covers_fixed = np.array([True, True, False])
+    leaving = leaving_capacity_ehs(capacity, running, covers_fixed, WORLD)
+    assert leaving[0] == pytest.approx(1.0)  # wear only: 12% a year
+    assert leaving[1] == pytest.approx(10.0 + 1.0)  # idle: 10% a month
+    assert leaving[2] == pytest.approx(10.0 + 1.0)  # runs, but does not cover its fixed costs
+
+
+def test_fixed_costs_per_ph_day():
+    assert fixed_cost_usd_per_ph_day(WorldMiningConfig(fixed_cost_usd_per_th_month=0.25)) == pytest.approx(250 / (365 / 12))
 
 
 def test_a_new_rig_returns_its_margin_over_its_price():
-    mining = MiningConfig(fixed_cost_usd_per_th_month=0.0, rig_price_usd_per_th=15.0)
+    world = WorldMiningConfig(fixed_cost_usd_per_th_month=0.0, rig_price_usd_per_th=15.0)
     # $40/PH/day against a $24 bill: $16/PH/day = $0.016/TH/day, ~$5.84 a year per $15
-    assert new_rig_return_annual(40.0, 20.0, 0.05, mining) == pytest.approx(0.016 * 365 / 15.0)
+    assert new_rig_return_annual(40.0, 20.0, 0.05, world) == pytest.approx(0.016 * 365 / 15.0)
 
 
 def test_rigs_improve_at_a_constant_rate_dated_by_the_calendar():

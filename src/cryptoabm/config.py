@@ -99,6 +99,8 @@ class WorldMiningConfig(_Section):
     power_price_log_sd: float = Field(0.45, ge=0.0, le=2.0)  # spread of miners' power prices across the world
     power_price_classes: int = Field(12, ge=1, le=64)  # classes the world's power prices are cut into
     efficiency_improvement_annual: Share = 0.12  # yearly fall in the J/TH of rigs, before and after the reference month
+    rig_price_usd_per_th: Positive = 15.0  # what the world's miners pay for new rigs
+    fixed_cost_usd_per_th_month: NonNegative = 0.25  # the world's miners' staff, hosting and maintenance
     capital_cost_annual: float = Field(0.30, ge=0.0, le=5.0)  # return a new rig must promise before it is ordered
     entry_rate_per_excess_return: NonNegative = 0.05  # fleet share ordered a month per unit of annual excess return
     entry_lag_months: int = Field(4, ge=0, le=36)  # months from ordering a rig to plugging it in

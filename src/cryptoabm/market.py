@@ -28,20 +28,23 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
-from cryptoabm.config import ConfigError, MarketConfig, MiningConfig, Scenario, WorldMiningConfig
+from cryptoabm.config import ConfigError, MarketConfig, Scenario, WorldMiningConfig
 from cryptoabm.rules.mining import hashprice_usd_per_ph_day, network_btc_per_day
 from cryptoabm.rules.units import MONTHS_PER_YEAR, PH_PER_EH
 from cryptoabm.rules.world_mining import (
     cash_cost_usd_per_ph_day,
+    efficiency_at,
+    fixed_cost_usd_per_ph_day,
     leaving_capacity_ehs,
     lognormal_classes,
     merit_order_running_share,
-    efficiency_at,
     new_rig_return_annual,
     rig_orders_ehs,
 )
 
 HISTORY_FILE = "btc_market_monthly.csv"
+MIN_HASHRATE_PH = 1e-9  # a floor under the network's hashrate in a division (it is never truly zero)
+MIN_ORDER_BASE_EHS = 1.0  # orders scale with the running fleet, but never with less than this
 HISTORY_COLUMNS = ("month", "btc_price_usd", "world_hashrate_ehs")
 
 
@@ -209,9 +212,8 @@ class WorldFleet:
     """Rest-of-world mining capacity (EH/s) by vintage (rows: efficiency) and power-price class
     (columns). Rules in :mod:`cryptoabm.rules.world_mining`."""
 
-    def __init__(self, world: WorldMiningConfig, mining: MiningConfig, months_after_reference_at_start: int):
+    def __init__(self, world: WorldMiningConfig, months_after_reference_at_start: int):
         self.world = world
-        self.mining = mining
         self.months_after_reference_at_start = months_after_reference_at_start  # run month 0 vs the technology reference
         self.power_price_usd_per_kwh, self.power_weights = lognormal_classes(
             world.power_price_median_usd_per_kwh, world.power_price_log_sd, world.power_price_classes)
@@ -265,12 +267,16 @@ class WorldFleet:
                 self.efficiency_j_per_th = np.append(self.efficiency_j_per_th, self.new_rig_efficiency())
                 self.capacity_ehs = np.vstack([self.capacity_ehs, arriving])
                 self.running_share = np.vstack([self.running_share, np.ones_like(arriving)])
-        self.running_share = merit_order_running_share(self.capacity_ehs, self.cash_cost(), network_usd_per_day, national_ehs)
+        cost = self.cash_cost()
+        self.running_share = merit_order_running_share(self.capacity_ehs, cost, network_usd_per_day, national_ehs)
         running = self.running_now_ehs = self.running_ehs
-        self.capacity_ehs = self.capacity_ehs - leaving_capacity_ehs(self.capacity_ehs, self.running_share, self.world)
-        hashprice = network_usd_per_day / ((running + national_ehs) * PH_PER_EH)
-        expected = new_rig_return_annual(hashprice, self.new_rig_efficiency(), self.power_price_usd_per_kwh, self.mining)
-        self.orders.append(rig_orders_ehs(expected, self.world, self.power_weights, running))
+        hashprice = network_usd_per_day / max((running + national_ehs) * PH_PER_EH, MIN_HASHRATE_PH)
+        covers_fixed = hashprice - cost >= fixed_cost_usd_per_ph_day(self.world)
+        self.capacity_ehs = self.capacity_ehs - leaving_capacity_ehs(self.capacity_ehs, self.running_share, covers_fixed,
+                                                                     self.world)
+        expected = new_rig_return_annual(hashprice, self.new_rig_efficiency(), self.power_price_usd_per_kwh, self.world)
+        # orders scale with the fleet (its miners' reach), never from nothing
+        self.orders.append(rig_orders_ehs(expected, self.world, self.power_weights, max(running, MIN_ORDER_BASE_EHS)))
         if not self.world.entry_lag_months:
             arriving = self.orders.popleft()
             self.efficiency_j_per_th = np.append(self.efficiency_j_per_th, self.new_rig_efficiency())
@@ -294,7 +300,7 @@ class Market:
         self.national_hashrate_ehs = 0.0
         reference = pd.Period(scenario.world_mining.technology_reference_month, freq="M")
         month0 = pd.Period(scenario.start_month, freq="M") - 1
-        self.fleet = WorldFleet(scenario.world_mining, scenario.mining, (month0 - reference).n)
+        self.fleet = WorldFleet(scenario.world_mining, (month0 - reference).n)
         recorded_at_start = self.recorded_world_hashrate_ehs[0]
         self.rest_of_world_hashrate_ehs = recorded_at_start if np.isfinite(recorded_at_start) else self.config.global_hashrate_ehs
         self.fleet_started = False
@@ -328,7 +334,8 @@ class Market:
 
     def hashprice_at(self, global_hashrate_ehs: float) -> float:
         """Revenue of a PH/s for a day at this month's price and subsidy, USD."""
-        return hashprice_usd_per_ph_day(self.btc_price_usd, self.block_subsidy_btc, global_hashrate_ehs, self.config)
+        return hashprice_usd_per_ph_day(self.btc_price_usd, self.block_subsidy_btc,
+                                        max(global_hashrate_ehs, MIN_HASHRATE_PH / PH_PER_EH), self.config)
 
     @property
     def new_rig_efficiency_j_per_th(self) -> float:

@@ -77,7 +77,8 @@ class MonthlyIndicators:
     global_hashrate_share: float = 0.0
     miners: int = 0
     licensed_miners: int = 0
-    grey_miners: int = 0  # farms that chose to mine without a licence (or could get none)
+    grey_miners: int = 0  # farms mining without a licence
+    grey_by_choice_miners: int = 0  # grey farms that would stay grey even if a licence were to be had
     idle_miners: int = 0  # farms that asked for no power this month: mining did not cover the power bill
     mining_load_mw: float = 0.0  # power served to miners (licensed and grey)
     grey_load_share: float = 0.0  # grey farms' share of mining load
@@ -98,6 +99,7 @@ class MonthlyIndicators:
     remittances_usd: float = 0.0  # all inbound remittances
     crypto_remittances_usd: float = 0.0  # the part that came through crypto wallets
     rig_exports_usd: float = 0.0  # used rigs sold abroad by farms that closed
+    coin_exports_usd: float = 0.0  # mined coins sold abroad (mining revenue less domestic sales): a current-account item
     crypto_capital_inflow_usd: float = 0.0  # FDI + crypto remittances + rig exports
     crypto_capital_outflow_usd: float = 0.0  # repatriation + divestment + crypto flight + rig imports
     net_crypto_capital_flow_usd: float = 0.0  # inflow - outflow: the crypto-related balance of payments
@@ -334,6 +336,8 @@ class CryptoEconomy(Model):
             miners=len(miners),
             licensed_miners=self.state.licences_in_force,
             grey_miners=sum(1 for m in miners if m.grey),
+            grey_by_choice_miners=sum(1 for m in miners if m.grey and m.grey_power_access
+                                      and m.prefers_grey(licence_available=True)),
             idle_miners=sum(1 for m in miners if m.idle),
             mining_load_mw=load_mw,
             grey_load_share=self.grey_load_share,
@@ -354,6 +358,7 @@ class CryptoEconomy(Model):
             remittances_usd=flow("crypto_remittances") + flow("traditional_remittances"),
             crypto_remittances_usd=flow("crypto_remittances"),
             rig_exports_usd=flow("rig_exports"),
+            coin_exports_usd=flow("mining_revenue") - flow("domestic_coin_sales"),
             crypto_capital_inflow_usd=sum(flow(kind) for kind in CRYPTO_INFLOWS),
             crypto_capital_outflow_usd=sum(flow(kind) for kind in CRYPTO_OUTFLOWS),
             net_crypto_capital_flow_usd=sum(flow(kind) for kind in CRYPTO_INFLOWS) - sum(flow(kind) for kind in CRYPTO_OUTFLOWS),

@@ -170,10 +170,15 @@ class Population:
         """Share of citizens who paid for something in crypto this month."""
         return float(np.count_nonzero(self.paid_in_crypto)) / self.size
 
+    def national_usd(self, simulated_citizens_usd: float) -> float:
+        """A sum of money over the simulated citizens, scaled to the adults they stand for, USD:
+        the one place household money flows are scaled up to the nation."""
+        return float(simulated_citizens_usd) * self.people_per_citizen
+
     def household_wealth_usd(self) -> float:
         """Savings plus unspent bonuses of all the adults represented: what the households'
         ledger account should hold, USD."""
-        return float(self.savings_usd.sum() + self.bonus_left_usd.sum()) * self.people_per_citizen
+        return self.national_usd(self.savings_usd.sum() + self.bonus_left_usd.sum())
 
     def bonus_eligible(self, policy) -> np.ndarray:
         """Who may claim the wallet bonus (everyone, or those under the income ceiling)."""
@@ -269,7 +274,7 @@ class Population:
             spent = bonus_spending_usd(self.bonus_left_usd, self.bonus_spend_usd_per_month) * self.is_active
             self.bonus_left_usd -= spent
             model.ledger.transfer("household_spending", HOUSEHOLDS, DOMESTIC_ECONOMY,
-                                  float(spent.sum()) * self.people_per_citizen)
+                                  self.national_usd(spent.sum()))
             self.bonuses_outstanding = bool(self.bonus_left_usd.any())
         return self.paid_in_crypto | holds
 
@@ -309,8 +314,8 @@ class Population:
         bank_amounts = self.savings_usd[by_bank] * flight.share_of_savings
         self.savings_usd[by_crypto] -= crypto_amounts
         self.savings_usd[by_bank] -= bank_amounts
-        self.capital_flight_usd = float(crypto_amounts.sum()) * self.people_per_citizen
-        self.official_outflow_usd = float(bank_amounts.sum()) * self.people_per_citizen
+        self.capital_flight_usd = self.national_usd(crypto_amounts.sum())
+        self.official_outflow_usd = self.national_usd(bank_amounts.sum())
         model.ledger.transfer("capital_flight", HOUSEHOLDS, REST_OF_WORLD, self.capital_flight_usd)
         model.ledger.transfer("official_outflow", HOUSEHOLDS, REST_OF_WORLD, self.official_outflow_usd)
 
@@ -358,7 +363,7 @@ class Population:
         """Households add a share of their monthly income to savings (paid from the domestic economy)."""
         self.savings_usd += self.saving_usd_per_month
         model.ledger.transfer("household_saving", DOMESTIC_ECONOMY, HOUSEHOLDS,
-                              self.total_saving_usd_per_month * self.people_per_citizen)
+                              self.national_usd(self.total_saving_usd_per_month))
 
 
 class Citizen(Agent):

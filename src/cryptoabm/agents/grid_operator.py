@@ -76,10 +76,18 @@ class GridOperator(Agent):
         requested = self.last_dispatch.miners_served_mw + self.last_dispatch.miners_curtailed_mw
         return self.last_dispatch.miners_served_mw / requested if requested > 0 else 1.0
 
-    @property
-    def expected_miners_served_share(self) -> float:
-        """Share of their requested power miners expect to be served: the average over the last
-        twelve months (a winter of curtailment is expected to pass), 1 before any dispatch."""
+    def expected_miners_served_share(self, new_farm_mw: float = 0.0) -> float:
+        """Share of their full-load power miners expect to be served.
+
+        Under a rationing cap, the cap shared among the farms here at full load, counting a
+        farm about to be built (``new_farm_mw``): a cap does not pass with the season, and each
+        farm that leaves raises the others' share. Otherwise the average served share over the
+        last twelve months (a winter of curtailment is expected to pass), 1 before any dispatch.
+        """
+        cap = self.model.state.policy.mining_cap_mw
+        if cap is not None:
+            full_load = sum(miner.power_mw for miner in self.model.miners) + new_farm_mw
+            return min(1.0, cap / full_load) if full_load > 0 else 1.0
         history = self.served_share_history
         return sum(history) / len(history) if history else 1.0
 

@@ -57,7 +57,8 @@ class ForeignInvestor(Agent):
         working_capital = monthly_revenue_usd(self.model.market.hashprice_usd_per_ph_day, farm_ths, 1.0) \
             * mining.initial_cash_months_of_revenue
         licensed, grey = expected_margins_usd_per_th_month(self.model, efficiency_j_per_th, power_contract_factor,
-                                                           grey_power_access, in_special_zone, farm_ths, working_capital)
+                                                           grey_power_access, in_special_zone, farm_ths, working_capital,
+                                                           farm_is_here=False)
         best = grey if goes_grey(licensed, grey, self.model.state.licence_available(), grey_power_access) else licensed
         return best * MONTHS_PER_YEAR / capex_usd_per_th
 

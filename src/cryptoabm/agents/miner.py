@@ -124,12 +124,15 @@ class Miner(Agent):
             self.model.market.hashprice_usd_per_ph_day, self.efficiency_j_per_th,
             self.model.config.world_mining.power_price_median_usd_per_kwh, self.model.config.mining)
 
-    def expected_cash_flow_usd(self, licensed: bool | None = None) -> float:
-        """Operating cash flow a month at today's hashprice, run or idled as it pays, at the share
-        of requested power the grid has served miners over the past year, USD."""
-        return self.hashrate_ths * cash_margin_usd_per_th_month(
-            self.model.market.hashprice_usd_per_ph_day, self.efficiency_j_per_th,
-            self.power_price_usd_per_kwh(licensed), self.model.config.mining, self.model.grid.expected_miners_served_share)
+    def expected_cash_flow_usd(self) -> float:
+        """What the farm expects to earn a month as it is (licensed or grey), at today's hashprice
+        and the grid service it expects, after everything policy takes: tax, the licence fee and
+        the sale obligation if licensed, the risk of seizure if grey (see
+        ``expected_margins_usd_per_th_month``), USD."""
+        licensed, grey = expected_margins_usd_per_th_month(
+            self.model, self.efficiency_j_per_th, self.power_contract_factor, self.grey_power_access,
+            self.in_special_zone, self.hashrate_ths, max(0.0, self.cash_usd))
+        return self.hashrate_ths * (licensed if self.licensed else grey)
 
     def required_return_annual(self) -> float:
         """The return the owner's money could earn elsewhere, after the country's risk premium
@@ -141,12 +144,20 @@ class Miner(Agent):
     # -- the month ------------------------------------------------------------------------
     def choose_licence(self) -> None:
         """A grey farm applies for a licence when one is available and licensed mining is expected
-        to pay better; a licensed farm gives its licence up at renewal when grey mining would."""
+        to pay better (and it can pay the fee); a licensed farm gives its licence up at renewal
+        when grey mining would pay better, or when it cannot pay the fee, and then sells up if it
+        has no route to off-meter power."""
         state = self.model.state
+        fee = state.policy.license_fee_usd
         anniversary = (self.model.month - self.licensed_since_month) % MONTHS_PER_LICENCE_TERM == 0
-        if self.licensed and anniversary and self.prefers_grey(licence_available=True):
-            state.take_back_licence(self)
-        elif self.grey and state.licence_available() and not self.prefers_grey(licence_available=True):
+        if self.licensed and anniversary:
+            cannot_renew = self.cash_usd < fee
+            if cannot_renew or self.prefers_grey(licence_available=True):
+                state.take_back_licence(self)
+            if cannot_renew and not self.grey_power_access:
+                self.close(reason="divested" if self.foreign_owned else "sold_up")
+        elif self.grey and state.licence_available() and self.cash_usd >= fee \
+                and not self.prefers_grey(licence_available=True):
             state.grant_licence(self)
 
     def prefers_grey(self, licence_available: bool) -> bool:
@@ -256,16 +267,17 @@ def grey_power_price_usd_per_kwh(model: CryptoEconomy, power_contract_factor: fl
 
 def expected_margins_usd_per_th_month(
     model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, grey_power_access: bool,
-    in_special_zone: bool, farm_ths: float, cash_usd: float,
+    in_special_zone: bool, farm_ths: float, cash_usd: float, farm_is_here: bool = True,
 ) -> tuple[float, float]:
     """Expected monthly profit of one TH/s of a farm here, (licensed, grey), USD, at today's
-    hashprice and the past year's grid service. Grey mining risks the farm's cash, rigs and fine."""
+    hashprice and the grid service miners expect (for a farm not yet built, counting its own
+    claim on any cap). Grey mining risks the farm's cash, rigs and fine."""
     state = model.state
     policy = state.policy
     mining = model.config.mining
     hashprice = model.market.hashprice_usd_per_ph_day
-    uptime = model.grid.expected_miners_served_share
     power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
+    uptime = model.grid.expected_miners_served_share(new_farm_mw=0.0 if farm_is_here else power_mw)
     licensed_price = state.mining_power_price_usd_per_kwh(monthly_energy_mwh(power_mw, 1.0), power_contract_factor)
     grey_price = grey_power_price_usd_per_kwh(model, power_contract_factor, grey_power_access)
     revenue_per_th = monthly_revenue_usd(hashprice, 1.0, uptime)

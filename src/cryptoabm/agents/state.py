@@ -164,7 +164,7 @@ class State(Agent):
         """How many more simulated citizens can be paid the bonus (each stands for
         ``people_per_citizen`` adults, all of whom are paid)."""
         return bonuses_affordable(self.bonus_budget_left_usd, self.model.ledger.balance(ACCOUNT), self.policy,
-                                  self.model.config.population.people_per_citizen)
+                                  self.model.population.people_per_citizen)
 
     def bonus_on_offer(self) -> bool:
         """A bonus is on offer while at least one more can be paid."""
@@ -179,7 +179,7 @@ class State(Agent):
 
     def pay_bonuses(self, count: int) -> float:
         """Pay ``count`` simulated citizens the bonus (each ``people_per_citizen`` adults); returns the outlay, USD."""
-        outlay = count * self.policy.wallet_bonus_usd * self.model.config.population.people_per_citizen
+        outlay = self.model.population.national_usd(count * self.policy.wallet_bonus_usd)
         self.model.ledger.transfer("bonus", ACCOUNT, HOUSEHOLDS, outlay)
         self.bonus_budget_left_usd -= outlay
         return outlay

@@ -6,8 +6,8 @@ it runs while the hashprice covers that cost. Because the hashprice itself falls
 run (the network pays a fixed number of coins a day), running hashrate and hashprice are found
 together: the hashprice settles at the cash cost of the marginal rig, or above every rig's cost
 when the whole fleet runs. New rigs are ordered when a new rig at a given power price earns more
-than the cost of capital, and arrive after a delivery lag; idle rigs are sold off or scrapped
-at a monthly rate. So world hashrate growth is an outcome: a halving or a price fall switches
+than the cost of capital, and arrive after a delivery lag; idle rigs, and rigs whose margin
+over power does not cover their fixed costs, are sold off or scrapped at a monthly rate. So world hashrate growth is an outcome: a halving or a price fall switches
 the dearest rigs off and stops orders, and the hashprice recovers toward marginal cost as they
 leave.
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from cryptoabm.config import MiningConfig, WorldMiningConfig
+from cryptoabm.config import WorldMiningConfig
 from cryptoabm.rules.units import DAYS_PER_MONTH, HOURS_PER_DAY, MONTHS_PER_YEAR, PH_PER_EH, TH_PER_PH, WATTS_PER_KW
 
 
@@ -75,11 +75,16 @@ def merit_order_running_share(
     return share.reshape(capacity.shape)
 
 
+def fixed_cost_usd_per_ph_day(world: WorldMiningConfig) -> float:
+    """The world's miners' fixed costs (staff, hosting, maintenance) per PH/s per day, USD."""
+    return world.fixed_cost_usd_per_th_month * TH_PER_PH / DAYS_PER_MONTH
+
+
 def new_rig_return_annual(
     hashprice_usd_per_ph_day: float,
     efficiency_j_per_th: float,
     power_price_usd_per_kwh: np.ndarray | float,
-    mining: MiningConfig,
+    world: WorldMiningConfig,
 ) -> np.ndarray | float:
     """Annual cash return on a new rig bought today, at today's hashprice, per USD of rig.
 
@@ -87,8 +92,8 @@ def new_rig_return_annual(
     rig's price. Negative when the rig would not cover its costs.
     """
     margin_per_ph_day = hashprice_usd_per_ph_day - cash_cost_usd_per_ph_day(efficiency_j_per_th, power_price_usd_per_kwh)
-    margin_per_th_month = margin_per_ph_day / TH_PER_PH * DAYS_PER_MONTH - mining.fixed_cost_usd_per_th_month
-    return margin_per_th_month * MONTHS_PER_YEAR / mining.rig_price_usd_per_th
+    margin_per_th_month = margin_per_ph_day / TH_PER_PH * DAYS_PER_MONTH - world.fixed_cost_usd_per_th_month
+    return margin_per_th_month * MONTHS_PER_YEAR / world.rig_price_usd_per_th
 
 
 def rig_orders_ehs(
@@ -116,13 +121,15 @@ def efficiency_at(efficiency_in_reference_month: float, world: WorldMiningConfig
     return efficiency_in_reference_month * (1.0 - world.efficiency_improvement_annual) ** (months_after_reference / MONTHS_PER_YEAR)
 
 
-def leaving_capacity_ehs(capacity_ehs: np.ndarray, running_share: np.ndarray, world: WorldMiningConfig) -> np.ndarray:
+def leaving_capacity_ehs(
+    capacity_ehs: np.ndarray, running_share: np.ndarray, covers_fixed_costs: np.ndarray, world: WorldMiningConfig
+) -> np.ndarray:
     """Capacity that leaves the world fleet this month, EH/s, per cell.
 
-    Idle rigs are sold off or scrapped at ``idle_exit_rate_monthly`` of the idle capacity a
-    month (they leave with a lag rather than at once); every rig wears out at
-    ``retirement_rate_annual``.
+    Rigs that idle, and running rigs whose margin over power does not cover their fixed costs,
+    are sold off or scrapped at ``idle_exit_rate_monthly`` of that capacity a month (they leave
+    with a lag rather than at once); every rig wears out at ``retirement_rate_annual``.
     """
-    idle = capacity_ehs * (1.0 - running_share)
+    losing = capacity_ehs * np.where(covers_fixed_costs, 1.0 - running_share, 1.0)
     wear = capacity_ehs * (world.retirement_rate_annual / MONTHS_PER_YEAR)
-    return np.minimum(capacity_ehs, idle * world.idle_exit_rate_monthly + wear)
+    return np.minimum(capacity_ehs, losing * world.idle_exit_rate_monthly + wear)
