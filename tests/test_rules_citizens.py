@@ -11,9 +11,9 @@ from cryptoabm.rules.citizens import (
     crypto_payment_probability,
     dropout_probability,
     innovation_rate,
-    keeps_receipts_in_crypto,
     merchant_accepts,
     merchant_net_benefit,
+    receipts_holding_gain,
     trust_factor,
 )
 
@@ -76,23 +76,23 @@ def test_bonus_is_spent_evenly_and_never_more_than_is_left():
     assert bonus_spending_usd(np.array([30.0, 10.0]), np.array([15.0, 15.0])) == pytest.approx([15.0, 10.0])
 
 
-def test_merchants_accept_when_customers_outweigh_fees_staff_time_and_volatility():
+def test_merchants_accept_when_customers_outweigh_fees_and_staff_time():
     merchants = MerchantConfig(sales_gain_per_active_customer_share=0.05, processing_fee_share=0.01,
-                               staff_time_cost_share=0.005, volatility_cost_weight=0.02)
-    kept = merchant_net_benefit(np.array([0.1, 0.9]), merchants, 0.5, np.array([True, True]))
-    assert kept == pytest.approx([0.005 - 0.01 - 0.005 - 0.01, 0.045 - 0.01 - 0.005 - 0.01])
-    converted = merchant_net_benefit(np.array([0.1]), merchants, 0.5, np.array([False]))
-    assert converted[0] == pytest.approx(kept[0] + 0.01)  # converting at once removes volatility risk
-    # even with every customer active, the fee and staff time must be covered
-    assert merchant_net_benefit(np.array([0.2]), merchants, 0.5, np.array([False]))[0] < 0
+                               staff_time_cost_share=0.005)
+    converting = merchant_net_benefit(np.array([0.1, 0.9]), merchants, np.zeros(2))
+    assert converting == pytest.approx([0.005 - 0.01 - 0.005, 0.045 - 0.01 - 0.005])
+    keeping = merchant_net_benefit(np.array([0.1]), merchants, np.array([0.004]))
+    assert keeping[0] == pytest.approx(converting[0] + 0.004)  # what it expects from holding counts too
+    assert merchant_net_benefit(np.array([0.2]), merchants, np.zeros(1))[0] < 0
 
 
 def test_merchants_keep_receipts_when_their_expected_gain_beats_the_volatility_cost():
     merchants = MerchantConfig(holding_gain_per_trust=0.02, volatility_cost_weight=0.02)
     # at 50% volatility the cost is 1% of margin: trust above 0.5 makes keeping pay
-    assert list(keeps_receipts_in_crypto(np.array([0.3, 0.5, 0.8]), merchants, 0.5)) == [False, False, True]
-    # a more volatile coin: fewer keep
-    assert list(keeps_receipts_in_crypto(np.array([0.3, 0.5, 0.8]), merchants, 0.9)) == [False, False, False]
+    gain = receipts_holding_gain(np.array([0.3, 0.5, 0.8]), merchants, 0.5)
+    assert gain == pytest.approx([0.0, 0.0, 0.8 * 0.02 - 0.01])
+    # a more volatile coin: nobody keeps
+    assert (receipts_holding_gain(np.array([0.3, 0.5, 0.8]), merchants, 0.9) == 0).all()
 
 
 def test_a_ban_stops_all_acceptance_and_legal_tender_forces_compliers():

@@ -47,10 +47,10 @@ from cryptoabm.rules.citizens import (
     crypto_payment_probability,
     dropout_probability,
     innovation_rate,
-    keeps_receipts_in_crypto,
     merchant_accepts,
     merchant_net_benefit,
     monthly_saving_usd,
+    receipts_holding_gain,
     trust_factor,
 )
 from cryptoabm.rules.units import MONTHS_PER_YEAR
@@ -89,8 +89,10 @@ class Population:
         # where capital controls close the bank route, they close it to the same citizens every
         # month: those whose draw falls below the controls' strictness
         self.bank_route_draw = rng.random(n)
-        self.keeps_receipts = keeps_receipts_in_crypto(self.trust, scenario.merchants,
-                                                       scenario.market.price_volatility_annual)
+        # what each would gain by keeping crypto receipts rather than converting them (0: converts)
+        self.receipts_holding_gain = receipts_holding_gain(self.trust, scenario.merchants,
+                                                           scenario.market.price_volatility_annual)
+        self.keeps_receipts = self.receipts_holding_gain > 0.0
         self.savings_usd = self.income_usd_per_month * people.savings_months_of_income
         self.bonus_left_usd = np.zeros(n)
         self.bonus_spend_usd_per_month = np.zeros(n)
@@ -348,8 +350,7 @@ class Population:
         merchants_cfg = model.config.merchants
         regime = model.state.policy.payment_regime
         merchants = self.merchants
-        net = merchant_net_benefit(active_contacts[merchants], merchants_cfg,
-                                   model.config.market.price_volatility_annual, self.keeps_receipts[merchants])
+        net = merchant_net_benefit(active_contacts[merchants], merchants_cfg, self.receipts_holding_gain[merchants])
         complies = self.complies_with_mandate[merchants]
         wanted = merchant_accepts(regime, net, complies)
         reviewing = draw < merchants_cfg.review_probability

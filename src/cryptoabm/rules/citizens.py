@@ -98,26 +98,27 @@ def bonus_spending_usd(bonus_left_usd: np.ndarray, spend_usd_per_month: np.ndarr
 def merchant_net_benefit(
     active_customer_share: np.ndarray,
     merchants: MerchantConfig,
-    price_volatility_annual: float,
-    keeps_receipts: np.ndarray,
+    receipts_holding_gain: np.ndarray,
 ) -> np.ndarray:
     """Gain to a merchant's margin from accepting crypto, share of sales.
 
     Customers who pay in crypto bring extra sales; the processor takes a fee; staff time and a
-    second payment system cost margin; and a merchant who keeps its receipts in crypto carries
-    the coin's volatility but expects a gain from holding it (see ``keeps_receipts_in_crypto``).
+    second payment system cost margin; and a merchant who keeps its receipts in crypto expects
+    to gain from holding them, net of the coin's volatility (``receipts_holding_gain``: zero for
+    one who converts at once).
     """
     gain = active_customer_share * merchants.sales_gain_per_active_customer_share
-    holding = np.where(keeps_receipts, merchants.volatility_cost_weight * price_volatility_annual, 0.0)
-    return gain - merchants.processing_fee_share - merchants.staff_time_cost_share - holding
+    return gain - merchants.processing_fee_share - merchants.staff_time_cost_share + receipts_holding_gain
 
 
-def keeps_receipts_in_crypto(trust: np.ndarray, merchants: MerchantConfig, price_volatility_annual: float) -> np.ndarray:
-    """Whether a merchant keeps the crypto it is paid rather than converting it at once: when the
-    gain it expects from holding the coin (rising with its trust in it,
-    ``holding_gain_per_trust`` x trust) beats the margin the coin's volatility costs
-    (``volatility_cost_weight`` x annual volatility). So fewer keep when the coin is more volatile."""
-    return trust * merchants.holding_gain_per_trust > merchants.volatility_cost_weight * price_volatility_annual
+def receipts_holding_gain(trust: np.ndarray, merchants: MerchantConfig, price_volatility_annual: float) -> np.ndarray:
+    """What a merchant expects to gain by keeping the crypto it is paid instead of converting it
+    at once, share of sales: its expected gain from holding the coin, rising with its trust in it
+    (``holding_gain_per_trust`` x trust), less the margin the coin's volatility costs
+    (``volatility_cost_weight`` x annual volatility). A merchant keeps its receipts when this is
+    positive and converts them otherwise (a gain of zero), so fewer keep a more volatile coin."""
+    net = trust * merchants.holding_gain_per_trust - merchants.volatility_cost_weight * price_volatility_annual
+    return np.maximum(0.0, net)
 
 
 def merchant_accepts(payment_regime: str, net_benefit: np.ndarray, complies_with_mandate: np.ndarray) -> np.ndarray:

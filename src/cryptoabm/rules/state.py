@@ -19,7 +19,8 @@ def grey_farm_detected(uniform_draw: float, detection_probability_monthly: float
 
 
 def should_ration(reserve_margin: float, ration_below_reserve_margin: float | None) -> bool:
-    """Adaptive rule: ration miners when last month's reserve margin fell below the trigger."""
+    """Adaptive rule: ration miners when the reserve margin left after this month's dispatch fell
+    below the trigger (applied within the month, at dispatch)."""
     return ration_below_reserve_margin is not None and reserve_margin < ration_below_reserve_margin
 
 
