@@ -273,7 +273,7 @@ def check_out_folder(out_dir: Path) -> None:
 def _placement(args: argparse.Namespace, loaded):
     """Where the batch runs: this process, a process pool, a Dask cluster or SLURM."""
     from cryptoabm.batch import clusters
-    from cryptoabm.batch.experiment import design_point_count
+    from cryptoabm.batch.experiment import run_sizes
 
     if args.cluster_config is not None and args.cluster != "slurm":
         raise ConfigError("--cluster-config", "", "goes with --cluster slurm")
@@ -281,10 +281,7 @@ def _placement(args: argparse.Namespace, loaded):
         return clusters.slurm_placement(args.cluster_config)
     if args.scheduler is not None:
         return clusters.dask_placement(args.scheduler, args.workers)
-    experiment = loaded.experiment
-    sizes = [(scenario.population.citizens, experiment.horizon_months) for scenario in loaded.arm_scenarios.values()]
-    runs_per_arm = experiment.replications * design_point_count(experiment)
-    return clusters.local_placement(args.workers, sizes * runs_per_arm)
+    return clusters.local_placement(args.workers, run_sizes(loaded))
 
 
 def command_batch(args: argparse.Namespace) -> int:

@@ -257,6 +257,14 @@ def data_files(scenario: Scenario) -> list[Path]:
     return found
 
 
+def run_sizes(loaded: LoadedExperiment) -> list[tuple[int, int]]:
+    """(citizens, months) of every run, for estimating a batch's work (arms as they stand)."""
+    experiment = loaded.experiment
+    runs_per_arm = experiment.replications * design_point_count(experiment)
+    return [(scenario.population.citizens, experiment.horizon_months)
+            for scenario in loaded.arm_scenarios.values() for _ in range(runs_per_arm)]
+
+
 def design_point_count(experiment: Experiment) -> int:
     """How many points the design has, counted without listing them."""
     design = experiment.design
