@@ -17,6 +17,7 @@ results go (:mod:`.store`). The model knows nothing of any of them.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -131,26 +132,47 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of worker processes forked from a clean server process that has the model
     already imported (safe even when this process runs threads, as Dask's client does).
 
-    The fork server is started with Ctrl-C held back, so that an interrupt during start-up
-    reaches only this process (one clean line) instead of the server's imports.
+    The fork server and the workers are started with Ctrl-C held back (a second or two), so
+    that an interrupt during start-up ends the batch with one clean line, instead of
+    tracebacks from the server's imports or from workers starting after it has gone.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["cryptoabm.batch.runner"])
-    _start_fork_server_quietly()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_setup,
-                               initargs=(os.getpid(),))
+    pool = None
+    with _ctrl_c_held_back() as interrupted:
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()  # inherits the blocked SIGINT; ignores it once ready
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_setup,
+                                   initargs=(os.getpid(),))
+        if hasattr(pool, "_launch_processes"):
+            pool._launch_processes()  # every worker now, not one per submit later
+    if interrupted:
+        _stop_workers(pool)
+        raise KeyboardInterrupt
+    return pool
 
 
-def _start_fork_server_quietly() -> None:
-    """Start the fork server with SIGINT blocked (it inherits the mask and ignores SIGINT once
-    ready); a Ctrl-C meanwhile is delivered to this process when the mask is lifted."""
-    from multiprocessing import forkserver
+@contextlib.contextmanager
+def _ctrl_c_held_back():
+    """Hold SIGINT back inside the block: blocked in this thread (so that processes started
+    here inherit the block) and, if another thread takes it, only noted. Yields a list that
+    is non-empty afterwards if Ctrl-C was pressed meanwhile."""
+    from multiprocessing import resource_tracker
 
+    resource_tracker.ensure_running()  # first: starting it unblocks SIGINT in this thread again
+    pressed: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+        yield pressed
+        return
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        forkserver.ensure_running()
+        yield pressed
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C blocked meanwhile arrives now
+        signal.signal(signal.SIGINT, previous)
 
 
 def worker_threads(executor: Executor) -> int:
@@ -175,6 +197,16 @@ def _shutdown(executor: Executor) -> None:
         executor.shutdown(wait=False, cancel_futures=True)
     except TypeError:  # Dask's ClientExecutor has no cancel_futures
         executor.shutdown(wait=False)
+
+
+def _stop_workers(executor: Executor) -> None:
+    """On an interrupt: end a process pool's workers at once (SIGTERM: no traceback), so that
+    none goes on with a run, or starts up after this process has gone."""
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 @dataclass
@@ -311,6 +343,9 @@ def _run_pool(
                     break
                 executor = make_executor()
                 capacity = _Capacity(executor)
+    except BaseException:
+        _stop_workers(executor)
+        raise
     finally:
         _shutdown(executor)
     return lost
