@@ -18,6 +18,7 @@ import argparse
 import functools
 import os
 import sys
+import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -262,12 +263,15 @@ def check_out_folder(out_dir: Path) -> None:
     """Refuse (ConfigError) an output folder that is a file or cannot be written."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError("--out", "", f"{out_dir} is a file, not a folder")
-    existing = out_dir
+    existing = out_dir.absolute()
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if existing.exists() and (not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK)):
-        raise ConfigError("--out", "", f"cannot write into {existing}: "
-                                       + ("not a folder" if not existing.is_dir() else "permission denied"))
+    if not existing.is_dir():
+        raise ConfigError("--out", "", f"cannot make {out_dir}: {existing} is not a folder")
+    try:  # the one sure test, for root and read-only disks too: make (and remove) a folder there
+        os.rmdir(tempfile.mkdtemp(prefix=".cryptoabm-check-", dir=existing))
+    except OSError as exc:
+        raise ConfigError("--out", "", f"cannot write into {existing}: {exc.strerror or exc}") from None
 
 
 def _placement(args: argparse.Namespace, loaded):
