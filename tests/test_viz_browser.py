@@ -373,3 +373,24 @@ def test_play_runs_months_until_pause(session, app_url):
     paused_at = page.get_by_test_id("month").inner_text()
     page.wait_for_timeout(PAUSE_CHECK_MS)
     assert page.get_by_test_id("month").inner_text() == paused_at
+
+
+def _status_with_host(url: str, host: str) -> int:
+    import http.client
+
+    parsed = urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    try:
+        connection.request("GET", "/", headers={"Host": host})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_server_answers_only_local_host_headers(app_url):
+    """DNS rebinding: a page whose own name resolves to 127.0.0.1 must not reach the app."""
+    port = urlparse(app_url).port
+    assert _status_with_host(app_url, f"localhost:{port}") == 200
+    assert _status_with_host(app_url, f"127.0.0.1:{port}") == 200
+    assert _status_with_host(app_url, f"[::1]:{port}") == 200
+    assert _status_with_host(app_url, f"rebind.attacker.example:{port}") == 421
