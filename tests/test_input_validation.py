@@ -7,6 +7,7 @@ Each test uses the exact input the issue names. Commands run in this process thr
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import pytest
@@ -239,8 +240,6 @@ def test_a_read_only_out_is_one_line(tmp_path, capsys):
 
 
 def _is_root() -> bool:
-    import os
-
     return os.geteuid() == 0
 
 
@@ -277,7 +276,8 @@ CONFIG_FIELDS = ["months", "seed", "name", "start_month", "market.btc_price_usd"
                  "policy.payment_regime", "mining.initial_farms", "adoption.imitation_q"]
 EXPERIMENT_FIELDS = ["replications", "horizon_months", "base_seed", "name", "record_every_months", "metrics",
                      "design.parameters", "design.samples", "reference"]
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ_EXAMPLES = int(os.environ.get("CRYPTOABM_FUZZ_EXAMPLES", "40"))  # more for a longer hunt
+FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _nested(dotted: str, value) -> dict:

@@ -395,8 +395,13 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         code, line = describe_failure(exc)
-        print(f"cryptoabm: error: {line}", file=sys.stderr)
+        print(f"cryptoabm: error: {printable(line)}", file=sys.stderr)
         return code
+
+
+def printable(text: str) -> str:
+    """The text on one line: control characters a file may hold (newlines, CR) shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def describe_failure(exc: Exception) -> tuple[int, str]:
