@@ -160,6 +160,7 @@ def test_a_model_too_big_for_this_machine_is_refused_with_its_estimate(tmp_path,
     assert "a run needs about" in line and "GiB" in line and "10,000,000 citizens x 1,000 contacts" in line
     assert "--force" in line and time.perf_counter() - started < 5
     one_line_error(capsys, main(["check", str(path)]))
+    assert main(["check", str(path), "--force"]) == 0  # the flag to insist
 
 
 EXPERIMENT = """

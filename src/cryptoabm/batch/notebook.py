@@ -26,7 +26,13 @@ import pandas as pd
 import pyarrow.dataset as ds
 
 from cryptoabm.batch.clusters import local_placement
-from cryptoabm.batch.experiment import LoadedExperiment, experiment_from_dict, load_experiment, run_sizes
+from cryptoabm.batch.experiment import (
+    HEADLINE_OUTCOMES,
+    LoadedExperiment,
+    experiment_from_dict,
+    load_experiment,
+    run_sizes,
+)
 from cryptoabm.batch.report import paired_differences, write_report
 from cryptoabm.batch.runner import run_batch
 from cryptoabm.batch.store import RUNS_TABLE, TIMESERIES, read_manifest, results_dataset
@@ -59,7 +65,7 @@ class Results:
         """Paired differences (mean, SD, 95% t-interval) of every other arm and point from
         ``reference`` (default: the experiment's reference arm), replicate by replicate."""
         manifest = read_manifest(self.folder)
-        chosen = tuple(outcomes or manifest.get("report_outcomes"))
+        chosen = tuple(outcomes or manifest.get("report_outcomes") or HEADLINE_OUTCOMES)
         arm = reference or manifest["reference"]
         if arm not in set(self.runs["arm"]):
             raise ValueError(f"no arm named {arm!r}; arms: {', '.join(dict.fromkeys(self.runs['arm']))}")
