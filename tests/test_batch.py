@@ -14,11 +14,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cryptoabm.batch import runner
 from cryptoabm.batch.experiment import design_points, expand_runs, load_experiment, replicate_seed
 from cryptoabm.batch.report import KEY_OUTCOMES, arm_summaries, paired_differences, t_interval, write_report
 from cryptoabm.batch.runner import InProcessExecutor, execute_run, process_pool, run_batch
 from cryptoabm.batch.store import StoreError
+from cryptoabm.cli import main
 from cryptoabm.config import ConfigError
+from cryptoabm.model import CryptoEconomy
 from tests.conftest import CONFIGS, ROOT
 
 SMALL_CONFIG = """
@@ -57,6 +60,11 @@ overrides = {{ "policy.payment_regime" = "ban" }}
 
 def tables(folder):
     return pd.read_parquet(folder / "timeseries.parquet"), pd.read_parquet(folder / "runs.parquet")
+
+
+def run_files(folder):
+    """The finished runs' files of a batch folder (runs/arm=<arm>/<run_id>.parquet)."""
+    return sorted((folder / "runs").glob("arm=*/*.parquet"))
 
 
 # -- design and seeds -------------------------------------------------------------------
@@ -121,8 +129,9 @@ def test_one_run_rerun_alone_reproduces_its_stored_result(tmp_path):
     loaded = load_experiment(write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=6)))
     run_batch(loaded, tmp_path / "out", InProcessExecutor, progress=False)
     spec = expand_runs(loaded)[3]
-    stored = pd.read_parquet(tmp_path / "out" / "runs" / f"{spec.run_id}.parquet")
-    pd.testing.assert_frame_equal(execute_run(spec).table.to_pandas(), stored)
+    stored = pd.read_parquet(tmp_path / "out" / "runs" / f"arm={spec.arm}" / f"{spec.run_id}.parquet")
+    again = execute_run(spec).table.to_pandas()
+    pd.testing.assert_frame_equal(again, stored[list(again.columns)])
 
 
 def test_rerun_command_reproduces_one_run_and_writes_its_outputs(tmp_path):
@@ -146,22 +155,29 @@ def test_metrics_and_recording_frequency_thin_the_timeseries(tmp_path):
 
 
 # -- failures ---------------------------------------------------------------------------
-def test_a_run_that_raises_is_recorded_and_the_batch_goes_on(tmp_path):
-    (tmp_path / "short.csv").write_text("month,btc_price_usd\n" + "".join(f"{m},50000\n" for m in range(4)))
+class EconomyThatBreaksOnDearBitcoin(CryptoEconomy):
+    """A model that raises inside its run for one arm (bitcoin at $1m), as a model bug would."""
+
+    def step(self):
+        if self.config.market.btc_price_usd == 1e6 and self.month == 3:
+            raise ZeroDivisionError("a model bug in month 4")
+        super().step()
+
+
+def test_a_run_that_raises_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
     body = TWO_ARMS.format(reps=2, months=6) + """
 [[arms]]
-name = "broken_prices"
+name = "broken"
 config = "small.toml"
-overrides = { "market.price_csv" = "short.csv" }
+overrides = { "market.btc_price_usd" = 1e6 }
 """
     path = write_experiment(tmp_path, body)
-    (tmp_path / "small.toml").write_text((tmp_path / "small.toml").read_text())
-    done = subprocess.run([sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(tmp_path / "out"),
-                           "--workers", "2", "--no-progress"], capture_output=True, text=True)
-    assert done.returncode == 1
-    assert "2 of 6 runs failed" in done.stderr.strip().splitlines()[-1]
-    record = json.loads((tmp_path / "out" / "runs" / "broken_prices__p000__r001.failed.json").read_text())
-    assert record["seed"] == replicate_seed(7, 1) and "Traceback" in record["error"] and "no row for month 4" in record["error"]
+    monkeypatch.setattr(runner, "CryptoEconomy", EconomyThatBreaksOnDearBitcoin)
+    code = main(["batch", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--no-progress"])
+    assert code == 1
+    assert "2 of 6 runs failed" in capsys.readouterr().err.strip().splitlines()[-1]
+    record = json.loads((tmp_path / "out" / "failed" / "broken__p000__r001.json").read_text())
+    assert record["seed"] == replicate_seed(7, 1) and "Traceback" in record["error"] and "month 4" in record["error"]
     _, runs = tables(tmp_path / "out")
     assert len(runs) == 4 and set(runs["arm"]) == {"voluntary", "ban"}
     assert "Failed runs" in (tmp_path / "out" / "report.md").read_text()
@@ -179,7 +195,7 @@ def test_a_dying_worker_takes_only_its_own_run(tmp_path):
     outcome = run_batch(loaded, tmp_path / "out", lambda: process_pool(2), run_function=die_on_second_ban_run,
                         progress=False)
     assert outcome.failed == ["ban__p000__r001"]
-    record = json.loads((tmp_path / "out" / "runs" / "ban__p000__r001.failed.json").read_text())
+    record = json.loads((tmp_path / "out" / "failed" / "ban__p000__r001.json").read_text())
     assert "worker process" in record["error"] and "died" in record["error"]
     _, runs = tables(tmp_path / "out")
     assert len(runs) == 7
@@ -198,18 +214,22 @@ def test_a_batch_killed_with_sigkill_and_resumed_equals_an_uninterrupted_batch(t
     command = [sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(resumed), "--workers", "1", "--no-progress"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((resumed / "runs").glob("*.parquet"))) < 3:
+    while time.monotonic() < deadline and len(run_files(resumed)) < 3:
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    finished = len(list((resumed / "runs").glob("*.parquet")))
+    finished = len(run_files(resumed))
     assert 3 <= finished < 12, "the batch should have been killed part-way"
     assert not (resumed / "timeseries.parquet").exists()
-    assert not list((resumed / "runs").glob(".*.partial"))  # nothing half-written is left as a result
+    # A kill during a write may leave one temporary file; it is never a result, and the
+    # resume removes it, keeps every finished run and ends with complete, identical tables.
+    assert len(list(resumed.rglob(".*.partial"))) <= 1
 
     done = subprocess.run([*command, "--resume"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert f"({finished} from before)" in done.stdout
+    assert not list(resumed.rglob(".*.partial"))
+    assert len(run_files(resumed)) == 12
     for a, b in zip(tables(straight), tables(resumed), strict=True):
         pd.testing.assert_frame_equal(a, b)
 
@@ -224,13 +244,13 @@ def test_ctrl_c_stops_cleanly_keeping_finished_runs(tmp_path):
                                start_new_session=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((out / "runs").glob("*.parquet"))) < 2:
+    while time.monotonic() < deadline and len(run_files(out)) < 2:
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert "interrupted; finished runs are kept" in stderr and "--resume" in stderr and "Traceback" not in stderr
-    kept = len(list((out / "runs").glob("*.parquet")))
+    kept = len(run_files(out))
     assert 2 <= kept < 12 and not (out / "timeseries.parquet").exists()
     done = subprocess.run([*command, "--resume"], capture_output=True, text=True)
     assert done.returncode == 0 and f"({kept} from before)" in done.stdout
@@ -243,8 +263,8 @@ def test_resume_refuses_a_changed_experiment_and_a_new_batch_refuses_a_used_fold
         run_batch(load_experiment(path), tmp_path / "out", InProcessExecutor, progress=False)
     path.write_text(path.read_text().replace("replications = 1", "replications = 2"))
     done = subprocess.run([sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(tmp_path / "out"),
-                           "--resume", "--no-progress"], capture_output=True, text=True)
-    assert done.returncode == 2 and "has changed since the batch" in done.stderr
+                           "--resume", "--no-progress", "--workers", "1"], capture_output=True, text=True)
+    assert done.returncode == 2 and f"{path.resolve()} has changed since the batch" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 2  # the "running on" line and the one error line
 
 

@@ -140,7 +140,7 @@ def test_levers_and_seed_reach_the_model():
     ({"license_cap": "-3"}, "must be at least 0"),
     ({"crypto_outflow_limit_usd_per_month": "lots"}, 'must be a number or "none"'),
     ({"payment_regime": "barter"}, "must be one of ban, voluntary"),
-    ({"information_control": 1.5}, "less than or equal to 1"),  # the config's own check
+    ({"information_control": 1.5}, "must be at most 1"),  # the lever's bound
     ({"preset": "atlantis"}, "no preset named 'atlantis'"),
 ])
 def test_invalid_input_is_reported_and_nothing_runs(keywords, message):

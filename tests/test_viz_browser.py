@@ -3,8 +3,10 @@
 The server is started as users start it (``python -m cryptoabm.viz --host 127.0.0.1 --port N``)
 on a free loopback port. Chromium is Debian's ``chromium`` package driven by Python playwright
 (no browser download). Every request that is not for loopback is blocked and fails the test, as
-does any console error, page error or HTTP error response. The first test saves the
-screenshot the documentation shows (docs/viz_screenshot.png).
+does any console error, page error or HTTP error response. The first test takes the
+screenshot the documentation shows, into a temporary folder; to regenerate the docs image:
+
+    CRYPTOABM_SCREENSHOT=docs/viz_screenshot.png python -m pytest tests/test_viz_browser.py -k step_three_times
 
 Without a browser (or playwright, or the viz extra) these tests are skipped, unless
 CRYPTOABM_REQUIRE_BROWSER=1 (as ``.ci/run`` sets), which makes that a failure.
@@ -26,7 +28,7 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "viz_screenshot.png"
+SCREENSHOT_ENV = "CRYPTOABM_SCREENSHOT"  # where to save the screenshot (default: a temporary folder)
 REQUIRE_BROWSER = os.environ.get("CRYPTOABM_REQUIRE_BROWSER") == "1"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -273,7 +275,7 @@ def pick_preset(page, name: str) -> None:
 
 
 # -- the tests ---------------------------------------------------------------------------------
-def test_step_three_times_with_charts_and_network_drawn_offline(session, app_url):
+def test_step_three_times_with_charts_and_network_drawn_offline(session, app_url, tmp_path):
     context, watch = session
     page = open_app(context, watch, app_url)
     wait_for_charts(page)
@@ -298,8 +300,10 @@ def test_step_three_times_with_charts_and_network_drawn_offline(session, app_url
     wait_for_charts(page)
     page.mouse.move(0, 0)
     page.wait_for_timeout(REDRAW_MS)
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    screenshot = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path / "viz_screenshot.png")
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshot))
+    assert screenshot.stat().st_size > 50_000
 
 
 def test_reset_puts_a_changed_licence_cap_into_effect(session, app_url):
@@ -369,3 +373,24 @@ def test_play_runs_months_until_pause(session, app_url):
     paused_at = page.get_by_test_id("month").inner_text()
     page.wait_for_timeout(PAUSE_CHECK_MS)
     assert page.get_by_test_id("month").inner_text() == paused_at
+
+
+def _status_with_host(url: str, host: str) -> int:
+    import http.client
+
+    parsed = urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    try:
+        connection.request("GET", "/", headers={"Host": host})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_server_answers_only_local_host_headers(app_url):
+    """DNS rebinding: a page whose own name resolves to 127.0.0.1 must not reach the app."""
+    port = urlparse(app_url).port
+    assert _status_with_host(app_url, f"localhost:{port}") == 200
+    assert _status_with_host(app_url, f"127.0.0.1:{port}") == 200
+    assert _status_with_host(app_url, f"[::1]:{port}") == 200
+    assert _status_with_host(app_url, f"rebind.attacker.example:{port}") == 421

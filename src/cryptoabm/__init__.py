@@ -3,11 +3,15 @@
     from cryptoabm import CryptoEconomy, load_scenario
     model = CryptoEconomy(load_scenario("configs/turkmenistan_2026.toml"), seed=1)
     table = model.run()          # one row per month
+
+    model = CryptoEconomy(preset="turkmenistan_2026", license_cap=5, seed=1)   # levers by keyword
+    results = run_experiment("experiments/central_asia_regimes.toml", workers=2)
+    results.runs, results.timeseries, results.compare("kazakhstan_2021")
 """
 
 from cryptoabm.config import ConfigError, Scenario, load_scenario
 
-__all__ = ["ConfigError", "CryptoEconomy", "Scenario", "load_scenario"]
+__all__ = ["ConfigError", "CryptoEconomy", "Results", "Scenario", "load_scenario", "run_experiment"]
 
 
 def __getattr__(name: str):
@@ -17,4 +21,8 @@ def __getattr__(name: str):
         from cryptoabm.model import CryptoEconomy
 
         return CryptoEconomy
+    if name in ("run_experiment", "Results"):
+        from cryptoabm.batch import notebook
+
+        return getattr(notebook, name)
     raise AttributeError(f"module 'cryptoabm' has no attribute {name!r}")

@@ -1,25 +1,31 @@
 """The ``cryptoabm`` command line.
 
-    cryptoabm run CONFIG [--seed N] [--months N] [--out DIR]
-    cryptoabm check CONFIG
-    cryptoabm batch EXPERIMENT [--workers N] [--scheduler ADDRESS|local] [--out DIR] [--resume]
-    cryptoabm report DIR
+    cryptoabm run CONFIG [--seed N] [--months N] [--out DIR] [--force]
+    cryptoabm check CONFIG [--force]
+    cryptoabm batch EXPERIMENT [--workers N] [--scheduler ADDRESS|local | --cluster slurm] [--out DIR]
+                               [--resume] [--csv] [--force]
+    cryptoabm report DIR [--csv]
     cryptoabm rerun DIR RUN_ID [--out DIR]
     cryptoabm viz [--host 127.0.0.1] [--port N]
 
-Mistakes in the input are reported as one plain line on standard error, with exit code 2.
+Mistakes in the input are reported as one plain line on standard error, with exit code 2;
+a failed run or batch exits with 1, Ctrl-C with 130. No traceback unless --debug.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import sys
+import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
 
-from cryptoabm.config import ConfigError, Scenario, load_scenario
+from cryptoabm.config import ConfigError, Scenario, load_scenario, scenario_from_dict
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -41,15 +47,31 @@ Scenario files are TOML; see configs/baseline.toml for every key, its unit and i
 Experiment files are TOML too; see experiments/README.md."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line reported as one plain line (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error instead of one line")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cryptoabm", description=DESCRIPTION, epilog=EPILOG,
+    common = _common_options()
+    parser = OneLineParser(
+        prog="cryptoabm", description=DESCRIPTION, epilog=EPILOG, parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cryptoabm {version('cryptoabm')}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_command = functools.partial(commands.add_parser, parents=[common])
 
-    run = commands.add_parser(
+    run = add_command(
         "run", help="run one scenario and write its results",
         description="Run one scenario from a config file. Prints a summary of the headline outcomes and "
                     "writes into DIR: monthly.csv and monthly.parquet (one row per month), config.toml "
@@ -67,24 +89,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, metavar="DIR",
                      help="results folder (default: results/<scenario name>-seed<N>)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the results folder")
+    run.add_argument("--force", action="store_true",
+                     help="run even if the memory estimate says the model will not fit on this machine")
 
-    check = commands.add_parser(
+    check = add_command(
         "check", help="validate a config without running it",
         description="Validate a scenario file (and any file it extends) without running it. Prints a "
                     "one-line description on success; on a mistake prints one line naming the file, the "
                     "field and what is allowed, and exits with code 2.",
     )
     check.add_argument("config", metavar="CONFIG", help="scenario file (TOML)")
+    check.add_argument("--force", action="store_true", help="do not refuse a model too big for this machine")
 
-    batch = commands.add_parser(
+    batch = add_command(
         "batch", help="run an experiment file: many runs, then a comparison report",
         description="Run every arm x design point x replicate of an experiment file, with common random "
-                    "numbers across arms, and write into DIR: runs/<run_id>.parquet for each finished run "
-                    "(written atomically), manifest.json (experiment hash, versions, git commit, the design "
-                    "with seeds, timings), and at the end timeseries.parquet, runs.parquet and report.md. "
-                    "A run that raises is recorded (runs/<run_id>.failed.json) and the batch goes on; the "
-                    "command then exits 1 with a count of failures. Ctrl-C stops cleanly, keeping every "
-                    "finished run; --resume runs only the missing ones.",
+                    "numbers across arms, and write into DIR: runs/arm=<arm>/<run_id>.parquet for each finished "
+                    "run (written atomically; a Parquet dataset partitioned by arm, outcomes as columns), "
+                    "manifest.json (SHA-256 of every input, versions, git commit, the design with seeds, "
+                    "timings), and at the end timeseries.parquet, runs.parquet and report.md. A run that raises "
+                    "is recorded (failed/<run_id>.json) and the batch goes on; the command then exits 1 with a "
+                    "count of failures. Ctrl-C stops cleanly, keeping every finished run; --resume runs only "
+                    "the missing ones, after checking that no input changed. DIR is locked while a batch runs "
+                    "in it. An experiment too big for this machine is refused with its estimate (--force "
+                    "insists).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  cryptoabm batch experiments/central_asia_regimes.toml             # all cores\n"
@@ -95,26 +123,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (TOML), e.g. experiments/central_asia_regimes.toml")
     batch.add_argument("--workers", type=_positive_int, metavar="N",
-                       help="parallel workers: 1 runs in this process; default: one per core "
+                       help="parallel workers: 1 runs in this process; default: one per core, or this process "
+                            "alone when the batch is smaller than a pool's start-up "
                             "(with --scheduler local: the LocalCluster's worker count)")
-    batch.add_argument("--scheduler", metavar="ADDRESS|local",
-                       help="run on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' to start a "
-                            "LocalCluster; needs the optional extra: pip install 'cryptoabm[distributed]'")
+    where = batch.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS|local",
+                       help="run on a Dask cluster: a scheduler address (tls://host:8786, or tcp://127.0.0.1:8786 "
+                            "through an SSH tunnel), or 'local' to start a LocalCluster; needs the optional extra: "
+                            "pip install 'cryptoabm[distributed]'")
+    where.add_argument("--cluster", choices=["slurm"],
+                       help="start Dask workers as SLURM jobs (dask-jobqueue); needs pip install 'cryptoabm[slurm]'")
+    batch.add_argument("--cluster-config", type=Path, metavar="TOML",
+                       help="SLURM options for --cluster slurm (jobs, queue, cores, memory, walltime, ...); "
+                            "default: dask-jobqueue's own configuration")
+    batch.add_argument("--csv", action="store_true", help="also write timeseries.csv and runs.csv")
+    batch.add_argument("--force", action="store_true",
+                       help="run even if the size estimate says the results or a model will not fit on this machine")
     batch.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
     batch.add_argument("--resume", action="store_true",
                        help="finish an interrupted batch in DIR: run only the missing runs (refused if the "
                             "experiment file changed since)")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    report = commands.add_parser(
+    report = add_command(
         "report", help="write the comparison report of a batch",
         description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95%% "
                     "t-intervals of the key outcomes, paired differences from the reference arm, fan charts "
                     "and a bar chart of differences. (batch runs this at the end.)",
     )
     report.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
+    report.add_argument("--csv", action="store_true", help="also write timeseries.csv and runs.csv")
 
-    rerun = commands.add_parser(
+    rerun = add_command(
         "rerun", help="rerun one run of a batch alone and check it reproduces",
         description="Rerun one run of a batch by itself, from the experiment file named in DIR/manifest.json "
                     "(refused if that file has changed), check that its kept months equal the stored "
@@ -127,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from cryptoabm.viz.__main__ import add_arguments as add_viz_arguments
 
-    viz = commands.add_parser(
+    viz = add_command(
         "viz", help="watch and steer one run in the browser",
         description="Start the browser app (Mesa's SolaraViz): Step, Play/Pause and Reset, a scenario picker "
                     "with the presets in configs/, the main policy levers, the citizens' network and live "
@@ -159,16 +199,29 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def with_horizon(scenario: Scenario, months: int | None) -> Scenario:
-    """The scenario cut (or extended) to ``months``; events after the horizon are dropped."""
-    if months is None:
+def with_horizon(scenario: Scenario, months: int | None, seed: int | None = None,
+                 source: str | Path = "<command line>") -> Scenario:
+    """The scenario cut (or extended) to ``months`` and given ``seed``, validated by the same
+    schema as a config file (events after the horizon are dropped)."""
+    if months is None and seed is None:
         return scenario
-    events = [event for event in scenario.events if event.month <= months]
-    return scenario.model_copy(update={"months": months, "events": events})
+    raw = scenario.model_dump(mode="json")
+    options = []
+    if months is not None:
+        raw["months"] = months
+        raw["events"] = [event for event in raw["events"] if event["month"] <= months]
+        options.append(f"--months {months}")
+    if seed is not None:
+        raw["seed"] = seed
+        options.append(f"--seed {seed}")
+    return scenario_from_dict(raw, source=f"{source} with {' '.join(options)}")
 
 
 def command_check(args: argparse.Namespace) -> int:
+    from cryptoabm.sizing import ensure_model_fits
+
     scenario = load_scenario(args.config)
+    ensure_model_fits(scenario, args.config, args.force)
     print(f"{args.config}: ok: scenario '{scenario.name}', {scenario.months} months from {scenario.start_month}, "
           f"{scenario.population.citizens:,} citizens, {len(scenario.events)} scheduled events, "
           f"payment regime '{scenario.policy.payment_regime}'")
@@ -178,11 +231,14 @@ def command_check(args: argparse.Namespace) -> int:
 def command_run(args: argparse.Namespace) -> int:
     from cryptoabm.model import CryptoEconomy
     from cryptoabm.outputs import write_run
+    from cryptoabm.sizing import ensure_model_fits
     from cryptoabm.summary import summary_table
 
-    scenario = with_horizon(load_scenario(args.config), args.months)
-    seed = scenario.seed if args.seed is None else args.seed
+    scenario = with_horizon(load_scenario(args.config), args.months, args.seed, args.config)
+    ensure_model_fits(scenario, args.config, args.force)
+    seed = scenario.seed
     out_dir = args.out if args.out is not None else Path("results") / f"{scenario.name}-seed{seed}"
+    check_out_folder(out_dir)
     started = time.perf_counter()
     model = CryptoEconomy(scenario, seed=seed)
     table = model.run()
@@ -191,7 +247,7 @@ def command_run(args: argparse.Namespace) -> int:
         write_run(out_dir, scenario, seed, table, str(args.config))
     except OSError as exc:
         print(f"cryptoabm: error: cannot write results to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     if not args.quiet:
         first, last = table["date"].iloc[0], table["date"].iloc[-1]
         print(f"{scenario.name}: {scenario.months} months ({first} to {last}), "
@@ -203,54 +259,56 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _executor_factory(args: argparse.Namespace):
-    """What runs the batch: this process, a process pool, or a Dask cluster."""
-    import os
+def check_out_folder(out_dir: Path) -> None:
+    """Refuse (ConfigError) an output folder that is a file or cannot be written."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError("--out", "", f"{out_dir} is a file, not a folder")
+    existing = out_dir.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError("--out", "", f"cannot make {out_dir}: {existing} is not a folder")
+    try:  # the one sure test, for root and read-only disks too: make (and remove) a folder there
+        os.rmdir(tempfile.mkdtemp(prefix=".cryptoabm-check-", dir=existing))
+    except OSError as exc:
+        raise ConfigError("--out", "", f"cannot write into {existing}: {exc.strerror or exc}") from None
 
-    from cryptoabm.batch.runner import InProcessExecutor, process_pool
 
-    if args.scheduler is None:
-        workers = args.workers or os.cpu_count() or 1
-        if workers == 1:
-            return InProcessExecutor, "1 worker (in this process)"
-        return (lambda: process_pool(workers)), f"{workers} worker processes"
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ConfigError("--scheduler", "", "Dask is an optional extra: pip install 'cryptoabm[distributed]'") from None
-    if args.scheduler == "local":
-        cluster = LocalCluster(n_workers=args.workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
-        client = Client(cluster)
-        where = f"a Dask LocalCluster of {len(cluster.workers)} workers"
-    else:
-        try:
-            client = Client(args.scheduler, timeout=10)
-        except OSError as exc:
-            raise ConfigError("--scheduler", "", f"cannot reach the Dask scheduler at {args.scheduler}: {exc}") from None
-        where = f"the Dask cluster at {args.scheduler}"
-    return client.get_executor, where
+def _placement(args: argparse.Namespace, loaded):
+    """Where the batch runs: this process, a process pool, a Dask cluster or SLURM."""
+    from cryptoabm.batch import clusters
+    from cryptoabm.batch.experiment import run_sizes
+
+    if args.cluster_config is not None and args.cluster != "slurm":
+        raise ConfigError("--cluster-config", "", "goes with --cluster slurm")
+    if args.cluster == "slurm":
+        return clusters.slurm_placement(args.cluster_config)
+    if args.scheduler is not None:
+        return clusters.dask_placement(args.scheduler, args.workers)
+    return clusters.local_placement(args.workers, run_sizes(loaded))
 
 
 def command_batch(args: argparse.Namespace) -> int:
     from cryptoabm.batch.experiment import load_experiment
     from cryptoabm.batch.report import write_report
     from cryptoabm.batch.runner import run_batch
-    from cryptoabm.batch.store import StoreError
 
-    loaded = load_experiment(args.experiment)
+    loaded = load_experiment(args.experiment, force=args.force)
     out_dir = args.out if args.out is not None else Path("results") / loaded.experiment.name
-    make_executor, where = _executor_factory(args)
-    print(f"{loaded.experiment.name}: running on {where} into {out_dir}/", file=sys.stderr)
+    check_out_folder(out_dir)
+    placement = _placement(args, loaded)
+    if placement.note:
+        print(f"cryptoabm: {placement.note}", file=sys.stderr)
+    print(f"{loaded.experiment.name}: running on {placement.where} into {out_dir}/", file=sys.stderr)
     try:
-        outcome = run_batch(loaded, out_dir, make_executor, resume=args.resume, progress=not args.no_progress)
-    except StoreError as exc:
-        print(f"cryptoabm: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        outcome = run_batch(loaded, out_dir, placement.make_executor, resume=args.resume,
+                            progress=not args.no_progress, csv=args.csv)
     except KeyboardInterrupt:
         print(f"cryptoabm: interrupted; finished runs are kept in {out_dir}/runs/; "
               f"finish with: cryptoabm batch {args.experiment} --out {out_dir} --resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        placement.close()
     try:
         report = write_report(out_dir)
     except KeyboardInterrupt:
@@ -261,58 +319,55 @@ def command_batch(args: argparse.Namespace) -> int:
           f"{outcome.seconds:.1f} s; tables and report: {report}")
     if outcome.failed:
         print(f"cryptoabm: {len(outcome.failed)} of {outcome.total} runs failed; tracebacks in "
-              f"{out_dir}/runs/<run_id>.failed.json", file=sys.stderr)
-        return 1
+              f"{out_dir}/failed/<run_id>.json", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
 def command_report(args: argparse.Namespace) -> int:
-    from cryptoabm.batch.report import ReportError, write_report
+    from cryptoabm.batch.report import write_report
+    from cryptoabm.batch.store import export_csv
 
-    try:
-        print(write_report(args.folder))
-    except ReportError as exc:
-        print(f"cryptoabm: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    print(write_report(args.folder))
+    if args.csv:
+        for path in export_csv(args.folder):
+            print(path)
     return 0
 
 
 def command_rerun(args: argparse.Namespace) -> int:
-    import json
-
-    import pyarrow.parquet as pq
-
     from cryptoabm.batch.experiment import expand_runs, load_experiment
     from cryptoabm.batch.runner import kept_months
-    from cryptoabm.config import scenario_from_dict
+    from cryptoabm.batch.store import ResultStore, check_unchanged, read_manifest, read_run_file
     from cryptoabm.model import CryptoEconomy
     from cryptoabm.outputs import write_run
+    from cryptoabm.summary import summarise
 
-    manifest_path = args.folder / "manifest.json"
-    if not manifest_path.is_file():
-        raise ConfigError(args.folder, "", "holds no batch (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text())
-    loaded = load_experiment(manifest["experiment_file"])
-    if loaded.file_hash != manifest["experiment_sha256"]:
-        raise ConfigError(manifest["experiment_file"], "", f"has changed since the batch in {args.folder} ran")
+    manifest = read_manifest(args.folder)
+    loaded = load_experiment(manifest["experiment_file"], force=True)
+    check_unchanged(manifest.get("inputs", {}), loaded.inputs, args.folder)
     spec = next((run for run in expand_runs(loaded) if run.run_id == args.run_id), None)
     if spec is None:
-        raise ConfigError(manifest_path, "design", f"no run '{args.run_id}' (run ids look like "
-                                                   f"{manifest['design'][0]['run_id']})")
+        raise ConfigError(args.folder / "manifest.json", "design",
+                          f"no run '{args.run_id}' (run ids look like {manifest['design'][0]['run_id']})")
     scenario = scenario_from_dict(spec.scenario)
     table = CryptoEconomy(scenario, seed=spec.seed).run()
     out_dir = args.out if args.out is not None else args.folder / "rerun" / spec.run_id
     write_run(out_dir, scenario, spec.seed, table, f"{manifest['experiment_file']} [{spec.run_id}]")
-    stored_path = args.folder / "runs" / f"{spec.run_id}.parquet"
+    store = ResultStore(args.folder)
+    stored_path = store.run_path(spec.arm, spec.run_id)
     if not stored_path.exists():
         print(f"{spec.run_id}: seed {spec.seed}; rerun written to {out_dir}/ (the batch has no stored result to compare)")
         return 0
-    stored = pq.read_table(stored_path).replace_schema_metadata(None)
+    store.prepare(loaded)
+    columns = {name: table[name].to_numpy() for name in table.columns}
+    kept = kept_months(columns, spec.metrics, spec.record_every_months)
+    rebuilt = store.run_file_table(spec, kept, summarise(columns)).replace_schema_metadata(None)
     # compared in pandas, where NaN (e.g. "no rationing cap") equals NaN, unlike in Arrow
-    same = kept_months(table, spec.metrics, spec.record_every_months).to_pandas().equals(stored.to_pandas())
+    same = rebuilt.to_pandas().equals(read_run_file(stored_path).to_pandas())
     print(f"{spec.run_id}: seed {spec.seed}; {'reproduces the stored run exactly' if same else 'DIFFERS from the stored run'}; "
           f"outputs in {out_dir}/")
-    return 0 if same else 1
+    return 0 if same else EXIT_FAILED
 
 
 def command_viz(args: argparse.Namespace) -> int:
@@ -322,17 +377,45 @@ def command_viz(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; every problem ends as one line on standard error and an exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("cryptoabm: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report,
                 "rerun": command_rerun, "viz": command_viz}
+    debug = getattr(args, "debug", False)
     try:
         return handlers[args.command](args)
-    except ConfigError as exc:
-        print(f"cryptoabm: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("cryptoabm: interrupted; nothing was written for the unfinished run", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - every error becomes one line (the traceback with --debug)
+        if debug:
+            raise
+        code, line = describe_failure(exc)
+        print(f"cryptoabm: error: {printable(line)}", file=sys.stderr)
+        return code
+
+
+def printable(text: str) -> str:
+    """The text on one line: control characters a file may hold (newlines, CR) shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def describe_failure(exc: Exception) -> tuple[int, str]:
+    """The exit code and one line for an error: bad input is 2, anything else that failed is 1."""
+    from cryptoabm.batch.report import ReportError
+    from cryptoabm.batch.store import StoreError
+
+    if isinstance(exc, (ConfigError, StoreError, ReportError)):
+        return EXIT_BAD_INPUT, str(exc)
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return EXIT_FAILED, f"{exc.strerror or exc}{where}"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return EXIT_FAILED, f"{type(exc).__name__}: {text[:300]} (run again with --debug for the traceback)"
 
 
 if __name__ == "__main__":

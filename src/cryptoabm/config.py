@@ -12,7 +12,9 @@ Every field carries its unit in its name or its description. Defaults are neutra
 
 from __future__ import annotations
 
+import csv
 import difflib
+import math
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -42,9 +44,15 @@ def _none_word(value: Any) -> Any:
 
 NoneWord = BeforeValidator(_none_word)
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+# Every number must be finite: TOML allows inf and nan, which no field means.
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+SAFE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
+SAFE_NAME_RULE = "must be a plain name: a letter or digit, then letters, digits, _ . - (at most 80 characters, no path)"
+SafeName = Annotated[str, Field(pattern=SAFE_NAME_PATTERN)]  # names a results folder: nothing may escape
+MAX_EXTENDS_DEPTH = 32  # files in one extends chain
+EXPERIMENT_KEYS = frozenset({"question", "arms", "replications", "horizon_months", "design", "reference"})
 
 
 class ConfigError(Exception):
@@ -61,7 +69,7 @@ class ConfigError(Exception):
 class _Section(BaseModel):
     """Base for every config table: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -400,7 +408,7 @@ Event = Annotated[
 class Scenario(_Section):
     """One country under one policy: everything a run needs apart from the seed."""
 
-    name: str = "baseline"
+    name: SafeName = "baseline"  # letters, digits, _ . - (it names the results folder)
     description: str = ""
     start_month: str = Field("2026-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")  # YYYY-MM of month 1
     months: int = Field(60, ge=1, le=1200)
@@ -473,14 +481,77 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
 
 
 def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<config>") -> Scenario:
-    """Validate an already-merged dict; ``source`` names the file in error messages."""
+    """Validate an already-merged dict; ``source`` names the file in error messages.
+
+    A price CSV is parsed here too (see :func:`check_month_csv`), so a bad one is refused
+    before any run starts.
+    """
     raw = dict(raw)
-    csv = raw.get("market", {}).get("price_csv") if isinstance(raw.get("market"), dict) else None
-    if isinstance(csv, str) and source != "<config>":
-        resolved = (Path(source).parent / csv).resolve()
+    price_csv = raw.get("market", {}).get("price_csv") if isinstance(raw.get("market"), dict) else None
+    if isinstance(price_csv, str) and _none_word(price_csv) is not None and source != "<config>":
+        resolved = (Path(source).parent / price_csv).resolve()
         if not resolved.is_file():
             raise ConfigError(source, "market.price_csv", f"file not found: {resolved}")
         raw["market"] = {**raw["market"], "price_csv": str(resolved)}
+    scenario = _validated(raw, source)
+    if scenario.market.price_csv is not None:
+        problem = check_month_csv(scenario.market.price_csv, "btc_price_usd", scenario.months)
+        if problem:
+            raise ConfigError(source, "market.price_csv", f"{scenario.market.price_csv}: {problem}")
+    return scenario
+
+
+def check_month_csv(path: str | Path, value_column: str, months: int) -> str | None:
+    """What is wrong with a monthly CSV (columns ``month`` and ``value_column``), or None.
+
+    Months must be whole numbers, each once, with no gaps from 0 to at least ``months``;
+    values must be positive, finite numbers. Parsed with the csv module: nothing is evaluated.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            header = list(reader.fieldnames or [])
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return f"cannot read the CSV: {exc}"
+    if not rows:
+        return f"has no rows (needs columns month, {value_column})"
+    missing = [c for c in ("month", value_column) if c not in header]
+    if missing:
+        return f"lacks column(s) {', '.join(missing)} (has {', '.join(str(h) for h in header)})"
+    seen: dict[int, int] = {}
+    for line, row in enumerate(rows, start=2):
+        month, value = _whole_number(row["month"]), _finite_number(row[value_column])
+        if month is None or month < 0:
+            return f"line {line}: month must be a whole number >= 0 (got {row['month']!r})"
+        if month in seen:
+            return f"line {line}: month {month} appears twice (first on line {seen[month]})"
+        if value is None or value <= 0:
+            return f"line {line}: {value_column} must be a positive, finite number (got {row[value_column]!r})"
+        seen[month] = line
+    gap = next((m for m in range(months + 1) if m not in seen), None)
+    if gap is not None:
+        return f"has no row for month {gap} (needs every month 0-{months})"
+    return None
+
+
+def _whole_number(text: Any) -> int | None:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        return None
+
+
+def _finite_number(text: Any) -> float | None:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _validated(raw: dict[str, Any], source: str | Path) -> Scenario:
+    """``Scenario.model_validate`` with the first problem as a one-line :class:`ConfigError`."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -499,11 +570,20 @@ def scenario_to_toml_dict(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json", exclude_none=True)
 
 
-def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def config_files(path: str | Path) -> list[Path]:
+    """The config file and every file it extends, child first (what a run of it reads)."""
+    files: list[Path] = []
+    _read_with_extends(Path(path), chain=(), files=files)
+    return files
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path] | None = None) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise ConfigError(chain[-1], "extends", f"circular extends: {cycle}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ConfigError(chain[0], "extends", f"the extends chain is longer than {MAX_EXTENDS_DEPTH} files")
     if not path.is_file():
         if chain:
             raise ConfigError(chain[-1], "extends", f"no such file to extend: {path}")
@@ -515,12 +595,18 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ConfigError(path, "", f"malformed TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"cannot read file: {exc}") from None
+    if not data:
+        raise ConfigError(path, "", "the config file is empty (extend configs/baseline.toml to start from the baseline)")
+    if EXPERIMENT_KEYS & set(data):
+        raise ConfigError(path, "", "this is an experiment file, not a scenario config; run it with: cryptoabm batch")
+    if files is not None:
+        files.append(resolved)
     parent_name = data.pop("extends", None)
     if parent_name is None:
         return data
     if not isinstance(parent_name, str):
         raise ConfigError(path, "extends", "must be a file name in quotes, e.g. extends = \"baseline.toml\"")
-    parent = _read_with_extends(path.parent / parent_name, chain=(*chain, resolved))
+    parent = _read_with_extends(path.parent / parent_name, chain=(*chain, resolved), files=files)
     return _deep_merge(parent, data)
 
 
@@ -575,6 +661,10 @@ def _describe_error(error: dict[str, Any]) -> str:
         return f"unknown event kind {tag!r}; allowed: {', '.join(sorted(_EVENT_KINDS))}"
     if kind == "missing":
         return "required value is missing"
+    if kind == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == SAFE_NAME_PATTERN:
+        return f"{SAFE_NAME_RULE} (got {given!r:.100})"
+    if kind == "finite_number":
+        return f"must be a finite number (got {given!r})"
     shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
     return f"{message[0].lower()}{message[1:]} (got {shown})"
 

@@ -115,7 +115,12 @@ INDICATOR_NAMES: tuple[str, ...] = tuple(f.name for f in fields(MonthlyIndicator
 class CryptoEconomy(Model):
     """The whole economy for one scenario and one seed."""
 
-    def __init__(self, scenario: Scenario | None = None, seed: int | None = None):
+    def __init__(self, scenario: Scenario | None = None, seed: int | None = None, *, preset: str | None = None,
+                 **levers: object):
+        if preset is not None or levers:  # keyword levers: see cryptoabm.presets
+            from cryptoabm.presets import scenario_for
+
+            scenario = scenario_for(preset, base=scenario, **levers)
         scenario = scenario if scenario is not None else Scenario()
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)

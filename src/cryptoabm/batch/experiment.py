@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,21 +26,40 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
-from cryptoabm.config import ConfigError, Scenario, _describe_error, _loc_to_field, load_scenario
+from cryptoabm.config import (
+    ConfigError,
+    SafeName,
+    Scenario,
+    _describe_error,
+    _loc_to_field,
+    config_files,
+    load_scenario,
+)
 from cryptoabm.model import INDICATOR_NAMES
+from cryptoabm.sizing import FORCE_HINT, available_memory_bytes, ensure_model_fits, human_bytes, results_bytes
+from cryptoabm.summary import OUTCOMES
 
 ALWAYS_KEPT = ("month", "date")
 SEED_BITS = 63  # scenario seeds are non-negative 63-bit integers
+HEADLINE_OUTCOMES = (
+    "final_wallet_share", "final_active_share", "peak_global_hashrate_share", "mean_grey_load_share",
+    "min_reserve_margin", "total_unserved_mwh", "total_fdi_inflow_usd", "total_profit_repatriation_usd",
+    "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd", "total_export_value_forgone_usd",
+)  # what a report shows unless the experiment names its own `report_outcomes`
+ID_COLUMNS = ("run_id", "arm", "point", "label", "replicate", "seed")
+CONFIG_KEYS = frozenset({"extends", "market", "grid", "mining", "population", "policy", "events", "months", "seed",
+                         "start_month", "description", "adoption", "investors", "merchants", "state"})
+RESULTS_SHARE_OF_MEMORY = 0.8  # the merged tables are built in memory: leave the rest to everything else
 
 
 class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Arm(_Table):
     """One scenario to compare: a config file plus optional overrides of dotted keys."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: SafeName
     config: str  # a file next to the experiment, or in ../configs/
     overrides: dict[str, Any] = Field(default_factory=dict)
 
@@ -67,6 +87,9 @@ class Design(_Table):
         if self.kind in needs and not needs[self.kind]:
             key = {"grid": "parameters", "zip": "parameters", "table": "rows", "lhs": "ranges"}[self.kind]
             raise ValueError(f"a '{self.kind}' design needs design.{key}")
+        empty = next((key for key, values in self.parameters.items() if not values), None)
+        if self.kind in ("grid", "zip") and empty is not None:
+            raise ValueError(f"design.parameters.{empty} is an empty list: the design would have no runs")
         if self.kind == "zip" and len({len(v) for v in self.parameters.values()}) > 1:
             raise ValueError("a 'zip' design needs lists of equal length")
         if self.kind == "lhs":
@@ -81,7 +104,7 @@ class Design(_Table):
 class Experiment(_Table):
     """A whole experiment file."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: SafeName
     question: str
     arms: list[Arm] = Field(min_length=1)
     reference: str  # name of the reference arm
@@ -92,6 +115,7 @@ class Experiment(_Table):
     metrics: list[str] = Field(default_factory=lambda: list(INDICATOR_NAMES))
     record_every_months: int | Literal["end"] = 1  # keep every k-th month, or only the last
     base_seed: int = Field(ge=0, le=2**SEED_BITS - 1)
+    report_outcomes: list[str] = Field(default_factory=lambda: list(HEADLINE_OUTCOMES))  # what the report shows
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
@@ -105,6 +129,9 @@ class Experiment(_Table):
             raise ValueError(f"unknown metric '{unknown[0]}'; metrics are the columns: {', '.join(INDICATOR_NAMES)}")
         if isinstance(self.record_every_months, int) and self.record_every_months < 1:
             raise ValueError("record_every_months must be a whole number >= 1 or \"end\"")
+        not_outcomes = [o for o in self.report_outcomes if o not in OUTCOMES]
+        if not_outcomes:
+            raise ValueError(f"unknown outcome '{not_outcomes[0]}' in report_outcomes; outcomes: {', '.join(OUTCOMES)}")
         return self
 
 
@@ -127,27 +154,55 @@ class RunSpec:
 
 @dataclass(frozen=True)
 class LoadedExperiment:
-    """A validated experiment and the resolved scenario of each arm."""
+    """A validated experiment, the resolved scenario of each arm and the inputs it reads."""
 
     experiment: Experiment
     path: Path
     file_hash: str
     arm_scenarios: dict[str, Scenario]
+    inputs: dict[str, str] = field(default_factory=dict)  # every file a run reads -> its SHA-256
+
+    @property
+    def inputs_digest(self) -> str:
+        """One hash over every input's hash: what a run file records of where it came from."""
+        return hashlib.sha256("\n".join(f"{k} {v}" for k, v in sorted(self.inputs.items())).encode()).hexdigest()
 
 
-def load_experiment(path: str | Path) -> LoadedExperiment:
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_experiment(path: str | Path, force: bool = False) -> LoadedExperiment:
     """Read and validate an experiment file and every config it names.
 
-    Raises :class:`ConfigError` (one line: file, field, what is allowed) on any mistake.
+    Raises :class:`ConfigError` (one line: file, field, what is allowed) on any mistake,
+    including a design whose results, or a model whose memory, would not fit on this
+    machine (unless ``force``).
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(path, "", "no such experiment file")
-    raw_bytes = path.read_bytes()
     try:
+        raw_bytes = path.read_bytes()
         raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc.strerror or exc}") from None
+    return experiment_from_dict(raw, path, hashlib.sha256(raw_bytes).hexdigest(), force=force)
+
+
+def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force: bool = False) -> LoadedExperiment:
+    """Validate an experiment given as data; ``path`` names it in messages and locates its configs."""
+    if not raw:
+        raise ConfigError(path, "", "the experiment file is empty (see experiments/README.md for the format)")
+    if "question" not in raw and "arms" not in raw and CONFIG_KEYS & set(raw):
+        raise ConfigError(path, "", "this is a scenario config, not an experiment file; run it with: cryptoabm run")
     try:
         experiment = Experiment.model_validate(raw)
     except ValidationError as exc:
@@ -158,7 +213,10 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         if error["type"] == "extra_forbidden":
             message = _unknown_experiment_key(error["loc"])
         raise ConfigError(path, field_name, message) from None
+    ensure_results_fit(experiment, path, force)
+    inputs = {str(path.resolve()): file_hash}
     arm_scenarios = {}
+    points = design_points(experiment)
     for index, arm in enumerate(experiment.arms):
         config_path = _find_config(path, arm.config)
         if config_path is None:
@@ -166,16 +224,85 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
                                                             f"(looked next to the experiment and in ../configs/)")
         overrides = {**arm.overrides, "months": experiment.horizon_months}
         scenario = load_scenario(config_path, overrides)
+        ensure_model_fits(scenario, path, force)
         arm_scenarios[arm.name] = scenario
-        for point in design_points(experiment):
+        inputs.update({str(f): file_sha256(f) for f in config_files(config_path)})
+        for point in points:
             try:
-                load_scenario(config_path, {**overrides, **point})
+                at_point = load_scenario(config_path, {**overrides, **point})
             except ConfigError as exc:
                 raise ConfigError(path, "design", f"with arm '{arm.name}': {exc.field}: {exc.message}") from None
-    if experiment.reference_point is not None and experiment.reference_point not in design_points(experiment):
+            ensure_model_fits(at_point, path, force)
+            inputs.update({str(f): file_sha256(f) for f in data_files(at_point)})
+    if experiment.reference_point is not None and experiment.reference_point not in points:
         raise ConfigError(path, "reference_point", "is not one of the design's points")
-    digest = hashlib.sha256(raw_bytes).hexdigest()
-    return LoadedExperiment(experiment, path, digest, arm_scenarios)
+    return LoadedExperiment(experiment, path, file_hash, arm_scenarios, inputs)
+
+
+def data_files(scenario: Scenario) -> list[Path]:
+    """Every data file (CSV) a scenario reads: any string value naming an existing .csv file."""
+    found: list[Path] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+        elif isinstance(value, str) and value.lower().endswith(".csv") and Path(value).is_file():
+            found.append(Path(value).resolve())
+
+    visit(scenario.model_dump(mode="json"))
+    return found
+
+
+def run_sizes(loaded: LoadedExperiment) -> list[tuple[int, int]]:
+    """(citizens, months) of every run, for estimating a batch's work (arms as they stand)."""
+    experiment = loaded.experiment
+    runs_per_arm = experiment.replications * design_point_count(experiment)
+    return [(scenario.population.citizens, experiment.horizon_months)
+            for scenario in loaded.arm_scenarios.values() for _ in range(runs_per_arm)]
+
+
+def design_point_count(experiment: Experiment) -> int:
+    """How many points the design has, counted without listing them."""
+    design = experiment.design
+    if design.kind == "grid":
+        return math.prod(len(values) for values in design.parameters.values())
+    if design.kind == "zip":
+        return len(next(iter(design.parameters.values())))
+    if design.kind == "table":
+        return len(design.rows)
+    if design.kind == "lhs":
+        return design.samples
+    return 1
+
+
+def kept_row_count(horizon_months: int, record_every_months: int | str) -> int:
+    """Rows a run keeps: every k-th month and always the last, or only the last."""
+    if record_every_months == "end":
+        return 1
+    return len({*range(int(record_every_months) - 1, horizon_months, int(record_every_months)), horizon_months - 1})
+
+
+def ensure_results_fit(experiment: Experiment, path: Path, force: bool = False) -> None:
+    """Refuse (ConfigError) an experiment whose results would not fit in this machine's memory."""
+    runs = len(experiment.arms) * design_point_count(experiment) * experiment.replications
+    rows = kept_row_count(experiment.horizon_months, experiment.record_every_months)
+    columns = len(ID_COLUMNS) + len(experiment.metrics) + 2 + len(OUTCOMES) + len(_design_keys(experiment))
+    needed = results_bytes(runs, rows, columns)
+    available = int(available_memory_bytes() * RESULTS_SHARE_OF_MEMORY)
+    if needed > available and not force:
+        raise ConfigError(path, "design", (
+            f"the results would take about {human_bytes(needed)} ({runs:,} runs x {rows:,} kept months x "
+            f"{columns} columns) but this machine has {human_bytes(available)} to hold them; use fewer points, "
+            f"replications or metrics, record_every_months, or {FORCE_HINT}"))
+
+
+def _design_keys(experiment: Experiment) -> set[str]:
+    design = experiment.design
+    return {*design.parameters, *design.ranges, *(key for row in design.rows for key in row)}
 
 
 def _find_config(experiment_path: Path, name: str) -> Path | None:

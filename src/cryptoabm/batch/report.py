@@ -5,11 +5,14 @@ replications of the key outcomes; paired differences against the reference (same
 point, or the experiment's reference point, and the same replicate, i.e. the same random
 numbers), with their t-intervals; fan charts of the main time series; and a bar chart of the
 differences. Nothing in the report is typed by hand.
+
+The outcomes shown are those the experiment declares (``report_outcomes``; default: the
+headline set). Figures use the tables' units: money in $k/$m/$bn, shares in %, and calendar
+dates on the time axis when the arms start in different months.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,27 +22,31 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES  # noqa: E402
+from cryptoabm.batch.experiment import HEADLINE_OUTCOMES  # noqa: E402
+from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest  # noqa: E402
 from cryptoabm.summary import OUTCOMES, format_value  # noqa: E402
 
 REPORT = "report.md"
 FIGURES = "figures"
 CONFIDENCE = 0.95
-KEY_OUTCOMES = (
-    "final_wallet_share", "final_active_share", "peak_global_hashrate_share", "mean_grey_load_share",
-    "min_reserve_margin", "total_unserved_mwh", "total_fdi_inflow_usd", "total_profit_repatriation_usd",
-    "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd", "total_export_value_forgone_usd",
-)
+KEY_OUTCOMES = HEADLINE_OUTCOMES  # the default set; an experiment may declare its own
+# panel: (column, title, unit) with unit "pct" (shown in %), "usd" ($k/$m/$bn) or "num"
 FAN_PANELS = {
-    "adoption": (("active_share", "Active users, share of citizens"), ("wallet_share", "Wallet holders, share of citizens")),
-    "mining_and_grid": (("hashrate_ehs", "National hashrate, EH/s"), ("reserve_margin", "Reserve margin, share")),
-    "money_flows": (("fdi_inflow_usd", "FDI inflow, USD/month"), ("capital_flight_usd", "Capital flight, USD/month"),
-                    ("state_revenue_usd", "State revenue, USD/month")),
+    "adoption": (("active_share", "Active users, % of citizens", "pct"),
+                 ("wallet_share", "Wallet holders, % of citizens", "pct")),
+    "mining_and_grid": (("hashrate_ehs", "National hashrate, EH/s", "num"),
+                        ("reserve_margin", "Reserve margin, %", "pct")),
+    "money_flows": (("fdi_inflow_usd", "FDI inflow, USD a month", "usd"),
+                    ("capital_flight_usd", "Capital flight, USD a month", "usd"),
+                    ("state_revenue_usd", "State revenue, USD a month", "usd")),
 }
 BAND = (0.05, 0.95)  # fan charts shade the 5th-95th percentile across replications
+FIGURE_DPI = 100  # at 100% zoom a point is 1.4 px: 10-point labels are 14 px tall
+LABEL_POINTS = 10
 
 
 class ReportError(Exception):
@@ -67,24 +74,25 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
     return Interval(mean, sd, mean - half, mean + half, n)
 
 
-def arm_summaries(runs: pd.DataFrame) -> pd.DataFrame:
+def arm_summaries(runs: pd.DataFrame, outcomes: tuple[str, ...] = KEY_OUTCOMES) -> pd.DataFrame:
     """One row per (label, outcome): mean, sd and 95% interval across replications."""
     rows = []
     for label, group in runs.groupby("label", sort=False):
-        for outcome in KEY_OUTCOMES:
+        for outcome in outcomes:
             interval = t_interval(group[outcome].to_numpy())
             rows.append({"label": label, "outcome": outcome, **interval.__dict__})
     return pd.DataFrame(rows)
 
 
-def paired_differences(runs: pd.DataFrame, reference_arm: str, reference_point: dict | None) -> pd.DataFrame:
-    """Each (label, outcome)'s mean difference from the reference, paired by replicate."""
+def paired_differences(runs: pd.DataFrame, reference_arm: str, reference_point: int | None,
+                       outcomes: tuple[str, ...] = KEY_OUTCOMES) -> pd.DataFrame:
+    """Each (label, outcome)'s mean difference from the reference, paired by replicate.
+
+    ``reference_point`` is the index of the reference design point (None: the same point).
+    """
     reference = runs[runs["arm"] == reference_arm]
     if reference_point is not None:
-        mask = np.ones(len(reference), dtype=bool)
-        for key, value in reference_point.items():
-            mask &= (reference[key] == value).to_numpy()
-        reference = reference[mask]
+        reference = reference[reference["point"] == reference_point]
     rows = []
     for label, group in runs.groupby("label", sort=False):
         if reference_point is None:
@@ -94,7 +102,7 @@ def paired_differences(runs: pd.DataFrame, reference_arm: str, reference_point: 
         if group["run_id"].isin(matched["run_id"]).all():
             continue  # the reference itself
         paired = group.merge(matched, on="replicate", suffixes=("", "_ref"))
-        for outcome in KEY_OUTCOMES:
+        for outcome in outcomes:
             difference = paired[outcome].to_numpy() - paired[f"{outcome}_ref"].to_numpy()
             interval = t_interval(difference)
             rows.append({"label": label, "outcome": outcome, **interval.__dict__,
@@ -108,40 +116,93 @@ def _fmt(outcome: str, value: float) -> str:
     return format_value(value, OUTCOMES[outcome][3])
 
 
+def axis_formatter(unit: str) -> FuncFormatter:
+    """Tick labels in the tables' units: '12%', '$3.4m', '1,200' (no 1e8 offsets)."""
+    if unit == "pct":
+        return FuncFormatter(lambda value, _: f"{value:.0%}" if abs(value) >= 0.1 or value == 0 else f"{value:.1%}")
+    if unit == "usd":
+        return FuncFormatter(lambda value, _: _short_usd(value))
+    return FuncFormatter(lambda value, _: f"{value:,.0f}" if abs(value) >= 100 or value == 0 else f"{value:,.3g}")
+
+
+def _short_usd(value: float) -> str:
+    sign = "-" if value < 0 else ""
+    for unit, size in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"{sign}${abs(value) / size:,.3g}{unit}"
+    return f"{sign}${abs(value):,.3g}"
+
+
+def outcome_unit(outcome: str) -> str:
+    """The unit of an outcome's figure axis, as its table cells show it."""
+    return {"pct": "pct", "usd": "usd"}.get(OUTCOMES[outcome][3], "num")
+
+
+def time_axis(timeseries: pd.DataFrame) -> tuple[str, str]:
+    """(column, label) of the time axis: calendar dates when the arms start in different
+    months, otherwise the month of the run (naming its calendar start)."""
+    starts = timeseries.groupby("arm", sort=False)["date"].first()
+    if starts.nunique() > 1:
+        return "calendar", "calendar month (the arms start at different dates)"
+    return "month", f"month of the run (month 1 = {starts.iloc[0]})"
+
+
 def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) -> None:
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), constrained_layout=True, squeeze=False)
-    for ax, (column, label) in zip(axes[0], panels, strict=True):
+    x_column, x_label = time_axis(timeseries)
+    if x_column == "calendar":
+        timeseries = timeseries.assign(calendar=pd.to_datetime(timeseries["date"], format="%Y-%m"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 4.6), constrained_layout=True, squeeze=False)
+    for ax, (column, label, unit) in zip(axes[0], panels, strict=True):
         for name, group in timeseries.groupby("label", sort=False):
-            by_month = group.groupby("month")[column]
-            mean = by_month.mean()
+            by_time = group.groupby(x_column)[column]
+            mean = by_time.mean()
             ax.plot(mean.index, mean.to_numpy(), label=name)
-            ax.fill_between(mean.index, by_month.quantile(BAND[0]).to_numpy(), by_month.quantile(BAND[1]).to_numpy(),
+            ax.fill_between(mean.index, by_time.quantile(BAND[0]).to_numpy(), by_time.quantile(BAND[1]).to_numpy(),
                             alpha=0.2)
-        ax.set_title(label, fontsize=10)
-        ax.set_xlabel("month")
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"{title}: mean and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band across replications")
-    fig.savefig(path, format="png", dpi=90, metadata={"Software": None})
+        ax.set_title(label, fontsize=LABEL_POINTS + 1)
+        ax.set_xlabel(x_label, fontsize=LABEL_POINTS)
+        ax.yaxis.set_major_formatter(axis_formatter(unit))
+        ax.tick_params(labelsize=LABEL_POINTS)
+    axes[0][0].legend(fontsize=LABEL_POINTS - 1)
+    fig.suptitle(f"{title}: mean and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band across replications",
+                 fontsize=LABEL_POINTS + 2)
+    fig.savefig(path, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     plt.close(fig)
 
 
-def _difference_bars(differences: pd.DataFrame, path: Path) -> None:
-    outcomes = [o for o in KEY_OUTCOMES if o in set(differences["outcome"])]
-    columns = 3
-    rows = math.ceil(len(outcomes) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(15, 3.2 * rows), constrained_layout=True, squeeze=False)
-    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], reference_label: str, path: Path) -> None:
+    shown = [o for o in outcomes if o in set(differences["outcome"])]
+    columns = min(3, len(shown))
+    rows = math.ceil(len(shown) / columns)
+    bars = differences["label"].nunique()
+    fig, axes = plt.subplots(rows, columns, figsize=(6.2 * columns, (1.4 + 0.35 * bars) * rows),
+                             constrained_layout=True, squeeze=False)
+    for ax, outcome in zip(axes.flat, shown, strict=False):
         part = differences[differences["outcome"] == outcome]
         errors = np.vstack([part["mean"] - part["low"], part["high"] - part["mean"]])
         ax.barh(part["label"], part["mean"], xerr=np.nan_to_num(errors), color="tab:blue", alpha=0.7, capsize=3)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_title(OUTCOMES[outcome][2], fontsize=9)
-        ax.tick_params(axis="y", labelsize=7)
-    for ax in list(axes.flat)[len(outcomes):]:
+        ax.set_title(OUTCOMES[outcome][2], fontsize=LABEL_POINTS + 1)
+        ax.xaxis.set_major_formatter(axis_formatter(outcome_unit(outcome)))
+        ax.tick_params(axis="both", labelsize=LABEL_POINTS)
+        ax.invert_yaxis()  # the first arm on top, as in the tables
+    for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
-    fig.suptitle("Difference from the reference (mean and 95% t-interval, paired by replicate)")
-    fig.savefig(path, format="png", dpi=90, metadata={"Software": None})
+    fig.suptitle(f"Difference from the reference, {reference_label} (mean and 95% t-interval, paired by replicate)",
+                 fontsize=LABEL_POINTS + 2)
+    fig.savefig(path, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     plt.close(fig)
+
+
+def declared_panels(outcomes: tuple[str, ...], timeseries: pd.DataFrame) -> tuple:
+    """Fan panels for declared outcomes whose monthly column no standard panel shows."""
+    standard = {column for panels in FAN_PANELS.values() for column, _, _ in panels}
+    panels = []
+    for outcome in outcomes:
+        column, _, label, _ = OUTCOMES[outcome]
+        if column in timeseries.columns and column not in standard and column not in {p[0] for p in panels}:
+            panels.append((column, label.split(" (")[0], outcome_unit(outcome)))
+    return tuple(panels)
 
 
 def write_report(folder: Path) -> Path:
@@ -149,15 +210,19 @@ def write_report(folder: Path) -> Path:
     folder = Path(folder)
     if not (folder / MANIFEST).exists() or not (folder / RUNS_TABLE).exists():
         raise ReportError(f"{folder} holds no finished batch (no {MANIFEST} and {RUNS_TABLE})")
-    manifest = json.loads((folder / MANIFEST).read_text())
-    runs = pd.read_parquet(folder / RUNS_TABLE)
-    timeseries = pd.read_parquet(folder / TIMESERIES)
+    try:
+        manifest = read_manifest(folder)
+        runs = pd.read_parquet(folder / RUNS_TABLE)
+        timeseries = pd.read_parquet(folder / TIMESERIES)
+    except (StoreError, OSError, ValueError) as exc:
+        raise ReportError(f"{folder}: cannot read the batch's tables: {str(exc).splitlines()[0]}") from None
     if runs.empty:
         raise ReportError(f"{folder} holds no finished runs yet")
+    outcomes = tuple(manifest.get("report_outcomes") or KEY_OUTCOMES)
     figures = folder / FIGURES
     figures.mkdir(exist_ok=True)
-    summaries = arm_summaries(runs)
-    differences = paired_differences(runs, manifest["reference"], manifest.get("reference_point"))
+    summaries = arm_summaries(runs, outcomes)
+    differences = paired_differences(runs, manifest["reference"], manifest.get("reference_point_index"), outcomes)
 
     lines = [f"# {manifest['experiment']}", "", f"**Question.** {manifest['question']}", ""]
     n_reps = runs.groupby("label").size()
@@ -170,7 +235,7 @@ def write_report(folder: Path) -> Path:
     labels = list(dict.fromkeys(runs["label"]))
     header = "| outcome | " + " | ".join(labels) + " |"
     lines += [header, "|---" * (len(labels) + 1) + "|"]
-    for outcome in KEY_OUTCOMES:
+    for outcome in outcomes:
         cells = []
         for label in labels:
             row = summaries[(summaries["label"] == label) & (summaries["outcome"] == outcome)].iloc[0]
@@ -187,7 +252,7 @@ def write_report(folder: Path) -> Path:
                     "with its 95% t-interval; an interval that excludes 0 is marked *.", ""]
         diff_labels = list(dict.fromkeys(differences["label"]))
         lines += ["| outcome | " + " | ".join(diff_labels) + " |", "|---" * (len(diff_labels) + 1) + "|"]
-        for outcome in KEY_OUTCOMES:
+        for outcome in outcomes:
             cells = []
             for label in diff_labels:
                 row = differences[(differences["label"] == label) & (differences["outcome"] == outcome)].iloc[0]
@@ -196,17 +261,18 @@ def write_report(folder: Path) -> Path:
                              + (" *" if excludes_zero else ""))
             lines.append(f"| {OUTCOMES[outcome][2]} | " + " | ".join(cells) + " |")
         lines.append("")
-        _difference_bars(differences, figures / "differences.png")
+        _difference_bars(differences, outcomes, reference_label, figures / "differences.png")
         lines += ["![Differences from the reference](figures/differences.png)", ""]
     lines += ["## Time series", ""]
-    for name, panels in FAN_PANELS.items():
-        if all(column in timeseries.columns for column, _ in panels):
+    all_panels = {**FAN_PANELS, "declared_outcomes": declared_panels(outcomes, timeseries)}
+    for name, panels in all_panels.items():
+        if panels and all(column in timeseries.columns for column, _, _ in panels):
             _fan_chart(timeseries, panels, figures / f"fan_{name}.png", name.replace("_", " ").capitalize())
             lines += [f"![{name}](figures/fan_{name}.png)", ""]
-    failed = sorted(p.name.removesuffix(".failed.json") for p in (folder / "runs").glob("*.failed.json"))
+    failed = sorted(p.name.removesuffix(".json") for p in (folder / "failed").glob("*.json"))
     if failed:
         lines += ["## Failed runs", "", f"{len(failed)} runs failed and are left out above: "
-                  + ", ".join(f"`{r}`" for r in failed) + " (tracebacks in `runs/<run_id>.failed.json`).", ""]
+                  + ", ".join(f"`{r}`" for r in failed) + " (tracebacks in `failed/<run_id>.json`).", ""]
     report = folder / REPORT
     report.write_text("\n".join(lines))
     return report

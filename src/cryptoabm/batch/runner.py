@@ -9,13 +9,21 @@ results go (:mod:`.store`). The model knows nothing of any of them.
   it lost go back in the queue, and each is then retried alone, so the one that kills its
   worker is identified and recorded as failed.
 - Ctrl-C stops cleanly; every finished run is already on disk, and ``--resume`` finishes the rest.
+- Worker processes die with the batch, even when only its main process is killed (a
+  parent-death signal and a watchdog on the batch's process in each worker).
+- Runs in flight are twice the executor's real worker threads: a process pool's workers, or
+  the sum of a Dask cluster's threads (read again as the cluster grows or shrinks).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -27,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, expand_runs
 from cryptoabm.batch.store import ResultStore
@@ -86,17 +94,101 @@ class InProcessExecutor(Executor):
         return future
 
 
-def _ignore_interrupts() -> None:
-    # Workers leave Ctrl-C to the parent, which stops the batch cleanly.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WATCHDOG_SECONDS = 0.5  # how often a worker checks that its batch is still alive
+CAPACITY_REFRESH_SECONDS = 2.0  # how often a Dask cluster's thread count is read again
+
+
+def _worker_setup(batch_pid: int) -> None:
+    """Initializer of every worker process: leave Ctrl-C to the batch, and die with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch stops cleanly on Ctrl-C
+    _die_with_parent()
+    threading.Thread(target=_watch_batch, args=(batch_pid,), name="cryptoabm-watchdog", daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent (the fork server) dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # the watchdog still covers it
+
+
+def _watch_batch(batch_pid: int) -> None:
+    """Exit this worker as soon as the batch's main process is gone (killed, even with SIGKILL)."""
+    while True:
+        time.sleep(WATCHDOG_SECONDS)
+        try:
+            os.kill(batch_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass  # alive, owned by someone else: cannot happen for our own parent, but harmless
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of worker processes forked from a clean server process that has the model
-    already imported (safe even when this process runs threads, as Dask's client does)."""
+    already imported (safe even when this process runs threads, as Dask's client does).
+
+    The fork server and the workers are started with Ctrl-C held back (a second or two), so
+    that an interrupt during start-up ends the batch with one clean line, instead of
+    tracebacks from the server's imports or from workers starting after it has gone.
+    """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["cryptoabm.batch.runner"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
+    pool = None
+    with _ctrl_c_held_back() as interrupted:
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()  # inherits the blocked SIGINT; ignores it once ready
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_setup,
+                                   initargs=(os.getpid(),))
+        if hasattr(pool, "_launch_processes"):
+            pool._launch_processes()  # every worker now, not one per submit later
+    if interrupted:
+        _stop_workers(pool)
+        raise KeyboardInterrupt
+    return pool
+
+
+@contextlib.contextmanager
+def _ctrl_c_held_back():
+    """Hold SIGINT back inside the block: blocked in this thread (so that processes started
+    here inherit the block) and, if another thread takes it, only noted. Yields a list that
+    is non-empty afterwards if Ctrl-C was pressed meanwhile."""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # first: starting it unblocks SIGINT in this thread again
+    pressed: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+        yield pressed
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield pressed
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C blocked meanwhile arrives now
+        signal.signal(signal.SIGINT, previous)
+
+
+def worker_threads(executor: Executor) -> int:
+    """How many runs the executor can work on at once: its real worker (thread) count."""
+    if isinstance(executor, InProcessExecutor):
+        return 1
+    workers = getattr(executor, "_max_workers", None)  # concurrent.futures pools
+    if workers:
+        return int(workers)
+    client = getattr(executor, "_client", None)  # Dask's ClientExecutor
+    if client is not None:
+        try:
+            return max(1, sum(client.nthreads().values()))
+        except Exception:  # noqa: BLE001 - a scheduler that does not answer: keep going with one
+            return 1
+    return os.cpu_count() or 1
 
 
 def _shutdown(executor: Executor) -> None:
@@ -105,6 +197,16 @@ def _shutdown(executor: Executor) -> None:
         executor.shutdown(wait=False, cancel_futures=True)
     except TypeError:  # Dask's ClientExecutor has no cancel_futures
         executor.shutdown(wait=False)
+
+
+def _stop_workers(executor: Executor) -> None:
+    """On an interrupt: end a process pool's workers at once (SIGTERM: no traceback), so that
+    none goes on with a run, or starts up after this process has gone."""
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 @dataclass
@@ -124,22 +226,35 @@ def run_batch(
     run_function: Callable[[RunSpec], RunResult] = execute_run,
     progress: bool = True,
     isolate_on_crash: Callable[[], Executor] | None = None,
+    warn: Callable[[str], None] = lambda line: print(f"cryptoabm: warning: {line}", file=sys.stderr),
+    csv: bool = False,
 ) -> BatchOutcome:
     """Run every missing run of the experiment into ``out_dir``, then merge the tables.
 
     ``make_executor`` builds a fresh executor (called again if a process pool breaks);
     ``isolate_on_crash`` builds a one-worker executor for retrying runs lost in a crash
-    (default: a one-process pool).
+    (default: a one-process pool). The results folder is locked throughout; ``warn`` gets
+    one line for each unusable file set aside on a resume. ``csv`` also writes the merged
+    tables as CSV.
     """
     started = time.perf_counter()
     runs = expand_runs(loaded)
-    store = ResultStore(out_dir)
-    store.open(loaded, runs, resume)
+    with ResultStore(out_dir) as store:
+        store.open(loaded, runs, resume)
+        for line in store.warnings:
+            warn(line)
+        return _run_into(store, loaded, runs, make_executor, run_function, progress, isolate_on_crash, csv, started)
+
+
+def _run_into(store: ResultStore, loaded: LoadedExperiment, runs: list[RunSpec],
+              make_executor: Callable[[], Executor], run_function: Callable[[RunSpec], RunResult], progress: bool,
+              isolate_on_crash: Callable[[], Executor] | None, csv: bool, started: float) -> BatchOutcome:
+    """Run the missing runs into an opened, locked store, then merge (and export) the tables."""
     done = store.finished_run_ids()
     todo = [run for run in runs if run.run_id not in done]
     failed: list[str] = []
     timings: dict[str, float] = {}
-    finished_now: dict[str, tuple[pa.Table, dict[str, float]]] = {}
+    finished_now: dict[str, Future] = {}  # run id -> its file's write, whose result is the table written
     # Result files are written by one background thread (Parquet writing releases the GIL),
     # overlapping with the next run; it is drained before merging, and on any stop.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cryptoabm-writer")
@@ -150,8 +265,8 @@ def run_batch(
     def record(spec: RunSpec, result: RunResult) -> None:
         timings[spec.run_id] = round(result.seconds, 4)
         if result.error is None:
-            writes.append(writer.submit(store.save_run, spec, result.table, result.outcomes))
-            finished_now[spec.run_id] = (result.table, result.outcomes)
+            finished_now[spec.run_id] = writer.submit(store.save_run, spec, result.table, result.outcomes)
+            writes.append(finished_now[spec.run_id])
         else:
             writes.append(writer.submit(store.save_failure, spec, result.error))
             failed.append(spec.run_id)
@@ -173,7 +288,9 @@ def run_batch(
             store.record_timings(timings)
     for write in writes:
         write.result()  # a failed write (a full disk, say) is an error of the batch
-    store.merge(finished_now)
+    store.merge({run_id: write.result() for run_id, write in finished_now.items()})
+    if csv:
+        store.export_csv()
     return BatchOutcome(len(runs), len(runs) - len(failed), failed, len(runs) - len(todo),
                         time.perf_counter() - started)
 
@@ -190,11 +307,11 @@ def _run_pool(
     queue = list(reversed(todo))
     lost: list[RunSpec] = []
     executor = make_executor()
-    in_flight_limit = 2 * max(1, getattr(executor, "_max_workers", os.cpu_count() or 1))
+    capacity = _Capacity(executor)
     pending: dict[Future, RunSpec] = {}
     try:
         while queue or pending:
-            while queue and len(pending) < in_flight_limit:
+            while queue and len(pending) < capacity.in_flight_limit():
                 spec = queue.pop()
                 try:
                     pending[executor.submit(run_function, spec)] = spec
@@ -204,6 +321,7 @@ def _run_pool(
             if not pending:
                 _shutdown(executor)
                 executor = make_executor()
+                capacity = _Capacity(executor)
                 continue
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             broken = False
@@ -224,6 +342,26 @@ def _run_pool(
                 if not rebuild:
                     break
                 executor = make_executor()
+                capacity = _Capacity(executor)
+    except BaseException:
+        _stop_workers(executor)
+        raise
     finally:
         _shutdown(executor)
     return lost
+
+
+class _Capacity:
+    """The in-flight limit of an executor: two runs per real worker thread (one running, one
+    queued), read again every few seconds so that a growing Dask cluster is used at full width."""
+
+    def __init__(self, executor: Executor):
+        self.executor = executor
+        self.threads = worker_threads(executor)
+        self.read_at = time.monotonic()
+
+    def in_flight_limit(self) -> int:
+        if time.monotonic() - self.read_at > CAPACITY_REFRESH_SECONDS:
+            self.threads = worker_threads(self.executor)
+            self.read_at = time.monotonic()
+        return 2 * self.threads

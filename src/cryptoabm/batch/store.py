@@ -1,48 +1,70 @@
-"""The results folder of a batch: crash-safe, resumable, merged at the end.
+"""The results folder of a batch: locked, provenance-checked, crash-safe, resumable.
 
-    DIR/manifest.json          experiment hash, versions, git commit, the full design with seeds, timings
-    DIR/runs/<run_id>.parquet  one file per finished run (its monthly rows and its outcomes)
-    DIR/runs/<run_id>.failed.json   a run that raised: parameters, seed, traceback
+    DIR/manifest.json          the SHA-256 of every input, versions, git commit, the design with seeds, timings
+    DIR/runs/arm=<arm>/<run_id>.parquet   one file per finished run: a Parquet dataset partitioned by
+                               arm (hive style), with the run's ids, design values, kept months and
+                               outcomes all as real columns (pl.scan_parquet, duckdb and R arrow read it)
+    DIR/failed/<run_id>.json   a run that raised: parameters, seed, traceback
+    DIR/corrupt/               run files found unreadable on a resume, set aside (the runs are rerun)
     DIR/timeseries.parquet     all runs' kept months, tidy: run_id, arm, parameters, replicate, seed, month, metrics
     DIR/runs.parquet           one row per run: end-of-horizon and cumulative outcomes
+    DIR/.lock                  held (fcntl.flock) while a batch writes here; the OS releases it on any exit
 
 Every file is written to a temporary name and renamed into place, so a crash never leaves a
-half-written result; a run's file exists only once the run is complete.
+half-written result; a run's file exists only once the run is complete. A temporary file
+left by a kill is removed when the batch resumes.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
+import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from cryptoabm.batch.experiment import LoadedExperiment, RunSpec
+from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, design_points, kept_row_count
+from cryptoabm.config import NONE_WORD
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
+FAILED_DIR = "failed"
+CORRUPT_DIR = "corrupt"
+LOCK = ".lock"
 TIMESERIES = "timeseries.parquet"
 RUNS_TABLE = "runs.parquet"
-OUTCOMES_KEY = b"cryptoabm.outcomes"
+INPUTS_KEY = b"cryptoabm.inputs_sha256"  # a run file's record of the inputs it was run from
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "networkx", "pydantic", "dask", "distributed")
+PARTITION = "arm"
 
 
 class StoreError(Exception):
     """A results folder that cannot be used as asked (one plain line)."""
 
 
+class FolderBusy(StoreError):
+    """Another batch holds the results folder's lock."""
+
+
 def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write via a temporary name in the same folder, then rename into place."""
+    """Write via a temporary name in the same folder, then rename into place; on any
+    failure (a full disk, say) the temporary file is removed."""
     temporary = path.with_name(f".{path.name}.partial")
-    write(temporary)
-    os.replace(temporary, path)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _package_version(name: str) -> str | None:
@@ -61,38 +83,203 @@ def _git_commit() -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
+# -- design values as typed columns ------------------------------------------------------
+def design_column_types(points: Iterable[dict[str, Any]]) -> dict[str, pa.DataType]:
+    """One Arrow type per design key, so every run's file and the merged tables agree.
+
+    Numbers with "none" (the word that lifts a cap) become a numeric column with nulls;
+    whole numbers stay integers; anything else mixed becomes text.
+    """
+    values: dict[str, list[Any]] = {}
+    for point in points:
+        for key, value in point.items():
+            values.setdefault(key, []).append(value)
+    return {key: _column_type([v for v in found if not _is_none(v)]) for key, found in values.items()}
+
+
+def _is_none(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() == NONE_WORD)
+
+
+def _column_type(values: list[Any]) -> pa.DataType:
+    if values and all(isinstance(v, bool) for v in values):
+        return pa.bool_()
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return pa.int64()
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return pa.float64()
+    return pa.string()
+
+
+def design_value(value: Any, kind: pa.DataType) -> Any:
+    """A design value as its column holds it: None for "none", text in a text column."""
+    if _is_none(value):
+        return None
+    if kind == pa.string():
+        return value if isinstance(value, str) else json.dumps(value)
+    return float(value) if kind == pa.float64() else value
+
+
+# -- reading run files ------------------------------------------------------------------
+def run_file_problem(path: Path, expected_rows: int, inputs_digest: str) -> str | None:
+    """Why a run file cannot be used as a finished run (unreadable, truncated, from other inputs), or None."""
+    try:
+        metadata = pq.read_metadata(path)
+    except (OSError, pa.ArrowException) as exc:
+        return f"unreadable ({str(exc).splitlines()[0][:120]})"
+    if metadata.num_rows != expected_rows:
+        return f"holds {metadata.num_rows} rows, not {expected_rows}"
+    recorded = (metadata.metadata or {}).get(INPUTS_KEY)
+    if recorded is None or recorded.decode() != inputs_digest:
+        return "was written from other inputs"
+    return None
+
+
+def read_run_file(path: Path) -> pa.Table:
+    """One run's file as a table (without its partition column, which its folder names)."""
+    return pq.ParquetFile(path).read().replace_schema_metadata(None)
+
+
+def results_dataset(folder: Path) -> ds.Dataset:
+    """The batch's run files as one lazy pyarrow dataset (the arm comes from the folder names)."""
+    return ds.dataset(Path(folder) / RUNS_DIR, format="parquet", partitioning="hive")
+
+
 class ResultStore:
-    """One batch's results folder."""
+    """One batch's results folder. Use as a context manager: the lock is held inside."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.runs_folder = self.folder / RUNS_DIR
+        self.failed_folder = self.folder / FAILED_DIR
+        self.warnings: list[str] = []
+        self._lock_handle = None
+        self._created = False
+        self._manifest: dict[str, Any] = {}
+        self._column_types: dict[str, pa.DataType] = {}
+        self._inputs_digest = ""
+        self._expected_rows = 0
+
+    # -- the lock -------------------------------------------------------------------------
+    def __enter__(self) -> ResultStore:
+        self._make_folder()
+        self._lock()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Let go of the folder's lock (the OS does so too if the process dies)."""
+        if self._lock_handle is not None:
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    def _make_folder(self) -> None:
+        if self.folder.exists() and not self.folder.is_dir():
+            raise StoreError(f"--out {self.folder} is a file, not a folder")
+        self._created = not self.folder.exists()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the results folder {self.folder}: {exc.strerror or exc}") from None
+        if not os.access(self.folder, os.W_OK | os.X_OK):
+            raise StoreError(f"cannot write into the results folder {self.folder}: permission denied")
+
+    def _lock(self) -> None:
+        path = self.folder / LOCK
+        try:
+            handle = open(path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
+        except OSError as exc:
+            self._discard_created()
+            raise StoreError(f"cannot write into the results folder {self.folder}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                raise FolderBusy(f"{self.folder} is in use by another batch (process {holder}); wait for it to "
+                                 f"finish or choose another --out") from None
+            raise StoreError(f"cannot lock the results folder {self.folder}: {exc.strerror or exc}") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock_handle = handle
+
+    def _discard_created(self) -> None:
+        """Remove the folder this batch created, if it failed before writing a result."""
+        if self._created:
+            self.release()
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- starting and resuming ------------------------------------------------------------
+    def prepare(self, loaded: LoadedExperiment) -> None:
+        """Learn what this experiment's run files hold: design column types, inputs, row count."""
+        self._column_types = design_column_types(design_points(loaded.experiment))
+        self._inputs_digest = loaded.inputs_digest
+        experiment = loaded.experiment
+        self._expected_rows = kept_row_count(experiment.horizon_months, experiment.record_every_months)
+
     def open(self, loaded: LoadedExperiment, runs: list[RunSpec], resume: bool) -> None:
-        """Create the folder and manifest, or check it belongs to this experiment when resuming."""
+        """Write the manifest, or, when resuming, check every input is unchanged and set aside
+        any run file that cannot be used (the run is then rerun)."""
+        self.prepare(loaded)
         manifest_path = self.folder / MANIFEST
-        if manifest_path.exists():
-            manifest = json.loads(manifest_path.read_text())
-            if not resume:
+        try:
+            previous = self._read_manifest(manifest_path, resume)
+            if previous is not None and not resume:
                 raise StoreError(f"{self.folder} already holds results of a batch; add --resume to finish it, "
                                  f"or choose another --out")
-            if manifest.get("experiment_sha256") != loaded.file_hash:
-                raise StoreError(f"{loaded.path} has changed since the batch in {self.folder} started "
-                                 f"(its hash differs); run it into a new --out folder")
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.runs_folder.mkdir(exist_ok=True)
-        manifest = {
-            "experiment": loaded.experiment.name,
+            if previous is not None:
+                check_unchanged(previous.get("inputs", {}), loaded.inputs, self.folder)
+            self._manifest = previous or self._new_manifest(loaded, runs)
+            self.runs_folder.mkdir(exist_ok=True)
+            if previous is None:
+                self._write_manifest()
+            self._remove_partials()
+            self._set_aside_unusable(runs)
+        except BaseException:
+            if not manifest_path.exists():
+                self._discard_created()  # nothing of this batch is left behind
+            raise
+
+    def _read_manifest(self, path: Path, resume: bool) -> dict[str, Any] | None:
+        if not path.exists():
+            return None
+        try:
+            manifest = json.loads(path.read_text())
+            if not isinstance(manifest, dict) or "design" not in manifest:
+                raise ValueError("not a batch manifest")
+            return manifest
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            if not resume:
+                raise StoreError(f"{self.folder} already holds results of a batch; add --resume to finish it, "
+                                 f"or choose another --out") from None
+            self._set_aside(path, f"unreadable ({type(exc).__name__})")
+            return None
+
+    def _new_manifest(self, loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[str, Any]:
+        experiment = loaded.experiment
+        points = design_points(experiment)
+        reference_point = experiment.reference_point
+        return {
+            "experiment": experiment.name,
             "experiment_file": str(loaded.path),
             "experiment_sha256": loaded.file_hash,
-            "question": loaded.experiment.question,
-            "reference": loaded.experiment.reference,
-            "reference_point": loaded.experiment.reference_point,
+            "inputs": loaded.inputs,
+            "question": experiment.question,
+            "reference": experiment.reference,
+            "reference_point": reference_point,
+            "reference_point_index": None if reference_point is None else points.index(reference_point),
+            "report_outcomes": list(experiment.report_outcomes),
+            "start_months": {arm: scenario.start_month for arm, scenario in loaded.arm_scenarios.items()},
             "cryptoabm_version": _package_version("cryptoabm"),
             "git_commit": _git_commit(),
             "dependencies": {name: _package_version(name) for name in DEPENDENCIES},
+            "design_columns": {key: str(kind) for key, kind in self._column_types.items()},
             "design": [
                 {"run_id": r.run_id, "arm": r.arm, "point": r.point, "label": r.label, "params": r.params,
                  "replicate": r.replicate, "seed": r.seed}
@@ -100,64 +287,168 @@ class ResultStore:
             ],
             "timings": {},
         }
-        write_atomically(manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1) + "\n"))
+
+    def _write_manifest(self) -> None:
+        text = json.dumps(self._manifest, indent=1) + "\n"
+        write_atomically(self.folder / MANIFEST, lambda p: p.write_text(text))
+
+    def _remove_partials(self) -> None:
+        """Temporary files a killed batch left behind (nobody else writes here: we hold the lock)."""
+        for partial in self.folder.rglob(".*.partial"):
+            partial.unlink(missing_ok=True)
+
+    def _set_aside_unusable(self, runs: list[RunSpec]) -> None:
+        expected = {self.run_path(spec.arm, spec.run_id) for spec in runs}
+        for path in sorted(self.runs_folder.rglob("*.parquet")):
+            if path not in expected:
+                self._set_aside(path, "belongs to no run of this experiment")
+                continue
+            problem = run_file_problem(path, self._expected_rows, self._inputs_digest)
+            if problem:
+                self._set_aside(path, problem)
+
+    def _set_aside(self, path: Path, why: str) -> None:
+        target_folder = self.folder / CORRUPT_DIR
+        target_folder.mkdir(exist_ok=True)
+        target = target_folder / f"{path.name}.corrupt"
+        counter = 1
+        while target.exists():
+            counter += 1
+            target = target_folder / f"{path.name}.{counter}.corrupt"
+        os.replace(path, target)
+        relative = path.relative_to(self.folder)
+        self.warnings.append(f"{relative} {why}: set aside as {target.relative_to(self.folder)}"
+                             + ("; its run will be run again" if path.suffix == ".parquet" else ""))
+
+    def run_path(self, arm: str, run_id: str) -> Path:
+        """Where a run's file lives: its arm's partition folder."""
+        return self.runs_folder / f"{PARTITION}={arm}" / f"{run_id}.parquet"
 
     def finished_run_ids(self) -> set[str]:
-        return {p.name.removesuffix(".parquet") for p in self.runs_folder.glob("*.parquet")}
+        return {p.name.removesuffix(".parquet") for p in self.runs_folder.rglob("*.parquet")}
 
     # -- one run ------------------------------------------------------------------------
-    def save_run(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> None:
-        """Write one finished run's kept months, with its outcomes in the file's metadata."""
-        arrow = table.replace_schema_metadata({OUTCOMES_KEY: json.dumps(outcomes).encode()})
-        write_atomically(self.runs_folder / f"{spec.run_id}.parquet",
-                         # small per-run files are written plain (no compression, statistics or
-                         # dictionaries): cheap to write, and they are merged into compressed tables
-                         lambda p: pq.write_table(arrow, p, compression="none", write_statistics=False,
-                                                  use_dictionary=False))
-        failed = self.runs_folder / f"{spec.run_id}.failed.json"
-        failed.unlink(missing_ok=True)
+    def run_file_table(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> pa.Table:
+        """A run's file: its ids and design values, kept months and outcomes, all as columns."""
+        rows = table.num_rows
+        ids: dict[str, pa.Array] = {
+            "run_id": pa.array([spec.run_id] * rows, pa.string()),
+            "point": pa.array([spec.point] * rows, pa.int64()),
+            "label": pa.array([spec.label] * rows, pa.string()),
+        }
+        for key, kind in self._column_types.items():
+            ids[key] = pa.array([design_value(spec.params.get(key), kind)] * rows, kind)
+        ids["replicate"] = pa.array([spec.replicate] * rows, pa.int64())
+        ids["seed"] = pa.array([spec.seed] * rows, pa.int64())
+        months = {name: table[name] for name in table.column_names}
+        outcome_columns = {name: pa.array([value] * rows, pa.float64()) for name, value in outcomes.items()}
+        whole = pa.table({**ids, **months, **outcome_columns})
+        return whole.replace_schema_metadata({INPUTS_KEY: self._inputs_digest.encode()})
+
+    def save_run(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> pa.Table:
+        """Write one finished run's file; returns the table written."""
+        whole = self.run_file_table(spec, table, outcomes)
+        path = self.run_path(spec.arm, spec.run_id)
+        path.parent.mkdir(exist_ok=True)
+        write_atomically(path, lambda p: pq.write_table(whole, p, compression="none", write_statistics=False))
+        (self.failed_folder / f"{spec.run_id}.json").unlink(missing_ok=True)
+        return whole
 
     def save_failure(self, spec: RunSpec, error: str) -> None:
         record = {"run_id": spec.run_id, "arm": spec.arm, "params": spec.params, "replicate": spec.replicate,
                   "seed": spec.seed, "error": error}
-        write_atomically(self.runs_folder / f"{spec.run_id}.failed.json",
+        self.failed_folder.mkdir(exist_ok=True)
+        write_atomically(self.failed_folder / f"{spec.run_id}.json",
                          lambda p: p.write_text(json.dumps(record, indent=1) + "\n"))
 
     def record_timings(self, timings: dict[str, float]) -> None:
         """Add run times (seconds) to the manifest; they are not part of the result tables."""
-        path = self.folder / MANIFEST
-        manifest = json.loads(path.read_text())
-        manifest["timings"].update(timings)
-        write_atomically(path, lambda p: p.write_text(json.dumps(manifest, indent=1) + "\n"))
+        self._manifest["timings"].update(timings)
+        self._write_manifest()
 
     # -- the merged tables ----------------------------------------------------------------
-    def merge(self, in_memory: dict[str, tuple[pa.Table, dict[str, float]]] | None = None) -> None:
+    def merge(self, in_memory: dict[str, pa.Table] | None = None) -> None:
         """Merge finished runs, in design order, into the tidy timeseries and runs tables.
 
-        Runs finished in this session are taken from ``in_memory``; the others are read from
-        their files (they finished before a resume). Either way the tables are the same.
+        Runs finished in this session are taken from ``in_memory`` (their file tables); the
+        others are read from their files. Either way the tables are the same.
         """
         in_memory = in_memory or {}
-        manifest = json.loads((self.folder / MANIFEST).read_text())
-        design = manifest["design"]
-        param_keys = sorted({key for run in design for key in run["params"]})
-        series_parts, outcome_rows = [], []
-        for run in design:
-            if run["run_id"] in in_memory:
-                table, outcomes = in_memory[run["run_id"]]
-            else:
-                path = self.runs_folder / f"{run['run_id']}.parquet"
+        outcome_names: list[str] = []
+        series_parts, run_rows = [], []
+        for run in self._manifest["design"]:
+            whole = in_memory.get(run["run_id"])
+            if whole is None:
+                path = self.run_path(run["arm"], run["run_id"])
                 if not path.exists():
                     continue
-                table = pq.read_table(path)
-                outcomes = json.loads(table.schema.metadata[OUTCOMES_KEY])
-            ids = {"run_id": run["run_id"], "arm": run["arm"], "point": run["point"], "label": run["label"],
-                   **{key: run["params"].get(key) for key in param_keys},
-                   "replicate": run["replicate"], "seed": run["seed"]}
-            constant_columns = {name: pa.array([value] * table.num_rows) for name, value in ids.items()}
-            series_parts.append(pa.table({**constant_columns, **{name: table[name] for name in table.column_names}}))
-            outcome_rows.append({**ids, **outcomes})
+                whole = read_run_file(path)
+            whole = whole.replace_schema_metadata(None)
+            whole = whole.add_column(1, PARTITION, pa.array([run["arm"]] * whole.num_rows, pa.string()))
+            outcome_names = outcome_names or [n for n in whole.column_names if n in _outcome_names()]
+            series_parts.append(whole.drop_columns(outcome_names))
+            run_rows.append(whole.slice(0, 1).drop_columns([n for n in whole.column_names
+                                                             if n not in _run_row_columns(whole, outcome_names)]))
         timeseries = pa.concat_tables(series_parts, promote_options="permissive") if series_parts else pa.table({})
-        runs_table = pd.DataFrame(outcome_rows)
-        write_atomically(self.folder / TIMESERIES, lambda p: pq.write_table(timeseries.replace_schema_metadata(None), p))
-        write_atomically(self.folder / RUNS_TABLE, lambda p: runs_table.to_parquet(p, index=False))
+        runs_table = pa.concat_tables(run_rows, promote_options="permissive") if run_rows else pa.table({})
+        write_atomically(self.folder / TIMESERIES, lambda p: pq.write_table(timeseries, p))
+        write_atomically(self.folder / RUNS_TABLE, lambda p: pq.write_table(runs_table, p))
+
+    def export_csv(self) -> list[Path]:
+        """The merged tables as CSV too (timeseries.csv, runs.csv), for spreadsheets and R."""
+        return export_csv(self.folder)
+
+
+def export_csv(folder: Path) -> list[Path]:
+    """Write ``timeseries.csv`` and ``runs.csv`` next to the batch's Parquet tables."""
+    import pyarrow.csv as pacsv
+
+    written = []
+    for name in (TIMESERIES, RUNS_TABLE):
+        source = Path(folder) / name
+        target = source.with_suffix(".csv")
+        table = pq.read_table(source)
+        write_atomically(target, lambda p, t=table: pacsv.write_csv(t, p))
+        written.append(target)
+    return written
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """A batch folder's manifest; StoreError (one line) if there is none or it is unreadable."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise StoreError(f"{folder} holds no batch (no {MANIFEST})")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{path} is unreadable ({type(exc).__name__}); resume the batch to rebuild it") from None
+    if not isinstance(manifest, dict) or "design" not in manifest:
+        raise StoreError(f"{path} is not a batch manifest")
+    return manifest
+
+
+def _outcome_names() -> set[str]:
+    from cryptoabm.summary import OUTCOMES
+
+    return set(OUTCOMES)
+
+
+def _run_row_columns(whole: pa.Table, outcome_names: list[str]) -> list[str]:
+    """The columns of a run's row in runs.parquet: its ids and design values, then outcomes."""
+    month_start = whole.column_names.index("month")
+    return [*whole.column_names[:month_start], *outcome_names]
+
+
+def check_unchanged(recorded: dict[str, str], current: dict[str, str], folder: Path) -> None:
+    """Refuse to resume if any input's content changed, or the set of inputs did."""
+    for path in sorted(set(recorded) | set(current)):
+        if path not in current:
+            raise StoreError(f"{path} is no longer an input of the experiment since the batch in {folder} started; "
+                             f"run it into a new --out folder")
+        if path not in recorded:
+            raise StoreError(f"{path} is a new input of the experiment since the batch in {folder} started; "
+                             f"run it into a new --out folder")
+        if recorded[path] != current[path]:
+            raise StoreError(f"{path} has changed since the batch in {folder} started (its SHA-256 differs); "
+                             f"run it into a new --out folder, or restore the file")
+

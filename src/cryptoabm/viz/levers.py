@@ -22,6 +22,8 @@ USD_PER_MILLION = 1_000_000.0
 
 DEFAULT_CITIZENS = 500  # a few hundred: the network draws at once (presets use 2,000)
 CITIZENS_MIN, CITIZENS_MAX, CITIZENS_STEP = 100, 10_000, 100
+LICENCE_CAP_MAX = 100_000  # as many licences as the config allows farms
+OUTFLOW_LIMIT_MAX = 1e9  # USD per citizen a month: beyond any real limit
 MIN_STEP, GRID_TOLERANCE = 1e-6, 1e-9  # finest slider step; what counts as "on the grid"
 SEED_PARAM = "seed"
 MAX_SEED = 2**63 - 1  # as config.Scenario.seed
@@ -36,7 +38,7 @@ class Lever:
     label: str
     control: str  # SELECT, SLIDER_FLOAT, SLIDER_INT or TEXT
     minimum: float = 0.0
-    maximum: float = 1.0
+    maximum: float = 1.0  # the largest value accepted (a slider's end; for TEXT, a sane bound)
     step: float = 0.01
     choices: tuple[str, ...] = ()
     optional: bool = False  # TEXT: the word "none" switches the lever off
@@ -77,6 +79,8 @@ class Lever:
         number = _number(text, self.whole, self.optional)
         if number < self.minimum:
             raise ValueError(f"must be at least {_plain_number(self.minimum, self.whole)} (got {text})")
+        if number > self.maximum:
+            raise ValueError(f"must be at most {_plain_number(self.maximum, self.whole)} (got {text})")
         return int(number * self.scale) if self.whole else number * self.scale
 
 
@@ -107,7 +111,7 @@ def _plain_number(value: float, whole: bool) -> str:
 LEVERS: tuple[Lever, ...] = (
     Lever("payment_regime", "policy.payment_regime", "Payment regime", SELECT, choices=PAYMENT_REGIMES),
     Lever("license_cap", "policy.license_cap", 'Licence cap (farms at once; "none": no cap)', TEXT,
-          optional=True, whole=True),
+          maximum=LICENCE_CAP_MAX, optional=True, whole=True),
     Lever("wallet_bonus_usd", "policy.wallet_bonus_usd", "Wallet bonus per new adopter, USD", SLIDER_FLOAT,
           maximum=100.0, step=5.0),
     Lever("bonus_budget_musd", "policy.bonus_budget_usd", "Bonus budget, USD million", SLIDER_FLOAT,
@@ -119,7 +123,8 @@ LEVERS: tuple[Lever, ...] = (
     Lever("domestic_sale_share", "policy.domestic_sale_share", "Share of mined coins sold domestically",
           SLIDER_FLOAT, step=0.05),
     Lever("crypto_outflow_limit_usd_per_month", "policy.crypto_outflow_limit_usd_per_month",
-          'Capital-outflow limit, USD per citizen a month ("none": no limit)', TEXT, optional=True),
+          'Capital-outflow limit, USD per citizen a month ("none": no limit)', TEXT, maximum=OUTFLOW_LIMIT_MAX,
+          optional=True),
     Lever("information_control", "policy.information_control", "Information control (0 none, 1 total)",
           SLIDER_FLOAT, step=0.05),
     Lever("enforcement_detection_probability", "policy.enforcement_detection_probability",

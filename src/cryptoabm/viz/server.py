@@ -3,6 +3,12 @@
 The app is a Solara page (``cryptoabm.viz.app``) served by uvicorn, with Solara's front-end
 assets served from this machine (:mod:`cryptoabm.viz.offline`). It binds to loopback unless
 told otherwise: anyone who can reach the port can run the model.
+
+Every request's Host header is checked (:class:`LocalHostsOnly`): only localhost,
+127.0.0.1 and [::1] are answered, plus the address given to ``--host``. Otherwise a web page
+elsewhere could reach the loopback server through DNS rebinding (its own name resolving to
+127.0.0.1). With ``--host 0.0.0.0`` (or ``::``) the app is meant to be reached under any name,
+and any Host is answered.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from cryptoabm.viz import DEFAULT_HOST, DEFAULT_PORT
 APP_MODULE = "cryptoabm.viz.app"
 PAGE_TITLE = "cryptoabm: crypto policy meets the economy"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 MAX_PORT = 65_535
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_BAD_INPUT = 0, 1, 2
 VIZ_EXTRA_HINT = "the browser app needs the optional extra: pip install 'cryptoabm[viz]'"
@@ -66,6 +73,46 @@ def address(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def allowed_host_names(host: str) -> frozenset[str] | None:
+    """Host header names the app answers when bound to ``host`` (None: any, for a wildcard bind)."""
+    if host in WILDCARD_HOSTS:
+        return None
+    return frozenset({*LOOPBACK_HOSTS, host.strip("[]").lower()})
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port: 'localhost:8765' -> 'localhost', '[::1]:80' -> '::1'."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class LocalHostsOnly:
+    """ASGI middleware: refuse any HTTP request or websocket whose Host header is not allowed."""
+
+    def __init__(self, app, allowed: frozenset[str] | None):
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.allowed is None or scope["type"] not in ("http", "websocket") or self._is_allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        body = b"Host not allowed: open the app as http://localhost:<port>/ or http://127.0.0.1:<port>/\n"
+        await send({"type": "http.response.start", "status": 421,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    def _is_allowed(self, scope) -> bool:
+        headers = dict(scope.get("headers") or [])
+        return host_name(headers.get(b"host", b"").decode("latin-1")) in self.allowed
+
+
 def _check_presets(configs: str | Path | None) -> str | None:
     from cryptoabm.viz.presets import CONFIGS_ENV, configs_dir, presets
 
@@ -100,7 +147,9 @@ def _run_until_interrupted(host: str, port: int) -> None:
     # Solara warns on every page load over plain http that it cannot set an iframe-friendly
     # cookie; the app is not embedded in iframes, so the warning is noise in the terminal.
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
-    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
+    from solara.server.starlette import app as solara_app
+
+    config = uvicorn.Config(LocalHostsOnly(solara_app, allowed_host_names(host)), host=host, port=port,
                             log_level="warning", access_log=False)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a clean stop on SIGTERM too
     try:
