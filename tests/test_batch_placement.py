@@ -155,7 +155,14 @@ def test_keyword_levers_build_the_scenario_and_mesa_batch_run_uses_them():
 # -- report figures ------------------------------------------------------------------------------------
 def test_figure_axes_use_the_units_of_the_tables():
     assert axis_formatter("usd")(2.5e9, 0) == "$2.5bn" and axis_formatter("usd")(3.4e6, 0) == "$3.4m"
-    assert axis_formatter("pct")(0.25, 0) == "25%"
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_ylim(0, 0.5)
+    ax.yaxis.set_major_formatter(axis_formatter("pct"))
+    fig.canvas.draw()
+    assert "20%" in [label.get_text() for label in ax.get_yticklabels()]
+    plt.close(fig)
     assert axis_formatter("num")(1200, 0) == "1,200"
     two_starts = pd.DataFrame({"arm": ["kz", "kz", "sv"], "date": ["2021-01", "2021-02", "2021-09"]})
     assert time_axis(two_starts) == ("calendar", "calendar month (the arms start at different dates)")

@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
@@ -116,10 +116,10 @@ def _fmt(outcome: str, value: float) -> str:
     return format_value(value, OUTCOMES[outcome][3])
 
 
-def axis_formatter(unit: str) -> FuncFormatter:
+def axis_formatter(unit: str) -> Formatter:
     """Tick labels in the tables' units: '12%', '$3.4m', '1,200' (no 1e8 offsets)."""
     if unit == "pct":
-        return FuncFormatter(lambda value, _: f"{value:.0%}" if abs(value) >= 0.1 or value == 0 else f"{value:.1%}")
+        return PercentFormatter(xmax=1.0)  # shares as %, with as many decimals as the axis range needs
     if unit == "usd":
         return FuncFormatter(lambda value, _: _short_usd(value))
     return FuncFormatter(lambda value, _: f"{value:,.0f}" if abs(value) >= 100 or value == 0 else f"{value:,.3g}")
