@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 
-from cryptoabm.batch import clusters
+from cryptoabm.batch import clusters, runner
 from cryptoabm.batch.experiment import RunSpec, load_experiment
 from cryptoabm.batch.report import axis_formatter, time_axis, write_report
 from cryptoabm.batch.runner import InProcessExecutor, RunResult, execute_run, run_batch, worker_threads
@@ -42,6 +42,7 @@ def test_a_dask_cluster_of_eight_threads_runs_eight_at_once(tmp_path):
             distributed.Client(cluster) as client:
         executor = client.get_executor()
         assert worker_threads(executor) == 8  # not 2 x the cores of this machine
+        assert runner._Capacity(executor).in_flight_limit() == 8  # the cluster's real thread count
         run_batch(load_experiment(path), tmp_path / "out", client.get_executor, run_function=slow_run, progress=False)
     assert RUNNING["peak"] == 8
 
