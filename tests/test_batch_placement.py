@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 
-from cryptoabm.batch import clusters
+from cryptoabm.batch import clusters, runner
 from cryptoabm.batch.experiment import RunSpec, load_experiment
 from cryptoabm.batch.report import axis_formatter, time_axis, write_report
 from cryptoabm.batch.runner import InProcessExecutor, RunResult, execute_run, run_batch, worker_threads
@@ -42,6 +42,7 @@ def test_a_dask_cluster_of_eight_threads_runs_eight_at_once(tmp_path):
             distributed.Client(cluster) as client:
         executor = client.get_executor()
         assert worker_threads(executor) == 8  # not 2 x the cores of this machine
+        assert runner._Capacity(executor).in_flight_limit() == 8  # the cluster's real thread count
         run_batch(load_experiment(path), tmp_path / "out", client.get_executor, run_function=slow_run, progress=False)
     assert RUNNING["peak"] == 8
 
@@ -155,7 +156,14 @@ def test_keyword_levers_build_the_scenario_and_mesa_batch_run_uses_them():
 # -- report figures ------------------------------------------------------------------------------------
 def test_figure_axes_use_the_units_of_the_tables():
     assert axis_formatter("usd")(2.5e9, 0) == "$2.5bn" and axis_formatter("usd")(3.4e6, 0) == "$3.4m"
-    assert axis_formatter("pct")(0.25, 0) == "25%"
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_ylim(0, 0.5)
+    ax.yaxis.set_major_formatter(axis_formatter("pct"))
+    fig.canvas.draw()
+    assert "20%" in [label.get_text() for label in ax.get_yticklabels()]
+    plt.close(fig)
     assert axis_formatter("num")(1200, 0) == "1,200"
     two_starts = pd.DataFrame({"arm": ["kz", "kz", "sv"], "date": ["2021-01", "2021-02", "2021-09"]})
     assert time_axis(two_starts) == ("calendar", "calendar month (the arms start at different dates)")

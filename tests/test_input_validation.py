@@ -193,6 +193,15 @@ def test_ten_million_grid_points_are_refused_at_once_with_the_estimate(tmp_path,
     assert time.perf_counter() - started < 10 and not (tmp_path / "out").exists()
 
 
+def test_results_that_would_not_fit_on_the_disk_are_refused(tmp_path, capsys, monkeypatch):
+    from cryptoabm.batch import experiment as experiment_module
+
+    monkeypatch.setattr(experiment_module, "free_disk_bytes", lambda folder: 1_000)
+    path = experiment(tmp_path)
+    line = one_line_error(capsys, main(["batch", str(path), "--out", str(tmp_path / "out")]))
+    assert "on disk" in line and "1,000 B free" in line and "--force" in line and not (tmp_path / "out").exists()
+
+
 def test_an_empty_grid_list_is_refused_and_leaves_no_manifest(tmp_path, capsys):
     path = experiment(tmp_path, '[design]\nkind = "grid"\nparameters = { "policy.license_cap" = [] }\n')
     line = one_line_error(capsys, main(["batch", str(path), "--out", str(tmp_path / "out")]))

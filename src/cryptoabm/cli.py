@@ -289,13 +289,14 @@ def _placement(args: argparse.Namespace, loaded):
 
 
 def command_batch(args: argparse.Namespace) -> int:
-    from cryptoabm.batch.experiment import load_experiment
+    from cryptoabm.batch.experiment import ensure_results_fit_on_disk, load_experiment
     from cryptoabm.batch.report import write_report
     from cryptoabm.batch.runner import run_batch
 
     loaded = load_experiment(args.experiment, force=args.force)
     out_dir = args.out if args.out is not None else Path("results") / loaded.experiment.name
     check_out_folder(out_dir)
+    ensure_results_fit_on_disk(loaded.experiment, out_dir, args.force)
     placement = _placement(args, loaded)
     if placement.note:
         print(f"cryptoabm: {placement.note}", file=sys.stderr)

@@ -36,7 +36,14 @@ from cryptoabm.config import (
     load_scenario,
 )
 from cryptoabm.model import INDICATOR_NAMES
-from cryptoabm.sizing import FORCE_HINT, available_memory_bytes, ensure_model_fits, human_bytes, results_bytes
+from cryptoabm.sizing import (
+    FORCE_HINT,
+    available_memory_bytes,
+    ensure_model_fits,
+    free_disk_bytes,
+    human_bytes,
+    results_bytes,
+)
 from cryptoabm.summary import OUTCOMES
 
 ALWAYS_KEPT = ("month", "date")
@@ -50,6 +57,7 @@ ID_COLUMNS = ("run_id", "arm", "point", "label", "replicate", "seed")
 CONFIG_KEYS = frozenset({"extends", "market", "grid", "mining", "population", "policy", "events", "months", "seed",
                          "start_month", "description", "adoption", "investors", "merchants", "state"})
 RESULTS_SHARE_OF_MEMORY = 0.8  # the merged tables are built in memory: leave the rest to everything else
+RESULTS_COPIES_ON_DISK = 2  # the run files, then the merged tables
 
 
 class _Table(BaseModel):
@@ -286,17 +294,34 @@ def kept_row_count(horizon_months: int, record_every_months: int | str) -> int:
     return len({*range(int(record_every_months) - 1, horizon_months, int(record_every_months)), horizon_months - 1})
 
 
-def ensure_results_fit(experiment: Experiment, path: Path, force: bool = False) -> None:
-    """Refuse (ConfigError) an experiment whose results would not fit in this machine's memory."""
+def results_estimate(experiment: Experiment) -> tuple[int, str]:
+    """Bytes of a batch's tidy results, and how they were counted (runs x kept months x columns)."""
     runs = len(experiment.arms) * design_point_count(experiment) * experiment.replications
     rows = kept_row_count(experiment.horizon_months, experiment.record_every_months)
     columns = len(ID_COLUMNS) + len(experiment.metrics) + 2 + len(OUTCOMES) + len(_design_keys(experiment))
-    needed = results_bytes(runs, rows, columns)
+    return results_bytes(runs, rows, columns), f"{runs:,} runs x {rows:,} kept months x {columns} columns"
+
+
+def ensure_results_fit_on_disk(experiment: Experiment, out_dir: Path, force: bool = False) -> None:
+    """Refuse (ConfigError) a batch whose files (run files and merged tables) would not fit on
+    the disk of ``out_dir``."""
+    needed, counted = results_estimate(experiment)
+    needed *= RESULTS_COPIES_ON_DISK
+    free = free_disk_bytes(out_dir)
+    if needed > free and not force:
+        raise ConfigError("--out", "", f"the results would take about {human_bytes(needed)} on disk ({counted}, "
+                                       f"run files and merged tables) but {out_dir} has {human_bytes(free)} free; "
+                                       f"{FORCE_HINT}")
+
+
+def ensure_results_fit(experiment: Experiment, path: Path, force: bool = False) -> None:
+    """Refuse (ConfigError) an experiment whose results would not fit in this machine's memory."""
+    needed, counted = results_estimate(experiment)
     available = int(available_memory_bytes() * RESULTS_SHARE_OF_MEMORY)
     if needed > available and not force:
         raise ConfigError(path, "design", (
-            f"the results would take about {human_bytes(needed)} ({runs:,} runs x {rows:,} kept months x "
-            f"{columns} columns) but this machine has {human_bytes(available)} to hold them; use fewer points, "
+            f"the results would take about {human_bytes(needed)} ({counted}) but this machine has "
+            f"{human_bytes(available)} to hold them; use fewer points, "
             f"replications or metrics, record_every_months, or {FORCE_HINT}"))
 
 

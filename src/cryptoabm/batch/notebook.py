@@ -29,6 +29,7 @@ from cryptoabm.batch.clusters import local_placement
 from cryptoabm.batch.experiment import (
     HEADLINE_OUTCOMES,
     LoadedExperiment,
+    ensure_results_fit_on_disk,
     experiment_from_dict,
     load_experiment,
     run_sizes,
@@ -97,6 +98,7 @@ def run_experiment(experiment: dict[str, Any] | str | Path, workers: int | None 
     """
     loaded = load(experiment, base_dir, force)
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"cryptoabm-{loaded.experiment.name}-"))
+    ensure_results_fit_on_disk(loaded.experiment, folder, force)
     placement = local_placement(workers, run_sizes(loaded))
     try:
         run_batch(loaded, folder, placement.make_executor, resume=resume, progress=progress, csv=csv)

@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
@@ -47,6 +47,7 @@ FAN_PANELS = {
 BAND = (0.05, 0.95)  # fan charts shade the 5th-95th percentile across replications
 FIGURE_DPI = 100  # at 100% zoom a point is 1.4 px: 10-point labels are 14 px tall
 LABEL_POINTS = 10
+PANELS_PER_ROW = 3
 
 
 class ReportError(Exception):
@@ -116,10 +117,10 @@ def _fmt(outcome: str, value: float) -> str:
     return format_value(value, OUTCOMES[outcome][3])
 
 
-def axis_formatter(unit: str) -> FuncFormatter:
+def axis_formatter(unit: str) -> Formatter:
     """Tick labels in the tables' units: '12%', '$3.4m', '1,200' (no 1e8 offsets)."""
     if unit == "pct":
-        return FuncFormatter(lambda value, _: f"{value:.0%}" if abs(value) >= 0.1 or value == 0 else f"{value:.1%}")
+        return PercentFormatter(xmax=1.0)  # shares as %, with as many decimals as the axis range needs
     if unit == "usd":
         return FuncFormatter(lambda value, _: _short_usd(value))
     return FuncFormatter(lambda value, _: f"{value:,.0f}" if abs(value) >= 100 or value == 0 else f"{value:,.3g}")
@@ -151,8 +152,14 @@ def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) 
     x_column, x_label = time_axis(timeseries)
     if x_column == "calendar":
         timeseries = timeseries.assign(calendar=pd.to_datetime(timeseries["date"], format="%Y-%m"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 4.6), constrained_layout=True, squeeze=False)
-    for ax, (column, label, unit) in zip(axes[0], panels, strict=True):
+    columns = min(PANELS_PER_ROW, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    labels = timeseries["label"].nunique()
+    fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.2 * rows + 0.3 * math.ceil(labels / 3)),
+                             layout="constrained", squeeze=False)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    for ax, (column, label, unit) in zip(axes.flat, panels, strict=False):
         for name, group in timeseries.groupby("label", sort=False):
             by_time = group.groupby(x_column)[column]
             mean = by_time.mean()
@@ -163,7 +170,8 @@ def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) 
         ax.set_xlabel(x_label, fontsize=LABEL_POINTS)
         ax.yaxis.set_major_formatter(axis_formatter(unit))
         ax.tick_params(labelsize=LABEL_POINTS)
-    axes[0][0].legend(fontsize=LABEL_POINTS - 1)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=min(3, len(names)), fontsize=LABEL_POINTS)
     fig.suptitle(f"{title}: mean and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band across replications",
                  fontsize=LABEL_POINTS + 2)
     fig.savefig(path, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
@@ -199,9 +207,10 @@ def declared_panels(outcomes: tuple[str, ...], timeseries: pd.DataFrame) -> tupl
     standard = {column for panels in FAN_PANELS.values() for column, _, _ in panels}
     panels = []
     for outcome in outcomes:
-        column, _, label, _ = OUTCOMES[outcome]
+        column, how, label, _ = OUTCOMES[outcome]
         if column in timeseries.columns and column not in standard and column not in {p[0] for p in panels}:
-            panels.append((column, label.split(" (")[0], outcome_unit(outcome)))
+            title = label.split(" (")[0] + (" a month" if how == "sum" else "")  # a total's monthly flow
+            panels.append((column, title, outcome_unit(outcome)))
     return tuple(panels)
 
 

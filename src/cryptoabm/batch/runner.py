@@ -11,8 +11,9 @@ results go (:mod:`.store`). The model knows nothing of any of them.
 - Ctrl-C stops cleanly; every finished run is already on disk, and ``--resume`` finishes the rest.
 - Worker processes die with the batch, even when only its main process is killed (a
   parent-death signal and a watchdog on the batch's process in each worker).
-- Runs in flight are twice the executor's real worker threads: a process pool's workers, or
-  the sum of a Dask cluster's threads (read again as the cluster grows or shrinks).
+- Runs in flight: on a Dask cluster, its real total thread count (read again as the cluster
+  grows or shrinks; Dask queues nothing more); on a process pool, two per worker (one running,
+  one queued, so a worker never waits for this process between short runs).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class InProcessExecutor(Executor):
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WATCHDOG_SECONDS = 0.5  # how often a worker checks that its batch is still alive
 CAPACITY_REFRESH_SECONDS = 2.0  # how often a Dask cluster's thread count is read again
+POOL_RUNS_PER_WORKER = 2  # a process pool keeps one run queued per worker besides the one it runs
 
 
 def _worker_setup(batch_pid: int) -> None:
@@ -182,8 +184,8 @@ def worker_threads(executor: Executor) -> int:
     workers = getattr(executor, "_max_workers", None)  # concurrent.futures pools
     if workers:
         return int(workers)
-    client = getattr(executor, "_client", None)  # Dask's ClientExecutor
-    if client is not None:
+    if _is_dask(executor):  # Dask's ClientExecutor
+        client = executor._client
         try:
             return max(1, sum(client.nthreads().values()))
         except Exception:  # noqa: BLE001 - a scheduler that does not answer: keep going with one
@@ -352,11 +354,13 @@ def _run_pool(
 
 
 class _Capacity:
-    """The in-flight limit of an executor: two runs per real worker thread (one running, one
-    queued), read again every few seconds so that a growing Dask cluster is used at full width."""
+    """The in-flight limit of an executor: a Dask cluster's real total thread count, or two
+    runs per process-pool worker; read again every few seconds so that a growing Dask cluster
+    is used at full width."""
 
     def __init__(self, executor: Executor):
         self.executor = executor
+        self.per_thread = 1 if _is_dask(executor) else POOL_RUNS_PER_WORKER
         self.threads = worker_threads(executor)
         self.read_at = time.monotonic()
 
@@ -364,4 +368,8 @@ class _Capacity:
         if time.monotonic() - self.read_at > CAPACITY_REFRESH_SECONDS:
             self.threads = worker_threads(self.executor)
             self.read_at = time.monotonic()
-        return 2 * self.threads
+        return self.per_thread * self.threads
+
+
+def _is_dask(executor: Executor) -> bool:
+    return getattr(executor, "_client", None) is not None

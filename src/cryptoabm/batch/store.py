@@ -233,8 +233,11 @@ class ResultStore:
             if previous is not None and not resume:
                 raise StoreError(f"{self.folder} already holds results of a batch; add --resume to finish it, "
                                  f"or choose another --out")
+            if previous is not None and "inputs" not in previous:
+                raise StoreError(f"{self.folder} was started by an older cryptoabm that did not record its inputs' "
+                                 f"hashes, so a resume cannot be checked; run the batch into a new --out folder")
             if previous is not None:
-                check_unchanged(previous.get("inputs", {}), loaded.inputs, self.folder)
+                check_unchanged(previous["inputs"], loaded.inputs, self.folder)
             self._manifest = previous or self._new_manifest(loaded, runs)
             self.runs_folder.mkdir(exist_ok=True)
             if previous is None:
