@@ -26,6 +26,8 @@ from cryptoabm.config import ConfigError, _describe_error, _loc_to_field
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$")
 POOL_START_SECONDS = 2.2  # a worker pool's one-off start-up: a fresh Python importing the model (benchmarks)
 RUN_OVERHEAD_SECONDS = 0.005  # building one model and recording its results, besides the citizens
+SECONDS_PER_MONTH = 0.0015  # a month's work besides the citizens (farms, investors, the world fleet, recording):
+                            # measured at 1-2 ms on the presets (0.06-0.15 s for 60 months of 2,000 citizens)
 SECONDS_PER_CITIZEN_MONTH = 80e-9  # benchmarks/RESULTS.md: 30-190 ns per citizen-step
 SCHEDULER_TIMEOUT_SECONDS = 10
 
@@ -42,7 +44,8 @@ class Placement:
 
 def estimated_seconds(run_sizes: list[tuple[int, int]]) -> float:
     """Work of a batch on one core, from each run's (citizens, months)."""
-    return sum(RUN_OVERHEAD_SECONDS + citizens * months * SECONDS_PER_CITIZEN_MONTH for citizens, months in run_sizes)
+    return sum(RUN_OVERHEAD_SECONDS + months * SECONDS_PER_MONTH + citizens * months * SECONDS_PER_CITIZEN_MONTH
+               for citizens, months in run_sizes)
 
 
 def local_placement(workers: int | None, run_sizes: list[tuple[int, int]]) -> Placement:
