@@ -346,3 +346,15 @@ def test_shipped_experiments_are_valid():
     for path in sorted((ROOT / "experiments").glob("*.toml")):
         loaded = load_experiment(path)
         assert expand_runs(loaded), path
+
+
+def test_a_pool_shut_down_before_any_work_leaves_no_worker_waiting():
+    # workers started at once but never given work would otherwise wait for ever and keep the
+    # process from exiting (as after a last run lost with a broken pool)
+    from cryptoabm.batch import runner
+
+    pool = process_pool(2)
+    workers = list(pool._processes.values())
+    assert workers and all(worker.is_alive() for worker in workers)
+    runner._shutdown(pool)
+    assert not any(worker.is_alive() for worker in workers)

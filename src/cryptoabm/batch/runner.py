@@ -194,11 +194,21 @@ def worker_threads(executor: Executor) -> int:
 
 
 def _shutdown(executor: Executor) -> None:
-    """Stop an executor without waiting, dropping queued work (where the executor allows it)."""
+    """Stop an executor without waiting, dropping queued work (where the executor allows it).
+
+    A process pool whose workers were started but never given work has no manager thread to
+    tell them to stop, so they are ended here; otherwise they would wait for work for ever and
+    hold this process open at exit."""
+    idle_workers = []
+    if isinstance(executor, ProcessPoolExecutor) and getattr(executor, "_executor_manager_thread", True) is None:
+        idle_workers = list((getattr(executor, "_processes", None) or {}).values())
     try:
         executor.shutdown(wait=False, cancel_futures=True)
     except TypeError:  # Dask's ClientExecutor has no cancel_futures
         executor.shutdown(wait=False)
+    for process in idle_workers:
+        process.terminate()
+        process.join(timeout=5)
 
 
 def _stop_workers(executor: Executor) -> None:
@@ -341,7 +351,7 @@ def _run_pool(
                 lost.extend(pending.values())
                 pending.clear()
                 _shutdown(executor)
-                if not rebuild:
+                if not rebuild or not queue:
                     break
                 executor = make_executor()
                 capacity = _Capacity(executor)
