@@ -167,12 +167,6 @@ class MarketPath:
     btc_price_usd: np.ndarray
     recorded_world_hashrate_ehs: np.ndarray  # NaN where not recorded (the world fleet decides)
 
-    @property
-    def recorded_months(self) -> int:
-        """Months 0..k-1 have a recorded world hashrate (k = 0 when none)."""
-        recorded = np.isfinite(self.recorded_world_hashrate_ehs)
-        return int(np.argmin(recorded)) if not recorded.all() else recorded.size
-
 
 def market_path(scenario: Scenario, rng: np.random.Generator) -> MarketPath:
     """Build the whole path once. The simulated returns are always drawn, for every month, so
