@@ -307,6 +307,7 @@ class Policy(_Section):
     capital_controls: Share = 0.0  # strictness of official (bank) capital controls: share of savers the bank route is closed to
     crypto_flight_enforcement: Share = 0.0  # strength of enforcement (KYC, policing) against moving money out via crypto
     crypto_outflow_limit_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # per citizen, licensed channel
+    licensed_platform_pull: Share = 0.0  # of would-be peer-to-peer crypto flows, the share a licensed framework draws onto licensed platforms
     information_control: Share = 0.0  # how much the state suppresses crypto information/internet
     enforcement_detection_probability: Share = 0.05  # monthly chance a grey farm is caught
     grey_fine_usd_per_mw: NonNegative = 0.0  # fine on a caught grey farm on top of seizing its cash and rigs, USD per MW
@@ -643,7 +644,11 @@ def load_composition(folder: str | Path, country: str, policy_package: str,
     raw.setdefault("name", f"{country}__{policy_package}")
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value)
-    return scenario_from_dict(raw, source=folder / BASE_FILE)
+    market = raw.get("market")
+    price_csv = market.get("price_csv") if isinstance(market, dict) else None
+    if isinstance(price_csv, str) and _none_word(price_csv) is not None:  # relative to the configs folder
+        raw["market"] = {**market, "price_csv": str((folder / price_csv).resolve())}
+    return scenario_from_dict(raw, source=source)
 
 
 def composition_files(folder: str | Path, country: str, policy_package: str) -> list[Path]:

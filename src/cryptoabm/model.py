@@ -50,7 +50,7 @@ from cryptoabm.streams import RandomStreams
 
 STATE_REVENUE_FLOWS = ("surcharge", "licence_fee", "profit_tax", "seizure", "grey_mining_fine")
 # the balance of payments of crypto-related flows: what comes in and what goes out
-CRYPTO_INFLOWS = ("fdi", "crypto_remittances", "rig_exports")
+CRYPTO_INFLOWS = ("fdi", "zone_fdi", "crypto_remittances", "rig_exports")
 CRYPTO_OUTFLOWS = ("profit_repatriation", "divestment", "capital_flight", "rig_imports")
 
 
@@ -91,10 +91,12 @@ class MonthlyIndicators:
     mining_revenue_usd: float = 0.0
     domestic_coin_sales_usd: float = 0.0
     rig_imports_usd: float = 0.0
-    fdi_inflow_usd: float = 0.0
+    fdi_inflow_usd: float = 0.0  # foreign direct investment, in the special zone or not
+    zone_fdi_inflow_usd: float = 0.0  # the part into the special zone (its farms and ventures)
     profit_repatriation_usd: float = 0.0
     divestment_usd: float = 0.0
     capital_flight_usd: float = 0.0  # savings moved abroad through crypto
+    licensed_platform_outflow_usd: float = 0.0  # the part of it that went through licensed platforms (the rest peer to peer)
     official_outflow_usd: float = 0.0  # savings moved abroad through banks (official route)
     remittances_usd: float = 0.0  # all inbound remittances
     crypto_remittances_usd: float = 0.0  # the part that came through crypto wallets
@@ -355,10 +357,12 @@ class CryptoEconomy(Model):
             mining_revenue_usd=flow("mining_revenue"),
             domestic_coin_sales_usd=flow("domestic_coin_sales"),
             rig_imports_usd=flow("rig_imports"),
-            fdi_inflow_usd=flow("fdi"),
+            fdi_inflow_usd=flow("fdi") + flow("zone_fdi"),
+            zone_fdi_inflow_usd=flow("zone_fdi"),
             profit_repatriation_usd=flow("profit_repatriation"),
             divestment_usd=flow("divestment"),
             capital_flight_usd=flow("capital_flight"),
+            licensed_platform_outflow_usd=population.licensed_platform_outflow_usd,
             official_outflow_usd=flow("official_outflow"),
             remittances_usd=flow("crypto_remittances") + flow("traditional_remittances"),
             crypto_remittances_usd=flow("crypto_remittances"),

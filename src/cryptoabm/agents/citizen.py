@@ -33,13 +33,16 @@ from cryptoabm.config import Scenario
 from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, REST_OF_WORLD
 from cryptoabm.network import active_neighbour_share, adjacency, contact_counts, contact_weights
 from cryptoabm.rules.capital_flows import (
+    channels_under_policy,
     crypto_outflow_usd,
     crypto_remittance_share,
     crypto_route_cost_share,
     crypto_route_share,
     flight_motive_annual,
+    licensed_outflow_usd,
     moving_probability,
     wallet_demand_for_flight,
+    wanted_outflow_usd,
 )
 from cryptoabm.rules.citizens import (
     adoption_hazard,
@@ -123,6 +126,7 @@ class Population:
         self.bonus_outlay_usd = 0.0
         self.capital_flight_usd = 0.0
         self.official_outflow_usd = 0.0
+        self.licensed_platform_outflow_usd = 0.0  # the part of the crypto outflow through licensed platforms
         self.crypto_remittances_usd = 0.0
         self.remittances_usd = 0.0
         self.month = 0
@@ -298,10 +302,10 @@ class Population:
         route (``route_draw``: a logit choice). Only a wallet holder who is online can use the
         crypto route, whose cost rises with the enforcement against it. Moving money through a wallet does
         not make it an active wallet: it is not use in the sense of payments or holding."""
-        flight = model.config.capital_flight
         policy = model.state.policy
+        flight = channels_under_policy(model.config.capital_flight, policy.licensed_platform_pull)
         motive = flight_motive_annual(model.config.economy, flight)
-        self.capital_flight_usd = self.official_outflow_usd = 0.0
+        self.capital_flight_usd = self.official_outflow_usd = self.licensed_platform_outflow_usd = 0.0
         if motive <= 0.0:
             return
         crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
@@ -312,6 +316,8 @@ class Population:
         prefers_crypto = route_draw < crypto_route_share(flight, policy.crypto_flight_enforcement)
         by_crypto = can_use_crypto & (~official_open | prefers_crypto)
         by_bank = official_open & ~by_crypto & (move_draw < p_official)
+        self.licensed_platform_outflow_usd = self.national_usd(licensed_outflow_usd(
+            wanted_outflow_usd(self.savings_usd[by_crypto], flight), policy.crypto_outflow_limit_usd_per_month, flight).sum())
         crypto_amounts = crypto_outflow_usd(self.savings_usd[by_crypto], policy.crypto_outflow_limit_usd_per_month, flight)
         bank_amounts = self.savings_usd[by_bank] * flight.share_of_savings
         self.savings_usd[by_crypto] -= crypto_amounts

@@ -18,9 +18,15 @@ from typing import TYPE_CHECKING
 from mesa import Agent
 
 from cryptoabm.agents.miner import Miner, expected_margins_usd_per_th_month
-from cryptoabm.ledger import DOMESTIC_ECONOMY, REST_OF_WORLD, SEZ_VENTURES
-from cryptoabm.rules.investment import invests, policy_risk_premium_annual
-from cryptoabm.rules.mining import farm_hashrate_ths, goes_grey, monthly_revenue_usd, power_contract_factor
+from cryptoabm.ledger import DOMESTIC_ECONOMY, REST_OF_WORLD, SEZ_VENTURES, STATE
+from cryptoabm.rules.investment import invests, policy_risk_premium_annual, zone_venture_return_annual
+from cryptoabm.rules.mining import (
+    farm_hashrate_ths,
+    goes_grey,
+    monthly_revenue_usd,
+    power_contract_factor,
+    profit_tax_usd,
+)
 from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -143,11 +149,11 @@ class ForeignInvestor(Agent):
         ledger = self.model.ledger
         farm = Miner(self.model, hashrate_ths, efficiency_j_per_th, owner=self, in_special_zone=in_special_zone,
                      power_contract_factor=power_contract, grey_power_access=grey_power_access)
-        ledger.transfer("fdi", self.account, farm.account, cash_needed)
+        ledger.transfer(fdi_kind(in_special_zone), self.account, farm.account, cash_needed)
         if rigs_arrive_in_kind:
             # the displaced rigs cross the border as foreign direct investment in kind
             rig_value = hashrate_ths * mining.rig_price_usd_per_th
-            ledger.transfer("fdi", REST_OF_WORLD, farm.account, rig_value)
+            ledger.transfer(fdi_kind(in_special_zone), REST_OF_WORLD, farm.account, rig_value)
             ledger.transfer("rig_imports", farm.account, REST_OF_WORLD, rig_value)
             ledger.transfer("relocation_costs", farm.account, DOMESTIC_ECONOMY, hashrate_ths * cost_usd_per_th)
         else:
@@ -162,17 +168,27 @@ class ForeignInvestor(Agent):
         cfg = self.model.config.investors
         premium = self.risk_premium_annual(in_special_zone=True)
         zone_room = cfg.sez_ventures_capacity_usd - sum(i.sez_stake_usd for i in self.model.investors)
-        if invests(cfg.sez_venture_return_annual, premium, cfg.alternative_return_annual) \
+        after_tax = zone_venture_return_annual(cfg, self.model.state.policy)
+        if invests(after_tax, premium, cfg.alternative_return_annual) \
                 and self.capital_usd >= cfg.sez_venture_size_usd and zone_room >= cfg.sez_venture_size_usd:
-            self.model.ledger.transfer("fdi", self.account, SEZ_VENTURES, cfg.sez_venture_size_usd)
+            self.model.ledger.transfer(fdi_kind(in_special_zone=True), self.account, SEZ_VENTURES, cfg.sez_venture_size_usd)
             self.sez_stake_usd += cfg.sez_venture_size_usd
 
     def collect_returns(self) -> None:
         """Bring home the month's earnings on special-zone ventures."""
         if self.sez_stake_usd <= 0:
             return
-        earnings = self.sez_stake_usd * self.model.config.investors.sez_venture_return_annual / MONTHS_PER_YEAR
-        self.model.ledger.transfer("venture_earnings", DOMESTIC_ECONOMY, SEZ_VENTURES, max(0.0, earnings))
-        self.model.ledger.transfer("profit_repatriation", SEZ_VENTURES, self.account, max(0.0, earnings))
+        policy = self.model.state.policy
+        earnings = max(0.0, self.sez_stake_usd * self.model.config.investors.sez_venture_return_annual / MONTHS_PER_YEAR)
+        tax = profit_tax_usd(earnings, policy.mining_profit_tax_rate, policy.sez_tax_holiday)
+        self.model.ledger.transfer("venture_earnings", DOMESTIC_ECONOMY, SEZ_VENTURES, earnings)
+        self.model.ledger.transfer("profit_tax", SEZ_VENTURES, STATE, tax)
+        self.model.ledger.transfer("profit_repatriation", SEZ_VENTURES, self.account, earnings - tax)
 
 
+
+
+def fdi_kind(in_special_zone: bool) -> str:
+    """The ledger kind of a foreign investment: ``zone_fdi`` into the special zone (its farms and
+    ventures), ``fdi`` elsewhere. Both count as FDI (``fdi_inflow_usd``)."""
+    return "zone_fdi" if in_special_zone else "fdi"

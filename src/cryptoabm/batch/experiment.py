@@ -27,12 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.stats import qmc
 
 from cryptoabm.config import (
+    COUNTRIES_FOLDER,
     ConfigError,
     SafeName,
     Scenario,
     _describe_error,
     _loc_to_field,
+    composition_files,
     config_files,
+    load_composition,
     load_scenario,
 )
 from cryptoabm.model import INDICATOR_NAMES
@@ -65,11 +68,24 @@ class _Table(BaseModel):
 
 
 class Arm(_Table):
-    """One scenario to compare: a config file plus optional overrides of dotted keys."""
+    """One scenario to compare: a preset file, or a country under a policy package, plus optional
+    overrides of dotted keys."""
 
     name: SafeName
-    config: str  # a file next to the experiment, or in ../configs/
+    config: str | None = None  # a preset file next to the experiment, or in ../configs/
+    country: SafeName | None = None  # configs/countries/<country>.toml ...
+    policy_package: SafeName | None = None  # ... under configs/policies/<policy_package>.toml
     overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Arm:
+        composed = self.country is not None or self.policy_package is not None
+        if self.config is not None and composed:
+            raise ValueError(f"arm '{self.name}' names a config and a country/policy_package: give one or the other")
+        if self.config is None and (self.country is None or self.policy_package is None):
+            raise ValueError(f"arm '{self.name}' needs either config = \"<preset>.toml\" or both country and "
+                             f"policy_package")
+        return self
 
 
 class Design(_Table):
@@ -226,18 +242,15 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
     arm_scenarios = {}
     points = design_points(experiment)
     for index, arm in enumerate(experiment.arms):
-        config_path = _find_config(path, arm.config)
-        if config_path is None:
-            raise ConfigError(path, f"arms.{index}.config", f"no such config file: {arm.config} "
-                                                            f"(looked next to the experiment and in ../configs/)")
+        source = arm_source(path, arm, index)
         overrides = {**arm.overrides, "months": experiment.horizon_months}
-        scenario = load_scenario(config_path, overrides)
+        scenario = source.load(overrides)
         ensure_model_fits(scenario, path, force)
         arm_scenarios[arm.name] = scenario
-        inputs.update({str(f): file_sha256(f) for f in config_files(config_path)})
+        inputs.update({str(f): file_sha256(f) for f in source.files()})
         for point in points:
             try:
-                at_point = load_scenario(config_path, {**overrides, **point})
+                at_point = source.load({**overrides, **point})
             except ConfigError as exc:
                 raise ConfigError(path, "design", f"with arm '{arm.name}': {exc.field}: {exc.message}") from None
             ensure_model_fits(at_point, path, force)
@@ -338,6 +351,50 @@ def _find_config(experiment_path: Path, name: str) -> Path | None:
     return None
 
 
+def _configs_folder(experiment_path: Path) -> Path:
+    """Where an experiment's countries/ and policies/ are: next to it, or in ../configs/."""
+    beside = experiment_path.parent
+    return beside if (beside / COUNTRIES_FOLDER).is_dir() else beside.parent / "configs"
+
+
+@dataclass(frozen=True)
+class ArmSource:
+    """Where an arm's scenario comes from: a preset file, or a country under a policy package."""
+
+    experiment_path: Path
+    config_path: Path | None = None
+    country: str | None = None
+    policy_package: str | None = None
+
+    def load(self, overrides: dict[str, Any]) -> Scenario:
+        if self.config_path is not None:
+            return load_scenario(self.config_path, overrides)
+        return load_composition(_configs_folder(self.experiment_path), self.country, self.policy_package, overrides,
+                                source=self.experiment_path)
+
+    def files(self) -> list[Path]:
+        if self.config_path is not None:
+            return config_files(self.config_path)
+        return composition_files(_configs_folder(self.experiment_path), self.country, self.policy_package)
+
+
+def arm_source(experiment_path: Path, arm: Arm, index: int) -> ArmSource:
+    """The arm's source, checked: ConfigError naming the arm's field when its file is missing."""
+    if arm.config is None:
+        source = ArmSource(experiment_path, country=arm.country, policy_package=arm.policy_package)
+        try:
+            source.files()
+        except ConfigError as exc:
+            field_name = f"arms.{index}.{exc.field}" if exc.field in ("country", "policy_package") else exc.field
+            raise ConfigError(exc.file if field_name == exc.field else experiment_path, field_name, exc.message) from None
+        return source
+    config_path = _find_config(experiment_path, arm.config)
+    if config_path is None:
+        raise ConfigError(experiment_path, f"arms.{index}.config", f"no such config file: {arm.config} "
+                                                                   f"(looked next to the experiment and in ../configs/)")
+    return ArmSource(experiment_path, config_path=config_path)
+
+
 def _unknown_experiment_key(loc: tuple[Any, ...]) -> str:
     import difflib
 
@@ -401,10 +458,10 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     experiment = loaded.experiment
     points = design_points(experiment)
     runs = []
-    for arm in experiment.arms:
-        config_path = _find_config(loaded.path, arm.config)
+    for index, arm in enumerate(experiment.arms):
+        source = arm_source(loaded.path, arm, index)
         for point_index, point in enumerate(points):
-            scenario = load_scenario(config_path, {**arm.overrides, "months": experiment.horizon_months, **point})
+            scenario = source.load({**arm.overrides, "months": experiment.horizon_months, **point})
             for replicate in range(experiment.replications):
                 runs.append(RunSpec(
                     run_id=f"{arm.name}__p{point_index:03d}__r{replicate:03d}",

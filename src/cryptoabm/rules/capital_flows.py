@@ -78,6 +78,25 @@ def crypto_route_share(flight: CapitalFlightConfig, crypto_flight_enforcement: f
     return 1.0 / (1.0 + math.exp(min(gap, 700.0)))
 
 
+def peer_to_peer_share(flight: CapitalFlightConfig, licensed_platform_pull: float) -> float:
+    """Share of crypto flows that goes peer to peer, outside licensed platforms (and so outside
+    their limits and taxes): the country's habit (``p2p_leakage_share``), less the part a licensed
+    framework draws onto licensed platforms (``policy.licensed_platform_pull``: registration and
+    trading under a legal framework, licensed on- and off-ramps such as bitcoin ATMs)."""
+    return flight.p2p_leakage_share * (1.0 - licensed_platform_pull)
+
+
+def channels_under_policy(flight: CapitalFlightConfig, licensed_platform_pull: float) -> CapitalFlightConfig:
+    """The ``[capital_flight]`` section with the peer-to-peer share the policy leaves
+    (:func:`peer_to_peer_share`), for the rules that split a flow between the channels."""
+    return flight.model_copy(update={"p2p_leakage_share": peer_to_peer_share(flight, licensed_platform_pull)})
+
+
+def wanted_outflow_usd(savings_usd: np.ndarray, flight: CapitalFlightConfig) -> np.ndarray:
+    """What a saver who moves wants to send abroad, USD: a share of their savings."""
+    return savings_usd * flight.share_of_savings
+
+
 def licensed_outflow_usd(
     wanted_usd: np.ndarray, outflow_limit_usd_per_month: float | None, flight: CapitalFlightConfig
 ) -> np.ndarray:
@@ -98,7 +117,7 @@ def crypto_outflow_usd(
 
     Licensed exchanges enforce the per-person limit; the peer-to-peer share escapes it.
     """
-    wanted = savings_usd * flight.share_of_savings
+    wanted = wanted_outflow_usd(savings_usd, flight)
     return licensed_outflow_usd(wanted, outflow_limit_usd_per_month, flight) + wanted * flight.p2p_leakage_share
 
 

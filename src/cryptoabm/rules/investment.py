@@ -5,7 +5,7 @@ Returns and premia are annual rates (0.15 = 15% a year).
 
 from __future__ import annotations
 
-from cryptoabm.config import InvestorConfig
+from cryptoabm.config import InvestorConfig, Policy
 
 
 def policy_risk_premium_annual(
@@ -29,3 +29,11 @@ def policy_risk_premium_annual(
 def invests(expected_return_annual: float, risk_premium_annual: float, alternative_return_annual: float) -> bool:
     """Capital comes in when the risk-adjusted return beats what it earns elsewhere."""
     return expected_return_annual - risk_premium_annual > alternative_return_annual
+
+
+def zone_venture_return_annual(investors: InvestorConfig, policy: Policy) -> float:
+    """After-tax annual return on special-zone ventures (exchanges, payment firms, start-ups):
+    ``sez_venture_return_annual`` less the profit tax (``policy.mining_profit_tax_rate``, the
+    corporate rate the model has), unless the zone gives a tax holiday."""
+    tax_rate = 0.0 if policy.sez_tax_holiday else policy.mining_profit_tax_rate
+    return investors.sez_venture_return_annual * (1.0 - tax_rate)
