@@ -419,3 +419,60 @@ def test_grey_by_choice_and_coin_exports_are_reported_as_defined():
     assert (table["grey_by_choice_miners"] <= table["grey_miners"]).all()
     flows = model.ledger.total_flows
     assert total(table, "coin_exports_usd") == pytest.approx(flows["mining_revenue"] - flows["domestic_coin_sales"])
+
+
+# ---------------------------------------------------------------------------------------
+# A bonus draws in those whose cost of adopting it covers; licensed platforms; the special zone
+# ---------------------------------------------------------------------------------------
+def test_a_bonus_draws_in_only_those_whose_cost_of_adopting_it_covers():
+    from cryptoabm.config import AdoptionConfig
+    from cryptoabm.rules.citizens import bonus_covers_adoption_cost
+
+    adoption = AdoptionConfig(adoption_cost_share_of_annual_income=0.007)  # facts.md, El Salvador: adoption cost
+    incomes = np.array([100.0, 357.0, 358.0, 1_000.0])  # USD a month: the cost is 0.084 x monthly income
+    assert bonus_covers_adoption_cost(30.0, incomes, adoption).tolist() == [True, True, False, False]
+    assert bonus_covers_adoption_cost(100.0, incomes, adoption).tolist() == [True, True, True, True]
+
+
+def test_a_larger_bonus_draws_in_more_adopters_on_the_same_seed():
+    bonus = {"policy.payment_regime": "legal_tender", "population.internet_access_share": 1.0,
+             "population.income_median_usd_per_month": 300.0, "adoption.bonus_innovation_multiplier": 60.0}
+    downloads = []
+    for size in (10.0, 30.0, 100.0):
+        _, table = run(months=12, **bonus, **{"policy.wallet_bonus_usd": size, "policy.bonus_budget_usd": 1e9})
+        downloads.append(table["ever_downloaded_share"].iloc[-1])
+    assert downloads[0] < downloads[1] < downloads[2]
+
+
+def test_licensed_platforms_draw_flows_from_peer_to_peer_without_changing_the_total():
+    fleeing = {"economy.parallel_rate_lcu_per_usd": 3.0, "policy.capital_controls": 1.0,
+               "population.initial_holder_share": 0.5, "population.internet_access_share": 1.0,
+               "capital_flight.p2p_leakage_share": 0.9}
+    _, loose = run(months=24, **fleeing)
+    _, pulled = run(months=24, **fleeing, **{"policy.licensed_platform_pull": 0.5})
+    assert total(pulled, "capital_flight_usd") == pytest.approx(total(loose, "capital_flight_usd"))
+    # 10% of each outflow goes through licensed platforms, then 10% + 0.5 x 90% = 55%
+    assert total(loose, "licensed_platform_outflow_usd") == pytest.approx(0.1 * total(loose, "capital_flight_usd"))
+    assert total(pulled, "licensed_platform_outflow_usd") == pytest.approx(0.55 * total(pulled, "capital_flight_usd"))
+
+
+def test_zone_investment_is_foreign_direct_investment_and_its_tax_holiday_costs_the_state():
+    from cryptoabm.config import InvestorConfig, Policy
+    from cryptoabm.rules.investment import zone_venture_return_annual
+
+    investors = InvestorConfig(sez_venture_return_annual=0.2)
+    assert zone_venture_return_annual(investors, Policy(sez_tax_holiday=True, mining_profit_tax_rate=0.2)) == 0.2
+    assert zone_venture_return_annual(investors, Policy(sez_tax_holiday=False, mining_profit_tax_rate=0.2)) \
+        == pytest.approx(0.16)
+    zone = {"policy.sez_active": True, "policy.sez_share_of_new_farms": 0.0, "investors.sez_venture_return_annual": 0.3,
+            "mining.initial_farms": 0,
+            "investors.investment_probability_per_month": 1.0}
+    holiday_model, holiday = run(months=24, **zone, **{"policy.sez_tax_holiday": True})
+    taxed_model, taxed = run(months=24, **zone, **{"policy.sez_tax_holiday": False})
+    assert total(holiday, "zone_fdi_inflow_usd") > 0
+    assert (holiday["zone_fdi_inflow_usd"] <= holiday["fdi_inflow_usd"] + 1e-6).all()
+    assert holiday_model.ledger.total_flows["zone_fdi"] == pytest.approx(total(holiday, "zone_fdi_inflow_usd"))
+    # the same ventures (0.3 x 0.8 = 0.24 still clears the hurdle) pay profit tax only without the holiday
+    assert total(taxed, "zone_fdi_inflow_usd") == pytest.approx(total(holiday, "zone_fdi_inflow_usd"))
+    assert total(taxed, "state_revenue_usd") > total(holiday, "state_revenue_usd")
+    assert total(taxed, "profit_repatriation_usd") < total(holiday, "profit_repatriation_usd")

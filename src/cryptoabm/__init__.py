@@ -5,7 +5,7 @@
     table = model.run()          # one row per month
 
     model = CryptoEconomy(preset="turkmenistan_2026", license_cap=5, seed=1)   # levers by keyword
-    results = run_experiment("experiments/central_asia_regimes.toml", workers=2)
+    results = run_experiment("experiments/turkmenistan_options.toml", workers=2)
     results.runs, results.timeseries, results.compare("kazakhstan_2021")
 """
 

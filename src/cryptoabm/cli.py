@@ -36,11 +36,11 @@ interact month by month under the policy a scenario file sets."""
 
 EPILOG = """\
 examples:
-  cryptoabm batch experiments/central_asia_regimes.toml
+  cryptoabm batch experiments/turkmenistan_options.toml
   cryptoabm run configs/turkmenistan_2026.toml --out results/tkm
   cryptoabm run configs/el_salvador_2021.toml --seed 7 --months 36
   cryptoabm check configs/my_scenario.toml
-  cryptoabm report results/central_asia_regimes
+  cryptoabm report results/turkmenistan_options
   cryptoabm viz                       # the browser app on http://127.0.0.1:8765/
 
 Scenario files are TOML; see configs/baseline.toml for every key, its unit and its source.
@@ -115,13 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "insists).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
-               "  cryptoabm batch experiments/central_asia_regimes.toml             # all cores\n"
+               "  cryptoabm batch experiments/turkmenistan_options.toml             # all cores\n"
                "  cryptoabm batch experiments/license_cap_sweep.toml --workers 1    # in this process\n"
                "  cryptoabm batch experiments/payment_ban_vs_bonus.toml --scheduler local   # a Dask LocalCluster\n"
-               "  cryptoabm batch experiments/central_asia_regimes.toml --scheduler tcp://10.0.0.5:8786\n"
-               "  cryptoabm batch experiments/central_asia_regimes.toml --resume    # finish an interrupted batch",
+               "  cryptoabm batch experiments/turkmenistan_options.toml --scheduler tcp://10.0.0.5:8786\n"
+               "  cryptoabm batch experiments/turkmenistan_options.toml --resume    # finish an interrupted batch",
     )
-    batch.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (TOML), e.g. experiments/central_asia_regimes.toml")
+    batch.add_argument("experiment", metavar="EXPERIMENT", help="experiment file (TOML), e.g. experiments/turkmenistan_options.toml")
     batch.add_argument("--workers", type=_positive_int, metavar="N",
                        help="parallel workers: 1 runs in this process; default: one per core, or this process "
                             "alone when the batch is smaller than a pool's start-up "

@@ -211,6 +211,8 @@ class AdoptionConfig(_Section):
     never_adopter_share: Share = 0.0  # citizens who never take a wallet, whatever the bonus
     bonus_innovation_multiplier: NonNegative = 20.0  # innovation is p x this at a bonus campaign's launch
     bonus_pull_half_life_months: Positive = 1.0  # months in which the campaign's extra pull halves
+    adoption_cost_share_of_annual_income: NonNegative = 0.007  # a bonus draws in only those whose cost of adopting it covers
+    # (facts.md, El Salvador: adoption cost, about 0.7% of annual income per capita; assumption: in proportion to own income)
     trust_elasticity: NonNegative = 1.0  # hazard scales with (trust / mean trust)^this
     bonus_spend_months: Positive = 2.0  # months over which a bonus is spent
     payment_propensity: Share = 0.6  # chance an active holder pays in crypto, given acceptance
@@ -628,7 +630,7 @@ BASE_FILE = "baseline.toml"  # the defaults every composition starts from, next 
 COUNTRY_EVENT_KINDS = ("relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown")  # the world's, not the state's
 POLICY_EVENT_KINDS = ("policy", "legal_tender_reversal", "mining_power_cut")  # measures a policy package carries
 NOT_IN_A_COUNTRY = ("policy", "name", "seed", "months", "extends", "country", "policy_package")
-POLICY_PACKAGE_KEYS = ("description", "policy", "events")
+POLICY_PACKAGE_KEYS = ("description", "extends", "policy", "events")
 
 
 def load_composition(folder: str | Path, country: str, policy_package: str,
@@ -695,7 +697,8 @@ def _part_path(folder: Path, subfolder: str, name: Any, source: str | Path, fiel
         available = sorted(p.stem for p in (folder / subfolder).glob("*.toml"))
         close = difflib.get_close_matches(name, available, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"available: {', '.join(available) or 'none'}"
-        raise ConfigError(source, field, f"no {field.replace('_', ' ')} named '{name}' in {folder / subfolder}; {hint}")
+        what = "country" if subfolder == COUNTRIES_FOLDER else "policy package"
+        raise ConfigError(source, field, f"no {what} named '{name}' in {folder / subfolder}; {hint}")
     return path
 
 
@@ -725,8 +728,14 @@ def _country_part(path: Path, files: list[Path] | None) -> dict[str, Any]:
     return data
 
 
-def _package_part(path: Path, files: list[Path] | None) -> dict[str, Any]:
-    """A policy package: its levers and its measures, dated in months from its start."""
+def _package_part(path: Path, files: list[Path] | None, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A policy package: its levers and its measures, dated in months from its start. It may
+    extend another package in the same folder (``extends = "kazakhstan_2025_regime"``): its
+    levers override the parent's and its events are added to the parent's."""
+    if path.resolve() in chain:
+        raise ConfigError(path, "extends", f"circular extends: {' -> '.join(p.stem for p in (*chain, path))}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ConfigError(path, "extends", f"the extends chain is longer than {MAX_EXTENDS_DEPTH} files")
     data = _read_part(path, files)
     extra = next((key for key in data if key not in POLICY_PACKAGE_KEYS), None)
     if extra is not None:
@@ -734,7 +743,13 @@ def _package_part(path: Path, files: list[Path] | None) -> dict[str, Any]:
                                        f"{', '.join(POLICY_PACKAGE_KEYS)}; the economy belongs in a country file")
     _check_event_kinds(path, data, POLICY_EVENT_KINDS, "a policy package",
                        "events of the world or the economy belong in a country file")
-    return data
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    parent_path = _part_path(path.parent.parent, POLICIES_FOLDER, parent_name, path, "extends")
+    parent = _package_part(parent_path, files, (*chain, path.resolve()))
+    events = [*parent.pop("events", []), *data.pop("events", [])]
+    return {**_deep_merge(parent, data), "events": events}
 
 
 def _check_event_kinds(path: Path, data: dict[str, Any], allowed: tuple[str, ...], what: str, why: str) -> None:

@@ -46,6 +46,7 @@ from cryptoabm.rules.capital_flows import (
 )
 from cryptoabm.rules.citizens import (
     adoption_hazard,
+    bonus_covers_adoption_cost,
     bonus_spending_usd,
     crypto_payment_probability,
     dropout_probability,
@@ -227,7 +228,8 @@ class Population:
                       draw: np.ndarray) -> np.ndarray:
         """Citizens who have never downloaded a wallet adopt with the Bass hazard (never-adopters
         never do); adopters start active. A bonus campaign multiplies the unprompted hazard of
-        those who may claim it, by a pull that fades with the campaign's age. Savers who want to
+        those who may claim it and for whom it covers the cost of adopting, by a pull that fades
+        with the campaign's age. Savers who want to
         move money out while capital controls close the bank route also seek a wallet (damped,
         like all unprompted adoption, by information control)."""
         adoption = model.config.adoption
@@ -235,10 +237,12 @@ class Population:
         pull = model.state.bonus_pull()
         flight_demand = wallet_demand_for_flight(model.config.economy, model.config.capital_flight, policy)
         innovation = innovation_rate(adoption, pull, policy.information_control) + flight_demand * (1.0 - policy.information_control)
-        if pull > 1.0 and policy.bonus_eligible_max_income_usd_per_month is not None:
-            # only those who can claim the bonus are drawn in by it
+        if pull > 1.0:
+            # only those who can claim the bonus, and whose cost of adopting it covers, are drawn in by it
             without = innovation_rate(adoption, 1.0, policy.information_control) + flight_demand * (1.0 - policy.information_control)
-            innovation = np.where(self.bonus_eligible(policy), innovation, without)
+            drawn_in = self.bonus_eligible(policy) & bonus_covers_adoption_cost(
+                policy.wallet_bonus_usd, self.income_usd_per_month, adoption)
+            innovation = np.where(drawn_in, innovation, without)
         hazard = adoption_hazard(innovation, adoption.imitation_q, active_contacts, self.trust_multiplier, online)
         new = ~self.ever_downloaded & ~self.never_adopts & (draw < hazard)
         self.ever_downloaded |= new

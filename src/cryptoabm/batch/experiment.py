@@ -50,6 +50,8 @@ from cryptoabm.sizing import (
 from cryptoabm.summary import OUTCOMES
 
 ALWAYS_KEPT = ("month", "date")
+DESIGN_STREAM = 0xD5  # the design's Latin hypercube draws from (base seed, this)
+UNCERTAINTY_STREAM = 0xDA  # the per-replicate uncertainty draws from (base seed, this)
 SEED_BITS = 63  # scenario seeds are non-negative 63-bit integers
 HEADLINE_OUTCOMES = (
     "final_wallet_share", "final_active_share", "peak_global_hashrate_share", "mean_grey_load_share",
@@ -125,6 +127,26 @@ class Design(_Table):
         return self
 
 
+class Uncertainty(_Table):
+    """Parameters nobody knows, drawn once per replicate and shared by every arm and design point.
+
+    Replicate r runs every arm with the same seed **and** the same parameter draw, so a paired
+    difference between arms is a policy effect on the same economy, and its interval across
+    replicates covers both the luck of the draw and what we do not know about behaviour. The
+    draws are a Latin hypercube over ``ranges`` (dotted key -> [low, high]), one row a replicate,
+    seeded from the experiment's base seed.
+    """
+
+    ranges: dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ranges_ascend(self) -> Uncertainty:
+        for key, (low, high) in self.ranges.items():
+            if not low < high:
+                raise ValueError(f"range of {key} must have low < high (got {low}, {high})")
+        return self
+
+
 class Experiment(_Table):
     """A whole experiment file."""
 
@@ -134,6 +156,10 @@ class Experiment(_Table):
     reference: str  # name of the reference arm
     reference_point: dict[str, Any] | None = None  # compare with this design point (default: the same point)
     design: Design = Design()
+    # levers every arm keeps, over its policy package: the country's standing policies that the
+    # packages compared do not replace (e.g. its capital-account controls), as dotted policy keys
+    standing_levers: dict[str, Any] = Field(default_factory=dict)
+    uncertainty: Uncertainty = Uncertainty()  # behaviour drawn per replicate, the same in every arm
     replications: int = Field(ge=1, le=100_000)
     horizon_months: int = Field(ge=1, le=1200)
     metrics: list[str] = Field(default_factory=lambda: list(INDICATOR_NAMES))
@@ -153,6 +179,13 @@ class Experiment(_Table):
             raise ValueError(f"unknown metric '{unknown[0]}'; metrics are the columns: {', '.join(INDICATOR_NAMES)}")
         if isinstance(self.record_every_months, int) and self.record_every_months < 1:
             raise ValueError("record_every_months must be a whole number >= 1 or \"end\"")
+        both = sorted(set(self.uncertainty.ranges) & _design_keys(self))
+        if both:
+            raise ValueError(f"{both[0]} is both in the design and in uncertainty.ranges: give it one place")
+        not_levers = [key for key in self.standing_levers if not key.startswith("policy.")]
+        if not_levers:
+            raise ValueError(f"standing_levers.{not_levers[0]}: standing levers are policy levers, named "
+                             f"policy.<lever> (the economy belongs in a country file)")
         not_outcomes = [o for o in self.report_outcomes if o not in OUTCOMES]
         if not_outcomes:
             raise ValueError(f"unknown outcome '{not_outcomes[0]}' in report_outcomes; outcomes: {', '.join(OUTCOMES)}")
@@ -243,12 +276,12 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
     points = design_points(experiment)
     for index, arm in enumerate(experiment.arms):
         source = arm_source(path, arm, index)
-        overrides = {**arm.overrides, "months": experiment.horizon_months}
+        overrides = arm_overrides(experiment, arm)
         scenario = source.load(overrides)
         ensure_model_fits(scenario, path, force)
         arm_scenarios[arm.name] = scenario
         inputs.update({str(f): file_sha256(f) for f in source.files()})
-        for point in points:
+        for point in points + uncertainty_corners(experiment):
             try:
                 at_point = source.load({**overrides, **point})
             except ConfigError as exc:
@@ -378,6 +411,12 @@ class ArmSource:
         return composition_files(_configs_folder(self.experiment_path), self.country, self.policy_package)
 
 
+def arm_overrides(experiment: Experiment, arm: Arm) -> dict[str, Any]:
+    """What an experiment sets on top of an arm's scenario: the standing levers, then the arm's
+    own overrides, then the horizon (design points go on top of these)."""
+    return {**experiment.standing_levers, **arm.overrides, "months": experiment.horizon_months}
+
+
 def arm_source(experiment_path: Path, arm: Arm, index: int) -> ArmSource:
     """The arm's source, checked: ConfigError naming the arm's field when its file is missing."""
     if arm.config is None:
@@ -423,11 +462,12 @@ def design_points(experiment: Experiment) -> list[dict[str, Any]]:
     return latin_hypercube_points(design.ranges, design.samples, experiment.base_seed)
 
 
-def latin_hypercube_points(ranges: dict[str, list[int | float]], samples: int, base_seed: int) -> list[dict[str, Any]]:
-    """``samples`` Latin-hypercube points over the ranges, seeded from the base seed (scipy's
-    ``qmc.LatinHypercube``); a range with integer bounds gives integers."""
+def latin_hypercube_points(ranges: dict[str, list[int | float]], samples: int, base_seed: int,
+                           stream: int = DESIGN_STREAM) -> list[dict[str, Any]]:
+    """``samples`` Latin-hypercube points over the ranges, seeded from the base seed and a
+    stream number (scipy's ``qmc.LatinHypercube``); a range with integer bounds gives integers."""
     keys = list(ranges)
-    sampler = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(np.random.SeedSequence([base_seed, 0xD5])))
+    sampler = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(np.random.SeedSequence([base_seed, stream])))
     unit = sampler.random(samples)
     lows = np.array([ranges[k][0] for k in keys], dtype=float)
     highs = np.array([ranges[k][1] for k in keys], dtype=float)
@@ -440,6 +480,27 @@ def latin_hypercube_points(ranges: dict[str, list[int | float]], samples: int, b
             point[key] = int(round(value)) if isinstance(low, int) and isinstance(high, int) else float(value)
         points.append(point)
     return points
+
+
+def uncertainty_draws(experiment: Experiment) -> list[dict[str, Any]]:
+    """Replicate r's draw of the uncertain parameters (an empty dict each without any)."""
+    ranges = experiment.uncertainty.ranges
+    if not ranges:
+        return [{} for _ in range(experiment.replications)]
+    return latin_hypercube_points(ranges, experiment.replications, experiment.base_seed, stream=UNCERTAINTY_STREAM)
+
+
+def uncertainty_corners(experiment: Experiment) -> list[dict[str, Any]]:
+    """The lowest and the highest values of every uncertain parameter: what load-time validation tries."""
+    ranges = experiment.uncertainty.ranges
+    if not ranges:
+        return []
+    return [{key: bounds[0] for key, bounds in ranges.items()}, {key: bounds[1] for key, bounds in ranges.items()}]
+
+
+def run_parameters(experiment: Experiment) -> list[dict[str, Any]]:
+    """Every set of parameter values a run may record: the design points and the uncertainty draws."""
+    return design_points(experiment) + uncertainty_draws(experiment)
 
 
 def replicate_seed(base_seed: int, replicate: int) -> int:
@@ -457,18 +518,21 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     """Every run of the experiment: arms x design points x replicates, in a fixed order."""
     experiment = loaded.experiment
     points = design_points(experiment)
+    draws = uncertainty_draws(experiment)
     runs = []
     for index, arm in enumerate(experiment.arms):
         source = arm_source(loaded.path, arm, index)
         for point_index, point in enumerate(points):
-            scenario = source.load({**arm.overrides, "months": experiment.horizon_months, **point})
+            base = source.load({**arm_overrides(experiment, arm), **point}) if not experiment.uncertainty.ranges else None
             for replicate in range(experiment.replications):
+                draw = draws[replicate]
+                scenario = base or source.load({**arm_overrides(experiment, arm), **point, **draw})
                 runs.append(RunSpec(
                     run_id=f"{arm.name}__p{point_index:03d}__r{replicate:03d}",
                     order=len(runs),
                     arm=arm.name,
                     point=point_index,
-                    params=dict(point),
+                    params={**point, **draw},
                     replicate=replicate,
                     seed=replicate_seed(experiment.base_seed, replicate),
                     scenario=scenario.model_dump(mode="json"),

@@ -1,7 +1,7 @@
 """Batches from a notebook: ``run_experiment(dict_or_path) -> Results``.
 
     import cryptoabm
-    results = cryptoabm.run_experiment("experiments/central_asia_regimes.toml", workers=2)
+    results = cryptoabm.run_experiment("experiments/turkmenistan_options.toml", workers=2)
     results.runs                          # one row per run: ids, design values, outcomes
     results.timeseries                    # the kept months of every run, tidy
     results.compare("kazakhstan_2021")    # paired differences from a reference arm, with 95% intervals

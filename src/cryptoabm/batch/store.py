@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, design_points, kept_row_count
+from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, design_points, kept_row_count, run_parameters
 from cryptoabm.config import NONE_WORD
 
 MANIFEST = "manifest.json"
@@ -218,7 +218,7 @@ class ResultStore:
     # -- starting and resuming ------------------------------------------------------------
     def prepare(self, loaded: LoadedExperiment) -> None:
         """Learn what this experiment's run files hold: design column types, inputs, row count."""
-        self._column_types = design_column_types(design_points(loaded.experiment))
+        self._column_types = design_column_types(run_parameters(loaded.experiment))
         self._inputs_digest = loaded.inputs_digest
         experiment = loaded.experiment
         self._expected_rows = kept_row_count(experiment.horizon_months, experiment.record_every_months)
@@ -278,6 +278,8 @@ class ResultStore:
             "reference_point": reference_point,
             "reference_point_index": None if reference_point is None else points.index(reference_point),
             "report_outcomes": list(experiment.report_outcomes),
+            "uncertainty": dict(experiment.uncertainty.ranges),
+            "standing_levers": dict(experiment.standing_levers),
             "start_months": {arm: scenario.start_month for arm, scenario in loaded.arm_scenarios.items()},
             "cryptoabm_version": _package_version("cryptoabm"),
             "git_commit": _git_commit(),

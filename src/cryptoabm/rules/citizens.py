@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from cryptoabm.config import AdoptionConfig, MerchantConfig
+from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 PAYMENT_ALLOWED = {"ban": False, "voluntary": True, "legal_tender": True, "fee_conversion": True}
 
@@ -24,6 +25,16 @@ def bonus_pull(adoption: AdoptionConfig, campaign_age_months: int | None) -> flo
         return 1.0
     extra = adoption.bonus_innovation_multiplier - 1.0
     return 1.0 + extra * 0.5 ** (campaign_age_months / adoption.bonus_pull_half_life_months)
+
+
+def bonus_covers_adoption_cost(
+    wallet_bonus_usd: float, income_usd_per_month: np.ndarray, adoption: AdoptionConfig
+) -> np.ndarray:
+    """Whether a bonus pays for a citizen's fixed cost of adopting (learning the wallet, the
+    time and trouble), USD: that cost is ``adoption_cost_share_of_annual_income`` of their
+    annual income. Only those it covers are drawn in by a bonus campaign, so a larger bonus
+    draws in more of the better-off."""
+    return wallet_bonus_usd >= adoption.adoption_cost_share_of_annual_income * MONTHS_PER_YEAR * income_usd_per_month
 
 
 def innovation_rate(adoption: AdoptionConfig, pull: float, information_control: float) -> float:
