@@ -592,13 +592,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path] | 
         if chain:
             raise ConfigError(chain[-1], "extends", f"no such file to extend: {path}")
         raise ConfigError(path, "", "no such config file")
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"malformed TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read file: {exc}") from None
+    data = _read_toml(path)
     if not data:
         raise ConfigError(path, "", "the config file is empty (extend configs/baseline.toml to start from the baseline)")
     if EXPERIMENT_KEYS & set(data):
@@ -702,14 +696,19 @@ def _part_path(folder: Path, subfolder: str, name: Any, source: str | Path, fiel
     return path
 
 
-def _read_part(path: Path, files: list[Path] | None) -> dict[str, Any]:
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's tables; ConfigError (one line) if it cannot be read or parsed."""
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"malformed TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"cannot read file: {exc}") from None
+
+
+def _read_part(path: Path, files: list[Path] | None) -> dict[str, Any]:
+    data = _read_toml(path)
     if files is not None:
         files.append(path.resolve())
     return data
