@@ -219,9 +219,13 @@ def _figures(folder: Path, indices: pd.DataFrame, checks: pd.DataFrame, wins: pd
             continue
         arms = list(dict.fromkeys(part["arm"]))
         parameters = list(dict.fromkeys(part["parameter"]))
-        fig, axes = plt.subplots(1, len(arms), figsize=(4.8 * len(arms), 0.9 + 0.4 * len(parameters)),
+        columns = min(3, len(arms))
+        rows = math.ceil(len(arms) / columns)
+        fig, axes = plt.subplots(rows, columns, figsize=(5.6 * columns, (1.2 + 0.4 * len(parameters)) * rows),
                                  layout="constrained", squeeze=False)
-        for ax, arm in zip(axes.flat, arms, strict=True):
+        for ax in list(axes.flat)[len(arms):]:
+            ax.set_visible(False)
+        for ax, arm in zip(axes.flat, arms, strict=False):
             box = part[part["arm"] == arm].set_index("parameter").reindex(parameters)
             span = box["range_high"] - box["range_low"]
             low = (box["low"] - box["range_low"]) / span
