@@ -95,8 +95,9 @@ def analyse(folder: Path, outcomes: list[str] | None = None, thresholds: list[st
     if reference not in set(runs["arm"]):
         raise AnalysisError(f"{folder}: the reference arm '{reference}' has no finished run")
 
-    indices = sensitivity_indices(runs, design, reference, chosen)
-    checks = dummy_check(indices, targets(runs, reference, chosen), design.design.kind)
+    analysed = chosen + [t.outcome for t in parsed if t.outcome not in chosen]  # a box is checked against indices
+    indices = sensitivity_indices(runs, design, reference, analysed)
+    checks = dummy_check(indices, targets(runs, reference, analysed), design.design.kind)
     wins = win_shares(runs, reference, chosen, len(points))
     regret = regret_table(runs, chosen, len(points))
     real_ranges = {k: v for k, v in design.design.sampled_ranges.items() if k != DUMMY}
@@ -114,7 +115,7 @@ def analyse(folder: Path, outcomes: list[str] | None = None, thresholds: list[st
             table.to_parquet(staging / f"{name}.parquet", index=False)
             table.to_csv(staging / f"{name}.csv", index=False)
         figures = _figures(staging / "figures", indices, checks, wins, boxes, parsed, design, chosen, reference)
-        section = _section(folder, manifest, runs, design, chosen, reference, indices, checks, wins, regret, boxes,
+        section = _section(folder, manifest, runs, design, analysed, reference, indices, checks, wins, regret, boxes,
                            parsed, figures, thresholds)
         final = folder / FOLDER
         if final.exists():
@@ -125,7 +126,7 @@ def analyse(folder: Path, outcomes: list[str] | None = None, thresholds: list[st
     (folder / SECTIONS).mkdir(exist_ok=True)
     write_atomically(folder / SECTIONS / SECTION_FILE, lambda p: p.write_text(section))
     report = write_report(folder)
-    return Analysis(folder, indices, checks, wins, regret, boxes, design, chosen, report)
+    return Analysis(folder, indices, checks, wins, regret, boxes, design, analysed, report)
 
 
 def _require_salib() -> None:
@@ -386,7 +387,12 @@ def _section(folder: Path, manifest: dict, runs: pd.DataFrame, design: Sensitivi
                   f"PRIM (EMA Workbench) over the sampled parameters (the dummy left out), on the point averages: "
                   f"the box reported is the densest on PRIM's peeling trajectory that still holds at least half of "
                   f"an arm's failing points. Coverage: share of the failing points inside the box; density: share of "
-                  f"the points inside the box that fail; mass: share of all points inside the box.", "",
+                  f"the points inside the box that fail; mass: share of all points inside the box. A bound marked "
+                  f"\u2021 is on a parameter not clear of the dummy in the indices of this outcome's level under "
+                  f"that arm: the box there follows seed noise or the design's few distinct values, not a driver."
+                  + (f" On a Morris design the points lie on a grid of {spec.levels} levels along "
+                     f"{spec.trajectories} trajectories, so boxes are coarse; a sobol design samples the space "
+                     f"more evenly." if spec.kind == "morris" else ""), "",
                   "| arm | points failing | coverage | density | mass | box (restricted parameters) |",
                   "|---|---|---|---|---|---|"]
         for arm in dict.fromkeys(part["arm"]):
@@ -397,7 +403,11 @@ def _section(folder: Path, manifest: dict, runs: pd.DataFrame, design: Sensitivi
                 lines.append(f"| {arm} | {first['failing_share']:.0%} | - | - | - | {where} |")
                 continue
             restricted = rows[rows["restricted"]]
+            check = checks[(checks["quantity"] == "level") & (checks["arm"] == arm)
+                           & (checks["outcome"] == threshold.outcome)]
+            noise = set(check["within_noise"].iloc[0].split(", ")) if not check.empty else set()
             box = "; ".join(f"`{r.parameter}` in [{r.low:.4g}, {r.high:.4g}] of [{r.range_low:.4g}, {r.range_high:.4g}]"
+                            + (" \u2021" if r.parameter in noise else "")
                             for r in restricted.itertuples()) or "the whole space"
             lines.append(f"| {arm} | {first['failing_share']:.0%} | {first['coverage']:.0%} | {first['density']:.0%} | "
                          f"{first['mass']:.0%} | {box} |")
