@@ -184,7 +184,7 @@ def _runs(values: dict[str, list[float]], outcome: str) -> pd.DataFrame:
 
 def test_win_shares_and_regret_follow_each_outcomes_better_side():
     assert BETTER["total_capital_flight_usd"] == "lower" and BETTER["total_state_revenue_usd"] == "higher"
-    assert set(BETTER) == set(OUTCOMES) and set(BETTER.values()) <= {"higher", "lower", "neither"}
+    assert set(OUTCOMES) <= set(BETTER) and set(BETTER.values()) <= {"higher", "lower", "neither"}
     flight = _runs({"law": [10.0, 10.0, 10.0, 10.0], "ban": [5.0, 12.0, 10.0, 4.0]}, "total_capital_flight_usd")
     wins = win_shares(flight, "law", ["total_capital_flight_usd", "peak_hashrate_ehs"], 4).iloc[0]
     assert (wins["share_better"], wins["share_worse"], wins["share_tie"]) == (0.5, 0.25, 0.25)

@@ -113,7 +113,15 @@ BETTER: dict[str, str] = {
     "total_bonus_outlay_usd": "lower",
     "total_export_value_forgone_usd": "lower",
     "max_ledger_imbalance_usd": "neither",
+    # outcomes of the country x policy work (issue 12), declared here so the two merge cleanly
+    "total_zone_fdi_inflow_usd": "higher",
+    "total_licensed_platform_outflow_usd": "neither",
 }
+
+
+def better_side(outcome: str) -> str:
+    """"higher", "lower" or "neither" (an outcome not declared in BETTER has no better side)."""
+    return BETTER.get(outcome, "neither")
 
 # Outcomes that cannot be negative (shares, counts, peaks of sizes, totals of flows that only
 # run one way). Their intervals across replications are bootstrap intervals, which stay inside

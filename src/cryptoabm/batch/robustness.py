@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoabm.batch.sensitivity import AnalysisError, point_means
-from cryptoabm.summary import BETTER, OUTCOMES
+from cryptoabm.summary import OUTCOMES, better_side
 
 PRIM_MIN_COVERAGE = 0.5  # analysis choice: a box must hold at least half the failing points
 PRIM_MASS_MIN = 0.05  # EMA Workbench's default: the smallest box holds 5% of the points
@@ -68,7 +68,7 @@ def parse_threshold(text: str) -> Threshold:
 
 def ranked_outcomes(outcomes: list[str]) -> list[str]:
     """The outcomes that have a better side (the others cannot rank policies)."""
-    return [o for o in outcomes if BETTER[o] != "neither"]
+    return [o for o in outcomes if better_side(o) != "neither"]
 
 
 def win_shares(runs: pd.DataFrame, reference: str, outcomes: list[str], n_points: int) -> pd.DataFrame:
@@ -76,12 +76,12 @@ def win_shares(runs: pd.DataFrame, reference: str, outcomes: list[str], n_points
     rows = []
     for outcome in ranked_outcomes(outcomes):
         means = point_means(runs, outcome, n_points)
-        sign = 1.0 if BETTER[outcome] == "higher" else -1.0
+        sign = 1.0 if better_side(outcome) == "higher" else -1.0
         for arm in means.columns:
             if arm == reference:
                 continue
             gain = sign * (means[arm] - means[reference]).to_numpy()
-            rows.append({"arm": arm, "reference": reference, "outcome": outcome, "better": BETTER[outcome],
+            rows.append({"arm": arm, "reference": reference, "outcome": outcome, "better": better_side(outcome),
                          "share_better": float(np.mean(gain > 0)), "share_worse": float(np.mean(gain < 0)),
                          "share_tie": float(np.mean(gain == 0)), "points": len(gain)})
     return pd.DataFrame(rows, columns=["arm", "reference", "outcome", "better", "share_better", "share_worse",
@@ -94,10 +94,10 @@ def regret_table(runs: pd.DataFrame, outcomes: list[str], n_points: int) -> pd.D
     rows = []
     for outcome in ranked_outcomes(outcomes):
         means = point_means(runs, outcome, n_points)
-        best = means.max(axis=1) if BETTER[outcome] == "higher" else means.min(axis=1)
+        best = means.max(axis=1) if better_side(outcome) == "higher" else means.min(axis=1)
         for arm in means.columns:
             regret = (best - means[arm]).abs().to_numpy()
-            rows.append({"arm": arm, "outcome": outcome, "better": BETTER[outcome],
+            rows.append({"arm": arm, "outcome": outcome, "better": better_side(outcome),
                          "max_regret": float(regret.max()), "mean_regret": float(regret.mean()),
                          "share_best": float(np.mean(regret == 0))})
     return pd.DataFrame(rows, columns=["arm", "outcome", "better", "max_regret", "mean_regret", "share_best"])

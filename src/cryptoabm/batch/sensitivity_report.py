@@ -55,7 +55,7 @@ from cryptoabm.batch.sensitivity import (  # noqa: E402
     targets,
 )
 from cryptoabm.batch.store import write_atomically  # noqa: E402
-from cryptoabm.summary import BETTER, OUTCOMES  # noqa: E402
+from cryptoabm.summary import OUTCOMES, better_side  # noqa: E402
 
 FOLDER = "sensitivity"
 SECTION_FILE = "sensitivity.md"
@@ -364,7 +364,7 @@ def _section(folder: Path, manifest: dict, runs: pd.DataFrame, design: Sensitivi
                 r = wins[(wins["arm"] == arm) & (wins["outcome"] == outcome)].iloc[0]
                 cells.append(f"better {r['share_better']:.0%}, worse {r['share_worse']:.0%}"
                              + (f", same {r['share_tie']:.0%}" if r["share_tie"] > 0 else ""))
-            lines.append(f"| {OUTCOMES[outcome][2]} ({BETTER[outcome]}) | " + " | ".join(cells) + " |")
+            lines.append(f"| {OUTCOMES[outcome][2]} ({better_side(outcome)}) | " + " | ".join(cells) + " |")
         lines += ["", f"![Win shares]({FOLDER}/figures/{figures['win_shares']})", "",
                   "**Regret.** At each point an arm's regret on an outcome is how far it falls short of the best arm "
                   "there; the cells give its largest and mean regret over the points, and the share of points "
