@@ -209,7 +209,7 @@ def _figures(folder: Path, indices: pd.DataFrame, checks: pd.DataFrame, wins: pd
         ax.set_xlim(0, 1)
         ax.invert_yaxis()
         ax.tick_params(labelsize=LABEL_POINTS)
-        ax.legend(loc="lower right", fontsize=LABEL_POINTS)
+        fig.legend(loc="outside lower center", ncols=3, fontsize=LABEL_POINTS)
         ax.set_title(f"Share of sampled points where each arm does better than {reference}", fontsize=LABEL_POINTS + 1)
         fig.savefig(folder / "win_shares.png", format="png", dpi=FIGURE_DPI, metadata={"Software": None})
         plt.close(fig)
