@@ -160,8 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
         "sensitivity", help="sensitivity indices, robustness and PRIM boxes of a sampled batch",
         description="Analyse a batch run with a morris or sobol design (pip install 'cryptoabm[analysis]'). For each "
                     "outcome, on each arm's level and on each arm's paired effect against the reference (same point, "
-                    "same seeds), averaged over the replications at each point: Morris mu*, sigma and mu*'s 95%% "
-                    "interval, or Sobol' S1 and ST (and S2 if sampled) with 95%% intervals (SALib), checked against "
+                    "same seeds), averaged over the replications at each point: Morris mu*, sigma and mu*'s 95% "
+                    "interval, or Sobol' S1 and ST (and S2 if sampled) with 95% intervals (SALib), checked against "
                     "the dummy parameter (seed noise). Then, over the sampled points: the share of points where each "
                     "arm beats the reference, each arm's regret, and with --threshold PRIM's box of parameters in "
                     "which each arm fails it. Writes DIR/sensitivity/ (tables as Parquet and CSV, figures) and adds "
