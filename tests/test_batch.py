@@ -16,7 +16,15 @@ from scipy import stats
 
 from cryptoabm.batch import runner
 from cryptoabm.batch.experiment import design_points, expand_runs, load_experiment, replicate_seed
-from cryptoabm.batch.report import KEY_OUTCOMES, arm_summaries, paired_differences, t_interval, write_report
+from cryptoabm.batch.report import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    KEY_OUTCOMES,
+    arm_summaries,
+    paired_differences,
+    t_interval,
+    write_report,
+)
 from cryptoabm.batch.runner import InProcessExecutor, execute_run, process_pool, run_batch
 from cryptoabm.batch.store import StoreError
 from cryptoabm.cli import main
@@ -321,10 +329,17 @@ def test_report_intervals_match_a_direct_computation(tmp_path):
     low, high = stats.t.interval(0.95, len(values) - 1, loc=mean, scale=sem)
     interval = t_interval(values)
     assert (interval.mean, interval.low, interval.high) == pytest.approx((mean, low, high))
+    # a share cannot be negative: the report gives it the seeded BCa bootstrap interval instead
+    direct = stats.bootstrap((values,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, method="BCa",
+                             rng=np.random.default_rng(BOOTSTRAP_SEED)).confidence_interval
     summary = arm_summaries(runs)
     row = summary[(summary["label"] == "bonus") & (summary["outcome"] == "final_wallet_share")].iloc[0]
-    assert (row["low"], row["high"]) == pytest.approx((low, high))
-    assert f"{mean:.1%} [{low:.1%}, {high:.1%}]" in report
+    assert row["method"] == "bootstrap" and (row["low"], row["high"]) == pytest.approx((direct.low, direct.high))
+    assert f"{mean:.1%} [{direct.low:.1%}, {direct.high:.1%}]" in report
+    margins = runs.loc[runs["arm"] == "bonus", "min_reserve_margin"].to_numpy()  # can be negative: a t-interval
+    row = summary[(summary["label"] == "bonus") & (summary["outcome"] == "min_reserve_margin")].iloc[0]
+    assert row["method"] == "t" and (row["low"], row["high"]) == pytest.approx(
+        (t_interval(margins).low, t_interval(margins).high), nan_ok=True)
 
     bonus = runs[runs["arm"] == "bonus"].sort_values("replicate")["total_bonus_outlay_usd"].to_numpy()
     base = runs[runs["arm"] == "voluntary"].sort_values("replicate")["total_bonus_outlay_usd"].to_numpy()

@@ -5,6 +5,7 @@
     cryptoabm batch EXPERIMENT [--workers N] [--scheduler ADDRESS|local | --cluster slurm] [--out DIR]
                                [--resume] [--csv] [--force]
     cryptoabm report DIR [--csv]
+    cryptoabm sensitivity DIR [--outcome NAME ...] [--threshold 'OUTCOME>VALUE' ...]
     cryptoabm rerun DIR RUN_ID [--out DIR]
     cryptoabm viz [--host 127.0.0.1] [--port N]
 
@@ -41,6 +42,7 @@ examples:
   cryptoabm run configs/el_salvador_2021.toml --seed 7 --months 36
   cryptoabm check configs/my_scenario.toml
   cryptoabm report results/turkmenistan_options
+  cryptoabm sensitivity results/sensitivity_turkmenistan --threshold 'total_capital_flight_usd>20m'
   cryptoabm viz                       # the browser app on http://127.0.0.1:8765/
 
 Scenario files are TOML; see configs/baseline.toml for every key, its unit and its source.
@@ -153,6 +155,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
     report.add_argument("--csv", action="store_true", help="also write timeseries.csv and runs.csv")
+
+    sensitivity = add_command(
+        "sensitivity", help="sensitivity indices, robustness and PRIM boxes of a sampled batch",
+        description="Analyse a batch run with a morris or sobol design (pip install 'cryptoabm[analysis]'). For each "
+                    "outcome, on each arm's level and on each arm's paired effect against the reference (same point, "
+                    "same seeds), averaged over the replications at each point: Morris mu*, sigma and mu*'s 95% "
+                    "interval, or Sobol' S1 and ST (and S2 if sampled) with 95% intervals (SALib), checked against "
+                    "the dummy parameter (seed noise). Then, over the sampled points: the share of points where each "
+                    "arm beats the reference, each arm's regret, and with --threshold PRIM's box of parameters in "
+                    "which each arm fails it. Writes DIR/sensitivity/ (tables as Parquet and CSV, figures) and adds "
+                    "a section to DIR/report.md, replacing any earlier analysis.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  cryptoabm sensitivity results/sensitivity_turkmenistan\n"
+               "  cryptoabm sensitivity results/sensitivity_turkmenistan --outcome total_state_revenue_usd\n"
+               "  cryptoabm sensitivity results/sensitivity_turkmenistan --threshold 'total_capital_flight_usd>20m'\n"
+               "threshold values are in the outcome's units: k, m, bn multiply by 1e3, 1e6, 1e9; % by 0.01",
+    )
+    sensitivity.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder with a morris or sobol design")
+    sensitivity.add_argument("--outcome", action="append", metavar="NAME",
+                             help="an outcome to analyse (repeatable; default: the experiment's report_outcomes)")
+    sensitivity.add_argument("--threshold", action="append", default=[], metavar="'OUTCOME>VALUE'",
+                             help="find with PRIM where each arm fails this (repeatable), "
+                                  "e.g. 'total_capital_flight_usd>20m' or 'final_wallet_share<5%%'")
 
     rerun = add_command(
         "rerun", help="rerun one run of a batch alone and check it reproduces",
@@ -336,6 +362,17 @@ def command_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_sensitivity(args: argparse.Namespace) -> int:
+    from cryptoabm.batch.sensitivity_report import analyse, summary_lines
+
+    started = time.perf_counter()
+    analysis = analyse(args.folder, args.outcome, args.threshold)
+    for line in summary_lines(analysis):
+        print(line)
+    print(f"analysed in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def command_rerun(args: argparse.Namespace) -> int:
     from cryptoabm.batch.experiment import expand_runs, load_experiment
     from cryptoabm.batch.runner import kept_months
@@ -385,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         print("cryptoabm: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report,
-                "rerun": command_rerun, "viz": command_viz}
+                "rerun": command_rerun, "viz": command_viz, "sensitivity": command_sensitivity}
     debug = getattr(args, "debug", False)
     try:
         return handlers[args.command](args)
@@ -408,9 +445,10 @@ def printable(text: str) -> str:
 def describe_failure(exc: Exception) -> tuple[int, str]:
     """The exit code and one line for an error: bad input is 2, anything else that failed is 1."""
     from cryptoabm.batch.report import ReportError
+    from cryptoabm.batch.sensitivity import AnalysisError
     from cryptoabm.batch.store import StoreError
 
-    if isinstance(exc, (ConfigError, StoreError, ReportError)):
+    if isinstance(exc, (ConfigError, StoreError, ReportError, AnalysisError)):
         return EXIT_BAD_INPUT, str(exc)
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""

@@ -81,3 +81,52 @@ def summary_table(table: pd.DataFrame) -> str:
     for name, (_, _, label, kind) in OUTCOMES.items():
         lines.append(f"  {label:<{width}}  {format_value(outcomes[name], kind):>12}")
     return "\n".join(lines)
+
+
+# Which way is better for each outcome, from the side of a state that wants adoption, revenue and
+# investment, a secure grid, and money kept at home: "higher", "lower", or "neither" (a size, not
+# a good: hashrate, farms, load; or a diagnostic). Robustness tables compare policies only on
+# outcomes with a direction.
+BETTER: dict[str, str] = {
+    "final_ever_downloaded_share": "higher",
+    "final_wallet_share": "higher",
+    "final_active_share": "higher",
+    "peak_active_share": "higher",
+    "final_merchant_accept_share": "higher",
+    "mean_crypto_payment_share": "higher",
+    "final_paid_last_12_months_share": "higher",
+    "peak_hashrate_ehs": "neither",
+    "final_hashrate_ehs": "neither",
+    "peak_global_hashrate_share": "neither",
+    "final_miners": "neither",
+    "peak_licensed_miners": "neither",
+    "final_licensed_miners": "neither",
+    "peak_mining_load_mw": "neither",
+    "mean_grey_load_share": "lower",
+    "min_reserve_margin": "higher",
+    "total_curtailed_mwh": "neither",
+    "total_unserved_mwh": "lower",
+    "total_fdi_inflow_usd": "higher",
+    "total_profit_repatriation_usd": "neither",
+    "total_capital_flight_usd": "lower",
+    "total_official_outflow_usd": "neither",
+    "total_crypto_remittances_usd": "neither",
+    "total_net_crypto_capital_flow_usd": "higher",
+    "total_state_revenue_usd": "higher",
+    "total_bonus_outlay_usd": "lower",
+    "total_export_value_forgone_usd": "lower",
+    "max_ledger_imbalance_usd": "neither",
+    # outcomes of the country x policy work (issue 12), declared here so the two merge cleanly
+    "total_zone_fdi_inflow_usd": "higher",
+    "total_licensed_platform_outflow_usd": "neither",
+}
+
+
+def better_side(outcome: str) -> str:
+    """"higher", "lower" or "neither" (an outcome not declared in BETTER has no better side)."""
+    return BETTER.get(outcome, "neither")
+
+# Outcomes that cannot be negative (shares, counts, peaks of sizes, totals of flows that only
+# run one way). Their intervals across replications are bootstrap intervals, which stay inside
+# the values seen, so never cross zero. The net flow and the reserve margin can be negative.
+BOUNDED_AT_ZERO: frozenset[str] = frozenset(OUTCOMES) - {"total_net_crypto_capital_flow_usd", "min_reserve_margin"}

@@ -63,6 +63,7 @@ CONFIG_KEYS = frozenset({"extends", "market", "grid", "mining", "population", "p
                          "start_month", "description", "adoption", "investors", "merchants", "state"})
 RESULTS_SHARE_OF_MEMORY = 0.8  # the merged tables are built in memory: leave the rest to everything else
 RESULTS_COPIES_ON_DISK = 2  # the run files, then the merged tables
+DUMMY = "dummy"  # the parameter a morris/sobol design adds: read by no model, it sets the replications' seeds
 
 
 class _Table(BaseModel):
@@ -99,32 +100,67 @@ class Design(_Table):
     - ``table``: the explicit ``rows`` (each a table of dotted key -> value)
     - ``lhs``: ``samples`` Latin-hypercube points in ``ranges`` (dotted key -> [low, high];
       integer bounds give integer values)
+    - ``morris``: ``trajectories`` Morris trajectories on a grid of ``levels`` levels over
+      ``ranges`` (SALib), for elementary effects (mu*, sigma)
+    - ``sobol``: Saltelli's scheme over ``ranges`` with ``samples`` base samples (a power of
+      two; SALib), for Sobol' S1 and ST (and S2 with ``second_order = true``)
+
+    A ``morris`` or ``sobol`` design adds a parameter named ``dummy`` on [0, 1] (unless
+    ``dummy = false``), sampled like the others. The model never reads it: it picks the seeds
+    the replications at a point run with (see :func:`run_seed`), so its index is what seed
+    noise alone gives, the yardstick for the real parameters' indices.
     """
 
-    kind: Literal["none", "grid", "zip", "table", "lhs"] = "none"
+    kind: Literal["none", "grid", "zip", "table", "lhs", "morris", "sobol"] = "none"
     parameters: dict[str, list[Any]] = Field(default_factory=dict)
     rows: list[dict[str, Any]] = Field(default_factory=list)
     ranges: dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
     samples: int = Field(0, ge=0, le=100_000)
+    trajectories: int = Field(0, ge=0, le=10_000)  # morris: number of trajectories (SALib's N)
+    levels: int = Field(4, ge=2, le=100)  # morris: grid levels of each parameter (SALib's num_levels)
+    second_order: bool = False  # sobol: also sample for the second-order indices S2
+    dummy: bool = True  # morris/sobol: add the seed-carrying dummy parameter
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> Design:
-        needs = {"grid": self.parameters, "zip": self.parameters, "table": self.rows, "lhs": self.ranges}
+        needs = {"grid": self.parameters, "zip": self.parameters, "table": self.rows, "lhs": self.ranges,
+                 "morris": self.ranges, "sobol": self.ranges}
         if self.kind in needs and not needs[self.kind]:
-            key = {"grid": "parameters", "zip": "parameters", "table": "rows", "lhs": "ranges"}[self.kind]
+            key = {"grid": "parameters", "zip": "parameters", "table": "rows"}.get(self.kind, "ranges")
             raise ValueError(f"a '{self.kind}' design needs design.{key}")
         empty = next((key for key, values in self.parameters.items() if not values), None)
         if self.kind in ("grid", "zip") and empty is not None:
             raise ValueError(f"design.parameters.{empty} is an empty list: the design would have no runs")
         if self.kind == "zip" and len({len(v) for v in self.parameters.values()}) > 1:
             raise ValueError("a 'zip' design needs lists of equal length")
-        if self.kind == "lhs":
-            if self.samples < 1:
-                raise ValueError("an 'lhs' design needs samples >= 1")
+        if self.kind in ("lhs", "morris", "sobol"):
             for key, (low, high) in self.ranges.items():
                 if not low < high:
                     raise ValueError(f"range of {key} must have low < high (got {low}, {high})")
+        if self.kind == "lhs" and self.samples < 1:
+            raise ValueError("an 'lhs' design needs samples >= 1")
+        if self.kind in ("morris", "sobol") and DUMMY in self.ranges:
+            raise ValueError(f"'{DUMMY}' is the name of the dummy parameter a {self.kind} design adds itself; "
+                             f"rename that range")
+        if self.kind == "morris" and self.trajectories < 2:
+            raise ValueError("a 'morris' design needs trajectories >= 2")
+        if self.kind == "sobol" and (self.samples < 2 or self.samples & (self.samples - 1)):
+            raise ValueError(f"a 'sobol' design needs samples a power of two >= 2 (got {self.samples})")
         return self
+
+    @property
+    def is_sensitivity(self) -> bool:
+        """A Morris or Sobol' design, made for sensitivity indices."""
+        return self.kind in ("morris", "sobol")
+
+    @property
+    def has_dummy(self) -> bool:
+        return self.is_sensitivity and self.dummy
+
+    @property
+    def sampled_ranges(self) -> dict[str, list[int | float]]:
+        """The ranges sampled, the dummy's [0, 1] last when the design has one."""
+        return {**self.ranges, DUMMY: [0.0, 1.0]} if self.has_dummy else dict(self.ranges)
 
 
 class Uncertainty(_Table):
@@ -186,6 +222,9 @@ class Experiment(_Table):
         if not_levers:
             raise ValueError(f"standing_levers.{not_levers[0]}: standing levers are policy levers, named "
                              f"policy.<lever> (the economy belongs in a country file)")
+        if self.design.is_sensitivity and self.reference_point is not None:
+            raise ValueError(f"reference_point does not go with a '{self.design.kind}' design: each arm is compared "
+                             f"with the reference at the same point")
         not_outcomes = [o for o in self.report_outcomes if o not in OUTCOMES]
         if not_outcomes:
             raise ValueError(f"unknown outcome '{not_outcomes[0]}' in report_outcomes; outcomes: {', '.join(OUTCOMES)}")
@@ -283,7 +322,7 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
         inputs.update({str(f): file_sha256(f) for f in source.files()})
         for point in points + uncertainty_corners(experiment):
             try:
-                at_point = source.load({**overrides, **point})
+                at_point = source.load({**overrides, **model_overrides(point)})
             except ConfigError as exc:
                 raise ConfigError(path, "design", f"with arm '{arm.name}': {exc.field}: {exc.message}") from None
             ensure_model_fits(at_point, path, force)
@@ -330,6 +369,11 @@ def design_point_count(experiment: Experiment) -> int:
         return len(design.rows)
     if design.kind == "lhs":
         return design.samples
+    if design.kind == "morris":
+        return design.trajectories * (len(design.sampled_ranges) + 1)
+    if design.kind == "sobol":
+        dimensions = len(design.sampled_ranges)
+        return design.samples * (2 * dimensions + 2 if design.second_order else dimensions + 2)
     return 1
 
 
@@ -373,7 +417,7 @@ def ensure_results_fit(experiment: Experiment, path: Path, force: bool = False) 
 
 def _design_keys(experiment: Experiment) -> set[str]:
     design = experiment.design
-    return {*design.parameters, *design.ranges, *(key for row in design.rows for key in row)}
+    return {*design.parameters, *design.sampled_ranges, *(key for row in design.rows for key in row)}
 
 
 def _find_config(experiment_path: Path, name: str) -> Path | None:
@@ -459,19 +503,58 @@ def design_points(experiment: Experiment) -> list[dict[str, Any]]:
         return [dict(zip(keys, values, strict=True)) for values in zip(*design.parameters.values(), strict=True)]
     if design.kind == "table":
         return [dict(row) for row in design.rows]
+    if design.kind == "morris":
+        return _scaled_points(design.sampled_ranges, morris_unit_sample(design, experiment.base_seed))
+    if design.kind == "sobol":
+        return _scaled_points(design.sampled_ranges, sobol_unit_sample(design, experiment.base_seed))
     return latin_hypercube_points(design.ranges, design.samples, experiment.base_seed)
 
 
-def latin_hypercube_points(ranges: dict[str, list[int | float]], samples: int, base_seed: int,
-                           stream: int = DESIGN_STREAM) -> list[dict[str, Any]]:
-    """``samples`` Latin-hypercube points over the ranges, seeded from the base seed and a
-    stream number (scipy's ``qmc.LatinHypercube``); a range with integer bounds gives integers."""
+SAMPLER_STREAM = 0x5A1  # the sensitivity samplers' stream, apart from the LHS one (0xD5)
+
+
+def _sampler_seed(base_seed: int) -> int:
+    """A seed for SALib's samplers, derived from the experiment's base seed."""
+    return int(np.random.SeedSequence([base_seed, SAMPLER_STREAM]).generate_state(1)[0])
+
+
+def _salib():
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        raise ConfigError("design", "kind", "morris and sobol designs need SALib: "
+                                            "pip install 'cryptoabm[analysis]'") from None
+
+
+def salib_problem(ranges: dict[str, list[int | float]]) -> dict[str, Any]:
+    """SALib's problem over the unit cube (values are scaled to their ranges afterwards)."""
+    return {"num_vars": len(ranges), "names": list(ranges), "bounds": [[0.0, 1.0]] * len(ranges)}
+
+
+def morris_unit_sample(design: Design, base_seed: int) -> np.ndarray:
+    """Morris trajectories in the unit cube (SALib), one row per point, seeded from the base seed."""
+    _salib()
+    from SALib.sample import morris
+
+    return morris.sample(salib_problem(design.sampled_ranges), design.trajectories, num_levels=design.levels,
+                         seed=_sampler_seed(base_seed))
+
+
+def sobol_unit_sample(design: Design, base_seed: int) -> np.ndarray:
+    """Saltelli's scheme in the unit cube (SALib's scrambled Sobol' sequence), seeded from the base seed."""
+    _salib()
+    from SALib.sample import sobol
+
+    return sobol.sample(salib_problem(design.sampled_ranges), design.samples, calc_second_order=design.second_order,
+                        seed=_sampler_seed(base_seed))
+
+
+def _scaled_points(ranges: dict[str, list[int | float]], unit: np.ndarray) -> list[dict[str, Any]]:
+    """Unit-cube rows as points over the ranges; a range with integer bounds gives integers."""
     keys = list(ranges)
-    sampler = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(np.random.SeedSequence([base_seed, stream])))
-    unit = sampler.random(samples)
     lows = np.array([ranges[k][0] for k in keys], dtype=float)
     highs = np.array([ranges[k][1] for k in keys], dtype=float)
-    scaled = qmc.scale(unit, lows, highs)
+    scaled = qmc.scale(unit, lows, highs) if len(unit) else unit
     points = []
     for row in scaled:
         point = {}
@@ -503,9 +586,42 @@ def run_parameters(experiment: Experiment) -> list[dict[str, Any]]:
     return design_points(experiment) + uncertainty_draws(experiment)
 
 
+def model_overrides(point: dict[str, Any]) -> dict[str, Any]:
+    """A design point as config overrides: the dummy is no config key and is left out."""
+    return {key: value for key, value in point.items() if key != DUMMY}
+
+
+def latin_hypercube_points(ranges: dict[str, list[int | float]], samples: int, base_seed: int,
+                           stream: int = DESIGN_STREAM) -> list[dict[str, Any]]:
+    """``samples`` Latin-hypercube points over the ranges, seeded from the base seed and a
+    stream number (scipy's ``qmc.LatinHypercube``); a range with integer bounds gives integers."""
+    keys = list(ranges)
+    sampler = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(np.random.SeedSequence([base_seed, stream])))
+    return _scaled_points(ranges, sampler.random(samples))
+
+
 def replicate_seed(base_seed: int, replicate: int) -> int:
     """The seed of replicate r, the same for every arm and design point (common random numbers)."""
     state = np.random.SeedSequence([base_seed, replicate]).generate_state(1, dtype=np.uint64)[0]
+    return int(state) >> (64 - SEED_BITS)
+
+
+DUMMY_SEED_RESOLUTION = 2**32  # dummy values closer than 1/this share their seeds
+
+
+def run_seed(base_seed: int, replicate: int, point: dict[str, Any]) -> int:
+    """The seed of replicate r at a design point: the same for every arm (common random numbers).
+
+    Without a dummy it is also the same at every point (:func:`replicate_seed`). With one it
+    is derived from (base seed, r, the dummy's value): a step in the dummy alone changes only
+    the seeds, so the dummy's sensitivity index measures seed noise. (A dummy that changed
+    nothing would rerun identical runs and always score exactly zero.) A step in any real
+    parameter keeps the dummy, and so the seeds.
+    """
+    if DUMMY not in point:
+        return replicate_seed(base_seed, replicate)
+    key = int(round(float(point[DUMMY]) * DUMMY_SEED_RESOLUTION))
+    state = np.random.SeedSequence([base_seed, replicate, key]).generate_state(1, dtype=np.uint64)[0]
     return int(state) >> (64 - SEED_BITS)
 
 
@@ -523,10 +639,11 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     for index, arm in enumerate(experiment.arms):
         source = arm_source(loaded.path, arm, index)
         for point_index, point in enumerate(points):
-            base = source.load({**arm_overrides(experiment, arm), **point}) if not experiment.uncertainty.ranges else None
+            at_point = {**arm_overrides(experiment, arm), **model_overrides(point)}
+            base = source.load(at_point) if not experiment.uncertainty.ranges else None
             for replicate in range(experiment.replications):
                 draw = draws[replicate]
-                scenario = base or source.load({**arm_overrides(experiment, arm), **point, **draw})
+                scenario = base or source.load({**at_point, **draw})
                 runs.append(RunSpec(
                     run_id=f"{arm.name}__p{point_index:03d}__r{replicate:03d}",
                     order=len(runs),
@@ -534,7 +651,7 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
                     point=point_index,
                     params={**point, **draw},
                     replicate=replicate,
-                    seed=replicate_seed(experiment.base_seed, replicate),
+                    seed=run_seed(experiment.base_seed, replicate, point),
                     scenario=scenario.model_dump(mode="json"),
                     metrics=tuple(experiment.metrics),
                     record_every_months=experiment.record_every_months,

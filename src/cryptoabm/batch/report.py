@@ -1,9 +1,10 @@
 """The comparison report of a batch: ``report.md`` and its figures, all computed from the tables.
 
-For each arm (and design point): mean, standard deviation and 95% t-interval across
-replications of the key outcomes; paired differences against the reference (same design
-point, or the experiment's reference point, and the same replicate, i.e. the same random
-numbers), with their t-intervals; fan charts of the main time series; and a bar chart of the
+For each arm (and design point): mean, standard deviation and 95% interval across
+replications of the key outcomes (a bootstrap interval for outcomes bounded at zero, which
+cannot cross zero, a t-interval for the others); paired differences against the reference
+(same design point, or the experiment's reference point, and the same replicate, i.e. the
+same random numbers), with their t-intervals (differences can be negative); fan charts of the main time series; and a bar chart of the
 differences. Nothing in the report is typed by hand.
 
 The outcomes shown are those the experiment declares (``report_outcomes``; default: the
@@ -14,6 +15,7 @@ dates on the time axis when the arms start in different months.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +30,14 @@ from scipy import stats  # noqa: E402
 
 from cryptoabm.batch.experiment import HEADLINE_OUTCOMES  # noqa: E402
 from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest  # noqa: E402
-from cryptoabm.summary import OUTCOMES, format_value  # noqa: E402
+from cryptoabm.summary import BOUNDED_AT_ZERO, OUTCOMES, format_value  # noqa: E402
 
 REPORT = "report.md"
 FIGURES = "figures"
 CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 2000  # resamples of a bootstrap interval (scipy.stats.bootstrap, BCa)
+BOOTSTRAP_SEED = 20260101  # the report's intervals are the same every time it is written
+SECTIONS = "sections"  # DIR/sections/*.md: parts other commands add to the report (e.g. sensitivity)
 KEY_OUTCOMES = HEADLINE_OUTCOMES  # the default set; an experiment may declare its own
 # panel: (column, title, unit) with unit "pct" (shown in %), "usd" ($k/$m/$bn) or "num"
 FAN_PANELS = {
@@ -61,6 +66,7 @@ class Interval:
     low: float
     high: float
     n: int
+    method: str = "t"
 
 
 def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
@@ -75,12 +81,42 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
     return Interval(mean, sd, mean - half, mean + half, n)
 
 
+def bootstrap_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
+    """Mean, sample SD and a seeded bootstrap interval of the mean (BCa; percentile where BCa
+    is undefined). Its ends are means of resamples of the values, so they lie within the
+    values' range: for values that are all >= 0 the interval never crosses zero."""
+    values = np.asarray(values, dtype=float)
+    n = values.size
+    mean = float(values.mean()) if n else math.nan
+    if n < 2:
+        return Interval(mean, math.nan, math.nan, math.nan, n, "bootstrap")
+    sd = float(values.std(ddof=1))
+    if np.ptp(values) == 0:
+        return Interval(mean, sd, mean, mean, n, "bootstrap")  # every replicate the same: nothing to resample
+    low = high = math.nan
+    for method in ("BCa", "percentile"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # BCa on few, tied values can be undefined: then percentile
+            found = stats.bootstrap((values,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
+                                    method=method, rng=np.random.default_rng(BOOTSTRAP_SEED))
+        low, high = float(found.confidence_interval.low), float(found.confidence_interval.high)
+        if math.isfinite(low) and math.isfinite(high):
+            break
+    return Interval(mean, sd, low, high, n, "bootstrap")
+
+
+def outcome_interval(outcome: str, values: np.ndarray) -> Interval:
+    """The interval the report gives an outcome's mean: bootstrap if it is bounded at zero, else t."""
+    return bootstrap_interval(values) if outcome in BOUNDED_AT_ZERO else t_interval(values)
+
+
 def arm_summaries(runs: pd.DataFrame, outcomes: tuple[str, ...] = KEY_OUTCOMES) -> pd.DataFrame:
-    """One row per (label, outcome): mean, sd and 95% interval across replications."""
+    """One row per (label, outcome): mean, sd and 95% interval across replications
+    (bootstrap for outcomes bounded at zero, t otherwise; ``method`` says which)."""
     rows = []
     for label, group in runs.groupby("label", sort=False):
         for outcome in outcomes:
-            interval = t_interval(group[outcome].to_numpy())
+            interval = outcome_interval(outcome, group[outcome].to_numpy())
             rows.append({"label": label, "outcome": outcome, **interval.__dict__})
     return pd.DataFrame(rows)
 
@@ -225,19 +261,52 @@ def uncertainty_note(manifest: dict) -> list[str]:
             "the same in every arm: the intervals cover both the luck of the draw and these parameters.", ""]
 
 
-def write_report(folder: Path) -> Path:
-    """Write ``report.md`` and ``figures/`` for the batch in ``folder``; returns the report's path."""
+def read_batch(folder: Path, timeseries: bool = True) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
+    """A finished batch's manifest, runs table and (if asked) timeseries; ReportError (one
+    line) if ``folder`` holds none."""
     folder = Path(folder)
     if not (folder / MANIFEST).exists() or not (folder / RUNS_TABLE).exists():
         raise ReportError(f"{folder} holds no finished batch (no {MANIFEST} and {RUNS_TABLE})")
     try:
         manifest = read_manifest(folder)
         runs = pd.read_parquet(folder / RUNS_TABLE)
-        timeseries = pd.read_parquet(folder / TIMESERIES)
+        series = pd.read_parquet(folder / TIMESERIES) if timeseries else None
     except (StoreError, OSError, ValueError) as exc:
         raise ReportError(f"{folder}: cannot read the batch's tables: {str(exc).splitlines()[0]}") from None
     if runs.empty:
         raise ReportError(f"{folder} holds no finished runs yet")
+    return manifest, runs, series
+
+
+SAMPLED_KINDS = ("morris", "sobol")  # designs whose points sample uncertainty rather than name scenarios
+
+
+def pool_sampled_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """Runs (or kept months) of a sampled design with each arm's points pooled: the label is
+    the arm, and each (point, replicate) becomes one pooled replicate at point 0, so that the
+    tables and fan charts show each arm over the whole sampled space, still paired across arms
+    on the same point and seed."""
+    pooled = frame.copy()
+    width = int(frame["replicate"].max()) + 1
+    pooled["replicate"] = frame["point"] * width + frame["replicate"]
+    pooled["point"] = 0
+    pooled["label"] = frame["arm"]
+    return pooled
+
+
+def write_report(folder: Path) -> Path:
+    """Write ``report.md`` and ``figures/`` for the batch in ``folder``; returns the report's path.
+
+    Sections other commands wrote into ``DIR/sections/`` (``cryptoabm sensitivity``) are
+    appended, in name order."""
+    folder = Path(folder)
+    manifest, runs, timeseries = read_batch(folder)
+    spec = manifest.get("design_spec") or {}
+    sampled = spec.get("kind") in SAMPLED_KINDS
+    points = runs["point"].nunique()
+    n_reps = runs.groupby(["label", "point"]).size()  # replications of each arm (and point)
+    if sampled:
+        runs, timeseries = pool_sampled_points(runs), pool_sampled_points(timeseries)
     outcomes = tuple(manifest.get("report_outcomes") or KEY_OUTCOMES)
     figures = folder / FIGURES
     figures.mkdir(exist_ok=True)
@@ -245,14 +314,25 @@ def write_report(folder: Path) -> Path:
     differences = paired_differences(runs, manifest["reference"], manifest.get("reference_point_index"), outcomes)
 
     lines = [f"# {manifest['experiment']}", "", f"**Question.** {manifest['question']}", ""]
-    n_reps = runs.groupby("label").size()
-    lines += [f"{len(runs)} runs: {runs['label'].nunique()} arms/design points x "
+    shape = (f"{runs['label'].nunique()} arms/design points x " if not sampled
+             else f"{runs['arm'].nunique()} arms x {points} sampled points x ")
+    lines += [f"{len(runs)} runs: {shape}"
               f"{n_reps.min()}{'' if n_reps.min() == n_reps.max() else f'-{n_reps.max()}'} replications, "
-              f"common random numbers across arms (replicate r uses the same seed everywhere). "
-              f"Intervals are two-sided {int(CONFIDENCE * 100)}% t-intervals across replications. "
+              f"common random numbers across arms (replicate r uses the same seed in every arm). "
+              f"Intervals are two-sided {int(CONFIDENCE * 100)}%: for outcomes that cannot be negative (marked "
+              f"\u2020), seeded bootstrap intervals of the mean (BCa, {BOOTSTRAP_RESAMPLES:,} resamples), which "
+              f"stay within the values seen and so never cross zero; for the others, t-intervals across "
+              f"replications. Paired differences, which can be negative, always get t-intervals. "
               f"Generated by `cryptoabm report` from `{RUNS_TABLE}` and `{TIMESERIES}`.", ""]
-    lines += uncertainty_note(manifest)
-    lines += ["## Outcomes by arm", "", "Mean, with [95% interval] and (SD) across replications.", ""]
+    if sampled:
+        lines += [f"This batch samples uncertain parameters ({spec['kind']} design, {points} points): the tables and "
+                  f"charts below pool each arm over every point and replication, so a mean is the arm's mean over the "
+                  f"sampled space and an interval treats the point-replications as one sample (indicative: the "
+                  f"points are a design, not a random draw). Differences stay paired on the same point and seed. "
+                  f"`cryptoabm sensitivity {folder}` says which parameters drive them.", ""]
+    lines += [] if sampled else uncertainty_note(manifest)
+    lines += ["## Outcomes by arm", "", "Mean, with [95% interval] and (SD) across replications "
+              "(\u2020: bootstrap interval, else t-interval).", ""]
     labels = list(dict.fromkeys(runs["label"]))
     header = "| outcome | " + " | ".join(labels) + " |"
     lines += [header, "|---" * (len(labels) + 1) + "|"]
@@ -262,7 +342,8 @@ def write_report(folder: Path) -> Path:
             row = summaries[(summaries["label"] == label) & (summaries["outcome"] == outcome)].iloc[0]
             cells.append(f"{_fmt(outcome, row['mean'])} [{_fmt(outcome, row['low'])}, {_fmt(outcome, row['high'])}] "
                          f"({_fmt(outcome, row['sd'])})")
-        lines.append(f"| {OUTCOMES[outcome][2]} | " + " | ".join(cells) + " |")
+        mark = " \u2020" if outcome in BOUNDED_AT_ZERO else ""
+        lines.append(f"| {OUTCOMES[outcome][2]}{mark} | " + " | ".join(cells) + " |")
     lines.append("")
     if not differences.empty:
         reference_label = differences["reference"].iloc[0]
@@ -284,8 +365,11 @@ def write_report(folder: Path) -> Path:
         lines.append("")
         _difference_bars(differences, outcomes, reference_label, figures / "differences.png")
         lines += ["![Differences from the reference](figures/differences.png)", ""]
-    lines += ["## Time series", ""]
     all_panels = {**FAN_PANELS, "declared_outcomes": declared_panels(outcomes, timeseries)}
+    if timeseries["month"].nunique() > 1:  # a batch that kept only the last month has no time series to chart
+        lines += ["## Time series", ""]
+    else:
+        all_panels = {}
     for name, panels in all_panels.items():
         if panels and all(column in timeseries.columns for column, _, _ in panels):
             _fan_chart(timeseries, panels, figures / f"fan_{name}.png", name.replace("_", " ").capitalize())
@@ -294,6 +378,8 @@ def write_report(folder: Path) -> Path:
     if failed:
         lines += ["## Failed runs", "", f"{len(failed)} runs failed and are left out above: "
                   + ", ".join(f"`{r}`" for r in failed) + " (tracebacks in `failed/<run_id>.json`).", ""]
+    for section in sorted((folder / SECTIONS).glob("*.md")):
+        lines += [section.read_text().rstrip("\n"), ""]
     report = folder / REPORT
     report.write_text("\n".join(lines))
     return report

@@ -285,6 +285,8 @@ class ResultStore:
             "git_commit": _git_commit(),
             "dependencies": {name: _package_version(name) for name in DEPENDENCIES},
             "design_columns": {key: str(kind) for key, kind in self._column_types.items()},
+            "design_spec": experiment.design.model_dump(mode="json"),  # what `cryptoabm sensitivity` analyses
+            "base_seed": experiment.base_seed,
             "design": [
                 {"run_id": r.run_id, "arm": r.arm, "point": r.point, "label": r.label, "params": r.params,
                  "replicate": r.replicate, "seed": r.seed}
