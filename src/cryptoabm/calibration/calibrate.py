@@ -12,9 +12,11 @@ between seeds). The procedure:
    best global point over the continuous parameters (integer ones stay at the best point's
    value), at most ``refine_evaluations`` evaluations, each a one-point batch;
 3. **uncertainty**: the *accepted draws*, every global point whose criterion is within
-   ``accept_margin`` of the best one found (by default 1: one more target at the edge of its
-   band); their 5-95% range is each parameter's uncertainty, and later experiments can carry
-   parameter uncertainty by running over these draws.
+   ``accept_margin`` of the best one found. By default the margin is the 90% quantile of a
+   chi-square with as many degrees of freedom as parameters fitted: were each distance a
+   standard normal error (the tolerance one standard deviation), the accepted set would be a
+   90% confidence region. Their 5-95% range is each parameter's uncertainty, and later
+   experiments can carry parameter uncertainty by running over these draws.
 
 The simulator is injectable (:class:`cryptoabm.calibration.simulate.Simulator`), so the same
 code path fits a toy model in the tests.
@@ -34,7 +36,7 @@ import pandas as pd
 from cryptoabm.calibration.simulate import Simulated, Simulator
 from cryptoabm.calibration.targets import Target
 
-ACCEPT_MARGIN = 1.0  # criterion units: one more target at the edge of its band
+ACCEPT_QUANTILE = 0.90  # the accepted draws: a 90% region (see the module docstring)
 
 
 @dataclass
@@ -123,11 +125,15 @@ def calibrate(
     budget: int = 128,
     replications: int = 2,
     refine_evaluations: int = 40,
-    accept_margin: float = ACCEPT_MARGIN,
+    accept_margin: float | None = None,
     log: Any = None,
 ) -> CalibrationResult:
     """Fit the parameters in ``ranges`` to the calibration targets (see the module docstring)."""
+    from scipy.stats import chi2
+
     started = time.perf_counter()
+    if accept_margin is None:
+        accept_margin = float(chi2.ppf(ACCEPT_QUANTILE, df=len(ranges)))
     say = log or (lambda line: None)
     evaluations: list[Evaluation] = []
     design = {"kind": "sobol_sequence", "ranges": {k: list(v) for k, v in ranges.items()}, "samples": budget}
@@ -208,6 +214,7 @@ def write_outputs(result: CalibrationResult, out_dir: Path, command: str) -> lis
         "local_evaluations": sum(1 for e in result.evaluations if e.stage == "local"),
         "criterion": round(result.best.criterion, 4),
         "accepted_draws": len(result.accepted),
+        "accept_margin": round(float(result.settings["accept_margin"]), 3),
         "parameters": {key: {"value": _rounded(result.best.point[key]),
                              "accepted_5pct": _rounded(uncertainty[key][0]),
                              "accepted_95pct": _rounded(uncertainty[key][1]),
@@ -243,7 +250,7 @@ def convergence_figure(result: CalibrationResult, path: Path) -> None:
     ax.scatter(x[is_global], values[is_global], s=8, color="tab:blue", alpha=0.5, label="global stage (Sobol' points)")
     ax.scatter(x[~is_global], values[~is_global], s=8, color="tab:orange", alpha=0.7, label="local stage (Nelder-Mead)")
     ax.plot(x, np.minimum.accumulate(values), color="black", lw=1.5, label="best so far")
-    ax.axhline(result.best.criterion + float(result.settings.get("accept_margin", ACCEPT_MARGIN)), color="grey",
+    ax.axhline(result.best.criterion + float(result.settings["accept_margin"]), color="grey",
                ls=":", lw=1, label="acceptance threshold")
     ax.set_yscale("log")
     ax.set_xlabel("evaluation")

@@ -72,7 +72,7 @@ CALIBRATED_RANGES: dict[str, tuple[int | float, int | float]] = {
     "adoption.bonus_innovation_multiplier": (20.0, 300.0),
     "adoption.bonus_pull_half_life_months": (0.5, 4.0),
     "adoption.dropout_hazard": (0.1, 0.9),
-    "adoption.lasting_use_share": (0.05, 0.4),
+    "adoption.lasting_use_share": (0.05, 0.8),
     "adoption.payment_propensity": (0.2, 1.0),
     "remittances.sender_crypto_access": (0.02, 0.3),
     "mining.exit_after_months_below_salvage": (1, 12),

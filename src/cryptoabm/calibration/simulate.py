@@ -31,6 +31,8 @@ from cryptoabm.calibration.metrics import METRICS, evaluate
 from cryptoabm.calibration.targets import LoadedTargets, Target
 
 VALUE_COLUMNS = ("point", "replicate", "target", "value")
+FIGURE_COLUMNS = ("active_share", "merchant_accept_share", "hashrate_ehs", "mining_load_mw", "capital_flight_usd",
+                  "reserve_margin")  # kept for validation's figures of presets with no target
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,13 @@ class SharedExecutor(Executor):
 class BatchSimulator:
     """The targets' metrics, simulated through the batch layer.
 
-    ``work_dir`` holds one experiment file and one results folder per stage (scratch: the
-    committed outputs are written elsewhere). ``citizens`` reduces the citizens of every arm
-    (None: each preset's own). ``horizon_months``: months every run lasts (None: the longest
-    preset's; events after it are dropped). ``arms``: extra presets to run besides the targets'
-    (name -> config path), for validation. ``keep_runs``: also return the monthly tables.
+    ``work_dir`` holds one experiment file and one results folder per stage and arm (scratch:
+    the committed outputs are written elsewhere). ``citizens`` reduces the citizens of every arm
+    (None: each preset's own). Each arm runs for its preset's months, or only to its last
+    target's window (``to_last_target``: what calibration needs), and never past
+    ``horizon_months`` (events after the horizon are dropped). ``extra_arms``: presets to run
+    besides the targets' (name -> config path), for validation. ``keep_runs``: also return the
+    monthly tables.
     """
 
     loaded: LoadedTargets
@@ -97,70 +101,80 @@ class BatchSimulator:
     progress: bool = False
     extra_arms: dict[str, Path] = field(default_factory=dict)
     keep_runs: bool = False
+    to_last_target: bool = False
 
-    def arm_table(self) -> list[dict[str, Any]]:
-        """The experiment's arms: each target arm (a preset, with any target's events), then extras."""
-        horizon = self.horizon()
-        arms = []
-        for arm, scenario in self.loaded.scenarios.items():
-            preset = next(t.preset for t in self.loaded.targets.targets if t.arm == arm)
-            arms.append(self._arm(arm, self.loaded.preset_paths[preset], scenario.events, horizon))
-        for arm, path in self.extra_arms.items():
-            if arm not in self.loaded.scenarios:
-                from cryptoabm.config import load_scenario
-
-                arms.append(self._arm(arm, path, load_scenario(path).events, horizon))
-        return arms
-
-    def _arm(self, name: str, path: Path, events: list, horizon: int) -> dict[str, Any]:
-        overrides: dict[str, Any] = {"events": [_plain(e.model_dump(mode="json")) for e in events if e.month <= horizon]}
-        if self.citizens is not None:
-            overrides["population.citizens"] = self.citizens
-        return {"name": name, "config": str(Path(path).resolve()), "overrides": overrides}
-
-    def horizon(self) -> int:
-        if self.horizon_months is not None:
-            return self.horizon_months
+    def arm_specs(self) -> list[tuple[str, Path, Any]]:
+        """(arm, config path, scenario) of each target arm (a preset, with any target's events), then extras."""
         from cryptoabm.config import load_scenario
 
-        months = [s.months for s in self.loaded.scenarios.values()]
-        months += [load_scenario(p).months for p in self.extra_arms.values()]
-        return max(months)
+        specs = []
+        for arm, scenario in self.loaded.scenarios.items():
+            preset = next(t.preset for t in self.loaded.targets.targets if t.arm == arm)
+            specs.append((arm, self.loaded.preset_paths[preset], scenario))
+        for arm, path in self.extra_arms.items():
+            if arm not in self.loaded.scenarios:
+                specs.append((arm, Path(path), load_scenario(path)))
+        return specs
+
+    def horizon(self, arm: str, scenario: Any) -> int:
+        """Months an arm's runs last: its preset's own, or only as far as its last target's window
+        (``to_last_target``), and never past ``horizon_months``."""
+        from cryptoabm.calibration.targets import month_index
+
+        months = scenario.months
+        if self.to_last_target:
+            ends = [month_index(scenario, t.window[1]) for t in self.loaded.targets.targets if t.arm == arm]
+            months = max(ends) if ends else months
+        return min(months, self.horizon_months) if self.horizon_months is not None else months
 
     def __call__(self, design: dict[str, Any], replications: int, stage: str) -> Simulated:
+        """One batch per arm (each as long as that arm needs), the same design in each."""
+        values, runs, points = [], [], None
+        for arm, path, scenario in self.arm_specs():
+            horizon = self.horizon(arm, scenario)
+            overrides: dict[str, Any] = {"events": [_plain(e.model_dump(mode="json")) for e in scenario.events
+                                                    if e.month <= horizon]}
+            if self.citizens is not None:
+                overrides["population.citizens"] = self.citizens
+            table, points = self._run_arm(arm, path, overrides, horizon, design, replications, stage)
+            values.append(self.metric_values(table))
+            if self.keep_runs:
+                runs.append(table)
+        return Simulated(points or [], pd.concat(values, ignore_index=True),
+                         pd.concat(runs, ignore_index=True) if self.keep_runs else None)
+
+    def _run_arm(self, arm: str, path: Path, overrides: dict[str, Any], horizon: int, design: dict[str, Any],
+                 replications: int, stage: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
         from cryptoabm.batch.runner import run_batch
 
-        arms = self.arm_table()
         columns = sorted({c for t in self.loaded.targets.targets for c in METRICS[t.metric].columns}
-                         | ({"active_share", "ever_downloaded_share", "merchant_accept_share", "hashrate_ehs",
-                             "mining_load_mw", "miners", "btc_price_usd", "hashprice_usd_per_ph_day",
-                             "world_hashrate_ehs", "capital_flight_usd", "reserve_margin"} if self.keep_runs else set()))
+                         | (set(FIGURE_COLUMNS) if self.keep_runs else set()))
+        name = f"{stage}__{arm}"
         raw = {
-            "name": stage,
-            "question": f"cryptoabm calibration/validation, stage '{stage}': the targets' presets at each design point",
-            "arms": arms,
-            "reference": arms[0]["name"],
+            "name": name,
+            "question": f"cryptoabm calibration/validation, stage '{stage}': {arm} at each design point",
+            "arms": [{"name": arm, "config": str(Path(path).resolve()), "overrides": overrides}],
+            "reference": arm,
             "design": design,
             "replications": replications,
-            "horizon_months": self.horizon(),
+            "horizon_months": horizon,
             "metrics": columns,
             "record_every_months": 1,
             "base_seed": self.loaded.targets.base_seed,
         }
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        experiment_path = self.work_dir / f"{stage}.toml"
+        experiment_path = self.work_dir / f"{name}.toml"
         experiment_path.write_text(tomli_w.dumps(raw))
-        out_dir = self.work_dir / stage
+        out_dir = self.work_dir / name
         if not self.resume and (out_dir / MANIFEST).is_file():
             shutil.rmtree(out_dir)  # a previous run of this stage, by this command: start afresh
         loaded = load_experiment(experiment_path, force=True)
-        outcome = run_batch(loaded, out_dir, self.make_executor, resume=self.resume, progress=self.progress)
+        outcome = run_batch(loaded, out_dir, self.make_executor, resume=self.resume,
+                            progress=self.progress and not stage.startswith("local"))
         if outcome.failed:
-            raise RuntimeError(f"{len(outcome.failed)} of {outcome.total} runs of stage '{stage}' failed; "
+            raise RuntimeError(f"{len(outcome.failed)} of {outcome.total} runs of {name} failed; "
                                f"tracebacks in {out_dir}/failed/")
-        table = pq.read_table(out_dir / TIMESERIES).to_pandas()
-        points = design_points(loaded.experiment)
-        return Simulated(points, self.metric_values(table), table if self.keep_runs else None)
+        return pq.read_table(out_dir / TIMESERIES).to_pandas(), design_points(loaded.experiment)
 
     def metric_values(self, table: pd.DataFrame) -> pd.DataFrame:
         """Every target's metric on every run of the merged monthly table."""

@@ -18,11 +18,9 @@ import numpy as np
 import pandas as pd
 
 from cryptoabm.calibration.metrics import METRICS
-from cryptoabm.calibration.simulate import Simulated, Simulator
+from cryptoabm.calibration.simulate import FIGURE_COLUMNS, Simulated, Simulator
 from cryptoabm.calibration.targets import LoadedTargets, Target
 
-UNTARGETED_COLUMNS = ("active_share", "merchant_accept_share", "hashrate_ehs", "mining_load_mw",
-                      "capital_flight_usd", "reserve_margin")  # what an untargeted preset's figure shows
 PASS_DISTANCE = 1.0
 
 
@@ -178,7 +176,7 @@ def preset_figure(name: str, preset_path: Path, loaded: LoadedTargets, results: 
         if column not in columns:
             columns.append(column)
     if not columns:
-        columns = list(UNTARGETED_COLUMNS)
+        columns = list(FIGURE_COLUMNS)
     arms = {name} | {r.target.arm for r in own}
     width = 2 if len(columns) > 1 else 1
     rows = int(np.ceil(len(columns) / width))
