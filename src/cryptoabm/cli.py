@@ -175,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "CALIBRATED_RANGES) to the targets marked calibrate = true, by simulated method of moments: "
                     "a Sobol' design of --budget points over the ranges, run through the batch layer with "
                     "--replications runs per point on common random numbers, then a Nelder-Mead refinement of "
-                    "the best point (--refine evaluations). Writes into --out: fitted.toml (the fitted values, "
+                    "the best point (--refine evaluations), and --draws points around the fitted one, of which those within "
+                    "a chi-square margin of the best are the accepted draws (the fit's uncertainty). Writes into --out: fitted.toml (the fitted values, "
                     "with the 5-95%% range of the accepted draws), distances.csv (each target at the fitted "
                     "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png; and "
                     "writes the fitted values into --behaviour (configs/behaviour.toml) unless --dry-run. "
@@ -191,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="runs per point, on common random numbers (default 2)")
     calibrate.add_argument("--refine", type=_non_negative_int, default=30, metavar="N",
                            help="evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
+    calibrate.add_argument("--draws", type=_non_negative_int, default=32, metavar="N",
+                           help="Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
     calibrate.add_argument("--out", type=Path, default=Path("validation/calibration"), metavar="DIR",
                            help="where the calibration's outputs go (default validation/calibration)")
     calibrate.add_argument("--behaviour", type=Path, default=Path("configs/behaviour.toml"), metavar="TOML",
@@ -472,7 +475,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
     check_out_folder(args.out)
     check_out_folder(args.work)
     command = (f"cryptoabm calibrate {args.targets.as_posix()} --budget {args.budget} "
-               f"--replications {args.replications} --refine {args.refine}")
+               f"--replications {args.replications} --refine {args.refine} --draws {args.draws}")
     executor, where, close = _shared_executor(args)
     print(f"calibrate: {len(CALIBRATED_RANGES)} parameters, {len(loaded.calibration_targets)} of "
           f"{len(loaded.targets.targets)} targets, on {where}", file=sys.stderr)
@@ -480,7 +483,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                to_last_target=True)
     try:
         result = calibrate(loaded.targets.targets, CALIBRATED_RANGES, simulator, budget=args.budget,
-                           replications=args.replications, refine_evaluations=args.refine,
+                           replications=args.replications, refine_evaluations=args.refine, draws=args.draws,
                            log=lambda line: print(f"calibrate: {line}", file=sys.stderr))
     except KeyboardInterrupt:
         print(f"cryptoabm: interrupted; finished runs are kept in {args.work}/; finish with the same command and "

@@ -11,7 +11,9 @@ between seeds). The procedure:
 2. **local stage**: Nelder-Mead (``scipy.optimize.minimize``, bounded to the ranges) from the
    best global point over the continuous parameters (integer ones stay at the best point's
    value), at most ``refine_evaluations`` evaluations, each a one-point batch;
-3. **uncertainty**: the *accepted draws*, every global point whose criterion is within
+3. **uncertainty**: ``draws`` more points, a Sobol' design over a box around the fitted point
+   (``draw_box`` of each range on either side, clipped to the range; integer parameters kept);
+   the *accepted draws* are every global point and every such draw whose criterion is within
    ``accept_margin`` of the best one found. By default the margin is the 90% quantile of a
    chi-square with as many degrees of freedom as parameters fitted: were each distance a
    standard normal error (the tolerance one standard deviation), the accepted set would be a
@@ -125,6 +127,8 @@ def calibrate(
     budget: int = 128,
     replications: int = 2,
     refine_evaluations: int = 40,
+    draws: int = 32,
+    draw_box: float = 0.1,
     accept_margin: float | None = None,
     log: Any = None,
 ) -> CalibrationResult:
@@ -150,12 +154,27 @@ def calibrate(
         best = _refine(targets, ranges, continuous, best_global, simulate, replications, refine_evaluations,
                        evaluations)
         say(f"local stage: best criterion {best.criterion:.3f} ({time.perf_counter() - started:.0f} s)")
-    accepted = [e for e in evaluations if e.stage == "global" and e.criterion <= best.criterion + accept_margin]
+    if draws > 0:
+        box = {}
+        for key, (low, high) in ranges.items():
+            if key in continuous:
+                half = draw_box * (high - low)
+                box[key] = [max(low, best.point[key] - half), min(high, best.point[key] + half)]
+        box = {k: v for k, v in box.items() if v[0] < v[1]}
+        if box:
+            say(f"uncertainty: {draws} draws around the fitted point")
+            simulated = simulate({"kind": "sobol_sequence", "ranges": box, "samples": draws}, replications, "draws")
+            for point, means in zip(simulated.points, _means(simulated), strict=True):
+                full = {**best.point, **point}
+                evaluations.append(Evaluation("draws", len(evaluations), full, means, criterion(targets, means)))
+            best = min([best, *(e for e in evaluations if e.stage == "draws")], key=lambda e: e.criterion)
+    accepted = [e for e in evaluations if e.stage in ("global", "draws")
+                and e.criterion <= best.criterion + accept_margin]
     if not accepted:
-        accepted = [best_global]
+        accepted = [best]
     return CalibrationResult(dict(ranges), list(targets), evaluations, best, accepted, time.perf_counter() - started,
-                             replications, budget, {"refine_evaluations": refine_evaluations,
-                                                    "accept_margin": accept_margin})
+                             replications, budget, {"refine_evaluations": refine_evaluations, "draws": draws,
+                                                    "draw_box": draw_box, "accept_margin": accept_margin})
 
 
 def _refine(targets: list[Target], ranges: dict[str, tuple[float, float]], continuous: list[str], start: Evaluation,
@@ -212,6 +231,7 @@ def write_outputs(result: CalibrationResult, out_dir: Path, command: str) -> lis
         "global_points": result.budget,
         "replications": result.replications,
         "local_evaluations": sum(1 for e in result.evaluations if e.stage == "local"),
+        "draws_around_fit": sum(1 for e in result.evaluations if e.stage == "draws"),
         "criterion": round(result.best.criterion, 4),
         "accepted_draws": len(result.accepted),
         "accept_margin": round(float(result.settings["accept_margin"]), 3),
@@ -248,14 +268,17 @@ def convergence_figure(result: CalibrationResult, path: Path) -> None:
     x = np.arange(1, len(values) + 1)
     is_global = np.array([s == "global" for s in stages])
     ax.scatter(x[is_global], values[is_global], s=8, color="tab:blue", alpha=0.5, label="global stage (Sobol' points)")
-    ax.scatter(x[~is_global], values[~is_global], s=8, color="tab:orange", alpha=0.7, label="local stage (Nelder-Mead)")
+    is_local = np.array([s == "local" for s in stages])
+    is_draw = np.array([s == "draws" for s in stages])
+    ax.scatter(x[is_local], values[is_local], s=8, color="tab:orange", alpha=0.7, label="local stage (Nelder-Mead)")
+    ax.scatter(x[is_draw], values[is_draw], s=8, color="tab:green", alpha=0.7, label="draws around the fitted point")
     ax.plot(x, np.minimum.accumulate(values), color="black", lw=1.5, label="best so far")
     ax.axhline(result.best.criterion + float(result.settings["accept_margin"]), color="grey",
                ls=":", lw=1, label="acceptance threshold")
     ax.set_yscale("log")
     ax.set_xlabel("evaluation")
     ax.set_ylabel("criterion: sum of squared distances (tolerances)")
-    ax.set_title(f"Calibration: {len(values)} evaluations, {result.seconds:.0f} s")
+    ax.set_title(f"Calibration: {len(values)} evaluated points x {result.replications} replications")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -184,6 +184,7 @@ def preset_figure(name: str, preset_path: Path, loaded: LoadedTargets, results: 
     for ax in axes.flat[len(columns):]:
         ax.set_visible(False)
     for ax, column in zip(axes.flat, columns, strict=False):
+        labelled = 0
         for arm in sorted(arms):
             if runs is None or arm not in set(runs["arm"]):
                 continue
@@ -210,8 +211,9 @@ def preset_figure(name: str, preset_path: Path, loaded: LoadedTargets, results: 
                 else:
                     ax.fill_between([start, end], [t.low] * 2, [t.high] * 2, color=colour, alpha=0.45)
             verdict = "pass" if r.passed else "miss"
-            ax.annotate(f"{t.id}: {verdict}", (start, 1.0), xycoords=("data", "axes fraction"), fontsize=6.5,
-                        va="top", color=colour)
+            ax.annotate(f"{t.id}: {verdict}", (start, 0.98 - 0.09 * labelled), xycoords=("data", "axes fraction"),
+                        fontsize=6.5, va="top", color=colour)
+            labelled += 1
         ax.set_title(column, fontsize=9)
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
