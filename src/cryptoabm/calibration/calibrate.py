@@ -310,7 +310,8 @@ def update_behaviour_file(path: Path, fitted: dict[str, Any], uncertainty: dict[
             low, high = uncertainty[key]
             value = _rounded(fitted[key])
             text = f"{match.group(1)} = {value!r}"
-            out.append(f"{text:<35}# fitted: {command} (accepted draws {_rounded(low)}-{_rounded(high)})")
+            spread = f"{_rounded(low)}-{_rounded(high)}" if not isinstance(value, int) else f"{low:.0f}-{high:.0f}"
+            out.append(f"{text:<33}  # fitted: {command} (accepted draws {spread})")
             found.add(key)
             skipping = True
             continue
