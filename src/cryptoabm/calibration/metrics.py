@@ -158,7 +158,7 @@ class Metric:
 
     @property
     def description(self) -> str:
-        return (self.function.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        return " ".join((self.function.__doc__ or "").strip().split("\n\n")[0].split())
 
 
 METRICS: dict[str, Metric] = {
