@@ -461,6 +461,12 @@ def _shared_executor(args: argparse.Namespace):
     return shared, f"{workers} worker{'s' if workers > 1 else ''}", shared.close
 
 
+def _interrupted_in(work: Path) -> int:
+    print(f"cryptoabm: interrupted; finished runs are kept in {work}/; finish with the same command and --resume",
+          file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def command_calibrate(args: argparse.Namespace) -> int:
     from cryptoabm.calibration.calibrate import calibrate, update_behaviour_file, write_outputs
     from cryptoabm.calibration.parameters import CALIBRATED_RANGES
@@ -486,9 +492,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
                            replications=args.replications, refine_evaluations=args.refine, draws=args.draws,
                            log=lambda line: print(f"calibrate: {line}", file=sys.stderr))
     except KeyboardInterrupt:
-        print(f"cryptoabm: interrupted; finished runs are kept in {args.work}/; finish with the same command and "
-              f"--resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted_in(args.work)
     finally:
         close()
     paths = write_outputs(result, args.out, command)
@@ -532,9 +536,7 @@ def command_validate(args: argparse.Namespace) -> int:
     try:
         results, report = validate(loaded, simulator, presets, args.replications, args.out, command)
     except KeyboardInterrupt:
-        print(f"cryptoabm: interrupted; finished runs are kept in {args.work}/; finish with the same command and "
-              f"--resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted_in(args.work)
     finally:
         close()
     print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}")
