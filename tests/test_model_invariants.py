@@ -87,8 +87,13 @@ def test_no_stock_goes_negative():
 
 def test_flows_and_physical_quantities_are_never_negative():
     _, table = run(**BUSY)
-    numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "net_crypto_capital_flow_usd", "receipts_converted_share"])
+    numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "net_crypto_capital_flow_usd", "receipts_converted_share",
+                                                          "licensed_power_use_share"])
     assert (numeric >= 0).all().all()
+    # shares that are NaN when nobody is there to measure (no accepting merchant, no licensed farm)
+    for share in ("receipts_converted_share", "licensed_power_use_share"):
+        measured = table[share].dropna()
+        assert measured.between(0, 1).all()
 
 
 def test_same_seed_gives_identical_results():

@@ -7,6 +7,8 @@
     cryptoabm report DIR [--csv]
     cryptoabm sensitivity DIR [--outcome NAME ...] [--threshold 'OUTCOME>VALUE' ...]
     cryptoabm rerun DIR RUN_ID [--out DIR]
+    cryptoabm calibrate TARGETS [--budget N] [--replications R] [--refine N] [--workers N | --scheduler ADDRESS]
+    cryptoabm validate [TARGETS] [--replications R] [--workers N | --scheduler ADDRESS]
     cryptoabm viz [--host 127.0.0.1] [--port N]
 
 Mistakes in the input are reported as one plain line on standard error, with exit code 2;
@@ -43,6 +45,8 @@ examples:
   cryptoabm check configs/my_scenario.toml
   cryptoabm report results/turkmenistan_options
   cryptoabm sensitivity results/sensitivity_turkmenistan --threshold 'total_capital_flight_usd>20m'
+  cryptoabm calibrate validation/targets.toml   # fit configs/behaviour.toml to the public record
+  cryptoabm validate                             # validation/report.md: K of N targets pass
   cryptoabm viz                       # the browser app on http://127.0.0.1:8765/
 
 Scenario files are TOML; see configs/baseline.toml for every key, its unit and its source.
@@ -191,6 +195,58 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("run_id", metavar="RUN_ID", help="e.g. kazakhstan_2021__p000__r003 (see DIR/manifest.json)")
     rerun.add_argument("--out", type=Path, metavar="OUT", help="where to write its outputs (default: DIR/rerun/RUN_ID)")
 
+    calibrate = add_command(
+        "calibrate", help="fit the shared behavioural parameters to the targets",
+        description="Fit the shared behavioural parameters (src/cryptoabm/calibration/parameters.py: "
+                    "CALIBRATED_RANGES) to the targets marked calibrate = true, by simulated method of moments: "
+                    "a Sobol' design of --budget points over the ranges, run through the batch layer with "
+                    "--replications runs per point on common random numbers, then a Nelder-Mead refinement of "
+                    "the best point (--refine evaluations), and --draws points around the fitted one, of which those within "
+                    "a chi-square margin of the best are the accepted draws (the fit's uncertainty). Writes into --out: fitted.toml (the fitted values, "
+                    "with the 5-95%% range of the accepted draws), distances.csv (each target at the fitted "
+                    "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png; and "
+                    "writes the fitted values into --behaviour (configs/behaviour.toml) unless --dry-run. "
+                    "Country inputs are never fitted.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  cryptoabm calibrate validation/targets.toml\n"
+               "  cryptoabm calibrate validation/targets.toml --budget 256 --scheduler tcp://10.0.0.5:8786",
+    )
+    calibrate.add_argument("targets", metavar="TARGETS", type=Path, help="target file, e.g. validation/targets.toml")
+    calibrate.add_argument("--budget", type=_positive_int, default=64, metavar="N",
+                           help="points of the global Sobol' design (default 64; a power of two keeps its balance)")
+    calibrate.add_argument("--replications", type=_positive_int, default=2, metavar="R",
+                           help="runs per point, on common random numbers (default 2)")
+    calibrate.add_argument("--refine", type=_non_negative_int, default=30, metavar="N",
+                           help="evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
+    calibrate.add_argument("--draws", type=_non_negative_int, default=32, metavar="N",
+                           help="Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
+    calibrate.add_argument("--out", type=Path, default=Path("validation/calibration"), metavar="DIR",
+                           help="where the calibration's outputs go (default validation/calibration)")
+    calibrate.add_argument("--behaviour", type=Path, default=Path("configs/behaviour.toml"), metavar="TOML",
+                           help="the shared behaviour file the fitted values are written into (default configs/behaviour.toml)")
+    calibrate.add_argument("--dry-run", action="store_true", help="do not write the fitted values into --behaviour")
+    _add_simulation_options(calibrate, "results/calibration")
+
+    validate = add_command(
+        "validate", help="run every preset against the targets: validation/report.md",
+        description="Run every preset in configs/ --replications times (common random numbers) through the batch "
+                    "layer, with the shared behavioural parameters of configs/behaviour.toml, and write into --out: "
+                    "report.md (per target the model's mean and 95%% interval against the observed value or "
+                    "range, pass or miss, and the line 'K of N targets pass') and figures/<preset>.png (the "
+                    "model's 5-95%% band over replications with the observed points, on calendar dates).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  cryptoabm validate\n  cryptoabm validate validation/targets.toml --replications 100",
+    )
+    validate.add_argument("targets", metavar="TARGETS", type=Path, nargs="?", default=Path("validation/targets.toml"),
+                          help="target file (default validation/targets.toml)")
+    validate.add_argument("--replications", type=_positive_int, default=30, metavar="R",
+                          help="runs of every preset (default 30)")
+    validate.add_argument("--months", type=_positive_int, metavar="N",
+                          help="cut every run to N months (a quick check; targets after it are refused)")
+    validate.add_argument("--out", type=Path, default=Path("validation"), metavar="DIR",
+                          help="where report.md and figures/ go (default validation)")
+    _add_simulation_options(validate, "results/validation")
+
     from cryptoabm.viz.__main__ import add_arguments as add_viz_arguments
 
     viz = add_command(
@@ -206,6 +262,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_viz_arguments(viz)
     return parser
+
+
+def _add_simulation_options(command: argparse.ArgumentParser, work: str) -> None:
+    command.add_argument("--configs", type=Path, metavar="DIR",
+                         help="the folder of presets (default: the repository's configs/)")
+    command.add_argument("--work", type=Path, default=Path(work), metavar="DIR",
+                         help=f"scratch folder for the batches' run files (default {work})")
+    command.add_argument("--workers", type=_positive_int, metavar="N",
+                         help="parallel worker processes (default: one per core; 1 runs in this process)")
+    command.add_argument("--scheduler", metavar="ADDRESS|local",
+                         help="run on a Dask cluster (scheduler address, or 'local'); needs "
+                              "pip install 'cryptoabm[distributed]'")
+    command.add_argument("--resume", action="store_true", help="finish an interrupted run of the command in --work")
+    command.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def _positive_int(text: str) -> int:
@@ -408,6 +478,112 @@ def command_rerun(args: argparse.Namespace) -> int:
     return 0 if same else EXIT_FAILED
 
 
+def _shared_executor(args: argparse.Namespace):
+    """One executor for every batch of a calibration or validation, and what closes it."""
+    from cryptoabm.batch import clusters
+    from cryptoabm.batch.runner import InProcessExecutor, process_pool
+    from cryptoabm.calibration.simulate import SharedExecutor
+
+    if args.scheduler is not None:
+        placement = clusters.dask_placement(args.scheduler, args.workers)
+        shared = SharedExecutor(placement.make_executor())
+
+        def close() -> None:
+            shared.close()
+            placement.close()
+
+        return shared, placement.where, close
+    workers = args.workers or os.cpu_count() or 1
+    shared = SharedExecutor(InProcessExecutor() if workers == 1 else process_pool(workers))
+    return shared, f"{workers} worker{'s' if workers > 1 else ''}", shared.close
+
+
+def _interrupted_in(work: Path) -> int:
+    print(f"cryptoabm: interrupted; finished runs are kept in {work}/; finish with the same command and --resume",
+          file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def command_calibrate(args: argparse.Namespace) -> int:
+    from cryptoabm.calibration.calibrate import calibrate, update_behaviour_file, write_outputs
+    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
+    from cryptoabm.calibration.simulate import BatchSimulator
+    from cryptoabm.calibration.targets import load_targets
+
+    loaded = load_targets(args.targets, args.configs)
+    if not loaded.calibration_targets:
+        raise ConfigError(args.targets, "targets", "no target has calibrate = true: nothing to fit")
+    if not args.dry_run and not args.behaviour.is_file():
+        raise ConfigError("--behaviour", "", f"no such file: {args.behaviour}")
+    check_out_folder(args.out)
+    check_out_folder(args.work)
+    command = (f"cryptoabm calibrate {args.targets.as_posix()} --budget {args.budget} "
+               f"--replications {args.replications} --refine {args.refine} --draws {args.draws}")
+    executor, where, close = _shared_executor(args)
+    print(f"calibrate: {len(CALIBRATED_RANGES)} parameters, {len(loaded.calibration_targets)} of "
+          f"{len(loaded.targets.targets)} targets, on {where}", file=sys.stderr)
+    simulator = BatchSimulator(loaded, args.work, lambda: executor, resume=args.resume, progress=not args.no_progress,
+                               to_last_target=True)
+    try:
+        result = calibrate(loaded.targets.targets, CALIBRATED_RANGES, simulator, budget=args.budget,
+                           replications=args.replications, refine_evaluations=args.refine, draws=args.draws,
+                           log=lambda line: print(f"calibrate: {line}", file=sys.stderr))
+    except KeyboardInterrupt:
+        return _interrupted_in(args.work)
+    finally:
+        close()
+    paths = write_outputs(result, args.out, command)
+    if not args.dry_run:
+        update_behaviour_file(args.behaviour, result.fitted(), result.uncertainty(), command)
+    print(f"fitted {len(result.ranges)} parameters in {result.seconds:.0f} s ({len(result.evaluations)} points x "
+          f"{args.replications} replications); criterion {result.best.criterion:.3f}; "
+          f"{len(result.accepted)} accepted draws")
+    for key, value in result.fitted().items():
+        low, high = result.uncertainty()[key]
+        print(f"  {key:<45} {value:>10.4g}   (accepted draws {low:.4g} to {high:.4g})")
+    print(f"outputs: {', '.join(str(p) for p in paths)}"
+          + ("" if args.dry_run else f"; fitted values written into {args.behaviour}"))
+    return 0
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    from cryptoabm.calibration.simulate import BatchSimulator
+    from cryptoabm.calibration.targets import load_targets
+    from cryptoabm.calibration.validate import summary_line, validate
+    from cryptoabm.viz.presets import configs_dir, preset_files
+
+    loaded = load_targets(args.targets, args.configs)
+    folder = args.configs if args.configs is not None else configs_dir()
+    presets = {path.stem: path for path in preset_files(Path(folder))}
+    if args.months is not None:
+        late = [t for t in loaded.targets.targets
+                if _month_number(loaded.scenarios[t.arm].start_month, t.window[1]) > args.months]
+        if late:
+            raise ConfigError("--months", "", f"target '{late[0].id}' needs the run to reach {late[0].window[1]}, "
+                                              f"after month {args.months}")
+    check_out_folder(args.out)
+    check_out_folder(args.work)
+    command = f"cryptoabm validate {args.targets.as_posix()} --replications {args.replications}" + (
+        f" --months {args.months}" if args.months is not None else "")
+    executor, where, close = _shared_executor(args)
+    print(f"validate: {len(presets)} presets x {args.replications} replications on {where}", file=sys.stderr)
+    simulator = BatchSimulator(loaded, args.work, lambda: executor, horizon_months=args.months, resume=args.resume,
+                               progress=not args.no_progress, extra_arms=presets, keep_runs=True)
+    started = time.perf_counter()
+    try:
+        results, report = validate(loaded, simulator, presets, args.replications, args.out, command)
+    except KeyboardInterrupt:
+        return _interrupted_in(args.work)
+    finally:
+        close()
+    print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}")
+    return 0
+
+
+def _month_number(start_month: str, date: str) -> int:
+    return (int(date[:4]) - int(start_month[:4])) * 12 + int(date[5:7]) - int(start_month[5:7]) + 1
+
+
 def command_viz(args: argparse.Namespace) -> int:
     from cryptoabm.viz.server import serve
 
@@ -422,7 +598,8 @@ def main(argv: list[str] | None = None) -> int:
         print("cryptoabm: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report,
-                "rerun": command_rerun, "viz": command_viz, "sensitivity": command_sensitivity}
+                "rerun": command_rerun, "calibrate": command_calibrate, "validate": command_validate,
+                "viz": command_viz, "sensitivity": command_sensitivity}
     debug = getattr(args, "debug", False)
     try:
         return handlers[args.command](args)

@@ -80,6 +80,8 @@ class MonthlyIndicators:
     grey_miners: int = 0  # farms mining without a licence
     grey_by_choice_miners: int = 0  # grey farms that would stay grey even if a licence were to be had
     idle_miners: int = 0  # farms that asked for no power this month: mining did not cover the power bill
+    grey_mw_caught: float = 0.0  # MW (at full load) of grey farms caught and closed by enforcement this month
+    licensed_power_use_share: float = float("nan")  # power licensed farms drew / their full-load power (NaN: none licensed)
     mining_load_mw: float = 0.0  # power served to miners (licensed and grey)
     grey_load_share: float = 0.0  # grey farms' share of mining load
     non_mining_demand_mw: float = 0.0
@@ -346,6 +348,8 @@ class CryptoEconomy(Model):
             grey_by_choice_miners=sum(1 for m in miners if m.grey and m.grey_power_access
                                       and m.prefers_grey(licence_available=True)),
             idle_miners=sum(1 for m in miners if m.idle),
+            grey_mw_caught=self.state.grey_mw_caught,
+            licensed_power_use_share=self.licensed_power_use_share(miners),
             mining_load_mw=load_mw,
             grey_load_share=self.grey_load_share,
             non_mining_demand_mw=self.grid.non_mining_demand_mw,
@@ -377,6 +381,16 @@ class CryptoEconomy(Model):
             ledger_imbalance_usd=self.ledger_imbalance_usd(),
         )
         self.datacollector.collect(self)
+
+    @staticmethod
+    def licensed_power_use_share(miners: list[Miner]) -> float:
+        """Power the licensed farms drew this month as a share of their full-load power (the
+        share of their licensed quota they bought); NaN when no farm holds a licence."""
+        licensed = [m for m in miners if m.licensed]
+        full_load_mw = sum(m.power_mw for m in licensed)
+        if full_load_mw <= 0.0:
+            return float("nan")
+        return sum(m.power_mw * m.uptime_share for m in licensed) / full_load_mw
 
     def indicator(self, name: str) -> float | int | str:
         """This month's value of one indicator (what the DataCollector records)."""

@@ -52,7 +52,7 @@ def lever_keys() -> dict[str, str]:
 
 def preset_path(preset: str | Path) -> Path:
     """A preset's config file: a name in the presets folder (``configs/``), or a path."""
-    from cryptoabm.viz.presets import configs_dir
+    from cryptoabm.viz.presets import configs_dir, preset_files
 
     candidate = Path(preset)
     if candidate.suffix == ".toml" and candidate.is_file():
@@ -60,7 +60,7 @@ def preset_path(preset: str | Path) -> Path:
     named = configs_dir() / f"{preset}.toml"
     if named.is_file():
         return named
-    available = sorted(p.stem for p in configs_dir().glob("*.toml"))
+    available = [p.stem for p in preset_files(configs_dir())]
     close = difflib.get_close_matches(str(preset), available, n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"presets: {', '.join(available)}"
     raise ConfigError("preset", "", f"no preset named {str(preset)!r}; {hint}")

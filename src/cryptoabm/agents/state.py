@@ -45,6 +45,7 @@ class State(Agent):
         self.bonus_budget_left_usd = policy.bonus_budget_usd
         self.licences_in_force = 0
         self.grey_farms_caught = 0
+        self.grey_mw_caught = 0.0  # MW (at full load) of the grey farms caught this month
         self.policy_log: list[tuple[int, str]] = []
         # month the current bonus campaign was launched (None: no campaign); month 1 if on at the start
         self.bonus_launch_month: int | None = 1 if policy.wallet_bonus_usd > 0 else None
@@ -70,6 +71,7 @@ class State(Agent):
     def start_month(self) -> None:
         """A month passes: policy changes made from now on are 0 months old."""
         self.months_since_policy_change += 1
+        self.grey_mw_caught = 0.0
 
     def ration_miners_if_short(self, reserve_margin: float, mining_load_mw: float) -> bool:
         """Adaptive rule, applied within the month at dispatch: when the reserve margin left
@@ -156,6 +158,7 @@ class State(Agent):
                                     min(fine, max(0.0, miner.owner.capital_usd)))
                 else:
                     ledger.transfer("grey_mining_fine", DOMESTIC_ECONOMY, ACCOUNT, fine)
+                self.grey_mw_caught += miner.power_mw
                 miner.close(reason="seized")
                 self.grey_farms_caught += 1
 

@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import math
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -100,6 +101,9 @@ class Design(_Table):
     - ``table``: the explicit ``rows`` (each a table of dotted key -> value)
     - ``lhs``: ``samples`` Latin-hypercube points in ``ranges`` (dotted key -> [low, high];
       integer bounds give integer values)
+    - ``sobol_sequence``: the first ``samples`` points of a scrambled Sobol' low-discrepancy
+      sequence in ``ranges`` (scipy's ``qmc.Sobol``; a power of two keeps its balance): the
+      global stage of ``cryptoabm calibrate``. (Not SALib's Sobol' sensitivity design.)
     - ``morris``: ``trajectories`` Morris trajectories on a grid of ``levels`` levels over
       ``ranges`` (SALib), for elementary effects (mu*, sigma)
     - ``sobol``: Saltelli's scheme over ``ranges`` with ``samples`` base samples (a power of
@@ -111,7 +115,7 @@ class Design(_Table):
     noise alone gives, the yardstick for the real parameters' indices.
     """
 
-    kind: Literal["none", "grid", "zip", "table", "lhs", "morris", "sobol"] = "none"
+    kind: Literal["none", "grid", "zip", "table", "lhs", "sobol_sequence", "morris", "sobol"] = "none"
     parameters: dict[str, list[Any]] = Field(default_factory=dict)
     rows: list[dict[str, Any]] = Field(default_factory=list)
     ranges: dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
@@ -124,7 +128,7 @@ class Design(_Table):
     @model_validator(mode="after")
     def _fits_its_kind(self) -> Design:
         needs = {"grid": self.parameters, "zip": self.parameters, "table": self.rows, "lhs": self.ranges,
-                 "morris": self.ranges, "sobol": self.ranges}
+                 "sobol_sequence": self.ranges, "morris": self.ranges, "sobol": self.ranges}
         if self.kind in needs and not needs[self.kind]:
             key = {"grid": "parameters", "zip": "parameters", "table": "rows"}.get(self.kind, "ranges")
             raise ValueError(f"a '{self.kind}' design needs design.{key}")
@@ -133,7 +137,9 @@ class Design(_Table):
             raise ValueError(f"design.parameters.{empty} is an empty list: the design would have no runs")
         if self.kind == "zip" and len({len(v) for v in self.parameters.values()}) > 1:
             raise ValueError("a 'zip' design needs lists of equal length")
-        if self.kind in ("lhs", "morris", "sobol"):
+        if self.kind == "sobol_sequence" and self.samples < 1:
+            raise ValueError("a 'sobol_sequence' design needs samples >= 1")
+        if self.kind in ("lhs", "sobol_sequence", "morris", "sobol"):
             for key, (low, high) in self.ranges.items():
                 if not low < high:
                     raise ValueError(f"range of {key} must have low < high (got {low}, {high})")
@@ -367,7 +373,7 @@ def design_point_count(experiment: Experiment) -> int:
         return len(next(iter(design.parameters.values())))
     if design.kind == "table":
         return len(design.rows)
-    if design.kind == "lhs":
+    if design.kind in ("lhs", "sobol_sequence"):
         return design.samples
     if design.kind == "morris":
         return design.trajectories * (len(design.sampled_ranges) + 1)
@@ -503,10 +509,12 @@ def design_points(experiment: Experiment) -> list[dict[str, Any]]:
         return [dict(zip(keys, values, strict=True)) for values in zip(*design.parameters.values(), strict=True)]
     if design.kind == "table":
         return [dict(row) for row in design.rows]
+    if design.kind == "sobol_sequence":
+        return sobol_sequence_points(design.ranges, design.samples, experiment.base_seed)
     if design.kind == "morris":
-        return _scaled_points(design.sampled_ranges, morris_unit_sample(design, experiment.base_seed))
+        return scaled_points(design.sampled_ranges, morris_unit_sample(design, experiment.base_seed))
     if design.kind == "sobol":
-        return _scaled_points(design.sampled_ranges, sobol_unit_sample(design, experiment.base_seed))
+        return scaled_points(design.sampled_ranges, sobol_unit_sample(design, experiment.base_seed))
     return latin_hypercube_points(design.ranges, design.samples, experiment.base_seed)
 
 
@@ -549,8 +557,18 @@ def sobol_unit_sample(design: Design, base_seed: int) -> np.ndarray:
                         seed=_sampler_seed(base_seed))
 
 
-def _scaled_points(ranges: dict[str, list[int | float]], unit: np.ndarray) -> list[dict[str, Any]]:
-    """Unit-cube rows as points over the ranges; a range with integer bounds gives integers."""
+def sobol_sequence_points(ranges: dict[str, list[int | float]], samples: int, base_seed: int) -> list[dict[str, Any]]:
+    """The first ``samples`` points of a scrambled Sobol' sequence over the ranges, seeded from
+    the base seed (scipy's ``qmc.Sobol``); a range with integer bounds gives integers."""
+    sampler = qmc.Sobol(d=len(ranges), scramble=True, rng=np.random.default_rng(np.random.SeedSequence([base_seed, 0x50B])))
+    with warnings.catch_warnings():  # a sample size that is not a power of two only loses some balance
+        warnings.simplefilter("ignore", UserWarning)
+        unit = sampler.random(samples)
+    return scaled_points(ranges, unit)
+
+
+def scaled_points(ranges: dict[str, list[int | float]], unit: np.ndarray) -> list[dict[str, Any]]:
+    """Points of the unit cube (one row each) scaled to the ranges; integer bounds give integers."""
     keys = list(ranges)
     lows = np.array([ranges[k][0] for k in keys], dtype=float)
     highs = np.array([ranges[k][1] for k in keys], dtype=float)
@@ -597,7 +615,7 @@ def latin_hypercube_points(ranges: dict[str, list[int | float]], samples: int, b
     stream number (scipy's ``qmc.LatinHypercube``); a range with integer bounds gives integers."""
     keys = list(ranges)
     sampler = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(np.random.SeedSequence([base_seed, stream])))
-    return _scaled_points(ranges, sampler.random(samples))
+    return scaled_points(ranges, sampler.random(samples))
 
 
 def replicate_seed(base_seed: int, replicate: int) -> int:

@@ -30,7 +30,7 @@ import pandas as pd
 from cryptoabm.batch.experiment import (
     DUMMY,
     Design,
-    _scaled_points,
+    scaled_points,
     morris_unit_sample,
     salib_problem,
     sobol_unit_sample,
@@ -78,7 +78,7 @@ class SensitivityDesign:
         return sobol_unit_sample(self.design, self.base_seed)
 
     def points(self) -> list[dict[str, Any]]:
-        return _scaled_points(self.design.sampled_ranges, self.unit_sample())
+        return scaled_points(self.design.sampled_ranges, self.unit_sample())
 
 
 def design_from_manifest(manifest: dict[str, Any], where: str) -> SensitivityDesign:

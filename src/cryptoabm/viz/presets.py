@@ -17,6 +17,7 @@ from cryptoabm.config import ConfigError, Scenario, load_scenario
 CONFIGS_ENV = "CRYPTOABM_CONFIGS"
 PREFERRED_DEFAULTS = ("turkmenistan_2026", "baseline")  # the README's main job first
 REPOSITORY_CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+SHARED_PARAMETER_FILES = frozenset({"behaviour.toml"})  # extended by every preset, not a preset itself
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +53,17 @@ def presets(directory: Path | None = None) -> dict[str, Preset]:
 @functools.lru_cache(maxsize=4)
 def _load_presets(directory: Path) -> tuple[tuple[str, Preset], ...]:
     found = []
-    for path in sorted(directory.glob("*.toml")):
+    for path in preset_files(directory):
         try:
             found.append((path.stem, Preset(path.stem, path, load_scenario(path))))
         except ConfigError as exc:  # a broken file is left out of the picker, not fatal
             logger.warning("cryptoabm viz: preset left out: %s", exc)
     return tuple(found)
+
+
+def preset_files(directory: Path) -> list[Path]:
+    """The preset files in a folder: every ``*.toml`` but the shared parameter files."""
+    return [path for path in sorted(directory.glob("*.toml")) if path.name not in SHARED_PARAMETER_FILES]
 
 
 def default_preset(available: dict[str, Preset]) -> str:

@@ -1,0 +1,84 @@
+"""The shared behavioural parameters: the one list of what ``configs/behaviour.toml`` holds,
+and the ranges the calibration searches.
+
+Behavioural parameters describe how people and firms respond (adoption hazards, campaign
+decay, never-adopters, drop-out, merchants' costs, savers' and senders' sensitivities, farms'
+exit and expansion rules, the world fleet's entry and exit, investors' hurdle and premia). They
+are the same in every country, so they live in one file that every preset extends (through
+``configs/baseline.toml``). Country inputs (population, incomes, phones and internet, grid,
+exchange rates, policy timelines, a country's own risk premium) are never fitted.
+"""
+
+from __future__ import annotations
+
+# every key configs/behaviour.toml holds, as dotted keys (section.field)
+BEHAVIOURAL_KEYS: tuple[str, ...] = (
+    # wallet adoption, use and abandonment
+    "adoption.innovation_p",
+    "adoption.imitation_q",
+    "adoption.never_adopter_share",
+    "adoption.bonus_pull_half_life_months",
+    "adoption.bonus_innovation_multiplier",
+    "adoption.adoption_cost_share_of_annual_income",
+    "adoption.trust_elasticity",
+    "adoption.bonus_spend_months",
+    "adoption.payment_propensity",
+    "adoption.store_of_value_share",
+    "adoption.dropout_hazard",
+    "adoption.lasting_use_dropout_hazard",
+    "adoption.dormant_abandon_hazard",
+    "adoption.lasting_use_share",
+    # merchants' costs and reviews
+    "merchants.review_probability",
+    "merchants.sales_gain_per_active_customer_share",
+    "merchants.processing_fee_share",
+    "merchants.volatility_cost_weight",
+    "merchants.staff_time_cost_share",
+    "merchants.holding_gain_per_trust",
+    # savers' flight sensitivities
+    "capital_flight.moves_per_net_gain",
+    "capital_flight.holding_horizon_years",
+    "capital_flight.route_choice_scale",
+    "capital_flight.share_of_savings",
+    # senders of remittances
+    "remittances.sender_crypto_access",
+    "remittances.fee_gap_sensitivity",
+    # farms' exit and expansion rules
+    "mining.exit_after_months_below_salvage",
+    "mining.expansion_payback_months",
+    "mining.expansion_share_of_cash",
+    "mining.max_expansion_share_per_month",
+    # the rest of the world's fleet: entry, lag, idle exit
+    "world_mining.capital_cost_annual",
+    "world_mining.entry_rate_per_excess_return",
+    "world_mining.entry_lag_months",
+    "world_mining.idle_exit_rate_monthly",
+    # foreign investors' hurdle and premia (a country's own base premium is a country input)
+    "investors.alternative_return_annual",
+    "investors.no_licence_premium_annual",
+    "investors.policy_change_premium_annual",
+    "investors.policy_change_memory_months",
+    "investors.sez_premium_reduction_annual",
+    "investors.investment_probability_per_month",
+)
+
+# the subset the calibration fits, each with the range its global stage searches
+# (integer bounds: an integer parameter). The others in BEHAVIOURAL_KEYS keep their documented
+# values: no target in validation/targets.toml informs them yet.
+CALIBRATED_RANGES: dict[str, tuple[int | float, int | float]] = {
+    "adoption.innovation_p": (0.0005, 0.01),
+    "adoption.imitation_q": (0.02, 0.4),
+    "adoption.never_adopter_share": (0.0, 0.5),
+    "adoption.bonus_innovation_multiplier": (20.0, 300.0),
+    "adoption.bonus_pull_half_life_months": (0.5, 4.0),
+    "adoption.dropout_hazard": (0.1, 0.9),
+    "adoption.lasting_use_share": (0.05, 0.8),
+    "adoption.payment_propensity": (0.2, 1.0),
+    "merchants.sales_gain_per_active_customer_share": (0.0, 0.1),
+    "remittances.sender_crypto_access": (0.02, 0.3),
+    "mining.exit_after_months_below_salvage": (1, 12),
+    "investors.alternative_return_annual": (0.08, 0.3),
+    "world_mining.idle_exit_rate_monthly": (0.02, 0.3),
+}
+
+assert set(CALIBRATED_RANGES) <= set(BEHAVIOURAL_KEYS)

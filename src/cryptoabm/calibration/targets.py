@@ -1,0 +1,208 @@
+"""The target file (``validation/targets.toml``): every empirical target the model is held to.
+
+Each ``[[targets]]`` entry names the preset it applies to, a metric (``cryptoabm.calibration.metrics``),
+a calendar window, the observed value (a number or a ``[low, high]`` range), a tolerance, and its
+source (a row of the facts sheet). :func:`load_targets` validates the file as configs are
+validated: any mistake raises :class:`~cryptoabm.config.ConfigError`, one line naming the file,
+the field and what is allowed (the command line prints it and exits 2).
+
+Distance and pass: a target's distance is how far the model's value lies outside the observed
+range, in units of the tolerance (0 inside the range, 1 at the edge of the accepted band
+``[low - tolerance, high + tolerance]``). A target passes when the mean over replications lies in
+that band, i.e. its distance is at most 1. Calibration minimises the weighted sum of squared
+distances of the targets marked ``calibrate = true`` (simulated method of moments).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cryptoabm.calibration.metrics import METRICS
+from cryptoabm.config import ConfigError, SafeName, Scenario, _describe_error, _loc_to_field, load_scenario
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
+DEFAULT_BASE_SEED = 2021
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Target(_Table):
+    """One empirical target."""
+
+    id: SafeName  # unique name, e.g. sv_downloads_among_online
+    preset: SafeName  # a preset in configs/, e.g. el_salvador_2021
+    metric: str  # a name in cryptoabm.calibration.metrics.METRICS
+    window: Annotated[list[Month], Field(min_length=2, max_length=2)]  # first and last month, included
+    observed: float | Annotated[list[float], Field(min_length=2, max_length=2)]  # a value or [low, high]
+    tolerance: float = Field(gt=0)  # accepted distance outside the observed range, metric's units
+    source: str = Field(min_length=5)  # the row of the facts sheet, e.g. "facts.md, El Salvador: downloads"
+    note: str = ""  # how the figure maps onto the metric
+    if_missed: str = ""  # what would be needed to close the gap, if the model misses it
+    calibrate: bool = True  # false: held out of the fit, validation only
+    weight: float = Field(1.0, gt=0)  # weight in the calibration's distance
+    events: list[dict[str, Any]] = Field(default_factory=list)  # extra scheduled events for this target's runs
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in METRICS:
+            raise ValueError(f"unknown metric '{value}'; metrics: {', '.join(METRICS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Target:
+        if self.window[0] > self.window[1]:
+            raise ValueError(f"window must run forwards (got {self.window[0]} to {self.window[1]})")
+        if isinstance(self.observed, list) and self.observed[0] > self.observed[1]:
+            raise ValueError(f"observed range must have low <= high (got {self.observed[0]}, {self.observed[1]})")
+        return self
+
+    @property
+    def low(self) -> float:
+        return self.observed[0] if isinstance(self.observed, list) else self.observed
+
+    @property
+    def high(self) -> float:
+        return self.observed[1] if isinstance(self.observed, list) else self.observed
+
+    @property
+    def band(self) -> tuple[float, float]:
+        """The accepted band: the observed range widened by the tolerance."""
+        return self.low - self.tolerance, self.high + self.tolerance
+
+    @property
+    def arm(self) -> str:
+        """The batch arm its runs belong to: the preset, or the preset with this target's events."""
+        return f"{self.preset}__{self.id}" if self.events else self.preset
+
+    def distance(self, value: float) -> float:
+        """Signed distance of a model value from the observed range, in tolerances (0 inside it;
+        NaN if the model gives no value)."""
+        if value != value:  # NaN
+            return float("nan")
+        if value < self.low:
+            return (value - self.low) / self.tolerance
+        if value > self.high:
+            return (value - self.high) / self.tolerance
+        return 0.0
+
+    def observed_text(self) -> str:
+        return f"{self.low:g}-{self.high:g}" if isinstance(self.observed, list) else f"{self.observed:g}"
+
+
+class TargetFile(_Table):
+    """A whole target file."""
+
+    base_seed: int = Field(DEFAULT_BASE_SEED, ge=0, le=2**63 - 1)  # seeds of the replications (common random numbers)
+    targets: list[Target] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> TargetFile:
+        seen: set[str] = set()
+        for target in self.targets:
+            if target.id in seen:
+                raise ValueError(f"target id '{target.id}' is used twice")
+            seen.add(target.id)
+        return self
+
+
+@dataclass(frozen=True)
+class LoadedTargets:
+    """A validated target file with the scenario of each arm its targets need."""
+
+    targets: TargetFile
+    path: Path
+    preset_paths: dict[str, Path]  # preset name -> its config file
+    scenarios: dict[str, Scenario]  # arm -> the preset's scenario (with the target's events)
+
+    @property
+    def calibration_targets(self) -> list[Target]:
+        return [t for t in self.targets.targets if t.calibrate]
+
+
+def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedTargets:
+    """Read and validate a target file, and check each target against its preset: the preset
+    exists, its events are valid, and the window lies within the preset's run.
+
+    ``configs``: the folder of presets (default: the repository's ``configs/``).
+    Raises :class:`ConfigError` (one line) on any mistake.
+    """
+    from cryptoabm.viz.presets import configs_dir
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(path, "", "no such target file")
+    try:
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc.strerror or exc}") from None
+    if not raw:
+        raise ConfigError(path, "", "the target file is empty (see validation/targets.toml for the format)")
+    try:
+        targets = TargetFile.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        field = _loc_to_field(error["loc"])
+        if error["type"] == "extra_forbidden":
+            model = Target if "targets" in error["loc"] else TargetFile
+            message = f"unknown key '{error['loc'][-1]}'; allowed: {', '.join(model.model_fields)}"
+        elif error["type"] == "value_error":
+            message = str(error["ctx"]["error"])
+        else:
+            message = _describe_error(error)
+        raise ConfigError(path, field, message) from None
+    folder = Path(configs) if configs is not None else configs_dir()
+    preset_paths: dict[str, Path] = {}
+    scenarios: dict[str, Scenario] = {}
+    for index, target in enumerate(targets.targets):
+        where = f"targets.{index}"
+        preset_path = folder / f"{target.preset}.toml"
+        if not preset_path.is_file():
+            raise ConfigError(path, f"{where}.preset", f"no preset '{target.preset}' in {folder}")
+        preset_paths[target.preset] = preset_path
+        if target.arm not in scenarios:
+            try:
+                scenarios[target.arm] = arm_scenario(preset_path, target.events)
+            except ConfigError as exc:
+                raise ConfigError(path, f"{where}.events", f"{exc.field}: {exc.message}") from None
+        scenario = scenarios[target.arm]
+        first, last = run_months(scenario)
+        if target.window[0] < first or target.window[1] > last:
+            raise ConfigError(path, f"{where}.window", f"{target.window[0]} to {target.window[1]} is outside the run "
+                                                       f"of '{target.preset}' ({first} to {last})")
+    return LoadedTargets(targets, path, preset_paths, scenarios)
+
+
+def arm_scenario(preset_path: Path, events: list[dict[str, Any]]) -> Scenario:
+    """A preset's scenario with extra events added to its own."""
+    if not events:
+        return load_scenario(preset_path)
+    own = [event.model_dump(mode="json") for event in load_scenario(preset_path).events]
+    return load_scenario(preset_path, {"events": [*own, *events]})
+
+
+def run_months(scenario: Scenario) -> tuple[str, str]:
+    """First and last month ("YYYY-MM") a scenario's run covers."""
+    year, month = int(scenario.start_month[:4]), int(scenario.start_month[5:7])
+    last = year * 12 + month - 1 + scenario.months - 1
+    return scenario.start_month, f"{last // 12:04d}-{last % 12 + 1:02d}"
+
+
+def month_index(scenario: Scenario, date: str) -> int:
+    """The run's month number (1 = the first) of a calendar month."""
+    if not re.match(MONTH_PATTERN, date):
+        raise ValueError(date)
+    start = int(scenario.start_month[:4]) * 12 + int(scenario.start_month[5:7])
+    return int(date[:4]) * 12 + int(date[5:7]) - start + 1
