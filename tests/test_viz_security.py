@@ -55,10 +55,16 @@ def test_host_option_adds_its_name_and_a_wildcard_bind_answers_any():
     ("license_cap", 10**12, "must be at most 100000"),
 ])
 def test_levers_refuse_values_beyond_their_controls_when_called_directly(lever, value, words):
-    from cryptoabm.viz.economy import VizEconomy
+    from urllib.parse import urlencode
 
-    model = VizEconomy(**{lever: value})
-    assert any(words in error for error in model.input_errors), model.input_errors
-    assert not model.running
-    model.step()  # refuses to run; nothing reaches the ledger
-    assert model.month == 0
+    from cryptoabm.viz.compare import ComparisonRequest, build_comparison, request_from_query
+    from cryptoabm.viz.presets import presets
+
+    available = presets()
+    request, problems = request_from_query(urlencode({f"b.{lever}": value}), set(available), "baseline")
+    assert any(words in problem for problem in problems) or lever == "citizens", problems
+    assert lever not in request.levers  # a value beyond its control never reaches a model
+    if lever != "citizens":
+        with pytest.raises(ValueError, match=words):
+            build_comparison(ComparisonRequest("baseline", "baseline", {lever: value}),
+                             {name: preset.scenario for name, preset in available.items()})
