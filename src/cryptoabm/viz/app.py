@@ -18,6 +18,7 @@ with valid values.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -66,6 +67,8 @@ CSS = """
 .cryptoabm-levers .v-slider__thumb-container .v-slider__thumb-label-container { display: block !important; }
 .cryptoabm-levers .v-slider__thumb-label { font-size: 0.7rem; }
 .cryptoabm-scenario .description { font-size: 0.82rem; color: #5c6b7a; margin: 2px 0 8px; }
+.cryptoabm-table table { border-collapse: collapse; font-size: 0.88rem; }
+.cryptoabm-table td, .cryptoabm-table th { padding: 3px 10px; border-bottom: 1px solid #e1e6eb; text-align: left; }
 .cryptoabm-run-row { display: flex; gap: 10px; align-items: center; margin: 2px 0; font-size: 0.88rem; }
 """
 
@@ -147,6 +150,13 @@ def request_from_draft(request: ComparisonRequest, values: dict[str, Any],
 
 
 @solara.component
+def Layout(children=[]):  # noqa: B006  (Solara's signature)
+    """No layout around the page: Page brings its own AppLayout (nested ones would fold the side
+    panel into a menu)."""
+    return solara.Div(children=children)
+
+
+@solara.component
 def Page():
     """The app: compare mode, and the batch explorer when the server was given --results."""
     available = presets()
@@ -155,7 +165,6 @@ def Page():
     restarts = solara.use_reactive(0)  # Reset with unchanged values starts the same comparison afresh
     tab = solara.use_reactive(COMPARE_TAB)
     view = solara.use_reactive(PAIR)
-    solara.Style(CSS)
     folder = results_folder()
 
     def go(query: str) -> None:
@@ -169,6 +178,7 @@ def Page():
         go(f"{REPLAY_KEY}={run_id}")
 
     with solara.AppLayout(title=APP_NAME) as layout:
+        solara.Style(CSS)
         if folder is None:
             CompareMode(search, available, go, view).key(f"compare-{search}-{restarts.value}")
         else:
@@ -194,13 +204,17 @@ def CompareMode(search: str, available: dict[str, Preset], go, view: solara.Reac
         comparison.step()
         tick.value += 1
 
+    closed = solara.use_memo(threading.Event, [])  # set when the tab goes (or the pair is replaced)
+    solara.use_effect(lambda: closed.set, [])
+
     def play_loop() -> None:
-        while playing.value and comparison.running:
+        while playing.value and comparison.running and not closed.is_set():
             time.sleep(PLAY_PAUSE_S)
-            if not playing.value:
-                break
+            if not playing.value or closed.is_set():
+                return
             step()
-        playing.value = False
+        if not closed.is_set():
+            playing.value = False
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 

@@ -12,6 +12,7 @@ same scenario and seed give the same monthly table, so the replay is the stored 
 from __future__ import annotations
 
 import functools
+import html
 import math
 import os
 from dataclasses import dataclass
@@ -189,8 +190,10 @@ def BatchExplorer(folder: Path, on_replay):
     metrics = results.metrics
     metric = solara.use_reactive("active_share" if "active_share" in metrics else metrics[0])
     with solara.Column(classes=["cryptoabm-batch"]) as page:
-        solara.Markdown(f"**{results.manifest['experiment']}**: {results.manifest['question']}  \n"
-                        f"{len(results.runs)} runs in `{results.folder}`; reference arm: **{results.reference}**.")
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f"<b>{html.escape(results.manifest['experiment'])}</b>: {html.escape(results.manifest['question'])}<br>"
+            f"{len(results.runs)} runs in <code>{html.escape(str(results.folder))}</code>; reference arm: "
+            f"<b>{html.escape(results.reference)}</b>."))
         solara.Select(label="Series for the fan chart", value=metric, values=metrics)
         rows = fan_rows(results, metric.value)
         labels = tuple(dict.fromkeys(row["label"] for row in rows))
@@ -207,15 +210,18 @@ def DifferencesTable(results: BatchResults):
     if differences.empty:
         solara.Text("No paired differences: the batch has only the reference arm.")
         return
-    header = "| outcome | arm | mean difference from the reference | 95% interval |\n|---|---|---|---|\n"
-    lines = []
+    cells = []
     for row in differences.itertuples():
         excludes_zero = row.low > 0 or row.high < 0
-        lines.append(f"| {OUTCOMES[row.outcome][2]} | {row.label} | {_shown(row.outcome, row.mean)} | "
-                     f"[{_shown(row.outcome, row.low)}, {_shown(row.outcome, row.high)}]{' *' if excludes_zero else ''} |")
-    with solara.Div(attributes={"data-testid": "batch-differences"}):
-        solara.Markdown(f"**Paired differences** from **{differences['reference'].iloc[0]}** (same replicate, "
-                        "same random numbers); * marks an interval that excludes 0.\n\n" + header + "\n".join(lines))
+        cells.append(f"<tr><td>{html.escape(OUTCOMES[row.outcome][2])}</td><td>{html.escape(str(row.label))}</td>"
+                     f"<td>{_shown(row.outcome, row.mean)}</td><td>[{_shown(row.outcome, row.low)}, "
+                     f"{_shown(row.outcome, row.high)}]{' *' if excludes_zero else ''}</td></tr>")
+    reference = html.escape(str(differences["reference"].iloc[0]))
+    solara.HTML(tag="div", attributes={"data-testid": "batch-differences"}, classes=["cryptoabm-table"], unsafe_innerHTML=(
+        f"<p><b>Paired differences</b> from <b>{reference}</b> (the same replicate: the same random numbers), "
+        f"mean over replicates with its 95% t-interval; * marks an interval that excludes 0.</p>"
+        "<table><tr><th>outcome</th><th>arm</th><th>mean difference</th><th>95% interval</th></tr>"
+        + "".join(cells) + "</table>"))
 
 
 @solara.component
@@ -223,7 +229,8 @@ def RunsTable(results: BatchResults, on_replay):
     outcomes = [o for o in ("final_wallet_share", "total_state_revenue_usd", "total_fdi_inflow_usd")
                 if o in results.runs.columns]
     with solara.Div(attributes={"data-testid": "batch-runs"}):
-        solara.Markdown("**Runs**: Replay runs one live in the comparison, against the reference arm on its seed.")
+        solara.HTML(tag="p", unsafe_innerHTML="<b>Runs</b>: Replay runs one live in the comparison, against the "
+                                              "reference arm's run on the same seed.")
         for row in results.runs.itertuples():
             with solara.Div(classes=["cryptoabm-run-row"], attributes={"data-testid": f"run-{row.run_id}"}):
                 solara.Button("Replay", small=True, outlined=True, on_click=lambda r=row.run_id: on_replay(r))

@@ -14,6 +14,7 @@ names (:func:`chart_spec`, cached); each month adds only the new rows to the cha
 from __future__ import annotations
 
 import functools
+import html
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ FIRST_RECORDED_MONTH = 1  # the model records nothing at month 0
 CHART_HEIGHT = 150  # pixels of plot, so that title, axes and legend fit the grid cell
 LINE_WIDTH = 2.0  # pixels
 POINT_SIZE = 14  # square pixels: a dot per month, to hover for the tooltip
-LEGEND_COLUMNS, LEGEND_LABEL_PIXELS = 3, 190
+LEGEND_COLUMNS, LEGEND_LABEL_PIXELS = 2, 180
 A_DASH, B_DASH = [1, 0], [6, 3]  # A solid, B dashed
 PAIR, DIFFERENCE = "A and B", "B - A"
 VIEWS = (PAIR, DIFFERENCE)
@@ -141,7 +142,7 @@ def _label_expression(spec: ChartSpec, field: str) -> str:
     """A Vega expression naming a series' column by its label."""
     expression = "''"
     for series in reversed(spec.series):
-        expression = f"{field} === '{series.column}' ? '{series.label}' : ({expression})"
+        expression = f"{field} === '{series.column}' ? '{_quoted(series.label)}' : ({expression})"
     return expression
 
 
@@ -170,7 +171,8 @@ def chart_spec(spec: ChartSpec, months: int, view: str, labels: tuple[str, str],
         encoding["strokeDash"] = alt.StrokeDash(
             "run:N", scale=alt.Scale(domain=[RUN_A, RUN_B], range=[A_DASH, B_DASH]),
             legend=alt.Legend(title=None, orient="bottom", labelExpr=f"datum.label === 'A' ? '{_quoted(labels[0])}'"
-                              f" : '{_quoted(labels[1])}'", symbolStrokeWidth=LINE_WIDTH, labelLimit=260))
+                              f" : '{_quoted(labels[1])}'", symbolType="stroke", symbolStrokeWidth=LINE_WIDTH,
+                              symbolStrokeColor="#33414e", labelLimit=260))
     lines = (alt.Chart(alt.NamedData(DATA_NAME))
              .transform_fold(list(spec.columns), as_=["column", "value"])
              .transform_calculate(series=_label_expression(spec, "datum.column"),
@@ -196,8 +198,33 @@ def _quoted(text: str) -> str:
 @solara.component
 def CompareChart(spec: ChartSpec, comparison: Comparison, view: str, tick: int):
     """One chart of the comparison; ``tick`` changes each month (the rows are on the comparison)."""
-    values = chart_values(spec, comparison, view)
+    with comparison.lock:
+        values = chart_values(spec, comparison, view)
     definition = chart_spec(spec, comparison.months, view, comparison.labels, is_flat(values, spec))
     with solara.Div(classes=["cryptoabm-panel"], attributes={"data-testid": spec.test_id}) as panel:
         LiveChart.element(spec=definition, values=values)
+        if view == DIFFERENCE and values:
+            solara.HTML(tag="div", unsafe_innerHTML=latest_difference_html(spec, values[-1]), classes=["latest"])
     return panel
+
+
+def latest_difference_html(spec: ChartSpec, row: dict[str, Any]) -> str:
+    """The latest month's B - A of each series, as a line under the chart (exact numbers in data-value)."""
+    parts = []
+    for series in spec.series:
+        value = row[series.column]
+        shown = "n/a" if value is None else _formatted(value, spec.tooltip_format)
+        parts.append(f'{html.escape(series.label)} <b data-testid="diff-{series.column}" data-value="{value!r}">'
+                     f'{html.escape(shown)}</b>')
+    return f"Month {row['month']}, B - A: " + " · ".join(parts)
+
+
+def _formatted(value: float, d3_format: str) -> str:
+    """A number as the tooltip shows it (the d3 formats used here: %, $ with SI, plain)."""
+    if d3_format.endswith("%"):
+        return f"{value * 100:+.2f} pp"
+    if d3_format.startswith("$"):
+        from cryptoabm.formatting import usd
+
+        return ("+" if value > 0 else "") + usd(value)
+    return f"{value:+,.3f}"

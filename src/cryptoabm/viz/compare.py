@@ -19,6 +19,7 @@ and :func:`request_from_query`), so a comparison can be shared as a link.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -84,6 +85,9 @@ class Comparison:
         self.b = CryptoEconomy(scenario_b, seed=seed)
         self.rows: dict[str, list[dict[str, Any]]] = {RUN_A: [], RUN_B: []}
         self.cache: dict[Any, Any] = {}  # what the page derives from the rows, kept between months
+        # Play steps in a thread of its own while the page may render from another (a click, a
+        # toggle): a month is stepped, and read, whole
+        self.lock = threading.RLock()
 
     @property
     def models(self) -> dict[str, CryptoEconomy]:
@@ -104,11 +108,12 @@ class Comparison:
 
     def step(self) -> None:
         """One month of both runs (nothing once the horizon is reached)."""
-        if not self.running:
-            return
-        for name, model in self.models.items():
-            model.step()
-            self.rows[name].append(indicator_row(model))
+        with self.lock:
+            if not self.running:
+                return
+            for name, model in self.models.items():
+                model.step()
+                self.rows[name].append(indicator_row(model))
 
 
 @dataclass(frozen=True)

@@ -92,9 +92,12 @@ def headline_html(comparison: Comparison) -> str:
         )
     model = comparison.a
     date = model.indicators.date if model.month else f"starts {model.config.start_month}"
+    price_a, price_b = comparison.a.market.btc_price_usd, comparison.b.market.btc_price_usd
     month = (f'<div class="month">Month <b data-testid="month">{comparison.month} of {comparison.months}</b> · '
              f'<span data-testid="date">{html.escape(date)}</span> · seed <b data-testid="seed">{comparison.seed}</b> · '
-             f'<span data-testid="citizens">{model.population.size:,}</span> citizens</div>')
+             f'<span data-testid="citizens">{model.population.size:,}</span> citizens · '
+             f'BTC price (one world, the same in both): A {_value("price-a", price_a, usd(price_a), "price")}, '
+             f'B {_value("price-b", price_b, usd(price_b), "price")}</div>')
     in_force = []
     for run, label, run_model in ((RUN_A, comparison.labels[0], comparison.a), (RUN_B, comparison.labels[1], comparison.b)):
         settings = " · ".join(
@@ -109,5 +112,7 @@ def headline_html(comparison: Comparison) -> str:
 @solara.component
 def Headline(comparison: Comparison, tick: int):
     """The headline cards of the comparison (``tick`` changes each month)."""
-    solara.HTML(tag="div", unsafe_innerHTML=headline_html(comparison),
+    with comparison.lock:
+        shown = headline_html(comparison)
+    solara.HTML(tag="div", unsafe_innerHTML=shown,
                 classes=["cryptoabm-panel", "cryptoabm-headline"], attributes={"data-testid": "headline"})

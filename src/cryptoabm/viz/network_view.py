@@ -230,7 +230,8 @@ def network_view_spec(comparison: Comparison, show: str) -> tuple[dict[str, Any]
 def NetworkView(comparison: Comparison, tick: int):
     """The citizens: a toggle picks what colours them (A, B, or where they differ)."""
     show = solara.use_reactive(SHOW_DIFFERENCE)
-    spec, rows = network_view_spec(comparison, show.value)
+    with comparison.lock:
+        spec, rows = network_view_spec(comparison, show.value)
     with solara.Div(classes=["cryptoabm-panel"], attributes={"data-testid": "network-view"}) as panel:
         solara.ToggleButtonsSingle(value=show, values=list(SHOW_CHOICES), dense=True)
         LiveChart.element(spec=spec, values=rows)
