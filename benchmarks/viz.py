@@ -13,6 +13,10 @@ components, hooks and widgets as under the server, without a browser), with the 
   sends). The median and the slowest are printed, in milliseconds.
 - **Play**: Play is clicked, and after ``--play-seconds`` the number of months the page shows
   is read: months per second, as the page shows them.
+- **Sessions** (``--sessions N``, 0 to skip): N pages rendered at once, each stepped
+  ``--session-steps`` times from its own thread, all together; every exception a render raises
+  is counted and its first line printed (issue 13 saw Solara's Altair component raise
+  ``KeyError`` under 20 concurrent sessions: a renderer setting shared by the whole process).
 
 Browser-side drawing is not included (Vega draws in the browser after the server's message).
 Targets (issue 13): Step under 100 ms at 2,000 citizens; Play at least 5 months a second.
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
+import threading
 import time
 
 import ipyvuetify as v
@@ -101,6 +106,9 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=2_000)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--play-seconds", type=float, default=5.0)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--session-steps", type=int, default=5)
+    parser.add_argument("--session-citizens", type=int, default=300)
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -124,6 +132,32 @@ def main() -> None:
     button(root, "Pause", "❚❚").click()
     time.sleep(1.0)  # let the play loop see the pause before the interpreter exits
     print(f"Play: {played / args.play_seconds:.1f} months/s ({played} months in {args.play_seconds:.0f} s)")
+    if args.sessions:
+        concurrent_sessions(args.sessions, args.session_steps, args.session_citizens)
+
+
+def concurrent_sessions(sessions: int, steps: int, citizens: int) -> None:
+    """``sessions`` pages stepped at once, each from its own thread; prints the errors raised."""
+    roots = [render_app(citizens)[0] for _ in range(sessions)]
+    errors: list[str] = []
+    start = threading.Barrier(sessions)
+
+    def drive(root) -> None:
+        start.wait()
+        for _ in range(steps):
+            try:
+                button(root, "Step").click()
+            except Exception as exc:  # noqa: BLE001 - counted and shown: what the benchmark looks for
+                errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
+    threads = [threading.Thread(target=drive, args=(root,)) for root in roots]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    months = [rendered_month(root) for root in roots]
+    print(f"Sessions: {sessions} at once, {steps} Steps each: {len(errors)} errors"
+          + (f" (first: {errors[0]})" if errors else "")
+          + f"; months shown {min(months)}-{max(months)} (each should be {steps})")
 
 
 if __name__ == "__main__":

@@ -200,7 +200,10 @@ def CompareChart(spec: ChartSpec, comparison: Comparison, view: str, tick: int):
     """One chart of the comparison; ``tick`` changes each month (the rows are on the comparison)."""
     with comparison.lock:
         values = chart_values(spec, comparison, view)
-    definition = chart_spec(spec, comparison.months, view, comparison.labels, is_flat(values, spec))
+    flat = is_flat(values, spec)
+    definition = chart_spec(spec, comparison.months, view, comparison.labels, flat)
+    if flat:  # build the spec the first month with data will need now, not during that Step
+        chart_spec(spec, comparison.months, view, comparison.labels, False)
     with solara.Div(classes=["cryptoabm-panel"], attributes={"data-testid": spec.test_id}) as panel:
         LiveChart.element(spec=definition, values=values)
         if view == DIFFERENCE and values:
