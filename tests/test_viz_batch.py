@@ -41,10 +41,10 @@ from cryptoabm.viz.live_chart import LiveChart
 from tests.conftest import CONFIGS
 
 MONTHS, REPLICATIONS, CITIZENS = 12, 2, 300
-REFERENCE, OTHER = "payment_ban", "voluntary"
+REFERENCE, OTHER = "licence_cap_20", "licence_cap_5"
 EXPERIMENT = f"""
 name = "viz_batch"
-question = "What does lifting Turkmenistan's payment ban change?"
+question = "What does a tighter licence cap change in Turkmenistan?"
 reference = "{REFERENCE}"
 replications = {REPLICATIONS}
 horizon_months = {MONTHS}
@@ -58,7 +58,7 @@ overrides = {{ "population.citizens" = {CITIZENS} }}
 [[arms]]
 name = "{OTHER}"
 config = "turkmenistan_2026.toml"
-overrides = {{ "population.citizens" = {CITIZENS}, "policy.payment_regime" = "voluntary" }}
+overrides = {{ "population.citizens" = {CITIZENS}, "policy.license_cap" = 5 }}
 """
 
 
@@ -99,7 +99,10 @@ def test_fan_rows_are_the_band_across_replications(batch):
 def test_the_differences_are_the_reports(batch):
     results = open_results(batch.resolve())
     expected = paired_differences(results.runs, REFERENCE, None, results.outcomes)
-    assert difference_table(results).equals(expected)
+    shown = difference_table(results)
+    assert shown.equals(expected)
+    revenue = shown.set_index("outcome").loc["total_state_revenue_usd", "mean"]
+    assert revenue < 0  # five licences instead of twenty: less licensed mining to tax
 
 
 def test_a_replay_is_the_stored_run_against_the_reference_on_its_seed(batch):
@@ -116,6 +119,7 @@ def test_a_replay_is_the_stored_run_against_the_reference_on_its_seed(batch):
         for column in spec.metrics:
             assert column_equal(replayed[column], stored[column]), (run, column)
     assert [row["btc_price_usd"] for row in pair.rows[RUN_A]] == [row["btc_price_usd"] for row in pair.rows[RUN_B]]
+    assert pair.rows[RUN_A][-1]["licensed_miners"] > pair.rows[RUN_B][-1]["licensed_miners"]  # the caps differ
 
 
 def test_a_replay_refuses_a_run_the_batch_does_not_have(batch):

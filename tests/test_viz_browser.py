@@ -413,7 +413,7 @@ def test_a_batch_run_replays_live_as_it_was_stored(session, app, tmp_path):
     page.get_by_test_id("batch-fan").locator("canvas.marks").wait_for(timeout=UPDATE_MS)
     expect(page.get_by_test_id("batch-differences")).to_contain_text("Paired differences", timeout=UPDATE_MS)
     screenshot(page, "viz_batch.png", tmp_path)
-    run_id = "voluntary__p000__r001"
+    run_id = "licence_cap_5__p000__r001"
     page.get_by_test_id(f"run-{run_id}").get_by_role("button", name="Replay").click()
     expect_text(page, "run-name-b", f"B: {run_id}")
     assert f"replay={run_id}" in page.url
@@ -421,7 +421,7 @@ def test_a_batch_run_replays_live_as_it_was_stored(session, app, tmp_path):
     expect_text(page, "month", "12 of 12")
     runs = pd.read_parquet(app.results / "runs.parquet").set_index("run_id")
     assert value(page, "headline-revenue-b") == pytest.approx(runs.loc[run_id, "total_state_revenue_usd"], rel=1e-12)
-    assert value(page, "headline-fdi-a") == pytest.approx(runs.loc["payment_ban__p000__r001", "total_fdi_inflow_usd"],
+    assert value(page, "headline-fdi-a") == pytest.approx(runs.loc["licence_cap_20__p000__r001", "total_fdi_inflow_usd"],
                                                           rel=1e-12)
     assert value(page, "headline-wallets-b") == runs.loc[run_id, "final_wallet_share"]
 

@@ -169,10 +169,7 @@ def chart_spec(spec: ChartSpec, months: int, view: str, labels: tuple[str, str],
     encoding: dict[str, Any] = {"x": x, "y": y, "color": colour, "tooltip": tooltip}
     if view == PAIR:
         encoding["strokeDash"] = alt.StrokeDash(
-            "run:N", scale=alt.Scale(domain=[RUN_A, RUN_B], range=[A_DASH, B_DASH]),
-            legend=alt.Legend(title=None, orient="bottom", labelExpr=f"datum.label === 'A' ? '{_quoted(labels[0])}'"
-                              f" : '{_quoted(labels[1])}'", symbolType="stroke", symbolStrokeWidth=LINE_WIDTH,
-                              symbolStrokeColor="#33414e", labelLimit=260))
+            "run:N", scale=alt.Scale(domain=[RUN_A, RUN_B], range=[A_DASH, B_DASH]), legend=None)
     lines = (alt.Chart(alt.NamedData(DATA_NAME))
              .transform_fold(list(spec.columns), as_=["column", "value"])
              .transform_calculate(series=_label_expression(spec, "datum.column"),
@@ -183,7 +180,7 @@ def chart_spec(spec: ChartSpec, months: int, view: str, labels: tuple[str, str],
     if view == DIFFERENCE:
         layers.insert(0, alt.Chart(alt.Data(values=[{"zero": 0}])).mark_rule(color="#7a8591", strokeWidth=1)
                       .encode(y="zero:Q"))
-    subtitle = spec.subtitle if view == PAIR else f"{spec.subtitle}: B minus A"
+    subtitle = f"{spec.subtitle}; A solid, B dashed" if view == PAIR else f"{spec.subtitle}: B minus A"
     chart = alt.layer(*layers).properties(
         title=alt.TitleParams(spec.title, subtitle=subtitle, anchor="start"),
         width="container", height=CHART_HEIGHT,
