@@ -188,7 +188,7 @@ def BatchExplorer(folder: Path, on_replay):
     Replay button each (``on_replay(run_id)``)."""
     results = open_results(folder.resolve())
     metrics = results.metrics
-    metric = solara.use_reactive("active_share" if "active_share" in metrics else metrics[0])
+    metric = solara.use_reactive(next((m for m in ("hashrate_ehs", "active_share") if m in metrics), metrics[0]))
     with solara.Column(classes=["cryptoabm-batch"]) as page:
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"<b>{html.escape(results.manifest['experiment'])}</b>: {html.escape(results.manifest['question'])}<br>"
