@@ -383,3 +383,17 @@ def test_serve_refuses_bad_input_before_starting(tmp_path, capsys, monkeypatch):
     assert server.serve("127.0.0.1", 0, configs=CONFIGS, results=tmp_path) == server.EXIT_BAD_INPUT
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "holds no batch" in error
+
+
+def test_every_presets_values_sit_on_their_sliders():
+    # a slider snaps its value to min + k x step: a preset's value off that grid would be
+    # shown, and put into effect on Reset, as something else
+    for name, preset in presets().items():
+        for lever in LEVERS:
+            if lever.control not in ("SliderFloat", "SliderInt"):
+                continue
+            value = lever.read(preset.scenario)
+            entry = lever.model_param(value)
+            steps = (value - entry["min"]) / entry["step"]
+            assert entry["min"] <= value <= entry["max"], (name, lever.name, entry)
+            assert steps == pytest.approx(round(steps)), (name, lever.name, entry)

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from cryptoabm.config import ConfigError, Scenario, scenario_from_dict
+from cryptoabm.config import _set_dotted as set_dotted
 from cryptoabm.model import INDICATOR_NAMES, CryptoEconomy
 from cryptoabm.viz.levers import (
     CITIZENS_MAX,
@@ -59,11 +60,7 @@ def with_policy(country: Scenario, package: dict[str, Any], overrides: dict[str,
     raw["policy"] = dict(package["policy"])
     raw["events"] = list(package["events"])
     for dotted, value in (overrides or {}).items():
-        node = raw
-        *tables, leaf = dotted.split(".")
-        for table in tables:
-            node = node.setdefault(table, {})
-        node[leaf] = value
+        set_dotted(raw, dotted, value)  # as load_scenario applies its overrides
     return scenario_from_dict(raw, source=f"<{country.name} under another policy>")
 
 

@@ -1,10 +1,9 @@
-"""The controls in the side panel: the main policy levers, the number of citizens and the seed.
+"""The controls in the side panel: B's main policy levers, the number of citizens and the seed.
 
-Each :class:`Lever` is one keyword argument of :class:`cryptoabm.viz.economy.VizEconomy`, one
-entry of the ``model_params`` that Mesa's SolaraViz turns into a control, and one dotted config
-key that ``load_scenario(..., overrides=...)`` sets. Values come back from the browser as
-numbers or text; :func:`parse_settings` turns them into config overrides and a seed, and
-collects every mistake as a sentence for the page instead of raising.
+Each :class:`Lever` is one control of the side panel (how it looks, its range, its tooltip),
+one ``b.<name>`` key of the page's address, and one dotted config key that a comparison sets
+on B's scenario. Values come back from the browser as numbers or text; :meth:`Lever.parse`
+turns one into a config value or raises ValueError with a sentence for the page.
 """
 
 from __future__ import annotations
@@ -157,52 +156,6 @@ def lever_values(scenario: Scenario, citizens: int = DEFAULT_CITIZENS) -> dict[s
     values = {lever.name: lever.read(scenario) for lever in LEVERS}
     values["citizens"] = citizens
     return values
-
-
-def model_params(preset: str, scenario: Scenario, seed: int | str) -> dict[str, Any]:
-    """Mesa ``model_params`` for a preset: its lever values as controls, plus the seed field.
-
-    ``preset`` is a fixed parameter (no control): the scenario picker above the panel sets it.
-    """
-    params: dict[str, Any] = {"preset": preset}
-    for name, value in lever_values(scenario).items():
-        params[name] = LEVERS_BY_NAME[name].model_param(value)
-    params[SEED_PARAM] = {"type": TEXT, "label": "Seed (a whole number)", "value": str(seed)}
-    return params
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Control values turned into what the model needs, and what was wrong with them."""
-
-    overrides: dict[str, Any]
-    seed: int | None  # None: the preset's seed
-    errors: tuple[str, ...]
-
-
-def parse_settings(values: dict[str, Any]) -> Settings:
-    """Config overrides and a seed from control values (None: leave the preset's value).
-
-    Nothing raises: every mistake becomes a sentence naming the control.
-    """
-    overrides: dict[str, Any] = {}
-    errors: list[str] = []
-    for name, raw in values.items():
-        if raw is None or name == SEED_PARAM:
-            continue
-        lever = LEVERS_BY_NAME[name]
-        try:
-            overrides[lever.key] = lever.parse(raw)
-        except ValueError as exc:
-            errors.append(f"{lever.label}: {exc}")
-    seed = None
-    raw_seed = values.get(SEED_PARAM)
-    if raw_seed is not None and str(raw_seed).strip():
-        try:
-            seed = parse_seed(raw_seed)
-        except ValueError as exc:
-            errors.append(f"Seed: {exc}")
-    return Settings(overrides, seed, tuple(errors))
 
 
 def parse_seed(raw: Any) -> int:
