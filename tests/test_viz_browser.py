@@ -273,22 +273,6 @@ COUNT_COLOURS_JS = """([element, colours, plotWidth]) => {
     }
     return counts;
 }"""
-# The page position of the first pixel of exactly one colour on the canvas (left of plotWidth), or null.
-FIND_COLOUR_JS = """([element, hex, plotWidth]) => {
-    const canvas = element.querySelector('canvas.marks');
-    const scale = canvas.width / canvas.clientWidth;
-    const width = Math.min(canvas.width, Math.round(plotWidth * scale));
-    const pixels = canvas.getContext('2d').getImageData(0, 0, width, canvas.height).data;
-    const [r, g, b] = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16));
-    for (let i = 0; i < pixels.length; i += 4) {
-        if (pixels[i + 3] === 255 && pixels[i] === r && pixels[i + 1] === g && pixels[i + 2] === b) {
-            const box = canvas.getBoundingClientRect();
-            const x = (i / 4) % width, y = Math.floor(i / 4 / width);
-            return [box.left + (x + 1) / scale, box.top + (y + 1) / scale];
-        }
-    }
-    return null;
-}"""
 
 
 def colour_counts(page, test_id: str, colours: list[str], plot_width: int | None = None) -> list[int]:
