@@ -1,5 +1,5 @@
-"""The browser app at widget level: rendered with ``solara.render`` (as Mesa tests SolaraViz),
-driven by clicking its widgets, without a browser or a server.
+"""The browser app at widget level: the comparison behind it, and its components rendered with
+``solara.render`` and driven by their widgets, without a browser or a server.
 
 Needs the ``viz`` extra; without it these tests are skipped, unless CRYPTOABM_REQUIRE_BROWSER=1
 (as in CI), which makes a missing extra a failure.
@@ -8,10 +8,11 @@ Needs the ``viz`` extra; without it these tests are skipped, unless CRYPTOABM_RE
 from __future__ import annotations
 
 import html
-import inspect
 import os
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 
 if os.environ.get("CRYPTOABM_REQUIRE_BROWSER") != "1":
@@ -20,284 +21,350 @@ if os.environ.get("CRYPTOABM_REQUIRE_BROWSER") != "1":
 
 import ipyvuetify as vw
 import solara
-from mesa.visualization.solara_viz import _check_model_params
+import solara.routing
 
 from cryptoabm.model import CryptoEconomy
 from cryptoabm.viz import layout, offline, server
 from cryptoabm.viz.app import Page
-from cryptoabm.viz.charts import CHARTS
-from cryptoabm.viz.economy import VizEconomy
-from cryptoabm.viz.levers import DEFAULT_CITIZENS, LEVERS, SEED_PARAM, lever_values, model_params
+from cryptoabm.viz.charts import CHARTS, DIFFERENCE, PAIR, chart_values
+from cryptoabm.viz.compare import (
+    RUN_A,
+    RUN_B,
+    Comparison,
+    ComparisonRequest,
+    build_comparison,
+    policy_package,
+    request_from_query,
+    with_policy,
+)
+from cryptoabm.viz.headline import FIGURES, headline_figures
+from cryptoabm.viz.levers import LEVERS
+from cryptoabm.viz.live_chart import LiveChart
 from cryptoabm.viz.network_view import (
-    MERCHANT,
-    WAFFLE_CELLS,
+    A_AHEAD,
+    B_AHEAD,
+    SAME_NONE,
+    SHOW_DIFFERENCE,
     NetworkView,
-    citizen_table,
+    citizen_rows,
+    difference_codes,
     draws_network,
-    state_counts,
+    group_rows,
+    network_view_spec,
+    shows_ego_networks,
+    wallet_codes,
 )
 from cryptoabm.viz.presets import CONFIGS_ENV, presets
 from tests.conftest import CONFIGS, scenario
 
-BRIEF_LEVERS = {"payment_regime", "license_cap", "wallet_bonus_usd", "miner_tariff_usd_per_kwh",
-                "surcharge_usd_per_kwh", "domestic_sale_share", "crypto_outflow_limit_usd_per_month",
-                "information_control", "enforcement_detection_probability", "citizens"}
+COUNTRY, OTHER_POLICY = "turkmenistan_2026", "el_salvador_2021"
+SMALL = 300  # citizens: quick, and drawn one by one
 
 
-# -- helpers ----------------------------------------------------------------------------------
-def render_page():
-    """The page as the server shows it (it brings its own AppLayout, which hosts the side panel)."""
-    _, rc = solara.render(Page(), handle_error=False)
-    return rc
+def scenarios():
+    return {name: preset.scenario for name, preset in presets().items()}
 
 
-def button(rc, label: str) -> vw.Btn:
-    return rc.find(vw.Btn, children=[label]).widget
+def comparison(policy: str = OTHER_POLICY, citizens: int = SMALL, months: int = 0, **levers) -> Comparison:
+    built = build_comparison(ComparisonRequest(COUNTRY, policy, levers, citizens, None), scenarios())
+    for _ in range(months):
+        built.step()
+    return built
 
 
-def text_field(rc, label_start: str) -> vw.TextField:
-    fields = [w for w in rc.find(vw.TextField).widgets if (w.label or "").startswith(label_start)]
-    assert len(fields) == 1, f"expected one text field labelled {label_start!r}"
-    return fields[0]
+# -- helpers for the rendered page ---------------------------------------------------------------
+class Browser:
+    """The page rendered at an address, as a tab would show it; ``address`` follows Reset."""
+
+    def __init__(self, query: str):
+        holder = {}
+
+        @solara.component
+        def Routed():
+            location = solara.use_reactive(f"/?{query}")
+            holder["location"] = location
+            solara.routing.router_context.provide(solara.routing.Router(location.value, [], location.set))
+            return Page()
+
+        _, self.rc = solara.render(Routed(), handle_error=False)
+        self._location = holder["location"]
+
+    @property
+    def address(self) -> str:
+        return self._location.value
+
+    def button(self, label: str) -> vw.Btn:
+        return self.rc.find(vw.Btn, children=[label]).widget
+
+    def click(self, label: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.button(label).click()
+
+    def text_field(self, label_start: str) -> vw.TextField:
+        found = [w for w in self.rc.find(vw.TextField).widgets if (w.label or "").startswith(label_start)]
+        assert len(found) == 1, f"expected one text field labelled {label_start!r}"
+        return found[0]
+
+    def type_into(self, label_start: str, text: str) -> vw.TextField:
+        """What typing and pressing Enter does: set the text, then the commit event."""
+        field = self.text_field(label_start)
+        field.v_model = text
+        field.fire_event("keyup.enter", None)
+        return self.text_field(label_start)
+
+    def headline(self) -> dict[str, str]:
+        """Every figure and setting in the headline, by test id (text)."""
+        pairs = re.findall(r'data-testid="([\w-]+)"(?: data-value="[^"]*")?>([^<]*)<', self._headline_html())
+        return {key: html.unescape(value) for key, value in pairs}
+
+    def numbers(self) -> dict[str, float]:
+        """The headline's exact numbers (data-value), by test id."""
+        return {key: float(value) for key, value in re.findall(r'data-testid="([\w-]+)" data-value="([^"]*)"',
+                                                               self._headline_html())}
+
+    def _headline_html(self) -> str:
+        found = [w for w in self.rc.find(solara.widgets.HTML).widgets if (w.attributes or {}).get("data-testid") == "headline"]
+        assert len(found) == 1
+        return found[0].unsafe_innerHTML
+
+    def charts(self) -> dict[str, LiveChart]:
+        return {w.spec["title"]["text"]: w for w in self.rc.find(LiveChart).widgets}
 
 
-def slider(rc, label_start: str) -> vw.Slider:
-    found = [w for w in rc.find(vw.Slider).widgets if (w.label or "").startswith(label_start)]
-    assert len(found) == 1, f"expected one slider labelled {label_start!r}"
-    return found[0]
+# -- the comparison ------------------------------------------------------------------------------
+def test_a_policy_package_is_a_presets_policy_and_events_and_nothing_else():
+    available = scenarios()
+    country, other = available[COUNTRY], available[OTHER_POLICY]
+    same = with_policy(country, policy_package(country))
+    assert same == country  # a preset under its own package is itself
+    moved = with_policy(country, policy_package(other))
+    assert moved.policy == other.policy and moved.events == other.events
+    assert moved.model_dump(exclude={"policy", "events"}) == country.model_dump(exclude={"policy", "events"})
 
 
-def type_into(field: vw.TextField, text: str) -> None:
-    """What typing and pressing Enter does: set the text, then the commit event."""
-    field.v_model = text
-    field.fire_event("keyup.enter", None)
+def test_a_and_b_share_the_world_and_differ_by_the_policy():
+    pair = comparison(months=12)
+    a, b = pair.rows[RUN_A], pair.rows[RUN_B]
+    assert [row["btc_price_usd"] for row in a] == [row["btc_price_usd"] for row in b]  # the same price path
+    assert (pair.a.population.adjacency != pair.b.population.adjacency).nnz == 0  # the same network
+    assert np.array_equal(pair.a.population.income_usd_per_month, pair.b.population.income_usd_per_month)
+    assert pair.a.seed == pair.b.seed
+    assert {row["payment_regime"] for row in a} == {"ban"} and {row["payment_regime"] for row in b} == {"legal_tender"}
+    assert [row["wallet_share"] for row in a] != [row["wallet_share"] for row in b]
 
 
-def headline(rc) -> dict[str, str]:
-    """The headline numbers and settings in force, by test id."""
-    htmls = [w for w in rc.find(solara.widgets.HTML).widgets if (w.attributes or {}).get("data-testid") == "headline"]
-    assert len(htmls) == 1
-    pairs = re.findall(r'data-testid="([\w-]+)">([^<]*)<', htmls[0].unsafe_innerHTML)
-    return {key: html.unescape(value) for key, value in pairs}
+def test_b_under_its_own_policy_is_a_exactly():
+    pair = comparison(policy=COUNTRY, months=6)
+    assert pd.DataFrame(pair.rows[RUN_A]).equals(pd.DataFrame(pair.rows[RUN_B]))  # NaN where NaN
 
 
-def chart_specs(rc) -> dict[str, dict]:
-    """Every Vega-Lite chart on the page, by title."""
-    specs = {}
-    for widget in rc.find(solara.widgets.VegaLite).widgets:
-        title = widget.spec["title"]
-        specs[title["text"] if isinstance(title, dict) else title] = widget.spec
-    return specs
+def test_each_run_is_what_a_direct_model_run_gives():
+    pair = comparison(months=8)
+    available = scenarios()
+    direct_b = CryptoEconomy(with_policy(available[COUNTRY], policy_package(available[OTHER_POLICY]),
+                                         {"population.citizens": SMALL}), seed=available[COUNTRY].seed).run(8)
+    assert [row["state_revenue_usd"] for row in pair.rows[RUN_B]] == direct_b["state_revenue_usd"].tolist()
+    assert [row["wallet_share"] for row in pair.rows[RUN_B]] == direct_b["wallet_share"].tolist()
 
 
-def rows(spec: dict) -> list[dict]:
-    return [row for dataset in spec.get("datasets", {}).values() for row in dataset]
+def test_the_difference_view_is_b_minus_a_month_by_month():
+    pair = comparison(months=5)
+    for spec in CHARTS:
+        difference = chart_values(spec, pair, DIFFERENCE)
+        assert [row["month"] for row in difference] == [1, 2, 3, 4, 5]
+        for row, a, b in zip(difference, pair.rows[RUN_A], pair.rows[RUN_B], strict=True):
+            for column in spec.columns:
+                assert row[column] == pytest.approx(b[column] - a[column], abs=0), (spec.title, column)
 
 
-# -- the model behind the controls ---------------------------------------------------------------
-def test_the_controls_are_the_model_keywords_and_cover_the_levers():
-    keywords = set(inspect.signature(VizEconomy.__init__).parameters) - {"self"}
-    assert keywords == {"preset", SEED_PARAM, *(lever.name for lever in LEVERS)}
-    assert BRIEF_LEVERS <= {lever.name for lever in LEVERS}
-    for name, preset in presets().items():  # what SolaraViz checks before it builds a model
-        _check_model_params(VizEconomy.__init__, model_params(name, preset.scenario, preset.scenario.seed))
+def test_chart_rows_grow_by_the_new_months_only():
+    pair = comparison(months=2)
+    first = chart_values(CHARTS[0], pair, PAIR)
+    pair.step()
+    second = chart_values(CHARTS[0], pair, PAIR)
+    assert second[:len(first)] == first and len(second) == len(first) + 2  # A and B of month 3 added
+    assert [row["run"] for row in second[-2:]] == [RUN_A, RUN_B]
 
 
-def test_every_presets_values_sit_on_their_sliders():
-    # a slider snaps its value to min + k x step: a preset's value off that grid would be
-    # shown, and sent back on Reset, as something else
-    for name, preset in presets().items():
-        for param in model_params(name, preset.scenario, preset.scenario.seed).values():
-            if isinstance(param, dict) and param["type"] in ("SliderFloat", "SliderInt"):
-                steps = (param["value"] - param["min"]) / param["step"]
-                assert param["min"] <= param["value"] <= param["max"], (name, param)
-                assert steps == pytest.approx(round(steps)), (name, param)
+def test_headline_figures_are_a_b_and_their_difference():
+    pair = comparison(months=6)
+    figures = headline_figures(pair)
+    assert {figure.key for figure in FIGURES} == {"wallets", "hashrate", "revenue", "fdi", "net-flows"}
+    revenue_a = sum(row["state_revenue_usd"] for row in pair.rows[RUN_A])
+    assert figures["revenue"][0] == revenue_a
+    for a, b, difference in figures.values():
+        assert difference == b - a
 
 
-@pytest.mark.parametrize("name", sorted(presets()))
-def test_a_presets_control_values_rebuild_that_preset(name):
-    preset = presets()[name]
-    model = VizEconomy(preset=name, **lever_values(preset.scenario), seed=str(preset.scenario.seed))
-    assert model.input_errors == ()
-    assert model.config.policy == preset.scenario.policy
-    assert model.population.size == DEFAULT_CITIZENS and model.seed == preset.scenario.seed
-
-
-def test_levers_and_seed_reach_the_model():
-    model = VizEconomy(preset="baseline", license_cap="3", payment_regime="ban", miner_tariff_usd_per_kwh=0.07,
-                       crypto_outflow_limit_usd_per_month="250", citizens=300, seed="42")
-    policy = model.state.policy
-    assert (policy.license_cap, policy.payment_regime, policy.miner_tariff_usd_per_kwh) == (3, "ban", 0.07)
-    assert policy.crypto_outflow_limit_usd_per_month == 250.0
-    assert model.population.size == 300 and model.seed == 42
-    assert VizEconomy(preset="turkmenistan_2026", license_cap="none").state.policy.license_cap is None
-
-
-@pytest.mark.parametrize(("keywords", "message"), [
-    ({"seed": "abc"}, "Seed: must be a whole number (got 'abc')"),
-    ({"seed": "-1"}, "Seed: must be between 0"),
-    ({"license_cap": "2.5"}, 'must be a whole number or "none"'),
-    ({"license_cap": "-3"}, "must be at least 0"),
-    ({"crypto_outflow_limit_usd_per_month": "lots"}, 'must be a number or "none"'),
-    ({"payment_regime": "barter"}, "must be one of ban, voluntary"),
-    ({"information_control": 1.5}, "must be at most 1"),  # the lever's bound
-    ({"preset": "atlantis"}, "no preset named 'atlantis'"),
+@pytest.mark.parametrize("request_", [
+    ComparisonRequest(COUNTRY, OTHER_POLICY),
+    ComparisonRequest("baseline", "baseline", {"license_cap": "3", "payment_regime": "ban"}, 700, 42),
+    ComparisonRequest(COUNTRY, COUNTRY, {"crypto_outflow_limit_usd_per_month": "none"}, 100, 0),
 ])
-def test_invalid_input_is_reported_and_nothing_runs(keywords, message):
-    model = VizEconomy(**keywords)
-    assert any(message in error for error in model.input_errors), model.input_errors
-    assert not model.running
-    model.step()
-    assert model.month == 0
+def test_a_comparison_round_trips_through_its_address(request_):
+    back, problems = request_from_query(request_.to_query(), set(presets()), COUNTRY)
+    assert problems == [] and back == request_
+
+
+def test_a_bad_address_is_reported_and_falls_back():
+    back, problems = request_from_query("preset=atlantis&b.license_cap=-3&b.warp=9&citizens=lots&seed=x",
+                                        set(presets()), COUNTRY)
+    assert back == ComparisonRequest(COUNTRY, COUNTRY)
+    text = " | ".join(problems)
+    for words in ("no preset named 'atlantis'", "must be at least 0", "no lever named 'warp'", "citizens must be",
+                  "seed must be a whole number"):
+        assert words in text
 
 
 # -- the network -------------------------------------------------------------------------------
-def test_a_networks_layout_is_seeded_computed_once_and_reused():
-    first = VizEconomy(preset="baseline", citizens=200, seed="5").population.adjacency
-    again = VizEconomy(preset="baseline", citizens=200, seed="5").population.adjacency
-    other = VizEconomy(preset="baseline", citizens=200, seed="6").population.adjacency
+def test_a_networks_layout_and_communities_are_computed_once_and_reused():
+    first = comparison(policy=COUNTRY).a.population.adjacency
+    again = comparison(policy=COUNTRY).b.population.adjacency
     drawing = layout.network_drawing(first)
-    assert layout.is_cached(again) and layout.network_drawing(again) is drawing  # the same network: cached
-    assert layout.fingerprint(other) != layout.fingerprint(first)
-    fresh = layout.force_layout(first, seed=layout.LAYOUT_SEED)
-    assert (fresh == drawing.positions).all()  # seeded: recomputing gives the same picture
-    assert drawing.positions.min() >= 0 and drawing.positions.max() <= 1
-    assert drawing.edges_png.startswith("data:image/png;base64,")
+    assert layout.is_cached(again) and layout.network_drawing(again) is drawing
+    assert (layout.force_layout(first, seed=layout.LAYOUT_SEED) == drawing.positions).all()  # seeded
+    groups = layout.communities(first)
+    assert layout.communities(again) is groups
+    sizes = np.bincount(groups)
+    assert (np.diff(sizes) <= 0).all() and sizes.sum() == SMALL  # numbered from the largest
 
 
-def test_the_network_shows_every_citizen_with_state_role_and_tooltip():
-    model = VizEconomy(preset="el_salvador_2021", citizens=300)
-    for _ in range(4):
-        model.step()
-    _, rc = solara.render(NetworkView(model), handle_error=False)
-    spec = rc.find(solara.widgets.VegaLite).widget.spec
-    citizens = [row for row in rows(spec) if "citizen" in row]
-    assert len(citizens) == 300
-    assert {row["state"] for row in citizens} >= {"No wallet", "Active wallet user"}
-    assert sum(row["role"] == MERCHANT for row in citizens) == int(model.population.is_merchant.sum())
-    tooltips = [layer["encoding"].get("tooltip") for layer in spec["layer"]]
-    assert any(tooltips)
-    table = citizen_table(model.population, layout.network_layout(model.population.adjacency))
-    assert (table["state"] == "Active wallet user").sum() == int(model.population.is_active.sum())
+def test_the_network_colours_where_a_and_b_differ():
+    pair = comparison(months=6)
+    codes = difference_codes(pair.a.population, pair.b.population)
+    state_a, state_b = wallet_codes(pair.a.population), wallet_codes(pair.b.population)
+    assert ((codes == 2) == (state_b > state_a)).all() and ((codes == 3) == (state_a > state_b)).all()
+    rows = [row for row in citizen_rows(pair, SHOW_DIFFERENCE, ego=False) if row["kind"] == "citizen"]
+    assert len(rows) == SMALL
+    assert sum(row["category"] == B_AHEAD for row in rows) == int((state_b > state_a).sum()) > 0
+    assert sum(row["category"] == A_AHEAD for row in rows) == int((state_a > state_b).sum())
+    adopters = [i for i, row in enumerate(rows) if row["state_a"] != "No wallet" or row["state_b"] != "No wallet"]
+    households = [i for i, row in enumerate(rows) if row["category"] == SAME_NONE and not row["merchant"]]
+    assert max(households) < min(adopters)  # adopters drawn after (on top of) the rest
+    assert all(row["size"] > min(r["size"] for r in rows) for i, row in enumerate(rows) if i in adopters)
 
 
-def test_large_and_well_mixed_populations_get_the_aggregate_view():
-    large = VizEconomy(preset="baseline", citizens=layout.MAX_DRAWN_CITIZENS + 500)
-    mixed = CryptoEconomy(scenario(**{"population.network": "well_mixed", "population.citizens": 100}))
-    for model in (large, mixed):
-        assert not draws_network(model.population)
-        counts = state_counts(model.population)
-        assert sum(c.squares for c in counts) == WAFFLE_CELLS
-        assert sum(c.citizens for c in counts) == model.population.size
-        _, rc = solara.render(NetworkView(model), handle_error=False)
-        spec = rc.find(solara.widgets.VegaLite).widget.spec
-        assert spec["title"]["text"] == "Citizens (aggregate view)"
-        squares = spec["data"]["values"]  # one mark per 1%, not per citizen
-        assert len(squares) == WAFFLE_CELLS
-        assert len({(square["column"], square["row"]) for square in squares}) == WAFFLE_CELLS
-    assert not layout.is_cached(large.population.adjacency)  # never laid out
+def test_at_low_adoption_only_the_adopters_contacts_are_drawn():
+    pair = comparison(policy=COUNTRY, months=3)  # a payment ban, little adoption
+    assert shows_ego_networks(pair)
+    rows = citizen_rows(pair, SHOW_DIFFERENCE, ego=True)
+    holding = pair.a.population.has_wallet | pair.b.population.has_wallet
+    edges = [row for row in rows if row["kind"] == "edge"]
+    contacts_of_adopters = sum(int(pair.a.population.degree[i]) for i in np.flatnonzero(holding))
+    assert 0 < len(edges) <= contacts_of_adopters
+    spec, _ = network_view_spec(pair, SHOW_DIFFERENCE)
+    assert "adopters' contacts" in " ".join(spec["title"]["subtitle"])
+
+
+def test_large_populations_show_communities_coloured_by_the_adopting_share():
+    pair = comparison(citizens=layout.MAX_DRAWN_CITIZENS + 500, months=3)
+    assert not draws_network(pair.a.population)
+    spec, rows = network_view_spec(pair, SHOW_DIFFERENCE)
+    assert spec["title"]["text"] == "Citizens by community (aggregate view)"
+    assert sum(row["citizens"] for row in rows) == pair.a.population.size
+    assert len(rows) <= layout.MAX_COMMUNITIES
+    held = sum(row["share_b"] * row["citizens"] for row in rows)
+    assert held == pytest.approx(pair.b.population.has_wallet.sum())
+    assert spec["encoding"]["color"]["legend"]["title"] == ["B - A: share", "holding a wallet"]
+    spec_a, _ = network_view_spec(pair, "A")
+    assert spec_a["encoding"]["color"]["field"] == "share_a"
+
+
+def test_a_well_mixed_population_is_shown_by_income_decile():
+    model_scenario = scenario(**{"population.network": "well_mixed", "population.citizens": 200})
+    pair = Comparison(model_scenario, model_scenario, seed=3)
+    rows = group_rows(pair)
+    assert len(rows) == 10 and sum(row["citizens"] for row in rows) == 200
+
+
+def test_the_network_component_renders_both_views():
+    pair = comparison(months=2)
+    _, rc = solara.render(NetworkView(pair, 0), handle_error=False)
+    chart = rc.find(LiveChart).widget
+    assert chart.spec["title"]["text"] == "Citizens' network"
+    assert sum(row["kind"] == "citizen" for row in chart.values) == SMALL
+    rc.find(vw.BtnToggle).widget.v_model = 1  # "A"
+    assert rc.find(LiveChart).widget.spec["layer"][1]["encoding"]["color"]["legend"]["title"] == "Run A"
 
 
 # -- the page ----------------------------------------------------------------------------------
-def test_the_page_has_mesas_controls_the_picker_and_the_levers():
-    rc = render_page()
-    for label in ("Reset", "▶", "Step"):
-        button(rc, label)
-    picker = [w for w in rc.find(vw.Select).widgets if w.label == "Preset"]
-    assert len(picker) == 1 and set(picker[0].items) == set(presets())
-    assert picker[0].v_model == "turkmenistan_2026"
-    for lever in LEVERS:
-        controls = [*rc.find(vw.Select).widgets, *rc.find(vw.TextField).widgets, *rc.find(vw.Slider).widgets]
-        found = [w for w in controls if w.label == lever.label]
-        assert len(found) == 1, lever.label
-    assert text_field(rc, "Seed").v_model == "1"
-    assert headline(rc)["month"] == "0 of 60"
+def test_the_page_opens_the_comparison_its_address_names():
+    tab = Browser(f"preset={COUNTRY}&policy={OTHER_POLICY}&citizens={SMALL}")
+    shown = tab.headline()
+    assert shown["month"] == "0 of 60" and shown["citizens"] == f"{SMALL}"
+    assert (shown["in-force-a-regime"], shown["in-force-b-regime"]) == ("ban", "legal_tender")
+    assert set(tab.charts()) >= {spec.title for spec in CHARTS} | {"Citizens' network"}
+    for label in ("Step", "Play", "Reset"):
+        tab.button(label)
+    assert not [w for w in tab.rc.find(vw.Checkbox).widgets if "Thread" in (w.label or "")]  # no Mesa extras
 
 
-def test_step_advances_the_month_and_every_chart_gets_data():
-    rc = render_page()
-    for _ in range(3):
-        button(rc, "Step").click()
-    numbers = headline(rc)
-    assert numbers["month"] == "3 of 60" and numbers["date"] == "2026-03"
-    specs = chart_specs(rc)
-    assert {spec.title for spec in CHARTS} <= set(specs)
-    for chart in CHARTS:
-        data = rows(specs[chart.title])
-        for series in chart.series:
-            months = sorted(row["month"] for row in data if row["Measure"] == series.column)
-            assert months == [1, 2, 3], (chart.title, series.column)
-    assert "Citizens' network" in specs
+def test_every_control_is_explained():
+    tab = Browser(f"preset={COUNTRY}&citizens={SMALL}")
+    tooltips = [w for w in tab.rc.find(vw.Tooltip).widgets]
+    assert all(lever.help for lever in LEVERS)
+    assert len(tooltips) >= len(LEVERS) + 1 + 2  # every lever, the seed, both preset pickers
 
 
-def test_reset_applies_a_changed_lever():
-    rc = render_page()
-    button(rc, "Step").click()
-    type_into(text_field(rc, "Licence cap"), "3")
-    button(rc, "Reset").click()
-    numbers = headline(rc)
-    assert numbers["month"] == "0 of 60" and numbers["in-force-licence-cap"] == "3"
-    for _ in range(4):
-        button(rc, "Step").click()
-    licences = int(headline(rc)["licences"].split()[0])
-    assert licences <= 3 and "(cap 3)" in headline(rc)["licences"]
+def test_step_advances_both_runs_and_every_chart():
+    tab = Browser(f"preset={COUNTRY}&policy={OTHER_POLICY}&citizens={SMALL}")
+    tab.click("Step", 3)
+    assert tab.headline()["month"] == "3 of 60" and tab.headline()["date"] == "2026-03"
+    for spec in CHARTS:
+        values = tab.charts()[spec.title].values
+        assert [(row["month"], row["run"]) for row in values] == [(m, r) for m in (1, 2, 3) for r in (RUN_A, RUN_B)]
+    numbers = tab.numbers()
+    assert numbers["headline-wallets-diff"] == numbers["headline-wallets-b"] - numbers["headline-wallets-a"]
 
 
-def test_an_invalid_seed_is_shown_not_raised():
-    rc = render_page()
-    type_into(text_field(rc, "Seed"), "twelve")
-    button(rc, "Reset").click()
-    alerts = [w for w in rc.find(vw.Alert).widgets if "Seed: must be a whole number" in str(w.children)]
-    assert len(alerts) == 1
-    button(rc, "Step").click()
-    assert headline(rc)["month"] == "0 of 60"
-    type_into(text_field(rc, "Seed"), "12")
-    button(rc, "Reset").click()
-    button(rc, "Step").click()
-    assert headline(rc)["month"] == "1 of 60" and headline(rc)["in-force-seed"] == "12"
-    assert not [w for w in rc.find(vw.Alert).widgets if "Seed" in str(w.children)]
+def test_an_invalid_value_keeps_the_run_and_disables_reset_until_fixed():
+    tab = Browser(f"preset={COUNTRY}&citizens={SMALL}")
+    tab.click("Step", 2)
+    before = tab.headline()
+    field = tab.type_into("Licence cap", "-3")
+    assert field.error and any("must be at least 0" in message for message in field.messages)
+    assert tab.button("Reset").disabled
+    assert tab.headline() == before  # the run and the settings in force as they were
+    tab.click("Step")
+    assert tab.headline()["month"] == "3 of 60" and tab.headline()["in-force-b-licence-cap"] == "20"
+    field = tab.type_into("Licence cap", "4")
+    assert not field.error and not tab.button("Reset").disabled
+    tab.click("Reset")
+    shown = tab.headline()
+    assert shown["month"] == "0 of 60" and shown["in-force-b-licence-cap"] == "4"
+    assert shown["in-force-a-licence-cap"] == "20"
+    assert "b.license_cap=4" in tab.address  # the address names the comparison now in effect
+    tab.click("Step")
+    assert tab.headline()["month"] == "1 of 60"
 
 
-def test_picking_a_preset_loads_its_parameters_and_a_fresh_run():
-    rc = render_page()
-    button(rc, "Step").click()
-    slider(rc, "Mining power surcharge").v_model = 0.02  # a change the next preset must undo
-    picker = [w for w in rc.find(vw.Select).widgets if w.label == "Preset"][0]
-    picker.v_model = "el_salvador_2021"
-    numbers = headline(rc)
-    assert numbers["in-force-preset"] == "el_salvador_2021" and numbers["month"] == "0 of 48"
-    assert slider(rc, "Wallet bonus").v_model == 30.0
-    assert slider(rc, "Miners' power tariff").v_model == pytest.approx(0.15)
-    assert slider(rc, "Mining power surcharge").v_model == 0.0
-    regime = [w for w in rc.find(vw.Select).widgets if w.label == "Payment regime"][0]
+def test_reset_with_unchanged_values_starts_again():
+    tab = Browser(f"preset={COUNTRY}&citizens={SMALL}")
+    tab.click("Step", 2)
+    tab.click("Reset")
+    assert tab.headline()["month"] == "0 of 60"
+
+
+def test_picking_b_s_policy_loads_its_levers_and_a_fresh_pair():
+    tab = Browser(f"preset={COUNTRY}&citizens={SMALL}")
+    tab.click("Step")
+    picker = [w for w in tab.rc.find(vw.Select).widgets if w.label == "B: policy of preset"][0]
+    picker.v_model = OTHER_POLICY
+    assert f"policy={OTHER_POLICY}" in tab.address
+    shown = tab.headline()
+    assert shown["month"] == "0 of 60" and shown["in-force-b-regime"] == "legal_tender"
+    assert tab.text_field("Licence cap").v_model == "none"
+    regime = [w for w in tab.rc.find(vw.Select).widgets if w.label == "Payment regime"][0]
     assert regime.v_model == "legal_tender"
-    assert text_field(rc, "Licence cap").v_model == "none"
-    button(rc, "Reset").click()  # Reset keeps the picked preset and its values
-    numbers = headline(rc)
-    assert (numbers["in-force-preset"], numbers["in-force-regime"]) == ("el_salvador_2021", "legal_tender")
-    button(rc, "Step").click()
-    assert headline(rc)["month"] == "1 of 48"
 
 
-def test_each_session_gets_its_own_model():
-    first, second = render_page(), render_page()
-    button(first, "Step").click()
-    button(first, "Step").click()
-    assert headline(first)["month"] == "2 of 60"
-    assert headline(second)["month"] == "0 of 60"
-    type_into(text_field(second, "Licence cap"), "7")
-    button(second, "Reset").click()
-    assert headline(first)["in-force-licence-cap"] == "20"
-    assert headline(second)["in-force-licence-cap"] == "7"
-
-
-def test_the_vue_widgets_are_the_majors_solaraviz_draws_with():
-    # Mesa issue 3806: with ipyvue/ipyvuetify 3 the SolaraViz main panel stays blank (and the
-    # Vue 3 front end is not among the shipped assets)
-    from importlib.metadata import version
-
-    assert int(version("ipyvue").split(".")[0]) == 1
-    assert int(version("ipyvuetify").split(".")[0]) == 1
+def test_each_session_has_its_own_runs():
+    first, second = Browser(f"preset={COUNTRY}&citizens={SMALL}"), Browser(f"preset={COUNTRY}&citizens={SMALL}")
+    first.click("Step", 2)
+    assert (first.headline()["month"], second.headline()["month"]) == ("2 of 60", "0 of 60")
+    second.type_into("Licence cap", "7")
+    second.click("Reset")
+    assert first.headline()["in-force-b-licence-cap"] == "20" and second.headline()["in-force-b-licence-cap"] == "7"
 
 
 # -- serving -------------------------------------------------------------------------------------
@@ -312,3 +379,21 @@ def test_serve_refuses_bad_input_before_starting(tmp_path, capsys, monkeypatch):
     assert server.serve("127.0.0.1", 70_000) == server.EXIT_BAD_INPUT
     assert server.serve("127.0.0.1", 0, configs=tmp_path) == server.EXIT_BAD_INPUT
     assert "no scenario presets" in capsys.readouterr().err
+    monkeypatch.setenv(CONFIGS_ENV, str(CONFIGS))
+    assert server.serve("127.0.0.1", 0, configs=CONFIGS, results=tmp_path) == server.EXIT_BAD_INPUT
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "holds no batch" in error
+
+
+def test_every_presets_values_sit_on_their_sliders():
+    # a slider snaps its value to min + k x step: a preset's value off that grid would be
+    # shown, and put into effect on Reset, as something else
+    for name, preset in presets().items():
+        for lever in LEVERS:
+            if lever.control not in ("SliderFloat", "SliderInt"):
+                continue
+            value = lever.read(preset.scenario)
+            entry = lever.model_param(value)
+            steps = (value - entry["min"]) / entry["step"]
+            assert entry["min"] <= value <= entry["max"], (name, lever.name, entry)
+            assert steps == pytest.approx(round(steps)), (name, lever.name, entry)

@@ -1,12 +1,13 @@
 """The browser app end to end: the real server, a real headless Chromium, no internet.
 
-The server is started as users start it (``python -m cryptoabm.viz --host 127.0.0.1 --port N``)
-on a free loopback port. Chromium is Debian's ``chromium`` package driven by Python playwright
-(no browser download). Every request that is not for loopback is blocked and fails the test, as
-does any console error, page error or HTTP error response. The first test takes the
-screenshot the documentation shows, into a temporary folder; to regenerate the docs image:
+One server serves every test here, started as users start it (``python -m cryptoabm viz
+--results DIR``) on a free loopback port, with DIR a small batch the module runs first. Chromium
+is Debian's ``chromium`` package driven by Python playwright (no browser download). Every
+request that is not for loopback is blocked and fails the test, as does any console error, page
+error or HTTP error response, and any error in the server's log. Two tests take the screenshots
+the documentation shows, into a temporary folder; to regenerate the docs images:
 
-    CRYPTOABM_SCREENSHOT=docs/viz_screenshot.png python -m pytest tests/test_viz_browser.py -k step_three_times
+    CRYPTOABM_SCREENSHOT_DIR=docs python -m pytest tests/test_viz_browser.py -k "draws_both or replay"
 
 Without a browser (or playwright, or the viz extra) these tests are skipped, unless
 CRYPTOABM_REQUIRE_BROWSER=1 (as ``.ci/run`` sets), which makes that a failure.
@@ -28,7 +29,7 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT_ENV = "CRYPTOABM_SCREENSHOT"  # where to save the screenshot (default: a temporary folder)
+SCREENSHOT_ENV = "CRYPTOABM_SCREENSHOT_DIR"  # where to save the screenshots (default: a temporary folder)
 REQUIRE_BROWSER = os.environ.get("CRYPTOABM_REQUIRE_BROWSER") == "1"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,14 +40,17 @@ VIEWPORT = {"width": 1500, "height": 1300}
 SERVER_START_S = 60  # importing Solara and Mesa on a slow machine
 PAGE_LOAD_MS = 60_000
 UPDATE_MS = 20_000  # a step or a reset to show in the page
-CITIZENS_DRAWN = 500  # the app's default population, drawn one by one
-DOCS_PRESET, DOCS_MONTHS = "el_salvador_2021", 14  # a lively run for the screenshot
-CHART_IDS = ("network-view", "chart-adoption", "chart-mining", "chart-grid", "chart-money")
+CITIZENS = 300  # drawn one by one
+COUNTRY, OTHER_POLICY = "turkmenistan_2026", "el_salvador_2021"
+COMPARE = f"?preset={COUNTRY}&policy={OTHER_POLICY}&citizens={CITIZENS}"
+DOCS_MONTHS = 14  # a lively stretch for the screenshot
 NETWORK_SIZE = 320  # CSS pixels from the canvas's left edge that hold the drawing (the legend is to its right)
-MIN_PIXELS_PER_CITIZEN = 5  # a dot covers about 28 square pixels; many overlap
+MIN_PIXELS_PER_CITIZEN = 3  # a dot covers 14-60 square pixels; many overlap
 MIN_NEW_PIXELS = 20  # three months of lines and dots add far more than this
 REDRAW_MS = 1_000  # Vega redraws after a short debounce
-PAUSE_CHECK_MS = 2_000  # several play intervals: a paused run must not move in this time
+PAUSE_CHECK_MS = 1_500  # many play intervals: a paused run must not move in this time
+SESSIONS = 6  # browser contexts at once in the concurrency test
+SERVER_ERRORS = re.compile(r"Traceback|Error|Exception")
 
 
 def _chromium() -> str | None:
@@ -72,7 +76,7 @@ def _missing_browser() -> str | None:
 MISSING = _missing_browser()
 if MISSING is None:
     from cryptoabm.viz.charts import CHARTS
-    from cryptoabm.viz.network_view import STATE_COLOURS
+    from cryptoabm.viz.network_view import DIFFERENCE_COLOURS
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -96,13 +100,29 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Server:
+    def __init__(self, url: str, printed: list[str], results: Path):
+        self.url, self.printed, self.results = url, printed, results
+
+    def errors(self) -> list[str]:
+        """Lines of the server's output that report an error."""
+        return [line for line in self.printed if SERVER_ERRORS.search(line)]
+
+
 @pytest.fixture(scope="module")
-def app_url():
-    """The app served by `python -m cryptoabm.viz` on a free loopback port."""
+def batch_folder(tmp_path_factory):
+    from tests.test_viz_batch import build_small_batch
+
+    return build_small_batch(tmp_path_factory.mktemp("viz-browser-batch"))
+
+
+@pytest.fixture(scope="module")
+def app(batch_folder):
+    """The app served by `python -m cryptoabm viz --results DIR` on a free loopback port."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "cryptoabm", "viz", "--host", "127.0.0.1", "--port", str(port),
-         "--configs", str(ROOT / "configs")],
+         "--configs", str(ROOT / "configs"), "--results", str(batch_folder)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     printed: list[str] = []
@@ -115,12 +135,18 @@ def app_url():
             process.kill()
             pytest.fail("the app did not start:\n" + "".join(printed))
         time.sleep(0.1)
-    yield url
+    yield Server(url, printed, batch_folder)
     process.terminate()
     process.wait(timeout=30)
     reader.join(timeout=5)
     assert process.returncode == 0, "".join(printed)
     assert "stopped" in "".join(printed)
+    assert [line for line in printed if SERVER_ERRORS.search(line)] == []
+
+
+@pytest.fixture
+def app_url(app):
+    return app.url
 
 
 # -- the browser -----------------------------------------------------------------------------
@@ -171,10 +197,10 @@ def session(browser):
     watch.check()
 
 
-def open_app(context, watch, url):
+def open_app(context, watch, url, query: str = COMPARE):
     page = context.new_page()
     watch.attach(page)
-    page.goto(url)
+    page.goto(url + query)
     page.get_by_role("button", name="Step", exact=True).wait_for(timeout=PAGE_LOAD_MS)
     expect_text(page, "month", "0 of")
     return page
@@ -186,29 +212,49 @@ def expect_text(page, test_id: str, start: str) -> None:
     expect(page.get_by_test_id(test_id)).to_have_text(re.compile("^" + re.escape(start)), timeout=UPDATE_MS)
 
 
+def month(page) -> int:
+    return int(page.get_by_test_id("month").inner_text().split()[0])
+
+
 def step(page, times: int = 1) -> None:
     """Press Step, waiting each time for the month to move on."""
     for _ in range(times):
-        month = int(page.get_by_test_id("month").inner_text().split()[0])
+        current = month(page)
         page.get_by_role("button", name="Step", exact=True).click()
-        expect_text(page, "month", f"{month + 1} of")
+        expect_text(page, "month", f"{current + 1} of")
+
+
+def value(page, test_id: str) -> float:
+    """The exact number behind a figure (its data-value)."""
+    return float(page.get_by_test_id(test_id).get_attribute("data-value"))
+
+
+def text_input(page, label: str):
+    """The text field whose label is ``label``."""
+    return page.locator(".v-text-field", has=page.get_by_text(label, exact=True)).locator("input")
 
 
 def commit_text(page, label: str, text: str) -> None:
-    field = page.get_by_label(label)
+    field = text_input(page, label)
     field.fill(text)
     field.press("Enter")
 
 
-def reset(page) -> None:
-    page.get_by_role("button", name="Reset", exact=True).click()
-    expect_text(page, "month", "0 of")
-
-
 def wait_for_charts(page) -> None:
     """Until the network and every chart have drawn (Vega draws on a canvas)."""
-    for test_id in CHART_IDS:
+    for test_id in ("network-view", *(chart.test_id for chart in CHARTS)):
         page.get_by_test_id(test_id).locator("canvas.marks").wait_for(timeout=UPDATE_MS)
+
+
+def screenshot(page, name: str, tmp_path: Path) -> None:
+    """Save a screenshot for docs/viz.md (into $CRYPTOABM_SCREENSHOT_DIR, else a temporary folder)."""
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(REDRAW_MS)
+    folder = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 50_000
 
 
 # Counts the canvas pixels close to each of some colours: evidence of what a chart drew.
@@ -227,22 +273,6 @@ COUNT_COLOURS_JS = """([element, colours, plotWidth]) => {
     }
     return counts;
 }"""
-# The page position of the first pixel of exactly one colour on the canvas (left of plotWidth), or null.
-FIND_COLOUR_JS = """([element, hex, plotWidth]) => {
-    const canvas = element.querySelector('canvas.marks');
-    const scale = canvas.width / canvas.clientWidth;
-    const width = Math.min(canvas.width, Math.round(plotWidth * scale));
-    const pixels = canvas.getContext('2d').getImageData(0, 0, width, canvas.height).data;
-    const [r, g, b] = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16));
-    for (let i = 0; i < pixels.length; i += 4) {
-        if (pixels[i + 3] === 255 && pixels[i] === r && pixels[i + 1] === g && pixels[i + 2] === b) {
-            const box = canvas.getBoundingClientRect();
-            const x = (i / 4) % width, y = Math.floor(i / 4 / width);
-            return [box.left + (x + 1) / scale, box.top + (y + 1) / scale];
-        }
-    }
-    return null;
-}"""
 
 
 def colour_counts(page, test_id: str, colours: list[str], plot_width: int | None = None) -> list[int]:
@@ -254,28 +284,24 @@ def series_colours(chart) -> list[str]:
     return [series.colour for series in chart.series]
 
 
-def hover_a_citizen(page) -> None:
-    """Point at a citizen's dot and read the tooltip."""
-    from playwright.sync_api import expect
 
-    element = page.get_by_test_id("network-view").element_handle()
-    spot = page.evaluate(FIND_COLOUR_JS, [element, STATE_COLOURS[0], NETWORK_SIZE])
-    assert spot is not None, "no citizen drawn"
-    page.mouse.move(*spot)
-    tooltip = page.locator("#vg-tooltip-element")
-    expect(tooltip).to_contain_text("Citizen", timeout=UPDATE_MS)
-    expect(tooltip).to_contain_text("Wallet")
+def direct_runs(months: int):
+    """A and B of COMPARE run straight from the config files, without the app: A the preset,
+    B the same file with El Salvador's [policy] and events put in its place."""
+    from cryptoabm.config import load_scenario
+    from cryptoabm.model import CryptoEconomy
 
-
-def pick_preset(page, name: str) -> None:
-    page.locator(".cryptoabm-scenario .v-select").click()
-    page.get_by_role("option", name=name, exact=True).click()
-    expect_text(page, "in-force-preset", name)
-    expect_text(page, "month", "0 of")
+    other = load_scenario(ROOT / "configs" / f"{OTHER_POLICY}.toml")
+    path = ROOT / "configs" / f"{COUNTRY}.toml"
+    a = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS})).run(months)
+    b = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS,
+                                           "policy": other.policy.model_dump(mode="json"),
+                                           "events": [e.model_dump(mode="json") for e in other.events]})).run(months)
+    return a, b
 
 
 # -- the tests ---------------------------------------------------------------------------------
-def test_step_three_times_with_charts_and_network_drawn_offline(session, app_url, tmp_path):
+def test_compare_mode_draws_both_runs_on_one_price_path_offline(session, app_url, tmp_path):
     context, watch = session
     page = open_app(context, watch, app_url)
     wait_for_charts(page)
@@ -283,96 +309,145 @@ def test_step_three_times_with_charts_and_network_drawn_offline(session, app_url
     before = {chart.test_id: colour_counts(page, chart.test_id, series_colours(chart)) for chart in CHARTS}
     step(page, 3)
     expect_text(page, "date", "2026-03")
-    wait_for_charts(page)
     page.wait_for_timeout(REDRAW_MS)
     for chart in CHARTS:  # each chart drew lines and dots for its months (beyond its legend)
         after = colour_counts(page, chart.test_id, series_colours(chart))
         assert sum(after) > sum(before[chart.test_id]) + MIN_NEW_PIXELS, (chart.title, before[chart.test_id], after)
-
-    citizens = colour_counts(page, "network-view", list(STATE_COLOURS), plot_width=NETWORK_SIZE)
-    assert sum(citizens) > CITIZENS_DRAWN * MIN_PIXELS_PER_CITIZEN, citizens  # the citizens' dots
-    hover_a_citizen(page)
+    assert value(page, "price-a") == value(page, "price-b")  # one world: the same price path
+    expect_text(page, "in-force-a-regime", "ban")
+    expect_text(page, "in-force-b-regime", "legal_tender")  # two policies
+    a, b = direct_runs(3)
+    assert value(page, "headline-wallets-a") == a["wallet_share"].iloc[-1]
+    assert value(page, "headline-wallets-b") == b["wallet_share"].iloc[-1]
+    citizens = colour_counts(page, "network-view", list(DIFFERENCE_COLOURS), plot_width=NETWORK_SIZE)
+    assert sum(citizens) > CITIZENS * MIN_PIXELS_PER_CITIZEN, citizens  # the citizens' dots
     watch.check()
 
-    # the screenshot for docs/viz.md: a lively preset, a year and more into the run
-    pick_preset(page, DOCS_PRESET)
-    step(page, DOCS_MONTHS)
+    # the screenshot for docs/viz.md, a year and more into the run (a short way when only testing)
+    step(page, DOCS_MONTHS if os.environ.get(SCREENSHOT_ENV) else 1)
     wait_for_charts(page)
-    page.mouse.move(0, 0)
-    page.wait_for_timeout(REDRAW_MS)
-    screenshot = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path / "viz_screenshot.png")
-    screenshot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(screenshot))
-    assert screenshot.stat().st_size > 50_000
+    screenshot(page, "viz_compare.png", tmp_path)
 
 
-def test_reset_puts_a_changed_licence_cap_into_effect(session, app_url):
+def test_the_difference_view_is_b_minus_a_of_direct_runs(session, app_url):
     context, watch = session
     page = open_app(context, watch, app_url)
-    expect_text(page, "in-force-licence-cap", "20")
-    commit_text(page, 'Licence cap (farms at once; "none": no cap)', "3")
-    reset(page)
-    expect_text(page, "in-force-licence-cap", "3")
-    step(page, 3)
-    licences = page.get_by_test_id("licences").inner_text()
-    assert "(cap 3)" in licences and int(licences.split()[0]) <= 3
+    step(page, 4)
+    page.get_by_role("button", name="B - A", exact=True).click()
+    a, b = direct_runs(4)
+    for chart in CHARTS:
+        for series in chart.series:
+            test_id = f"diff-{series.column}"
+            page.get_by_test_id(test_id).wait_for(timeout=UPDATE_MS)
+            expected = float(b[series.column].iloc[-1]) - float(a[series.column].iloc[-1])
+            assert value(page, test_id) == expected, (chart.title, series.column)
+    wait_for_charts(page)
 
 
-def test_a_second_tab_runs_its_own_model(session, app_url):
+def test_the_address_round_trips_a_comparison(session, app_url):
     context, watch = session
-    first = open_app(context, watch, app_url)
-    step(first, 2)
-    second = open_app(context, watch, app_url)  # same browser, same cookie: a second tab
-    expect_text(second, "month", "0 of")
-    commit_text(second, 'Licence cap (farms at once; "none": no cap)', "5")
-    reset(second)
-    step(second, 1)
-    expect_text(first, "month", "2 of")
-    expect_text(first, "in-force-licence-cap", "20")
-    step(first, 1)
-    expect_text(second, "month", "1 of")
-    expect_text(second, "in-force-licence-cap", "5")
-
-
-def test_an_invalid_seed_is_reported_in_the_page(session, app_url):
-    context, watch = session
-    page = open_app(context, watch, app_url)
-    commit_text(page, "Seed (a whole number)", "1.5")
+    page = open_app(context, watch, app_url, f"?preset=baseline&policy={COUNTRY}&citizens={CITIZENS}&seed=7"
+                                             "&b.license_cap=3")
+    expect_text(page, "in-force-b-licence-cap", "3")
+    expect_text(page, "in-force-b-regime", "ban")
+    expect_text(page, "seed", "7")
+    assert text_input(page, 'Licence cap, farms ("none": no cap)').input_value() == "3"
+    commit_text(page, 'Licence cap, farms ("none": no cap)', "5")
     page.get_by_role("button", name="Reset", exact=True).click()
-    alert = page.get_by_role("alert").filter(has_text="Seed: must be a whole number")
-    alert.wait_for(timeout=UPDATE_MS)
-    commit_text(page, "Seed (a whole number)", "7")
-    reset(page)
-    expect_text(page, "in-force-seed", "7")
-    assert page.get_by_role("alert").filter(has_text="Seed").count() == 0
-    step(page, 1)
+    expect_text(page, "in-force-b-licence-cap", "5")
+    assert "b.license_cap=5" in page.url and "seed=7" in page.url
+    shared = open_app(context, watch, page.url, "")  # the link, opened afresh
+    expect_text(shared, "in-force-b-licence-cap", "5")
+    expect_text(shared, "in-force-b-regime", "ban")
+    expect_text(shared, "in-force-a-regime", "voluntary")
+    expect_text(shared, "seed", "7")
 
 
-def test_picking_a_preset_loads_its_levers(session, app_url):
+def test_an_invalid_value_keeps_the_run_and_enables_reset_only_when_fixed(session, app_url):
     context, watch = session
-    page = open_app(context, watch, app_url)
-    pick_preset(page, "el_salvador_2021")
-    expect_text(page, "in-force-regime", "legal_tender")
-    bonus = page.locator(".v-input__slider", has_text="Wallet bonus per new adopter").get_by_role("slider")
-    assert bonus.get_attribute("aria-valuenow") == "30"
-    assert page.get_by_label('Licence cap (farms at once; "none": no cap)').input_value() == "none"
-    reset(page)  # Reset keeps the picked preset
-    expect_text(page, "in-force-preset", "el_salvador_2021")
-    expect_text(page, "in-force-regime", "legal_tender")
+    page = open_app(context, watch, app_url, f"?preset={COUNTRY}&citizens={CITIZENS}")
+    step(page, 2)
+    label = 'Licence cap, farms ("none": no cap)'
+    commit_text(page, label, "-3")
+    page.get_by_text("must be at least 0").wait_for(timeout=UPDATE_MS)  # beside the field
+    reset = page.get_by_role("button", name="Reset", exact=True)
+    assert reset.is_disabled()
+    expect_text(page, "month", "2 of")  # the run goes on as it was
+    expect_text(page, "in-force-b-licence-cap", "20")
     step(page, 1)
+    commit_text(page, label, "4")
+    from playwright.sync_api import expect
+
+    expect(reset).to_be_enabled(timeout=UPDATE_MS)
+    reset.click()
+    expect_text(page, "month", "0 of")
+    expect_text(page, "in-force-b-licence-cap", "4")
+    expect_text(page, "in-force-a-licence-cap", "20")
+    step(page, 1)
+
+
+def test_a_batch_run_replays_live_as_it_was_stored(session, app, tmp_path):
+    import pandas as pd
+
+    from playwright.sync_api import expect
+
+    context, watch = session
+    page = open_app(context, watch, app.url)
+    page.get_by_role("tab", name="Batch results").click()
+    page.get_by_test_id("batch-fan").locator("canvas.marks").wait_for(timeout=UPDATE_MS)
+    expect(page.get_by_test_id("batch-differences")).to_contain_text("Paired differences", timeout=UPDATE_MS)
+    screenshot(page, "viz_batch.png", tmp_path)
+    run_id = "licence_cap_5__p000__r001"
+    page.get_by_test_id(f"run-{run_id}").get_by_role("button", name="Replay").click()
+    expect_text(page, "run-name-b", f"B: {run_id}")
+    assert f"replay={run_id}" in page.url
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect_text(page, "month", "12 of 12")
+    runs = pd.read_parquet(app.results / "runs.parquet").set_index("run_id")
+    assert value(page, "headline-revenue-b") == pytest.approx(runs.loc[run_id, "total_state_revenue_usd"], rel=1e-12)
+    assert value(page, "headline-fdi-a") == pytest.approx(runs.loc["licence_cap_20__p000__r001", "total_fdi_inflow_usd"],
+                                                          rel=1e-12)
+    assert value(page, "headline-wallets-b") == runs.loc[run_id, "final_wallet_share"]
 
 
 def test_play_runs_months_until_pause(session, app_url):
     context, watch = session
     page = open_app(context, watch, app_url)
-    page.get_by_role("button", name="▶", exact=True).click()
-    expect_text(page, "month", "2 of")
-    page.get_by_role("button", name="❚❚", exact=True).click()
-    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=UPDATE_MS)
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(page.get_by_test_id("month")).not_to_have_text(re.compile(r"^[01] of"), timeout=UPDATE_MS)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=UPDATE_MS)
     page.wait_for_timeout(REDRAW_MS)
-    paused_at = page.get_by_test_id("month").inner_text()
+    paused_at = month(page)
     page.wait_for_timeout(PAUSE_CHECK_MS)
-    assert page.get_by_test_id("month").inner_text() == paused_at
+    assert month(page) == paused_at
+
+
+def test_concurrent_sessions_are_isolated_and_the_server_logs_no_error(browser, app):
+    """Several users at once: pages loading and stepping together, each with its own runs."""
+    watch = Watch()
+    contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(SESSIONS)]
+    try:
+        pages = []
+        for context in contexts:
+            context.route("**/*", watch.route)
+            page = context.new_page()
+            watch.attach(page)
+            page.goto(app.url + COMPARE, wait_until="commit")  # all loading at once
+            pages.append(page)
+        for clicks in (1, 2):
+            for page in pages[:clicks * SESSIONS // 2]:  # the first half steps twice, the rest once
+                page.get_by_role("button", name="Step", exact=True).click(timeout=PAGE_LOAD_MS)
+        for index, page in enumerate(pages):
+            expect_text(page, "month", f"{2 if index < SESSIONS // 2 else 1} of")
+        wait_for_charts(pages[-1])
+    finally:
+        for context in contexts:
+            context.close()
+    watch.check()
+    assert app.errors() == []
 
 
 def _status_with_host(url: str, host: str) -> int:

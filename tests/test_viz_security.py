@@ -49,16 +49,23 @@ def test_host_option_adds_its_name_and_a_wildcard_bind_answers_any():
     assert host_name("[::1]:8765") == "::1" and host_name("Example.org:80") == "example.org"
 
 
-@pytest.mark.parametrize(("lever", "value", "words"), [
-    ("citizens", 1_000_000, "must be at most 10000"),
-    ("bonus_budget_musd", 1e303, "must be at most 500"),
-    ("license_cap", 10**12, "must be at most 100000"),
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("citizens", 1_000_000, "citizens must be a whole number from 100 to 10000"),
+    ("b.bonus_budget_musd", 1e303, "must be at most 500"),
+    ("b.license_cap", 10**12, "must be at most 100000"),
 ])
-def test_levers_refuse_values_beyond_their_controls_when_called_directly(lever, value, words):
-    from cryptoabm.viz.economy import VizEconomy
+def test_levers_refuse_values_beyond_their_controls_when_called_directly(key, value, words):
+    from urllib.parse import urlencode
 
-    model = VizEconomy(**{lever: value})
-    assert any(words in error for error in model.input_errors), model.input_errors
-    assert not model.running
-    model.step()  # refuses to run; nothing reaches the ledger
-    assert model.month == 0
+    from cryptoabm.viz.compare import ComparisonRequest, build_comparison, request_from_query
+    from cryptoabm.viz.levers import DEFAULT_CITIZENS
+    from cryptoabm.viz.presets import presets
+
+    available = presets()
+    request, problems = request_from_query(urlencode({key: value}), set(available), "baseline")
+    assert any(words in problem for problem in problems), problems
+    assert request.levers == {} and request.citizens == DEFAULT_CITIZENS  # never reaches a model
+    if key.startswith("b."):  # built directly, the comparison refuses it too
+        with pytest.raises(ValueError, match=words):
+            build_comparison(ComparisonRequest("baseline", "baseline", {key[2:]: value}),
+                             {name: preset.scenario for name, preset in available.items()})

@@ -250,14 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
     from cryptoabm.viz.__main__ import add_arguments as add_viz_arguments
 
     viz = add_command(
-        "viz", help="watch and steer one run in the browser",
-        description="Start the browser app (Mesa's SolaraViz): Step, Play/Pause and Reset, a scenario picker "
-                    "with the presets in configs/, the main policy levers, the citizens' network and live "
-                    "charts. Prints the address; works offline (Solara's assets are served locally); each "
-                    "browser tab runs its own model. Stop it with Ctrl-C. Needs the optional extra: "
+        "viz", help="compare two policies on the same world in the browser",
+        description="Start the browser app: a preset (A) against another preset's policy or changed levers (B) "
+                    "on the same seed, stepped together (Step, Play/Pause, Reset), with A, B and B - A in every "
+                    "chart and card, and the citizens' network coloured where they differ. The address encodes "
+                    "the comparison (share it). With --results DIR, a finished batch to explore: fan charts, "
+                    "paired differences and a live replay of any run. Prints the address; works offline; each "
+                    "browser tab runs its own models. Stop it with Ctrl-C. Needs the optional extra: "
                     "pip install 'cryptoabm[viz]'.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  cryptoabm viz\n  cryptoabm viz --port 9000\n"
+               "  cryptoabm viz --results results/payment_ban_vs_bonus   # explore a finished batch\n"
                "  cryptoabm viz --host 0.0.0.0    # reachable from other machines",
     )
     add_viz_arguments(viz)
@@ -587,7 +590,7 @@ def _month_number(start_month: str, date: str) -> int:
 def command_viz(args: argparse.Namespace) -> int:
     from cryptoabm.viz.server import serve
 
-    return serve(args.host, args.port, configs=args.configs)
+    return serve(args.host, args.port, configs=args.configs, results=args.results)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,9 @@
-"""The controls in the side panel: the main policy levers, the number of citizens and the seed.
+"""The controls in the side panel: B's main policy levers, the number of citizens and the seed.
 
-Each :class:`Lever` is one keyword argument of :class:`cryptoabm.viz.economy.VizEconomy`, one
-entry of the ``model_params`` that Mesa's SolaraViz turns into a control, and one dotted config
-key that ``load_scenario(..., overrides=...)`` sets. Values come back from the browser as
-numbers or text; :func:`parse_settings` turns them into config overrides and a seed, and
-collects every mistake as a sentence for the page instead of raising.
+Each :class:`Lever` is one control of the side panel (how it looks, its range, its tooltip),
+one ``b.<name>`` key of the page's address, and one dotted config key that a comparison sets
+on B's scenario. Values come back from the browser as numbers or text; :meth:`Lever.parse`
+turns one into a config value or raises ValueError with a sentence for the page.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ class Lever:
     optional: bool = False  # TEXT: the word "none" switches the lever off
     whole: bool = False  # a whole number (TEXT, SLIDER_INT)
     scale: float = 1.0  # config value = control value x scale
+    help: str = ""  # what the lever does, in the model's terms (the control's tooltip)
 
     def read(self, scenario: Scenario) -> Any:
         """The control's value for this scenario (what a preset sets)."""
@@ -109,29 +109,45 @@ def _plain_number(value: float, whole: bool) -> str:
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("payment_regime", "policy.payment_regime", "Payment regime", SELECT, choices=PAYMENT_REGIMES),
-    Lever("license_cap", "policy.license_cap", 'Licence cap (farms at once; "none": no cap)', TEXT,
-          maximum=LICENCE_CAP_MAX, optional=True, whole=True),
+    Lever("payment_regime", "policy.payment_regime", "Payment regime", SELECT, choices=PAYMENT_REGIMES,
+          help="What the law says about paying in crypto: banned, voluntary or legal tender (every merchant "
+               "must accept it)."),
+    Lever("license_cap", "policy.license_cap", 'Licence cap, farms ("none": no cap)', TEXT,
+          maximum=LICENCE_CAP_MAX, optional=True, whole=True,
+          help="Most mining licences in force at once. Farms without one may mine grey, at the risk of being caught."),
     Lever("wallet_bonus_usd", "policy.wallet_bonus_usd", "Wallet bonus per new adopter, USD", SLIDER_FLOAT,
-          maximum=100.0, step=5.0),
+          maximum=100.0, step=5.0,
+          help="Paid once to each citizen who downloads a wallet, while the bonus budget lasts."),
     Lever("bonus_budget_musd", "policy.bonus_budget_usd", "Bonus budget, USD million", SLIDER_FLOAT,
-          maximum=500.0, step=5.0, scale=USD_PER_MILLION),
+          maximum=500.0, step=5.0, scale=USD_PER_MILLION,
+          help="All the state will spend on wallet bonuses; when it runs out, no more bonuses are paid."),
     Lever("miner_tariff_usd_per_kwh", "policy.miner_tariff_usd_per_kwh", "Miners' power tariff, USD/kWh",
-          SLIDER_FLOAT, maximum=0.30, step=0.005),
+          SLIDER_FLOAT, maximum=0.30, step=0.005,
+          help="The price licensed farms pay the grid for each kWh."),
     Lever("surcharge_usd_per_kwh", "policy.surcharge_usd_per_kwh", "Mining power surcharge, USD/kWh",
-          SLIDER_FLOAT, maximum=0.05, step=0.001),
-    Lever("domestic_sale_share", "policy.domestic_sale_share", "Share of mined coins sold domestically",
-          SLIDER_FLOAT, step=0.05),
+          SLIDER_FLOAT, maximum=0.05, step=0.001,
+          help="Extra charge on each kWh licensed farms use; it goes to the state as revenue."),
+    Lever("domestic_sale_share", "policy.domestic_sale_share", "Share of mined coins sold at home",
+          SLIDER_FLOAT, step=0.05,
+          help="Share of mined coins licensed farms must sell on local exchanges instead of abroad."),
     Lever("crypto_outflow_limit_usd_per_month", "policy.crypto_outflow_limit_usd_per_month",
-          'Capital-outflow limit, USD per citizen a month ("none": no limit)', TEXT, maximum=OUTFLOW_LIMIT_MAX,
-          optional=True),
+          'Outflow limit, USD per citizen a month ("none")', TEXT, maximum=OUTFLOW_LIMIT_MAX,
+          optional=True,
+          help="Most a citizen may move abroad in crypto each month through licensed channels; "
+               '"none": no limit.'),
     Lever("information_control", "policy.information_control", "Information control (0 none, 1 total)",
-          SLIDER_FLOAT, step=0.05),
+          SLIDER_FLOAT, step=0.05,
+          help="How much the state suppresses information about crypto (and access to it): it slows word of mouth."),
     Lever("enforcement_detection_probability", "policy.enforcement_detection_probability",
-          "Enforcement: monthly chance a grey farm is caught", SLIDER_FLOAT, step=0.01),
-    Lever("citizens", "population.citizens", "Citizens (agents); over 1,000 show as an aggregate", SLIDER_INT,
-          minimum=CITIZENS_MIN, maximum=CITIZENS_MAX, step=CITIZENS_STEP, whole=True),
+          "Chance a grey farm is caught, a month", SLIDER_FLOAT, step=0.01,
+          help="Monthly probability that each unlicensed (grey) farm is found; a caught farm loses its cash and rigs."),
+    Lever("citizens", "population.citizens", "Citizens (agents)", SLIDER_INT,
+          minimum=CITIZENS_MIN, maximum=CITIZENS_MAX, step=CITIZENS_STEP, whole=True,
+          help="How many citizens are simulated (both runs). Each stands for many real people; over 1,000 the "
+               "network shows as an aggregate by community."),
 )
+SEED_HELP = ("Seed of every random draw (both runs use it: the same price path, population and network). "
+             "A whole number.")
 LEVERS_BY_NAME = {lever.name: lever for lever in LEVERS}
 
 
@@ -140,52 +156,6 @@ def lever_values(scenario: Scenario, citizens: int = DEFAULT_CITIZENS) -> dict[s
     values = {lever.name: lever.read(scenario) for lever in LEVERS}
     values["citizens"] = citizens
     return values
-
-
-def model_params(preset: str, scenario: Scenario, seed: int | str) -> dict[str, Any]:
-    """Mesa ``model_params`` for a preset: its lever values as controls, plus the seed field.
-
-    ``preset`` is a fixed parameter (no control): the scenario picker above the panel sets it.
-    """
-    params: dict[str, Any] = {"preset": preset}
-    for name, value in lever_values(scenario).items():
-        params[name] = LEVERS_BY_NAME[name].model_param(value)
-    params[SEED_PARAM] = {"type": TEXT, "label": "Seed (a whole number)", "value": str(seed)}
-    return params
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Control values turned into what the model needs, and what was wrong with them."""
-
-    overrides: dict[str, Any]
-    seed: int | None  # None: the preset's seed
-    errors: tuple[str, ...]
-
-
-def parse_settings(values: dict[str, Any]) -> Settings:
-    """Config overrides and a seed from control values (None: leave the preset's value).
-
-    Nothing raises: every mistake becomes a sentence naming the control.
-    """
-    overrides: dict[str, Any] = {}
-    errors: list[str] = []
-    for name, raw in values.items():
-        if raw is None or name == SEED_PARAM:
-            continue
-        lever = LEVERS_BY_NAME[name]
-        try:
-            overrides[lever.key] = lever.parse(raw)
-        except ValueError as exc:
-            errors.append(f"{lever.label}: {exc}")
-    seed = None
-    raw_seed = values.get(SEED_PARAM)
-    if raw_seed is not None and str(raw_seed).strip():
-        try:
-            seed = parse_seed(raw_seed)
-        except ValueError as exc:
-            errors.append(f"Seed: {exc}")
-    return Settings(overrides, seed, tuple(errors))
 
 
 def parse_seed(raw: Any) -> int:

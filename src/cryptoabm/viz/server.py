@@ -31,12 +31,15 @@ EXIT_OK, EXIT_UNAVAILABLE, EXIT_BAD_INPUT = 0, 1, 2
 VIZ_EXTRA_HINT = "the browser app needs the optional extra: pip install 'cryptoabm[viz]'"
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, configs: str | Path | None = None) -> int:
+def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, configs: str | Path | None = None,
+          results: str | Path | None = None) -> int:
     """Serve the app on ``host:port`` (port 0: any free port) until Ctrl-C; returns an exit code.
 
     ``configs`` is the folder of scenario presets (default: the repository's ``configs/``); it
     is handed to the app through ``$CRYPTOABM_CONFIGS`` (the app runs in this process).
-    Problems (missing extra, no presets, port taken) are one line on standard error.
+    ``results`` is a finished batch's folder to explore (``$CRYPTOABM_RESULTS``), checked
+    before the server starts. Problems (missing extra, no presets, not a finished batch, port
+    taken) are one line on standard error.
     """
     if not 0 <= port <= MAX_PORT:
         return _fail(f"--port must be between 0 and {MAX_PORT}, got {port}", EXIT_BAD_INPUT)
@@ -46,7 +49,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, configs: str | Pat
         import uvicorn  # noqa: F401  (the viz extra: solara, altair, uvicorn)
     except ImportError as exc:
         return _fail(f"{VIZ_EXTRA_HINT} ({exc})", EXIT_UNAVAILABLE)
-    problem = _check_presets(configs)
+    problem = _check_presets(configs) or _check_results(results)
     if problem:
         return _fail(problem, EXIT_BAD_INPUT)
     try:
@@ -121,6 +124,19 @@ def _check_presets(configs: str | Path | None) -> str | None:
     if not presets():
         return f"no scenario presets (*.toml) in {configs_dir()}; pass --configs DIR"
     return None
+
+
+def _check_results(results: str | Path | None) -> str | None:
+    from cryptoabm.viz.batch_view import RESULTS_ENV, check_results_folder
+
+    if results is None:
+        os.environ.pop(RESULTS_ENV, None)
+        return None
+    folder = Path(results).resolve()
+    problem = check_results_folder(folder)
+    if problem is None:
+        os.environ[RESULTS_ENV] = str(folder)
+    return problem
 
 
 def _claimable_port(host: str, port: int) -> int:
