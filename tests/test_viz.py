@@ -132,7 +132,7 @@ class Browser:
 
 
 # -- the comparison ------------------------------------------------------------------------------
-def test_a_policy_package_is_a_presets_policy_and_events_and_nothing_else():
+def test_a_policy_package_is_a_presets_policy_and_measures_and_nothing_else():
     available = scenarios()
     country, other = available[COUNTRY], available[OTHER_POLICY]
     same = with_policy(country, policy_package(country))
@@ -140,6 +140,12 @@ def test_a_policy_package_is_a_presets_policy_and_events_and_nothing_else():
     moved = with_policy(country, policy_package(other))
     assert moved.policy == other.policy and moved.events == other.events
     assert moved.model_dump(exclude={"policy", "events"}) == country.model_dump(exclude={"policy", "events"})
+    # the world's events stay A's: Kazakhstan's relocation wave and internet shutdown are not its policy
+    kazakhstan = available["kazakhstan_2021"]
+    under_law = with_policy(kazakhstan, policy_package(country))
+    assert [e.kind for e in under_law.events] == ["relocation_wave", "internet_shutdown"]
+    turkmenistan_under_kazakh_record = with_policy(country, policy_package(kazakhstan))
+    assert {e.kind for e in turkmenistan_under_kazakh_record.events} == {"policy", "mining_power_cut"}
 
 
 def test_a_and_b_share_the_world_and_differ_by_the_policy():

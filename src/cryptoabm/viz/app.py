@@ -259,8 +259,9 @@ def PresetPickers(request: ComparisonRequest, available: dict[str, Preset], go):
                 solara.Select(label="A: preset (country and policy)", value=request.preset, values=list(available),
                               on_value=pick_a)
         solara.Text(available[request.preset].description, classes=["description"])
-        with solara.Tooltip("B runs A's country (same world, same seed) under this preset's policy "
-                            "([policy] and scheduled events); the levers below then change it."):
+        with solara.Tooltip("B runs A's country (same world, same seed, the same events of the world) under "
+                            "this preset's policy package (configs/policies/: its levers and its measures); "
+                            "the levers below then change it."):
             with solara.Div():
                 solara.Select(label="B: policy of preset", value=request.policy, values=list(available),
                               on_value=pick_b)

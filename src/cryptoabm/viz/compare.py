@@ -6,11 +6,12 @@ only in their policy, with the same seed. Every random stream is derived from th
 same population and the same network (common random numbers): what differs between them is
 caused by the policy, not by luck.
 
-B's policy is a *policy package*: the ``[policy]`` section and the scheduled ``events`` of a
-preset (:func:`policy_package`), put into A's country by :func:`with_policy`, and then, if the
-user moved a lever, the levers as dotted overrides. :func:`policy_package` is the one place
-that says what a policy package is; when presets become a country file plus a policy file,
-only it needs to change.
+B's policy is a *policy package*: a preset is a country under a package
+(``configs/policies/``), and B takes another preset's package, its ``[policy]`` levers and its
+policy measures (events of the kinds ``config.POLICY_EVENT_KINDS``), into A's country by
+:func:`with_policy`. A's own events of the world and the economy (a relocation wave, an
+internet shutdown: ``config.COUNTRY_EVENT_KINDS``) stay in B, so both runs meet the same
+world. Then, if the user moved a lever, the levers as dotted overrides.
 
 :class:`ComparisonRequest` is what a user asks for (preset, B's policy source, B's levers,
 citizens, seed). It round-trips through a URL query string (:meth:`ComparisonRequest.to_query`
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from cryptoabm.config import ConfigError, Scenario, scenario_from_dict
+from cryptoabm.config import COUNTRY_EVENT_KINDS, POLICY_EVENT_KINDS, ConfigError, Scenario, scenario_from_dict
 from cryptoabm.config import _set_dotted as set_dotted
 from cryptoabm.model import INDICATOR_NAMES, CryptoEconomy
 from cryptoabm.viz.levers import (
@@ -43,12 +44,12 @@ CITIZENS_KEY = "population.citizens"
 
 
 def policy_package(scenario: Scenario) -> dict[str, Any]:
-    """A preset's policy package: its ``[policy]`` section and its scheduled ``events``, as
-    plain data. (Events include price or internet shocks a preset schedules: they are part of
-    the story the preset tells about its policy.)"""
+    """A preset's policy package, as plain data: its ``[policy]`` levers and its policy measures
+    (the events of ``POLICY_EVENT_KINDS``; a country cannot set either, so they are exactly what
+    its ``configs/policies/`` package resolves to)."""
     return {
         "policy": scenario.policy.model_dump(mode="json"),
-        "events": [event.model_dump(mode="json") for event in scenario.events],
+        "events": [event.model_dump(mode="json") for event in scenario.events if event.kind in POLICY_EVENT_KINDS],
     }
 
 
@@ -58,7 +59,8 @@ def with_policy(country: Scenario, package: dict[str, Any], overrides: dict[str,
     raises :class:`ConfigError` naming the event."""
     raw = country.model_dump(mode="json")
     raw["policy"] = dict(package["policy"])
-    raw["events"] = list(package["events"])
+    world = [event for event in raw["events"] if event["kind"] in COUNTRY_EVENT_KINDS]  # A's world stays
+    raw["events"] = sorted([*world, *package["events"]], key=lambda event: event["month"])
     for dotted, value in (overrides or {}).items():
         set_dotted(raw, dotted, value)  # as load_scenario applies its overrides
     return scenario_from_dict(raw, source=f"<{country.name} under another policy>")
