@@ -63,7 +63,9 @@ def test_an_internet_shutdown_stops_adoption_payments_and_flight_while_it_lasts(
     down = table[table["month"].between(5, 7)]
     assert (down["new_adopters"] == 0).all()
     assert (down["crypto_payment_share"] == 0).all() and (down["capital_flight_usd"] == 0).all()
-    assert table[table["month"] == 8]["new_adopters"].iloc[0] > 0
+    # and resumes once it is over (about 5 adopters a month expected here: three months of none
+    # would be a 1-in-10^7 event)
+    assert table[table["month"].between(8, 10)]["new_adopters"].sum() > 0
 
 
 def test_licences_never_exceed_the_cap_and_refused_entrants_go_grey_or_stay_away():
