@@ -76,7 +76,7 @@ def watts_strogatz_edges(citizens: int, mean_degree: int, rewiring_probability: 
     not already the new contact of another rewired edge of the same pair.
     """
     half = min(mean_degree // 2, (citizens - 1) // 2)
-    # lattice edge j x citizens + u joins u to u + j + 1 (32-bit: a config allows 10 million citizens)
+    # lattice edge j x citizens + u joins u to u + j + 1 (32-bit: a config allows 20 million citizens)
     sources = np.tile(np.arange(citizens, dtype=np.int32), half)
     targets = sources.copy()
     for offset in range(1, half + 1):
