@@ -107,6 +107,9 @@ class Population:
         self.accepts_crypto = np.zeros(n, dtype=bool)
         self.paid_in_crypto = np.zeros(n, dtype=bool)
         self.last_paid_month = np.full(n, NEVER, dtype=np.int32)
+        # how many citizens last paid in each month (month -> count): the last twelve months'
+        # payers are summed from it, without reading every citizen's last payment each month
+        self.last_payers_by_month: dict[int, int] = {}
         self.last_sale_month = np.full(self.merchants.size, NEVER, dtype=np.int32)
         # float32 through the adoption hazard: its terms are probabilities and a share (resolution
         # 6e-8, far below any probability in the model); money stays in double precision
@@ -153,7 +156,8 @@ class Population:
     @property
     def paid_last_12_months_share(self) -> float:
         """Citizens who paid in crypto at least once in the last twelve months."""
-        return float(np.count_nonzero(self.last_paid_month > self.month - MONTHS_PER_YEAR)) / self.size
+        window = range(self.month - MONTHS_PER_YEAR + 1, self.month + 1)
+        return float(sum(self.last_payers_by_month.get(month, 0) for month in window)) / self.size
 
     @property
     def merchant_accept_share(self) -> float:
@@ -294,9 +298,10 @@ class Population:
         users = holders[active_holders]
         online_users = online[users] if isinstance(online, np.ndarray) else online
         pays = self.holder_draws(model, PAY, users) < p_pay * online_users
+        payers = users[pays]
         self.paid_in_crypto = np.zeros(self.size, dtype=bool)
-        self.paid_in_crypto[users[pays]] = True
-        self.last_paid_month[users[pays]] = self.month
+        self.paid_in_crypto[payers] = True
+        self.record_last_payments(payers)
         self.record_merchant_sales()
         holds = self.holder_draws(model, HOLD, users) < adoption.store_of_value_share
         if self.bonuses_outstanding:
@@ -306,6 +311,15 @@ class Population:
                                   self.national_usd(spent.sum()))
             self.bonuses_outstanding = bool(self.bonus_left_usd.any())
         return active_holders, pays | holds
+
+    def record_last_payments(self, payers: np.ndarray) -> None:
+        """This month is now the last month each of ``payers`` paid in crypto."""
+        earlier, counts = np.unique(self.last_paid_month[payers], return_counts=True)
+        for month, count in zip(earlier.tolist(), counts.tolist(), strict=True):
+            if month != NEVER:
+                self.last_payers_by_month[month] -= count
+        self.last_payers_by_month[self.month] = self.last_payers_by_month.get(self.month, 0) + payers.size
+        self.last_paid_month[payers] = self.month
 
     def record_merchant_sales(self) -> None:
         """Accepting merchants with at least one contact who paid in crypto this month made a sale."""
@@ -334,13 +348,16 @@ class Population:
         crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
         p_official = moving_probability(motive, flight.official_route_cost_share, flight)
         p_crypto = moving_probability(motive, crypto_cost, flight)
-        official_open = self.bank_route_draw >= policy.capital_controls
         online_holders = online[holders] if isinstance(online, np.ndarray) else online
         can_use_crypto = move_draw[holders] < p_crypto * online_holders
         prefers_crypto = self.holder_draws(model, ROUTE, holders) < crypto_route_share(flight, policy.crypto_flight_enforcement)
-        by_crypto = holders[can_use_crypto & (~official_open[holders] | prefers_crypto)]  # ascending indices
-        by_bank = official_open & (move_draw < p_official)
-        by_bank[by_crypto] = False
+        bank_closed = self.bank_route_draw[holders] < policy.capital_controls
+        by_crypto = holders[can_use_crypto & (bank_closed | prefers_crypto)]  # ascending indices
+        # the bank route: only those whose draw is below its probability need looking at
+        by_bank = np.flatnonzero(move_draw < p_official)
+        by_bank = by_bank[self.bank_route_draw[by_bank] >= policy.capital_controls]
+        if by_crypto.size:
+            by_bank = by_bank[~np.isin(by_bank, by_crypto, assume_unique=True)]  # ascending indices
         crypto_amounts = crypto_outflow_usd(self.savings_usd[by_crypto], policy.crypto_outflow_limit_usd_per_month, flight)
         bank_amounts = self.savings_usd[by_bank] * flight.share_of_savings
         self.savings_usd[by_crypto] -= crypto_amounts
