@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse import _sparsetools  # linear-time COO -> CSR -> CSC passes
+from scipy.sparse import _sparsetools  # scipy's linear-time COO -> CSR pass
 
 WELL_MIXED = ("complete", "well_mixed")
 # Rewirings that still collide after this many redraws (possible only in tiny, dense graphs)
@@ -199,9 +199,10 @@ def barabasi_albert_edges(citizens: int, mean_degree: int, rng: np.random.Genera
 def edges_to_adjacency(sources: np.ndarray, targets: np.ndarray, citizens: int) -> sp.csr_array:
     """Symmetric 0/1 CSR matrix (float32) of an undirected edge list without repeated edges.
 
-    Built in linear time by two counting passes (scipy's own ``coo_tocsr`` and ``csr_tocsc``):
-    the first groups each entry under its row, the second, read back as the transpose of a
-    symmetric matrix, leaves every row's columns in ascending order. No global sort."""
+    Built in linear time by one counting pass (scipy's own ``coo_tocsr``): each entry goes
+    straight to its row, in the order of the edge list, so a row's contacts are not in
+    increasing order (nothing needs them to be; ``Population.neighbours_of`` sorts one row).
+    No global sort."""
     edges = sources.size
     entries = 2 * edges
     index_type = np.int32 if max(entries, citizens) < np.iinfo(np.int32).max else np.int64
@@ -211,18 +212,12 @@ def edges_to_adjacency(sources: np.ndarray, targets: np.ndarray, citizens: int) 
     columns = np.empty(entries, dtype=index_type)
     columns[:edges] = targets
     columns[edges:] = sources
-    ones = np.ones(entries, dtype=np.float32)  # every value is 1: read and written in place by both passes
-    grouped_starts = np.empty(citizens + 1, dtype=index_type)
-    grouped_columns = np.empty(entries, dtype=index_type)
-    _sparsetools.coo_tocsr(citizens, citizens, entries, rows, columns, ones, grouped_starts, grouped_columns, ones)
-    del rows, columns
+    ones = np.ones(entries, dtype=np.float32)  # every value is 1: read and written in place
     row_starts = np.empty(citizens + 1, dtype=index_type)
-    ordered_columns = np.empty(entries, dtype=index_type)
-    _sparsetools.csr_tocsc(citizens, citizens, grouped_starts, grouped_columns, ones, row_starts, ordered_columns, ones)
-    del grouped_columns
-    matrix = sp.csr_array((ones, ordered_columns, row_starts), shape=(citizens, citizens))
-    matrix.has_sorted_indices = True
-    return matrix
+    grouped_columns = np.empty(entries, dtype=index_type)
+    _sparsetools.coo_tocsr(citizens, citizens, entries, rows, columns, ones, row_starts, grouped_columns, ones)
+    del rows, columns
+    return sp.csr_array((ones, grouped_columns, row_starts), shape=(citizens, citizens))
 
 
 def adjacency(kind: str, citizens: int, mean_degree: int, rewiring_probability: float,

@@ -201,11 +201,11 @@ class Population:
         return self.income_usd_per_month <= policy.bonus_eligible_max_income_usd_per_month
 
     def neighbours_of(self, index: int) -> np.ndarray:
-        """Indices of a citizen's contacts (everyone else in a well-mixed population)."""
+        """Indices of a citizen's contacts, in increasing order (everyone else in a well-mixed population)."""
         if self.adjacency is None:
             return np.delete(np.arange(self.size), index)
         row = self.adjacency
-        return row.indices[row.indptr[index] : row.indptr[index + 1]]
+        return np.sort(row.indices[row.indptr[index] : row.indptr[index + 1]])
 
     # -- the month ------------------------------------------------------------------------
     def active_contact_share(self) -> np.ndarray:
