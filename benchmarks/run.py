@@ -425,7 +425,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="sizes up to 100,000, 3 rounds, small batches, no study or national row; writes nothing")
     parser.add_argument("--skip", default="", help="comma-separated sections to leave out: cli, batch, study, national")
-    parser.add_argument("--study-runs", type=int, default=STUDY_RUNS)
+    parser.add_argument("--study-runs", type=int, default=STUDY_RUNS, help="runs of the study's design")
+    parser.add_argument("--batch-rounds", type=int, default=3, help="rounds of the batch measurements")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--before", type=Path, help="JSON of an earlier run (another commit) to show beside")
     parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
@@ -476,7 +477,7 @@ def main() -> None:
 
         if "batch" not in skip:
             sweep = sweep_experiment(folder / "sweep")
-            batch_rounds = 1 if args.quick else 3
+            batch_rounds = 1 if args.quick else args.batch_rounds
             batch_tasks = {f"headline_{w}": (lambda w=w: batch_command(HEADLINE, w, folder)) for w in (1, 2)}
             if not args.quick:
                 batch_tasks |= {f"sweep_{w}": (lambda w=w: batch_command(sweep, w, folder)) for w in (1, 2)}
