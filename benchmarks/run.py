@@ -3,6 +3,7 @@
     python benchmarks/run.py                  # everything, about 10-15 minutes on 2 cores
     python benchmarks/run.py --quick          # smaller sizes, 3 rounds, no study or national row; writes nothing
     python benchmarks/run.py --json after.json --before before.json   # keep the figures; compare with a run of another commit
+    python benchmarks/run.py --render after.json --before before.json # rewrite RESULTS.md from kept figures
 
 To compare two commits with this one script, run it with ``PYTHONPATH=<other checkout>/src``
 and ``--json before.json --no-write``, then here with ``--before before.json``: every table
@@ -430,10 +431,16 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--before", type=Path, help="JSON of an earlier run (another commit) to show beside")
     parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
+    parser.add_argument("--render", type=Path, help="measure nothing: write RESULTS.md from this JSON (and --before)")
     parser.add_argument("--memory-child", nargs=2, type=int, metavar=("CITIZENS", "MONTHS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(*args.memory_child)
+        return
+    if args.render:
+        before = json.loads(args.before.read_text()) if args.before else None
+        RESULTS.write_text(report(json.loads(args.render.read_text()), before))
+        print(f"written to {RESULTS}")
         return
     skip = set(filter(None, args.skip.split(",")))
     if args.quick:
