@@ -46,8 +46,8 @@ def test_bonus_stops_when_the_budget_runs_out():
 
 def test_holders_drop_out_once_the_bonus_is_spent_when_the_wallet_has_no_use():
     # El Salvador's pattern: a burst of downloads, then most stop using the wallet.
-    model, table = run(months=24, **{"policy.payment_regime": "ban", "policy.wallet_bonus_usd": 30.0,
-                                     "policy.bonus_budget_usd": 30.0 * 300, "adoption.store_of_value_share": 0.0})
+    model, table = run(months=24, **{"policy.payment_regime": "ban", "policy.wallet_bonus_usd": 100.0,
+                                     "policy.bonus_budget_usd": 100.0 * 300, "adoption.store_of_value_share": 0.0})
     assert table["ever_downloaded_share"].iloc[-1] > 0.1
     assert table["active_share"].iloc[-1] < 0.25 * table["ever_downloaded_share"].iloc[-1]
 
@@ -64,7 +64,9 @@ def test_an_internet_shutdown_stops_adoption_payments_and_flight_while_it_lasts(
     down = table[table["month"].between(5, 7)]
     assert (down["new_adopters"] == 0).all()
     assert (down["crypto_payment_share"] == 0).all() and (down["capital_flight_usd"] == 0).all()
-    assert table[table["month"] == 8]["new_adopters"].iloc[0] > 0
+    # and resumes once it is over (about 5 adopters a month expected here: three months of none
+    # would be a 1-in-10^7 event)
+    assert table[table["month"].between(8, 10)]["new_adopters"].sum() > 0
 
 
 def test_licences_never_exceed_the_cap_and_refused_entrants_go_grey_or_stay_away():

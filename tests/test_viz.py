@@ -251,7 +251,7 @@ def test_the_network_colours_where_a_and_b_differ():
 
 
 def test_at_low_adoption_only_the_adopters_contacts_are_drawn():
-    pair = comparison(policy=COUNTRY, months=3)  # a payment ban, little adoption
+    pair = comparison(months=3)  # the payment ban against legal tender with a bonus: little adoption
     assert shows_ego_networks(pair)
     rows = citizen_rows(pair, SHOW_DIFFERENCE, ego=True)
     holding = pair.a.population.has_wallet | pair.b.population.has_wallet

@@ -175,7 +175,7 @@ class InvestorConfig(_Section):
 class PopulationConfig(_Section):
     """Citizens and the social network they learn from."""
 
-    citizens: int = Field(2_000, ge=10, le=10_000_000)  # simulated citizens (agents)
+    citizens: int = Field(2_000, ge=10, le=20_000_000)  # simulated citizens (agents): up to one per adult of a large nation (assumption: 20 million covers every preset country; configs/kazakhstan_2021.toml: 13.5 million adults)
     people_represented: Annotated[int | None, NoneWord] = Field(None, ge=1)  # adults they stand for; None: one each
     network: NetworkKind = "watts_strogatz"
     mean_degree: int = Field(10, ge=2, le=1_000)  # average number of contacts

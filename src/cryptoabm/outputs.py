@@ -11,7 +11,6 @@ import pandas as pd
 import tomli_w
 
 from cryptoabm.config import Scenario, scenario_to_toml_dict
-from cryptoabm.dashboard import save_dashboard
 
 MONTHLY_CSV = "monthly.csv"
 MONTHLY_PARQUET = "monthly.parquet"
@@ -29,6 +28,7 @@ def _write_atomically(path: Path, write) -> None:
 
 def write_run(out_dir: Path, scenario: Scenario, seed: int, table: pd.DataFrame, config_file: str) -> list[Path]:
     """Write every output of one run into ``out_dir``; returns the paths written."""
+    from cryptoabm.dashboard import save_dashboard  # matplotlib: imported only when a dashboard is drawn
     out_dir.mkdir(parents=True, exist_ok=True)
     resolved = scenario_to_toml_dict(scenario.model_copy(update={"seed": seed}))
     info = {

@@ -31,7 +31,7 @@ from mesa import Agent
 
 from cryptoabm.config import Scenario
 from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, REST_OF_WORLD
-from cryptoabm.network import active_neighbour_share, adjacency, contact_counts, contact_weights
+from cryptoabm.network import ActiveContacts, active_neighbour_share, adjacency, contact_counts, contact_weights
 from cryptoabm.rules.capital_flows import (
     channels_under_policy,
     crypto_outflow_usd,
@@ -62,9 +62,13 @@ from cryptoabm.rules.units import MONTHS_PER_YEAR
 if TYPE_CHECKING:
     from cryptoabm.model import CryptoEconomy
 
-# decisions every citizen draws for each month, whatever the policy:
-# adopt, pay, hold, move savings, drop out, route of the move
-CITIZEN_DECISIONS = 6
+# decisions every citizen draws for each month, whatever the policy, from the citizens' stream:
+# adopt (row 0) and move savings by either route (row 1)
+CITIZEN_DECISIONS = 2
+ADOPT, MOVE = range(CITIZEN_DECISIONS)
+# decisions only wallet holders make: a counter-based draw each month for each holder alone
+# (``RandomStreams.keyed_uniforms``), keyed by the month and one of these
+PAY, HOLD, DROP_OUT, ROUTE = range(1, 5)
 NEVER = -(10**6)  # "month" of an event that has not happened
 
 
@@ -107,17 +111,24 @@ class Population:
         self.accepts_crypto = np.zeros(n, dtype=bool)
         self.paid_in_crypto = np.zeros(n, dtype=bool)
         self.last_paid_month = np.full(n, NEVER, dtype=np.int32)
+        # how many citizens last paid in each month (month -> count): the last twelve months'
+        # payers are summed from it, without reading every citizen's last payment each month
+        self.last_payers_by_month: dict[int, int] = {}
         self.last_sale_month = np.full(self.merchants.size, NEVER, dtype=np.int32)
-        self.trust_multiplier = trust_factor(self.trust, people.trust_mean, scenario.adoption.trust_elasticity)
+        # float32 through the adoption hazard: its terms are probabilities and a share (resolution
+        # 6e-8, far below any probability in the model); money stays in double precision
+        self.trust_multiplier = trust_factor(self.trust, people.trust_mean, scenario.adoption.trust_elasticity).astype(np.float32)
         self.adjacency = adjacency(people.network, n, people.mean_degree, people.rewiring_probability, network_rng)
         self.merchant_contacts = None if self.adjacency is None else self.adjacency[self.merchants]
         self.degree = contact_counts(self.adjacency, n)
         self.contact_weight = contact_weights(self.degree)
+        self.active_contacts = None if self.adjacency is None else ActiveContacts(self.adjacency, self.is_active)
         self.saving_usd_per_month = monthly_saving_usd(self.income_usd_per_month, people.saving_rate)  # incomes are fixed
         self.total_saving_usd_per_month = float(self.saving_usd_per_month.sum())
-        # One uniform draw per citizen per decision each month, and one per merchant for the
-        # acceptance review (single precision: resolution 6e-8, far below any probability in
-        # the model, at half the cost of double precision).
+        # One uniform draw per citizen for each decision everyone makes, each month, and one per
+        # merchant for the acceptance review (single precision: resolution 6e-8, far below any
+        # probability in the model, at half the cost of double precision). Wallet holders'
+        # own decisions are drawn for them alone (``holder_draws``).
         self.monthly_draws = np.empty((CITIZEN_DECISIONS, n), dtype=np.float32)
         # each citizen's place in the queue when the bonus budget cannot pay every adopter
         self.bonus_queue = bonus_rng.random(n)
@@ -150,7 +161,8 @@ class Population:
     @property
     def paid_last_12_months_share(self) -> float:
         """Citizens who paid in crypto at least once in the last twelve months."""
-        return float(np.count_nonzero(self.last_paid_month > self.month - MONTHS_PER_YEAR)) / self.size
+        window = range(self.month - MONTHS_PER_YEAR + 1, self.month + 1)
+        return float(sum(self.last_payers_by_month.get(month, 0) for month in window)) / self.size
 
     @property
     def merchant_accept_share(self) -> float:
@@ -194,13 +206,26 @@ class Population:
         return self.income_usd_per_month <= policy.bonus_eligible_max_income_usd_per_month
 
     def neighbours_of(self, index: int) -> np.ndarray:
-        """Indices of a citizen's contacts (everyone else in a well-mixed population)."""
+        """Indices of a citizen's contacts, in increasing order (everyone else in a well-mixed population)."""
         if self.adjacency is None:
             return np.delete(np.arange(self.size), index)
         row = self.adjacency
-        return row.indices[row.indptr[index] : row.indptr[index + 1]]
+        return np.sort(row.indices[row.indptr[index] : row.indptr[index + 1]])
 
     # -- the month ------------------------------------------------------------------------
+    def active_contact_share(self) -> np.ndarray:
+        """Share of each citizen's contacts who are active now, float32; the counts are kept up
+        to date from the citizens whose state changed (``ActiveContacts``)."""
+        if self.active_contacts is None:
+            return active_neighbour_share(None, self.contact_weight, self.is_active)
+        return self.active_contacts.update(self.is_active) * self.contact_weight
+
+    def holder_draws(self, model: CryptoEconomy, decision: int, holders: np.ndarray) -> np.ndarray:
+        """This month's uniform draw for ``decision`` of each of ``holders`` (indices): the same
+        number for a given citizen, month and decision whoever else holds a wallet, so that
+        common random numbers hold across policies."""
+        return model.streams.keyed_uniforms("citizens", (self.month, decision), holders)
+
     def step(self, model: CryptoEconomy) -> None:
         """Apply the monthly rules in order to every citizen at once."""
         self.month = model.month
@@ -212,15 +237,16 @@ class Population:
         # a citizen is online this month if they have access and the internet is up: a cut of
         # some days takes that share of the month's chances away
         down = model.internet_down_share
-        online = self.has_internet if down == 0.0 else self.has_internet * (1.0 - down)
-        active_contacts = active_neighbour_share(self.adjacency, self.contact_weight, self.is_active)
+        online = self.has_internet if down == 0.0 else self.has_internet * np.float32(1.0 - down)
+        active_contacts = self.active_contact_share()
 
-        new = self.adopt_wallets(model, active_contacts, online, draws[0])
+        new = self.adopt_wallets(model, active_contacts, online, draws[ADOPT])
         self.pay_bonuses(model, new)
-        used = self.use_wallets(model, online, draws[1], draws[2])
-        self.move_savings_abroad(model, online, draws[3], draws[5])
+        holders = np.flatnonzero(self.has_wallet)  # after this month's adoptions
+        active_holders, used = self.use_wallets(model, online, holders)
+        self.move_savings_abroad(model, online, draws[MOVE], holders)
         self.receive_remittances(model)
-        self.drop_out(model, used, draws[4])
+        self.drop_out(model, holders, active_holders, used)
         self.review_acceptance(model, active_contacts, merchant_draws)
         self.save_income(model)
 
@@ -268,25 +294,40 @@ class Population:
         self.bonus_spend_usd_per_month[candidates] = policy.wallet_bonus_usd / model.config.adoption.bonus_spend_months
         self.bonus_outlay_usd = model.state.pay_bonuses(candidates.size)
 
-    def use_wallets(self, model: CryptoEconomy, online: np.ndarray, pay_draw: np.ndarray,
-                    hold_draw: np.ndarray) -> np.ndarray:
+    def use_wallets(self, model: CryptoEconomy, online: np.ndarray, holders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Active holders pay in crypto when allowed and a merchant accepts, or find holding
         worthwhile; the bonus is spent down either way (paid out or cashed in). A merchant
-        with a paying contact has made a crypto sale."""
+        with a paying contact has made a crypto sale. Returns the active holders (a mask over
+        ``holders``) and whether each of them used the wallet (a mask over the active ones)."""
         adoption = model.config.adoption
         policy = model.state.policy
         p_pay = crypto_payment_probability(policy.payment_regime, self.merchant_accept_share, adoption)
-        self.paid_in_crypto = self.is_active & (pay_draw < p_pay * online)
-        self.last_paid_month[self.paid_in_crypto] = self.month
+        active_holders = self.is_active[holders]
+        users = holders[active_holders]
+        online_users = online[users] if isinstance(online, np.ndarray) else online
+        pays = self.holder_draws(model, PAY, users) < p_pay * online_users
+        payers = users[pays]
+        self.paid_in_crypto = np.zeros(self.size, dtype=bool)
+        self.paid_in_crypto[payers] = True
+        self.record_last_payments(payers)
         self.record_merchant_sales()
-        holds = self.is_active & (hold_draw < adoption.store_of_value_share)
+        holds = self.holder_draws(model, HOLD, users) < adoption.store_of_value_share
         if self.bonuses_outstanding:
             spent = bonus_spending_usd(self.bonus_left_usd, self.bonus_spend_usd_per_month) * self.is_active
             self.bonus_left_usd -= spent
             model.ledger.transfer("household_spending", HOUSEHOLDS, DOMESTIC_ECONOMY,
                                   self.national_usd(spent.sum()))
             self.bonuses_outstanding = bool(self.bonus_left_usd.any())
-        return self.paid_in_crypto | holds
+        return active_holders, pays | holds
+
+    def record_last_payments(self, payers: np.ndarray) -> None:
+        """This month is now the last month each of ``payers`` paid in crypto."""
+        earlier, counts = np.unique(self.last_paid_month[payers], return_counts=True)
+        for month, count in zip(earlier.tolist(), counts.tolist(), strict=True):
+            if month != NEVER:
+                self.last_payers_by_month[month] -= count
+        self.last_payers_by_month[self.month] = self.last_payers_by_month.get(self.month, 0) + payers.size
+        self.last_paid_month[payers] = self.month
 
     def record_merchant_sales(self) -> None:
         """Accepting merchants with at least one contact who paid in crypto this month made a sale."""
@@ -300,10 +341,10 @@ class Population:
         self.last_sale_month[sold] = self.month
 
     def move_savings_abroad(self, model: CryptoEconomy, online: np.ndarray, move_draw: np.ndarray,
-                            route_draw: np.ndarray) -> None:
+                            holders: np.ndarray) -> None:
         """Savers with a motive move part of their savings abroad. Capital controls close the
         bank route to a share of them (the same citizens every month); the rest pick the cheaper
-        route (``route_draw``: a logit choice). Only a wallet holder who is online can use the
+        route (a logit choice, drawn for wallet holders alone: only they have two routes). Only a wallet holder who is online can use the
         crypto route, whose cost rises with the enforcement against it. Moving money through a wallet does
         not make it an active wallet: it is not use in the sense of payments or holding."""
         policy = model.state.policy
@@ -315,11 +356,16 @@ class Population:
         crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
         p_official = moving_probability(motive, flight.official_route_cost_share, flight)
         p_crypto = moving_probability(motive, crypto_cost, flight)
-        official_open = self.bank_route_draw >= policy.capital_controls
-        can_use_crypto = self.has_wallet & (move_draw < p_crypto * online)
-        prefers_crypto = route_draw < crypto_route_share(flight, policy.crypto_flight_enforcement)
-        by_crypto = can_use_crypto & (~official_open | prefers_crypto)
-        by_bank = official_open & ~by_crypto & (move_draw < p_official)
+        online_holders = online[holders] if isinstance(online, np.ndarray) else online
+        can_use_crypto = move_draw[holders] < p_crypto * online_holders
+        prefers_crypto = self.holder_draws(model, ROUTE, holders) < crypto_route_share(flight, policy.crypto_flight_enforcement)
+        bank_closed = self.bank_route_draw[holders] < policy.capital_controls
+        by_crypto = holders[can_use_crypto & (bank_closed | prefers_crypto)]  # ascending indices
+        # the bank route: only those whose draw is below its probability need looking at
+        by_bank = np.flatnonzero(move_draw < p_official)
+        by_bank = by_bank[self.bank_route_draw[by_bank] >= policy.capital_controls]
+        if by_crypto.size:
+            by_bank = by_bank[~np.isin(by_bank, by_crypto, assume_unique=True)]  # ascending indices
         self.licensed_platform_outflow_usd = self.national_usd(licensed_outflow_usd(
             wanted_outflow_usd(self.savings_usd[by_crypto], flight), policy.crypto_outflow_limit_usd_per_month, flight).sum())
         crypto_amounts = crypto_outflow_usd(self.savings_usd[by_crypto], policy.crypto_outflow_limit_usd_per_month, flight)
@@ -343,15 +389,18 @@ class Population:
         model.ledger.transfer("traditional_remittances", REST_OF_WORLD, DOMESTIC_ECONOMY,
                               self.remittances_usd - self.crypto_remittances_usd)
 
-    def drop_out(self, model: CryptoEconomy, used: np.ndarray, draw: np.ndarray) -> None:
+    def drop_out(self, model: CryptoEconomy, holders: np.ndarray, active_holders: np.ndarray, used: np.ndarray) -> None:
         """Active holders with no bonus left and no use this month stop using the wallet (lasting
         users only slowly); dormant holders may delete it. One draw serves both: a citizen is
-        active or dormant, never both."""
+        active or dormant, never both. ``active_holders`` masks ``holders``; ``used`` masks
+        the active ones."""
         adoption = model.config.adoption
-        dormant = self.has_wallet & ~self.is_active
-        p_drop = dropout_probability(self.bonus_left_usd, used, self.has_lasting_use, adoption)
-        self.is_active &= ~(draw < p_drop)
-        self.has_wallet &= ~(dormant & (draw < adoption.dormant_abandon_hazard))
+        draw = self.holder_draws(model, DROP_OUT, holders)
+        used_by_holder = np.zeros(holders.size, dtype=bool)
+        used_by_holder[active_holders] = used
+        p_drop = dropout_probability(self.bonus_left_usd[holders], used_by_holder, self.has_lasting_use[holders], adoption)
+        self.is_active[holders[active_holders & (draw < p_drop)]] = False
+        self.has_wallet[holders[~active_holders & (draw < adoption.dormant_abandon_hazard)]] = False
 
     def review_acceptance(self, model: CryptoEconomy, active_contacts: np.ndarray, draw: np.ndarray) -> None:
         """Merchants weigh their active customers against fees, staff time and (if they keep the

@@ -19,18 +19,16 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
+from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.ppf computes), without scipy.stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from cryptoabm.batch.experiment import HEADLINE_OUTCOMES  # noqa: E402
-from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest  # noqa: E402
-from cryptoabm.summary import BOUNDED_AT_ZERO, OUTCOMES, format_value  # noqa: E402
+from cryptoabm.batch.experiment import HEADLINE_OUTCOMES
+from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest
+from cryptoabm.summary import BOUNDED_AT_ZERO, OUTCOMES, format_value
 
 REPORT = "report.md"
 FIGURES = "figures"
@@ -53,6 +51,16 @@ BAND = (0.05, 0.95)  # fan charts shade the 5th-95th percentile across replicati
 FIGURE_DPI = 100  # at 100% zoom a point is 1.4 px: 10-point labels are 14 px tall
 LABEL_POINTS = 10
 PANELS_PER_ROW = 3
+# PNG compression: zlib level 1 encodes several times faster than matplotlib's default (6), for
+# figures a few tens of percent larger
+PNG_OPTIONS = {"format": "png", "dpi": FIGURE_DPI, "metadata": {"Software": None}, "pil_kwargs": {"compress_level": 1}}
+
+
+def _figure(rows: int, columns: int, figsize: tuple[float, float], **layout) -> tuple[Figure, np.ndarray]:
+    """A bare figure on an Agg canvas (no pyplot, no GUI backend) and its grid of axes."""
+    fig = Figure(figsize=figsize, **layout)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(rows, columns, squeeze=False)
 
 
 class ReportError(Exception):
@@ -77,7 +85,7 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
     if n < 2:
         return Interval(mean, math.nan, math.nan, math.nan, n)
     sd = float(values.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * sd / math.sqrt(n)
     return Interval(mean, sd, mean - half, mean + half, n)
 
 
@@ -97,6 +105,8 @@ def bootstrap_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> In
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # BCa on few, tied values can be undefined: then percentile
+            from scipy import stats  # only when a bootstrap interval is asked for
+
             found = stats.bootstrap((values,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
                                     method=method, rng=np.random.default_rng(BOOTSTRAP_SEED))
         low, high = float(found.confidence_interval.low), float(found.confidence_interval.high)
@@ -191,8 +201,7 @@ def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) 
     columns = min(PANELS_PER_ROW, len(panels))
     rows = math.ceil(len(panels) / columns)
     labels = timeseries["label"].nunique()
-    fig, axes = plt.subplots(rows, columns, figsize=(6.4 * columns, 4.2 * rows + 0.3 * math.ceil(labels / 3)),
-                             layout="constrained", squeeze=False)
+    fig, axes = _figure(rows, columns, (6.4 * columns, 4.2 * rows + 0.3 * math.ceil(labels / 3)), layout="constrained")
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     for ax, (column, label, unit) in zip(axes.flat, panels, strict=False):
@@ -210,8 +219,7 @@ def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) 
     fig.legend(handles, names, loc="outside lower center", ncols=min(3, len(names)), fontsize=LABEL_POINTS)
     fig.suptitle(f"{title}: mean and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band across replications",
                  fontsize=LABEL_POINTS + 2)
-    fig.savefig(path, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
-    plt.close(fig)
+    fig.savefig(path, **PNG_OPTIONS)
 
 
 def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], reference_label: str, path: Path) -> None:
@@ -219,8 +227,7 @@ def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], refer
     columns = min(3, len(shown))
     rows = math.ceil(len(shown) / columns)
     bars = differences["label"].nunique()
-    fig, axes = plt.subplots(rows, columns, figsize=(6.2 * columns, (1.4 + 0.35 * bars) * rows),
-                             constrained_layout=True, squeeze=False)
+    fig, axes = _figure(rows, columns, (6.2 * columns, (1.4 + 0.35 * bars) * rows), layout="constrained")
     for ax, outcome in zip(axes.flat, shown, strict=False):
         part = differences[differences["outcome"] == outcome]
         errors = np.vstack([part["mean"] - part["low"], part["high"] - part["mean"]])
@@ -234,8 +241,7 @@ def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], refer
         ax.set_visible(False)
     fig.suptitle(f"Difference from the reference, {reference_label} (mean and 95% t-interval, paired by replicate)",
                  fontsize=LABEL_POINTS + 2)
-    fig.savefig(path, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
-    plt.close(fig)
+    fig.savefig(path, **PNG_OPTIONS)
 
 
 def declared_panels(outcomes: tuple[str, ...], timeseries: pd.DataFrame) -> tuple:

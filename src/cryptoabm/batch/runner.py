@@ -131,20 +131,28 @@ def _watch_batch(batch_pid: int) -> None:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of worker processes forked from a clean server process that has the model
-    already imported (safe even when this process runs threads, as Dask's client does).
+    """A pool of worker processes, started at once.
+
+    From a process with no other thread (the command line before its progress bar starts),
+    the workers are forked from this process itself: they start with the model already
+    imported, in milliseconds. Otherwise (Dask's client, a progress bar's monitor or a
+    notebook runs threads, and forking a threaded process can deadlock) they are forked from a
+    clean server process that imports the model first, a second or two once.
 
     The fork server and the workers are started with Ctrl-C held back (a second or two), so
     that an interrupt during start-up ends the batch with one clean line, instead of
     tracebacks from the server's imports or from workers starting after it has gone.
     """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["cryptoabm.batch.runner"])
     pool = None
     with _ctrl_c_held_back() as interrupted:
-        from multiprocessing import forkserver
+        if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+        else:
+            from multiprocessing import forkserver
 
-        forkserver.ensure_running()  # inherits the blocked SIGINT; ignores it once ready
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["cryptoabm.batch.runner"])
+            forkserver.ensure_running()  # inherits the blocked SIGINT; ignores it once ready
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_setup,
                                    initargs=(os.getpid(),))
         if hasattr(pool, "_launch_processes"):
@@ -264,6 +272,9 @@ def _run_into(store: ResultStore, loaded: LoadedExperiment, runs: list[RunSpec],
     """Run the missing runs into an opened, locked store, then merge (and export) the tables."""
     done = store.finished_run_ids()
     todo = [run for run in runs if run.run_id not in done]
+    # the executor first, before this process starts any thread (writer, progress bar), so
+    # that a process pool can fork its workers from here (see process_pool)
+    first_executor = make_executor() if todo else None
     failed: list[str] = []
     timings: dict[str, float] = {}
     finished_now: dict[str, Future] = {}  # run id -> its file's write, whose result is the table written
@@ -286,7 +297,7 @@ def _run_into(store: ResultStore, loaded: LoadedExperiment, runs: list[RunSpec],
         bar.set_postfix(failed=len(failed))
 
     try:
-        lost = _run_pool(todo, make_executor, run_function, record)
+        lost = _run_pool(todo, make_executor, run_function, record, executor=first_executor)
         for spec in lost:  # each run lost in a worker crash, retried alone
             isolated = (isolate_on_crash or (lambda: process_pool(1)))()
             leftover = _run_pool([spec], lambda executor=isolated: executor, run_function, record, rebuild=False)
@@ -313,12 +324,14 @@ def _run_pool(
     run_function: Callable[[RunSpec], RunResult],
     record: Callable[[RunSpec, RunResult], None],
     rebuild: bool = True,
+    executor: Executor | None = None,
 ) -> list[RunSpec]:
     """Submit runs, keeping at most a few per worker in flight; returns runs lost to worker
-    crashes (when ``rebuild``, the pool is rebuilt and the rest continue)."""
+    crashes (when ``rebuild``, the pool is rebuilt and the rest continue). ``executor``: one
+    already made by ``make_executor``, to start with."""
     queue = list(reversed(todo))
     lost: list[RunSpec] = []
-    executor = make_executor()
+    executor = executor if executor is not None else make_executor()
     capacity = _Capacity(executor)
     pending: dict[Future, RunSpec] = {}
     try:

@@ -18,7 +18,7 @@ USD per PH/s per day, returns per year.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri  # the standard normal quantile (what scipy.stats.norm.ppf computes), without importing scipy.stats
 
 from cryptoabm.config import WorldMiningConfig
 from cryptoabm.rules.units import DAYS_PER_MONTH, HOURS_PER_DAY, MONTHS_PER_YEAR, PH_PER_EH, TH_PER_PH, WATTS_PER_KW
@@ -31,7 +31,7 @@ def lognormal_classes(median: float, log_sd: float, classes: int) -> tuple[np.nd
     class's middle probability. With ``log_sd = 0`` every class is the median.
     """
     middles = (np.arange(classes) + 0.5) / classes
-    return median * np.exp(log_sd * norm.ppf(middles)), np.full(classes, 1.0 / classes)
+    return median * np.exp(log_sd * ndtri(middles)), np.full(classes, 1.0 / classes)
 
 
 def cash_cost_usd_per_ph_day(efficiency_j_per_th: np.ndarray | float, power_price_usd_per_kwh: np.ndarray | float):
