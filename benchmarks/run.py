@@ -584,6 +584,10 @@ def report(now: dict, before: dict | None) -> str:
                               f"{both(f'{name}_{workers}', 'wall', '{:.2f}')} |",
                               f"| {label}, {workers} worker{'s' * (workers > 1)}: s (CPU, all processes) | "
                               f"{both(f'{name}_{workers}', 'cpu', '{:.2f}')} |"]
+    if "headline_1" in now:
+        lines += ["", "CPU of a batch is that of every process `cryptoabm batch` waited for: workers forked from it count, "
+                      "but a fork server's workers (how pools started before issue 14) are not waited for by it, so the "
+                      "*before* CPU of 2 workers leaves them out."]
     if "study" in now:
         study = now["study"]
         runs = int(study["runs"]["median"])
@@ -601,7 +605,8 @@ def report(now: dict, before: dict | None) -> str:
             lines += ["", "## National scale", "",
                       f"{NATIONAL_CITIZENS:,} citizens x {NATIONAL_MONTHS} months (default scenario, fresh process): build "
                       f"{national['build_s']['median']:.1f} s, run {national['run_s']['median']:.1f} s, whole process "
-                      f"{national['process_s']['median']:.1f} s; peak memory {national['peak']['median'] / 2**30:.2f} GiB."]
+                      f"{national['process_s']['median']:.1f} s (wall); build {national['build_cpu']['median']:.1f} s, run "
+                      f"{national['run_cpu']['median']:.1f} s (CPU); peak memory {national['peak']['median'] / 2**30:.2f} GiB."]
 
     # targets, on medians
     rows = []
@@ -648,6 +653,9 @@ def report(now: dict, before: dict | None) -> str:
         gib = national["peak"]["median"] / 2**30
         rows.append((f"national scale: build + run, {NATIONAL_CITIZENS:,} x {NATIONAL_MONTHS} months (wall)",
                      f"{total:.1f} s", "< 45 s", total < TARGETS["national_s"]))
+        total_cpu = national["build_cpu"]["median"] + national["run_cpu"]["median"]
+        rows.append((f"national scale: build + run, {NATIONAL_CITIZENS:,} x {NATIONAL_MONTHS} months (CPU)",
+                     f"{total_cpu:.1f} s", "(< 45 s)", total_cpu < TARGETS["national_s"]))
         rows.append(("national scale: peak memory", f"{gib:.2f} GiB", "< 4 GiB", gib < TARGETS["national_gib"]))
     lines += ["", "## Targets (issue 14; issue 5's kept)", "", "| ratio | measured | target | |", "|---|---:|---:|---|"]
     lines += [f"| {name} | {value} | {target} | {verdict(met)} |" for name, value, target, met in rows]

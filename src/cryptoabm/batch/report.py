@@ -51,6 +51,9 @@ BAND = (0.05, 0.95)  # fan charts shade the 5th-95th percentile across replicati
 FIGURE_DPI = 100  # at 100% zoom a point is 1.4 px: 10-point labels are 14 px tall
 LABEL_POINTS = 10
 PANELS_PER_ROW = 3
+# Above this many arms x design points (an LHS design, say) a fan chart draws one band per arm,
+# across its design points and replications, instead of one per design point.
+MAX_FAN_LINES = 12
 # PNG compression: zlib level 1 encodes several times faster than matplotlib's default (6), for
 # figures a few tens of percent larger
 PNG_OPTIONS = {"format": "png", "dpi": FIGURE_DPI, "metadata": {"Software": None}, "pil_kwargs": {"compress_level": 1}}
@@ -200,12 +203,13 @@ def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) 
         timeseries = timeseries.assign(calendar=pd.to_datetime(timeseries["date"], format="%Y-%m"))
     columns = min(PANELS_PER_ROW, len(panels))
     rows = math.ceil(len(panels) / columns)
-    labels = timeseries["label"].nunique()
+    by = "label" if timeseries["label"].nunique() <= MAX_FAN_LINES else "arm"
+    labels = timeseries[by].nunique()
     fig, axes = _figure(rows, columns, (6.4 * columns, 4.2 * rows + 0.3 * math.ceil(labels / 3)), layout="constrained")
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     for ax, (column, label, unit) in zip(axes.flat, panels, strict=False):
-        for name, group in timeseries.groupby("label", sort=False):
+        for name, group in timeseries.groupby(by, sort=False):
             by_time = group.groupby(x_column)[column]
             mean = by_time.mean()
             ax.plot(mean.index, mean.to_numpy(), label=name)
@@ -217,7 +221,8 @@ def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) 
         ax.tick_params(labelsize=LABEL_POINTS)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncols=min(3, len(names)), fontsize=LABEL_POINTS)
-    fig.suptitle(f"{title}: mean and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band across replications",
+    across = "replications" if by == "label" else "design points and replications"
+    fig.suptitle(f"{title}: mean and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band across {across}",
                  fontsize=LABEL_POINTS + 2)
     fig.savefig(path, **PNG_OPTIONS)
 
@@ -342,10 +347,11 @@ def write_report(folder: Path) -> Path:
     labels = list(dict.fromkeys(runs["label"]))
     header = "| outcome | " + " | ".join(labels) + " |"
     lines += [header, "|---" * (len(labels) + 1) + "|"]
+    summary_rows = {(row["label"], row["outcome"]): row for row in summaries.to_dict("records")}
     for outcome in outcomes:
         cells = []
         for label in labels:
-            row = summaries[(summaries["label"] == label) & (summaries["outcome"] == outcome)].iloc[0]
+            row = summary_rows[label, outcome]
             cells.append(f"{_fmt(outcome, row['mean'])} [{_fmt(outcome, row['low'])}, {_fmt(outcome, row['high'])}] "
                          f"({_fmt(outcome, row['sd'])})")
         mark = " \u2020" if outcome in BOUNDED_AT_ZERO else ""
@@ -360,10 +366,11 @@ def write_report(folder: Path) -> Path:
                     "with its 95% t-interval; an interval that excludes 0 is marked *.", ""]
         diff_labels = list(dict.fromkeys(differences["label"]))
         lines += ["| outcome | " + " | ".join(diff_labels) + " |", "|---" * (len(diff_labels) + 1) + "|"]
+        difference_rows = {(row["label"], row["outcome"]): row for row in differences.to_dict("records")}
         for outcome in outcomes:
             cells = []
             for label in diff_labels:
-                row = differences[(differences["label"] == label) & (differences["outcome"] == outcome)].iloc[0]
+                row = difference_rows[label, outcome]
                 excludes_zero = row["low"] > 0 or row["high"] < 0
                 cells.append(f"{_fmt(outcome, row['mean'])} [{_fmt(outcome, row['low'])}, {_fmt(outcome, row['high'])}]"
                              + (" *" if excludes_zero else ""))
