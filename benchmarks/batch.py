@@ -27,7 +27,7 @@ from cryptoabm.batch.runner import InProcessExecutor, process_pool, run_batch
 from cryptoabm.config import scenario_from_dict
 from cryptoabm.model import CryptoEconomy
 
-EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "central_asia_regimes.toml"
+EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "turkmenistan_options.toml"
 ROUNDS = 7
 
 

@@ -70,7 +70,7 @@ from cryptoabm.model import CryptoEconomy
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("RESULTS.md")
-HEADLINE = ROOT / "experiments" / "central_asia_regimes.toml"
+HEADLINE = ROOT / "experiments" / "turkmenistan_options.toml"
 SEED = 1
 MONTHS = 24  # every size runs the same horizon, so that cost per citizen-step compares like with like
 BOLTZMANN_STEPS = 20
@@ -576,7 +576,7 @@ def report(now: dict, before: dict | None) -> str:
     if "headline_1" in now:
         lines += ["", "## Batches end to end (`cryptoabm batch`: imports, runs, merge, report)", "",
                   f"| figure | {heads} |", f"|---{bars}|"]
-        for name, label in (("headline", f"headline ({HEADLINE.stem}, 120 runs)"),
+        for name, label in (("headline", f"headline ({HEADLINE.stem}, 150 runs)"),
                             ("sweep", f"{SWEEP_CITIZENS:,}-citizen sweep ({SWEEP_RUNS} runs x 60 months)")):
             for workers in (1, 2):
                 if f"{name}_{workers}" in now:
