@@ -696,15 +696,21 @@ def _part_path(folder: Path, subfolder: str, name: Any, source: str | Path, fiel
     return path
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file's tables; ConfigError (one line) if it cannot be read or parsed."""
+def read_toml(path: Path) -> tuple[dict[str, Any], bytes]:
+    """A TOML file's tables and its bytes (to hash); ConfigError (one line) if it cannot be
+    read or parsed. Configs, experiments and target files are all read here."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
+        raw_bytes = Path(path).read_bytes()
+        return tomllib.loads(raw_bytes.decode("utf-8")), raw_bytes
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"malformed TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read file: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc.strerror or exc}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's tables (see :func:`read_toml`)."""
+    return read_toml(path)[0]
 
 
 def _read_part(path: Path, files: list[Path] | None) -> dict[str, Any]:

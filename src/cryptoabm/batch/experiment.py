@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from cryptoabm.config import (
     config_files,
     load_composition,
     load_scenario,
+    read_toml,
 )
 from cryptoabm.model import INDICATOR_NAMES
 from cryptoabm.sizing import (
@@ -289,13 +289,7 @@ def load_experiment(path: str | Path, force: bool = False) -> LoadedExperiment:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(path, "", "no such experiment file")
-    try:
-        raw_bytes = path.read_bytes()
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"malformed TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read file: {exc.strerror or exc}") from None
+    raw, raw_bytes = read_toml(path)
     return experiment_from_dict(raw, path, hashlib.sha256(raw_bytes).hexdigest(), force=force)
 
 

@@ -16,7 +16,6 @@ distances of the targets marked ``calibrate = true`` (simulated method of moment
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +23,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cryptoabm.calibration.metrics import METRICS
-from cryptoabm.config import ConfigError, SafeName, Scenario, _describe_error, _loc_to_field, load_scenario
+from cryptoabm.config import ConfigError, SafeName, Scenario, _describe_error, _loc_to_field, load_scenario, read_toml
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
@@ -141,12 +140,7 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
     path = Path(path)
     if not path.is_file():
         raise ConfigError(path, "", "no such target file")
-    try:
-        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"malformed TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read file: {exc.strerror or exc}") from None
+    raw, _ = read_toml(path)
     if not raw:
         raise ConfigError(path, "", "the target file is empty (see validation/targets.toml for the format)")
     try:
