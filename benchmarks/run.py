@@ -645,8 +645,12 @@ def report(now: dict, before: dict | None) -> str:
                          speedup >= TARGETS[target]))
     if "study" in now:
         wall = now["study"]["wall"]["median"]
-        rows.append((f"study, {int(now['study']['runs']['median']):,} runs on 2 workers (wall)", f"{wall:.0f} s",
-                     "< 240 s", wall < TARGETS["study_s"]))
+        runs = int(now["study"]["runs"]["median"])
+        # the target is for the full design: a smaller study is scaled to it at the same runs per second
+        at_target_size = wall * STUDY_RUNS / runs
+        scaled = "" if runs == STUDY_RUNS else f" (scaled from {runs:,} runs in {wall:.0f} s)"
+        rows.append((f"study, {STUDY_RUNS:,} runs on 2 workers (wall){scaled}", f"{at_target_size:.0f} s",
+                     "< 240 s", at_target_size < TARGETS["study_s"]))
     if "national" in now and "refused" not in now["national"]:
         national = now["national"]
         total = national["build_s"]["median"] + national["run_s"]["median"]
