@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = add_command(
         "report", help="write the comparison report of a batch",
         description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95%% "
-                    "t-intervals of the key outcomes, paired differences from the reference arm, fan charts "
+                    "intervals of the key outcomes (bootstrap for outcomes bounded at zero, t otherwise), paired differences from the reference arm, fan charts "
                     "and a bar chart of differences. (batch runs this at the end.)",
     )
     report.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")

@@ -788,6 +788,21 @@ def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
+def first_problem(exc: ValidationError, unknown_key: Any) -> tuple[str, str]:
+    """The field and one-line message of a validation error's first problem: an unknown key
+    first (it usually explains the others; ``unknown_key(loc)`` words it), else a failed check's
+    own message, else pydantic's error described."""
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    if error["type"] == "extra_forbidden":
+        message = unknown_key(error["loc"])
+    elif error["type"] == "value_error":
+        message = str(error["ctx"]["error"])
+    else:
+        message = _describe_error(error)
+    return _loc_to_field(error["loc"]), message
+
+
 def _field_problem_in(error: dict[str, Any]) -> _FieldProblem | None:
     ctx = error.get("ctx") or {}
     problem = ctx.get("error")

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cryptoabm.config import ConfigError, _describe_error, _loc_to_field
+from cryptoabm.config import ConfigError, first_problem
 
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$")
 POOL_START_SECONDS = 2.2  # a worker pool's one-off start-up: a fresh Python importing the model (benchmarks)
@@ -125,12 +125,9 @@ def read_slurm_options(path: Path | None) -> SlurmOptions:
     try:
         return SlurmOptions.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        if error["type"] == "extra_forbidden":
-            message = f"unknown key '{error['loc'][-1]}'; allowed: {', '.join(SlurmOptions.model_fields)}"
-        else:
-            message = _describe_error(error)
-        raise ConfigError(path, _loc_to_field(error["loc"]), message) from None
+        field, message = first_problem(
+            exc, lambda loc: f"unknown key '{loc[-1]}'; allowed: {', '.join(SlurmOptions.model_fields)}")
+        raise ConfigError(path, field, message) from None
 
 
 def slurm_cluster(options: SlurmOptions):

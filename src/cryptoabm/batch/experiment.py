@@ -31,10 +31,9 @@ from cryptoabm.config import (
     ConfigError,
     SafeName,
     Scenario,
-    _describe_error,
-    _loc_to_field,
     composition_files,
     config_files,
+    first_problem,
     load_composition,
     load_scenario,
     read_toml,
@@ -60,7 +59,7 @@ HEADLINE_OUTCOMES = (
     "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd", "total_export_value_forgone_usd",
 )  # what a report shows unless the experiment names its own `report_outcomes`
 ID_COLUMNS = ("run_id", "arm", "point", "label", "replicate", "seed")
-CONFIG_KEYS = frozenset({"extends", "market", "grid", "mining", "population", "policy", "events", "months", "seed",
+CONFIG_KEYS = frozenset({"extends", "country", "policy_package", "market", "grid", "mining", "population", "policy", "events", "months", "seed",
                          "start_month", "description", "adoption", "investors", "merchants", "state"})
 RESULTS_SHARE_OF_MEMORY = 0.8  # the merged tables are built in memory: leave the rest to everything else
 RESULTS_COPIES_ON_DISK = 2  # the run files, then the merged tables
@@ -302,12 +301,7 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
     try:
         experiment = Experiment.model_validate(raw)
     except ValidationError as exc:
-        errors = exc.errors()
-        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        field_name = _loc_to_field(error["loc"])
-        message = _describe_error(error) if error["type"] != "value_error" else str(error["ctx"]["error"])
-        if error["type"] == "extra_forbidden":
-            message = _unknown_experiment_key(error["loc"])
+        field_name, message = first_problem(exc, _unknown_experiment_key)
         raise ConfigError(path, field_name, message) from None
     ensure_results_fit(experiment, path, force)
     inputs = {str(path.resolve()): file_hash}

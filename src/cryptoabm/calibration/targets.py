@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cryptoabm.calibration.metrics import METRICS
-from cryptoabm.config import ConfigError, SafeName, Scenario, _describe_error, _loc_to_field, load_scenario, read_toml
+from cryptoabm.config import ConfigError, SafeName, Scenario, first_problem, load_scenario, read_toml
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
@@ -146,16 +146,11 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
     try:
         targets = TargetFile.model_validate(raw)
     except ValidationError as exc:
-        errors = exc.errors()
-        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        field = _loc_to_field(error["loc"])
-        if error["type"] == "extra_forbidden":
-            model = Target if "targets" in error["loc"] else TargetFile
-            message = f"unknown key '{error['loc'][-1]}'; allowed: {', '.join(model.model_fields)}"
-        elif error["type"] == "value_error":
-            message = str(error["ctx"]["error"])
-        else:
-            message = _describe_error(error)
+        def unknown_key(loc: tuple) -> str:
+            model = Target if "targets" in loc else TargetFile
+            return f"unknown key '{loc[-1]}'; allowed: {', '.join(model.model_fields)}"
+
+        field, message = first_problem(exc, unknown_key)
         raise ConfigError(path, field, message) from None
     folder = Path(configs) if configs is not None else configs_dir()
     preset_paths: dict[str, Path] = {}
