@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, State
-from cryptoabm.model import INDICATOR_NAMES, CryptoEconomy
+from cryptoabm.model import INDICATOR_NAMES, SIGNED_INDICATORS, CryptoEconomy
 from tests.conftest import run, scenario
 
 CONTRACT = [
@@ -87,8 +87,8 @@ def test_no_stock_goes_negative():
 
 def test_flows_and_physical_quantities_are_never_negative():
     _, table = run(**BUSY)
-    numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "net_crypto_capital_flow_usd", "receipts_converted_share",
-                                                          "licensed_power_use_share"])
+    numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "receipts_converted_share",
+                                                          "licensed_power_use_share", *SIGNED_INDICATORS])
     assert (numeric >= 0).all().all()
     # shares that are NaN when nobody is there to measure (no accepting merchant, no licensed farm)
     for share in ("receipts_converted_share", "licensed_power_use_share"):

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cryptoabm.config import scenario_from_dict
-from cryptoabm.model import CryptoEconomy
+from cryptoabm.model import SIGNED_INDICATORS, CryptoEconomy
 
 # more examples for a deeper search: CRYPTOABM_PROPERTY_EXAMPLES=1000 python -m pytest tests/test_properties.py
 EXAMPLES = int(os.environ.get("CRYPTOABM_PROPERTY_EXAMPLES", "40"))
@@ -76,8 +76,8 @@ def test_any_valid_scenario_runs_and_keeps_its_invariants(scenario):
     for column in ("wallet_share", "active_share", "merchant_accept_share", "crypto_payment_share",
                    "global_hashrate_share", "grey_load_share", "reserve_margin"):
         assert table[column].between(0.0, 1.0).all(), column
-    numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "net_crypto_capital_flow_usd",
-                                                          "receipts_converted_share", "licensed_power_use_share"])
+    numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "receipts_converted_share",
+                                                          "licensed_power_use_share", *SIGNED_INDICATORS])
     assert (numeric >= 0).all().all()
     assert table["licensed_power_use_share"].dropna().between(0.0, 1.0).all()  # NaN: no licensed farm
     assert all(math.isfinite(v) for v in numeric.to_numpy().ravel())

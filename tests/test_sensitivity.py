@@ -211,10 +211,10 @@ def test_a_bootstrap_interval_of_non_negative_values_never_crosses_zero():
     assert bootstrap_interval(revenue) == interval  # seeded: the same every time
     assert bootstrap_interval(np.zeros(5)).low == bootstrap_interval(np.zeros(5)).high == 0.0
     runs = pd.DataFrame({"label": "a", "total_state_revenue_usd": revenue,
-                         "total_net_crypto_capital_flow_usd": revenue - 3e6})
-    table = arm_summaries(runs, ("total_state_revenue_usd", "total_net_crypto_capital_flow_usd")).set_index("outcome")
+                         "total_fiscal_net_usd": revenue - 3e6})
+    table = arm_summaries(runs, ("total_state_revenue_usd", "total_fiscal_net_usd")).set_index("outcome")
     assert "total_state_revenue_usd" in BOUNDED_AT_ZERO and table.loc["total_state_revenue_usd", "method"] == "bootstrap"
-    assert table.loc["total_net_crypto_capital_flow_usd", "method"] == "t"  # can be negative: a t-interval
+    assert table.loc["total_fiscal_net_usd", "method"] == "t"  # can be negative: a t-interval
 
 
 # -- the model, end to end through the command line -----------------------------------------------

@@ -195,7 +195,7 @@ def test_chart_rows_grow_by_the_new_months_only():
 def test_headline_figures_are_a_b_and_their_difference():
     pair = comparison(months=6)
     figures = headline_figures(pair)
-    assert {figure.key for figure in FIGURES} == {"wallets", "hashrate", "revenue", "fdi", "net-flows"}
+    assert {figure.key for figure in FIGURES} == {"wallets", "hashrate", "revenue", "fdi", "national-gain", "fiscal-net"}
     revenue_a = sum(row["state_revenue_usd"] for row in pair.rows[RUN_A])
     assert figures["revenue"][0] == revenue_a
     for a, b, difference in figures.values():

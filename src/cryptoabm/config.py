@@ -33,6 +33,7 @@ from pydantic import (
 PaymentRegime = Literal["ban", "voluntary", "legal_tender", "fee_conversion"]
 GridPriority = Literal["equal", "last", "interruptible", "surplus_only"]
 PriceProcess = Literal["student_t", "block_bootstrap"]
+DriftOf = Literal["median", "mean"]
 NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete", "well_mixed"]
 
 NONE_WORD = "none"
@@ -81,8 +82,11 @@ class MarketConfig(_Section):
 
     btc_price_usd: Positive = 87_000.0  # BTC price in month 0, USD
     use_history: bool = False  # run on the recorded monthly price and world hashrate while they last, then simulate
+    recorded_hashrate: bool = True  # with use_history: follow the recorded world hashrate too (false: only the price is
+    # recorded and the world fleet answers it from the recorded hashrate of month 0: the fleet's back-test)
     price_process: PriceProcess = "student_t"  # how simulated months are drawn: Student-t random walk or block bootstrap
-    price_drift_annual: float = Field(0.0, ge=-1.0, le=2.0)  # expected growth of the mean price per year
+    price_drift_annual: float = Field(0.0, ge=-0.9, le=2.0)  # growth of the median (or mean) price per year
+    price_drift_of: DriftOf = "median"  # which the drift sets: the median path (typical) or the mean price
     price_volatility_annual: NonNegative = 0.55  # annualised SD of log returns (student_t only)
     price_shock_tail_df: float = Field(4.0, gt=2.0, le=1000.0)  # Student-t degrees of freedom
     bootstrap_block_months: int = Field(6, ge=1, le=60)  # block length of the historical-returns bootstrap
@@ -126,8 +130,19 @@ class GridConfig(_Section):
     seasonal_amplitude: Share = 0.12  # peak-to-mean swing of non-mining demand, share
     peak_demand_calendar_month: int = Field(1, ge=1, le=12)
     demand_noise_sd: Share = 0.02  # month-to-month noise in demand, share of demand
-    export_value_usd_per_mwh: NonNegative = 40.0  # what a MWh (or its gas) earns if exported
+    # what a MWh used by miners costs the country: the export its gas or power could have earned,
+    # from 0 (stranded: no export route, no storage) to export parity; an uncertain country input
+    energy_shadow_value_usd_per_mwh: NonNegative = 40.0
+    energy_shadow_value_range_usd_per_mwh: tuple[NonNegative, NonNegative] = (0.0, 60.0)  # the country's plausible [low, high]
     intra_month_demand_swing: Share = 0.15  # hourly non-mining load ranges over mean x (1 +/- this) within a month
+
+    @model_validator(mode="after")
+    def _shadow_value_in_its_range(self) -> GridConfig:
+        low, high = self.energy_shadow_value_range_usd_per_mwh
+        if not low <= self.energy_shadow_value_usd_per_mwh <= high:
+            raise ValueError(f"energy_shadow_value_usd_per_mwh {self.energy_shadow_value_usd_per_mwh:g} lies outside "
+                             f"energy_shadow_value_range_usd_per_mwh [{low:g}, {high:g}]")
+        return self
 
 
 class MiningConfig(_Section):
@@ -277,6 +292,9 @@ class StateConfig(_Section):
     """The state's opening balance sheet."""
 
     opening_balance_usd: NonNegative = 0.0  # cash the state starts with (on top of the bonus budget)
+    # yearly cost of enforcement against grey mining (inspectors, meter audits) per unit of the monthly
+    # detection probability in force: the cost scales with the enforcement effort
+    enforcement_cost_usd_per_year_per_detection: NonNegative = 5_000_000.0
 
 
 # ---------------------------------------------------------------------------------------

@@ -136,27 +136,39 @@ def path_from_csv(csv_path: str, months: int) -> tuple[np.ndarray, np.ndarray | 
 # ---------------------------------------------------------------------------------------
 # Simulated price returns
 # ---------------------------------------------------------------------------------------
+def mean_log_return_monthly(config: MarketConfig, variance_monthly: float) -> float:
+    """The monthly mean log return that gives the configured drift (``price_drift_annual``).
+
+    ``price_drift_of = "median"``: the median price grows by the drift a year, so the mean log
+    return is log(1 + drift) / 12 whatever the volatility (drift 0: the typical path stays flat,
+    the mean price rises by about half the variance a year). ``"mean"``: the mean price grows by
+    the drift, so the log return gives up half the monthly variance (drift 0: the mean price stays
+    flat and the median falls, by about 15% a year at 55% volatility).
+    """
+    if config.price_drift_of == "median":
+        return math.log1p(config.price_drift_annual) / MONTHS_PER_YEAR
+    return config.price_drift_annual / MONTHS_PER_YEAR - 0.5 * variance_monthly
+
+
 def student_t_log_returns(config: MarketConfig, months: int, rng: np.random.Generator) -> np.ndarray:
     """Monthly log returns of a geometric random walk with Student-t shocks of unit variance:
-    mean price growth ``price_drift_annual``, volatility ``price_volatility_annual``."""
+    the drift of :func:`mean_log_return_monthly`, volatility ``price_volatility_annual``."""
     df = config.price_shock_tail_df
     shocks = rng.standard_t(df, size=months) * math.sqrt((df - 2.0) / df)
     sigma_month = config.price_volatility_annual / math.sqrt(MONTHS_PER_YEAR)
-    drift_month = config.price_drift_annual / MONTHS_PER_YEAR - 0.5 * sigma_month**2
-    return drift_month + sigma_month * shocks
+    return mean_log_return_monthly(config, sigma_month**2) + sigma_month * shocks
 
 
 def block_bootstrap_log_returns(config: MarketConfig, recorded_log_returns: np.ndarray, months: int,
                                 rng: np.random.Generator) -> np.ndarray:
     """Monthly log returns resampled in blocks of ``bootstrap_block_months`` consecutive recorded
     months (a moving-block bootstrap), which keeps their fat tails and volatility clustering.
-    The recorded mean return is replaced by the configured drift: 2019-25 rose about 60% a
-    year, which no forecast should assume."""
+    The recorded mean return is replaced by the configured drift (:func:`mean_log_return_monthly`):
+    2019-25 rose about 60% a year, which no forecast should assume."""
     block = min(config.bootstrap_block_months, recorded_log_returns.size)
     starts = rng.integers(0, recorded_log_returns.size - block + 1, size=-(-months // block))
     resampled = np.concatenate([recorded_log_returns[s : s + block] for s in starts])[:months]
-    variance = float(np.var(recorded_log_returns))
-    drift_month = config.price_drift_annual / MONTHS_PER_YEAR - 0.5 * variance
+    drift_month = mean_log_return_monthly(config, float(np.var(recorded_log_returns)))
     return resampled - float(np.mean(recorded_log_returns)) + drift_month
 
 
@@ -166,6 +178,7 @@ class MarketPath:
 
     btc_price_usd: np.ndarray
     recorded_world_hashrate_ehs: np.ndarray  # NaN where not recorded (the world fleet decides)
+    world_hashrate_at_start_ehs: float = math.nan  # the record's month 0 when only the price is followed
 
 
 def market_path(scenario: Scenario, rng: np.random.Generator) -> MarketPath:
@@ -196,6 +209,8 @@ def market_path(scenario: Scenario, rng: np.random.Generator) -> MarketPath:
             recorded_until = m
     start = max(recorded_until, 0)
     prices[start + 1 :] = prices[start] * np.exp(np.cumsum(returns[start:]))
+    if config.use_history and not config.recorded_hashrate:
+        return MarketPath(prices, np.full(months + 1, np.nan), float(hashrate[0]))
     return MarketPath(prices, hashrate)
 
 
@@ -296,6 +311,8 @@ class Market:
         month0 = pd.Period(scenario.start_month, freq="M") - 1
         self.fleet = WorldFleet(scenario.world_mining, (month0 - reference).n)
         recorded_at_start = self.recorded_world_hashrate_ehs[0]
+        if not np.isfinite(recorded_at_start):
+            recorded_at_start = path.world_hashrate_at_start_ehs
         self.rest_of_world_hashrate_ehs = recorded_at_start if np.isfinite(recorded_at_start) else self.config.global_hashrate_ehs
         self.fleet_started = False
         self.pending_hashrate_shock = 1.0

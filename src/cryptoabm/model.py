@@ -30,6 +30,7 @@ from mesa import Model
 from mesa.agent import AgentSet
 from mesa.datacollection import DataCollector
 
+from cryptoabm.accounts import balance_of_payments, fiscal_account, national_gain_from_mining
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, Population, State
 from cryptoabm.config import (
     Event,
@@ -48,10 +49,6 @@ from cryptoabm.rules.mining import farm_efficiency_j_per_th, farm_hashrate_ths, 
 from cryptoabm.rules.units import DAYS_PER_MONTH, TH_PER_EH
 from cryptoabm.streams import RandomStreams
 
-STATE_REVENUE_FLOWS = ("surcharge", "licence_fee", "profit_tax", "seizure", "grey_mining_fine")
-# the balance of payments of crypto-related flows: what comes in and what goes out
-CRYPTO_INFLOWS = ("fdi", "zone_fdi", "crypto_remittances", "rig_exports")
-CRYPTO_OUTFLOWS = ("profit_repatriation", "divestment", "capital_flight", "rig_imports")
 
 
 @dataclass
@@ -89,11 +86,13 @@ class MonthlyIndicators:
     reserve_margin: float = 0.0  # spare capacity / capacity after dispatch
     curtailed_mwh: float = 0.0  # miners' requested energy not served
     unserved_mwh: float = 0.0  # households' and industry's energy not served
-    export_value_forgone_usd: float = 0.0  # miners' power valued at its export price
+    energy_shadow_cost_usd: float = 0.0  # energy served to miners at its shadow value (grid.energy_shadow_value_usd_per_mwh)
     mining_revenue_usd: float = 0.0
     domestic_coin_sales_usd: float = 0.0
     rig_imports_usd: float = 0.0
-    fdi_inflow_usd: float = 0.0  # foreign direct investment, in the special zone or not
+    fdi_inflow_usd: float = 0.0  # foreign direct investment, in the special zone or not (= fdi_gross_usd)
+    fdi_gross_usd: float = 0.0  # foreign direct investment received, in cash or in kind
+    fdi_net_usd: float = 0.0  # FDI received less divestment
     zone_fdi_inflow_usd: float = 0.0  # the part into the special zone (its farms and ventures)
     profit_repatriation_usd: float = 0.0
     divestment_usd: float = 0.0
@@ -104,16 +103,33 @@ class MonthlyIndicators:
     crypto_remittances_usd: float = 0.0  # the part that came through crypto wallets
     rig_exports_usd: float = 0.0  # used rigs sold abroad by farms that closed
     coin_exports_usd: float = 0.0  # mined coins sold abroad (mining revenue less domestic sales): a current-account item
-    crypto_capital_inflow_usd: float = 0.0  # FDI + crypto remittances + rig exports
-    crypto_capital_outflow_usd: float = 0.0  # repatriation + divestment + crypto flight + rig imports
-    net_crypto_capital_flow_usd: float = 0.0  # inflow - outflow: the crypto-related balance of payments
-    state_revenue_usd: float = 0.0  # surcharge + licence fees + profit tax + seizures
+    remittance_fees_saved_usd: float = 0.0  # what crypto remittances saved in transfer fees (their gain; not a new inflow)
+    # balance of payments, crypto- and mining-related part (accounts.py; BPM6 layout; credits +)
+    goods_balance_usd: float = 0.0  # coins mined at the world price + rigs sold abroad - rigs bought - energy exports forgone
+    primary_income_usd: float = 0.0  # - profits repatriated by foreign owners
+    secondary_income_usd: float = 0.0  # remittances received (all channels) + fines paid from abroad
+    current_account_usd: float = 0.0  # goods + primary income + secondary income
+    financial_account_usd: float = 0.0  # net lending: foreign assets acquired - FDI liabilities incurred (= current account)
+    assets_kept_usd: float = 0.0  # the financial account's coins held and foreign exchange kept (net money in over the border)
+    bop_errors_omissions_usd: float = 0.0  # financial - current account: zero when every cross-border flow is classified
+    # fiscal account of the state and its utility, and the national gain from mining (accounts.py)
+    state_revenue_usd: float = 0.0  # surcharge + licence fees + profit tax + seizures + fines
+    utility_tariff_receipts_usd: float = 0.0  # miners' power bills paid to the state utility, less bills written off
     bonus_outlay_usd: float = 0.0
+    enforcement_cost_usd: float = 0.0  # the state's cost of enforcement against grey mining
+    fiscal_net_usd: float = 0.0  # revenue + tariff receipts - energy at its shadow value - bonuses - enforcement
+    national_gain_from_mining_usd: float = 0.0  # coins + rigs sold - rigs bought + owners' net funds + fines from abroad - energy shadow cost
     mining_cap_mw: float = float("nan")  # rationing cap in force (NaN: none)
     ledger_imbalance_usd: float = 0.0  # books out of balance (should be ~0)
 
 
 INDICATOR_NAMES: tuple[str, ...] = tuple(f.name for f in fields(MonthlyIndicators))
+# balances and net flows, which can be negative (every other column is a level, share or one-way flow)
+SIGNED_INDICATORS: tuple[str, ...] = (
+    "fdi_net_usd", "goods_balance_usd", "primary_income_usd", "secondary_income_usd", "current_account_usd",
+    "financial_account_usd", "assets_kept_usd", "bop_errors_omissions_usd", "utility_tariff_receipts_usd",
+    "fiscal_net_usd", "national_gain_from_mining_usd",
+)
 
 
 class CryptoEconomy(Model):
@@ -323,6 +339,10 @@ class CryptoEconomy(Model):
         flow = self.ledger.flow
         population = self.population
         policy = self.state.policy
+        shadow_cost = self.grid.energy_shadow_cost_usd()
+        bop = balance_of_payments(self.ledger, shadow_cost)
+        fiscal = fiscal_account(self.ledger, shadow_cost)
+        remittances = self.config.remittances
         year, month0 = divmod(int(self.config.start_month[:4]) * 12 + self.config.calendar_month_of_start - 1 + self.month - 1, 12)
         self.indicators = MonthlyIndicators(
             month=self.month,
@@ -357,11 +377,13 @@ class CryptoEconomy(Model):
             reserve_margin=self.grid.reserve_margin,
             curtailed_mwh=self.grid.curtailed_mwh,
             unserved_mwh=self.grid.unserved_mwh,
-            export_value_forgone_usd=self.grid.export_value_forgone_usd(),
+            energy_shadow_cost_usd=shadow_cost,
             mining_revenue_usd=flow("mining_revenue"),
             domestic_coin_sales_usd=flow("domestic_coin_sales"),
             rig_imports_usd=flow("rig_imports"),
             fdi_inflow_usd=flow("fdi") + flow("zone_fdi"),
+            fdi_gross_usd=flow("fdi") + flow("zone_fdi"),
+            fdi_net_usd=bop.fdi_net_liabilities_usd,
             zone_fdi_inflow_usd=flow("zone_fdi"),
             profit_repatriation_usd=flow("profit_repatriation"),
             divestment_usd=flow("divestment"),
@@ -372,11 +394,21 @@ class CryptoEconomy(Model):
             crypto_remittances_usd=flow("crypto_remittances"),
             rig_exports_usd=flow("rig_exports"),
             coin_exports_usd=flow("mining_revenue") - flow("domestic_coin_sales"),
-            crypto_capital_inflow_usd=sum(flow(kind) for kind in CRYPTO_INFLOWS),
-            crypto_capital_outflow_usd=sum(flow(kind) for kind in CRYPTO_OUTFLOWS),
-            net_crypto_capital_flow_usd=sum(flow(kind) for kind in CRYPTO_INFLOWS) - sum(flow(kind) for kind in CRYPTO_OUTFLOWS),
-            state_revenue_usd=sum(flow(kind) for kind in STATE_REVENUE_FLOWS),
-            bonus_outlay_usd=flow("bonus"),
+            remittance_fees_saved_usd=flow("crypto_remittances") * max(0.0, remittances.traditional_fee_share
+                                                                       - remittances.crypto_fee_share),
+            goods_balance_usd=bop.goods_usd,
+            primary_income_usd=bop.primary_income_usd,
+            secondary_income_usd=bop.secondary_income_usd,
+            current_account_usd=bop.current_account_usd,
+            financial_account_usd=bop.financial_account_usd,
+            assets_kept_usd=bop.assets_kept_usd,
+            bop_errors_omissions_usd=bop.errors_and_omissions_usd,
+            state_revenue_usd=fiscal.state_revenue_usd,
+            utility_tariff_receipts_usd=fiscal.utility_tariff_receipts_usd,
+            bonus_outlay_usd=fiscal.bonus_outlay_usd,
+            enforcement_cost_usd=fiscal.enforcement_cost_usd,
+            fiscal_net_usd=fiscal.fiscal_net_usd,
+            national_gain_from_mining_usd=national_gain_from_mining(self.ledger, shadow_cost).total_usd,
             mining_cap_mw=float("nan") if policy.mining_cap_mw is None else policy.mining_cap_mw,
             ledger_imbalance_usd=self.ledger_imbalance_usd(),
         )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from mesa import Agent
 
 from cryptoabm.agents.miner import Miner, expected_margins_usd_per_th_month
-from cryptoabm.ledger import DOMESTIC_ECONOMY, REST_OF_WORLD, SEZ_VENTURES, STATE
+from cryptoabm.ledger import DOMESTIC_ECONOMY, NON_RESIDENT, REST_OF_WORLD, SEZ_VENTURES, STATE
 from cryptoabm.rules.investment import invests, policy_risk_premium_annual, zone_venture_return_annual
 from cryptoabm.rules.mining import (
     farm_hashrate_ths,
@@ -45,7 +45,7 @@ class ForeignInvestor(Agent):
         self.farms: list[Miner] = []  # farms this investor owns here
         self.relocation_contract = 1.0  # power contract a relocated farm would get this month
         self.relocation_grey_access = True  # and whether it could get off-meter power
-        model.ledger.open_account(self.account, capital_usd)
+        model.ledger.open_account(self.account, capital_usd, sector=NON_RESIDENT)
 
     @property
     def capital_usd(self) -> float:

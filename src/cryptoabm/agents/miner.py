@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from cryptoabm.ledger import BITCOIN_NETWORK, DOMESTIC_ECONOMY, GRID_OPERATOR, REST_OF_WORLD, STATE
+from cryptoabm.ledger import (
+    BITCOIN_NETWORK,
+    DOMESTIC_ECONOMY,
+    FOREIGN_OWNED_MINING_SECTOR,
+    GRID_OPERATOR,
+    MINING_SECTOR,
+    REST_OF_WORLD,
+    STATE,
+)
 from cryptoabm.rules.mining import (
     cash_margin_usd_per_th_month,
     exits,
@@ -74,7 +82,7 @@ class Miner(Agent):
         self.serial = model.farms_ever_built  # this farm's number in the order farms were built
         model.farms_ever_built += 1
         self.account = f"miner:{self.unique_id}"
-        model.ledger.open_account(self.account)
+        model.ledger.open_account(self.account, sector=MINING_SECTOR if owner is None else FOREIGN_OWNED_MINING_SECTOR)
 
     # -- what the farm is -----------------------------------------------------------------
     @property

@@ -19,6 +19,7 @@ from cryptoabm.rules.mining import average_surcharge_usd_per_kwh, surcharge_usd
 from cryptoabm.rules.state import (
     MONTHS_PER_LICENCE_TERM,
     bonuses_affordable,
+    enforcement_cost_usd_per_month,
     grey_farm_detected,
     licence_available,
     rationed_mining_cap_mw,
@@ -41,6 +42,7 @@ class State(Agent):
     def __init__(self, model: CryptoEconomy, policy: Policy, config: StateConfig):
         super().__init__(model)
         self.policy = policy
+        self.config = config
         self.months_since_policy_change = 10**6  # no change in living memory at the start
         self.bonus_budget_left_usd = policy.bonus_budget_usd
         self.licences_in_force = 0
@@ -144,8 +146,10 @@ class State(Agent):
         """Each grey farm is caught with the detection probability: its cash is seized, its rigs
         are confiscated, its owner is fined (``grey_fine_usd_per_mw`` of the farm's power, paid
         from the foreign owner's funds, or by the domestic owner out of the domestic economy),
-        and it closes."""
+        and it closes. The enforcement costs the state its effort's yearly cost, a twelfth a month."""
         streams = self.model.streams
+        self.model.ledger.transfer("enforcement_costs", ACCOUNT, DOMESTIC_ECONOMY,
+                                   enforcement_cost_usd_per_month(self.config, self.policy))
         for miner in list(self.model.miners):
             # each farm's own draw for the month: no farm's luck shifts when others come or go
             draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)

@@ -56,7 +56,8 @@ SEED_BITS = 63  # scenario seeds are non-negative 63-bit integers
 HEADLINE_OUTCOMES = (
     "final_wallet_share", "final_active_share", "peak_global_hashrate_share", "mean_grey_load_share",
     "min_reserve_margin", "total_unserved_mwh", "total_fdi_inflow_usd", "total_profit_repatriation_usd",
-    "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd", "total_export_value_forgone_usd",
+    "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd", "total_energy_shadow_cost_usd",
+    "total_national_gain_from_mining_usd", "total_fiscal_net_usd", "total_current_account_usd", "total_fdi_net_usd",
 )  # what a report shows unless the experiment names its own `report_outcomes`
 ID_COLUMNS = ("run_id", "arm", "point", "label", "replicate", "seed")
 CONFIG_KEYS = frozenset({"extends", "country", "policy_package", "market", "grid", "mining", "population", "policy", "events", "months", "seed",
