@@ -9,6 +9,7 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
+import tomli_w
 
 from cryptoabm.batch.experiment import replicate_seed
 from cryptoabm.calibration.calibrate import calibrate, criterion, update_behaviour_file, write_outputs
@@ -142,6 +143,8 @@ METRIC_CASES = [
     ("mining_operations", ("2021-12", "2022-01"), 45.0),
     ("mean_hashprice_usd_per_ph_day", ("2021-09", "2021-10"), 45.0),
     ("world_hashrate_change", ("2021-12", "2022-02"), 88.0 / 110.0 - 1.0),
+    ("world_hashrate_vs_record", ("2021-12", "2021-12"), 99.0 / 173.2 - 1.0),  # the record: 173.2 EH/s in Dec 2021
+    ("world_hashrate_dip", ("2022-01", "2022-02"), 88.0 / 99.0 - 1.0),  # the deepest month against the month before
 ]
 
 
@@ -273,3 +276,22 @@ def test_validate_refuses_a_horizon_that_cuts_a_target_off(tmp_path, capsys):
     assert main(["validate", str(targets), "--months", "2", "--out", str(tmp_path / "o"),
                  "--work", str(tmp_path / "w")]) == 2
     assert "target 'early_payers' needs the run to reach 2021-12" in capsys.readouterr().err
+
+
+def test_targets_giving_one_variant_share_its_runs_and_must_agree_on_its_overrides(tmp_path):
+    variant = {"preset": "baseline", "variant": "on_record", "metric": "world_hashrate_vs_record", "observed": 0.0,
+               "tolerance": 0.15, "source": "facts.md, Mining economics: global hashrate",
+               "overrides": {"start_month": "2022-01", "months": 12, "market.use_history": True,
+                             "market.recorded_hashrate": False}}
+    first = {**variant, "id": "a", "window": ["2022-06", "2022-06"]}
+    second = {**variant, "id": "b", "window": ["2022-12", "2022-12"]}
+    path = tmp_path / "targets.toml"
+    path.write_text(tomli_w.dumps({"targets": [first, second]}))
+    loaded = load_targets(path, ROOT / "configs")
+    assert list(loaded.scenarios) == ["baseline__on_record"]
+    assert loaded.scenarios["baseline__on_record"].start_month == "2022-01"
+    assert not loaded.scenarios["baseline__on_record"].market.recorded_hashrate
+    second["overrides"] = {**second["overrides"], "months": 13}
+    path.write_text(tomli_w.dumps({"targets": [first, second]}))
+    with pytest.raises(ConfigError, match="variant 'on_record'"):
+        load_targets(path, ROOT / "configs")

@@ -106,7 +106,8 @@ def cheapest_idle_cash_cost(model: CryptoEconomy) -> float:
 
 def test_the_world_market_clears_at_the_marginal_rig_and_a_halving_moves_it_down_the_merit_order():
     quiet = scenario(months=30, **{"market.price_volatility_annual": 0.0, "market.months_to_next_halving": 6,
-                                   "mining.initial_farms": 0, "investors.count": 0})
+                                   "mining.initial_farms": 0, "investors.count": 0,
+                                   "world_mining.switch_off_share_monthly": 1.0})  # the instant merit order
     model = CryptoEconomy(quiet, seed=1)
     hashprice, hashrate = [], []
     for _ in range(30):
@@ -120,6 +121,37 @@ def test_the_world_market_clears_at_the_marginal_rig_and_a_halving_moves_it_down
     assert hashrate[5] < hashrate[4]
     # as idle and worn rigs leave and no new ones pay, it creeps back up the merit order within a year
     assert hashprice[17] > hashprice[5]
+
+
+def test_rigs_slow_to_switch_off_soften_a_halving_and_run_at_a_loss_meanwhile():
+    def halving(switch_off: float) -> tuple[list[float], CryptoEconomy]:
+        model = CryptoEconomy(scenario(months=8, **{"market.price_volatility_annual": 0.0, "market.months_to_next_halving": 6,
+                                                    "mining.initial_farms": 0, "investors.count": 0,
+                                                    "world_mining.switch_off_share_monthly": switch_off}), seed=1)
+        hashrate = []
+        for _ in range(6):
+            model.step()
+            hashrate.append(model.market.global_hashrate_ehs)
+        return hashrate, model
+
+    instant, _ = halving(1.0)
+    slow, model = halving(0.25)
+    assert instant[4] == pytest.approx(slow[4])  # the same fleet until the halving
+    assert instant[5] / instant[4] < slow[5] / slow[4] <= 1.0  # then it falls, by less when rigs are slow to stop
+    assert marginal_cash_cost(model) > model.market.hashprice_usd_per_ph_day  # some run at a loss for now
+
+
+def test_world_orders_look_ahead_at_the_halving_schedule():
+    def orders_before_a_halving(horizon: int) -> float:
+        model = CryptoEconomy(scenario(months=6, **{"market.price_volatility_annual": 0.0, "market.months_to_next_halving": 8,
+                                                    "mining.initial_farms": 0, "investors.count": 0,
+                                                    "world_mining.order_horizon_months": horizon}), seed=1)
+        model.run()
+        return float(sum(order.sum() for order in model.market.fleet.orders))
+
+    assert orders_before_a_halving(12) < orders_before_a_halving(0)  # the coming halving cuts the pay the rigs are bought for
+    assert CryptoEconomy(scenario(**{"market.months_to_next_halving": 3}), seed=1).market.pay_ahead_ratio(12) == pytest.approx(
+        (2 * 1.0 + 10 * 0.5) / 12)  # months 1-2 at today's subsidy, 3-12 at half
 
 
 def test_world_hashrate_growth_is_an_outcome_of_miners_profits():
@@ -391,7 +423,8 @@ def test_a_licence_fee_a_farm_cannot_earn_makes_it_sell_up_not_run_into_debt():
 
 def test_a_licensed_farm_that_cannot_pay_its_renewal_gives_the_licence_up():
     model = CryptoEconomy(scenario(months=13, **{**PROFITABLE, "mining.initial_farms": 1, "investors.count": 0,
-                                                  "mining.grey_power_access_share": 1.0}), seed=1)
+                                                  "mining.grey_power_access_share": 1.0,
+                                                  "mining.grey_power_price_usd_per_kwh": 0.2}), seed=1)  # licensed pays better
     for _ in range(11):
         model.step()
     farm = next(iter(model.miners))

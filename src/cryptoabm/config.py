@@ -104,20 +104,23 @@ class WorldMiningConfig(_Section):
     leaving on profitability (see ``rules/world_mining.py``)."""
 
     technology_reference_month: str = Field("2026-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")  # YYYY-MM the two efficiencies below describe
-    fleet_efficiency_j_per_th: Positive = 24.0  # median efficiency of the world's running rigs in the reference month
+    fleet_efficiency_j_per_th: Positive = 27.0  # median efficiency of the world's running rigs in the reference month
     new_rig_efficiency_j_per_th: Positive = 17.5  # the best rigs on sale in the reference month (earlier: less efficient)
     fleet_efficiency_log_sd: float = Field(0.25, ge=0.0, le=2.0)  # spread of the installed fleet's efficiency
     efficiency_classes: int = Field(8, ge=1, le=64)  # classes the installed fleet is cut into
-    power_price_median_usd_per_kwh: Positive = 0.045  # median power price of the world's miners
+    power_price_median_usd_per_kwh: Positive = 0.065  # median power price of the world's miners
     power_price_log_sd: float = Field(0.45, ge=0.0, le=2.0)  # spread of miners' power prices across the world
     power_price_classes: int = Field(12, ge=1, le=64)  # classes the world's power prices are cut into
     efficiency_improvement_annual: Share = 0.12  # yearly fall in the J/TH of rigs, before and after the reference month
     rig_price_usd_per_th: Positive = 15.0  # what the world's miners pay for new rigs
     fixed_cost_usd_per_th_month: NonNegative = 0.25  # the world's miners' staff, hosting and maintenance
     capital_cost_annual: float = Field(0.30, ge=0.0, le=5.0)  # return a new rig must promise before it is ordered
-    entry_rate_per_excess_return: NonNegative = 0.05  # fleet share ordered a month per unit of annual excess return
+    entry_rate_per_excess_return: NonNegative = 1.0  # fleet share ordered a month per unit of annual excess return
     entry_lag_months: int = Field(4, ge=0, le=36)  # months from ordering a rig to plugging it in
+    max_orders_share_monthly: NonNegative = 0.15  # most new capacity ordered in a month, share of the running fleet
+    order_horizon_months: int = Field(12, ge=0, le=120)  # months of the halving schedule a rig order looks ahead (0: none)
     idle_exit_rate_monthly: Share = 0.10  # share of idle capacity sold off or scrapped each month
+    switch_off_share_monthly: Share = 0.75  # share of out-of-the-money running rigs that switch off in a month (1: at once)
     retirement_rate_annual: Share = 0.10  # share of all rigs that wear out each year
 
 

@@ -40,6 +40,7 @@ from cryptoabm.rules.world_mining import (
     merit_order_running_share,
     new_rig_return_annual,
     rig_orders_ehs,
+    sticky_running_share,
 )
 
 HISTORY_FILE = "btc_market_monthly.csv"
@@ -266,9 +267,11 @@ class WorldFleet:
         return efficiency_at(self.world.new_rig_efficiency_j_per_th, self.world,
                              self.months_after_reference_at_start + self.months_elapsed)
 
-    def step(self, network_usd_per_day: float, national_ehs: float) -> None:
+    def step(self, network_usd_per_day: float, national_ehs: float, pay_ahead_ratio: float = 1.0) -> None:
         """One month: ordered rigs arrive, the merit order decides who runs, idle and worn rigs
-        leave, and new orders are placed at the hashprice that results."""
+        leave, and new orders are placed at the hashprice expected over the rigs' first years:
+        today's, scaled by ``pay_ahead_ratio`` (the network's pay in coins over that horizon
+        against today's: below 1 when a halving falls within it)."""
         self.months_elapsed += 1
         if self.orders:
             arriving = self.orders.popleft()
@@ -277,13 +280,17 @@ class WorldFleet:
                 self.capacity_ehs = np.vstack([self.capacity_ehs, arriving])
                 self.running_share = np.vstack([self.running_share, np.ones_like(arriving)])
         cost = self.cash_cost()
+        previous = self.running_share
         self.running_share = merit_order_running_share(self.capacity_ehs, cost, network_usd_per_day, national_ehs)
+        if self.world.switch_off_share_monthly < 1.0:
+            self.running_share = sticky_running_share(self.running_share, previous, self.world)
         running = self.running_now_ehs = self.running_ehs
         hashprice = network_usd_per_day / max((running + national_ehs) * PH_PER_EH, MIN_HASHRATE_PH)
         covers_fixed = hashprice - cost >= fixed_cost_usd_per_ph_day(self.world)
         self.capacity_ehs = self.capacity_ehs - leaving_capacity_ehs(self.capacity_ehs, self.running_share, covers_fixed,
                                                                      self.world)
-        expected = new_rig_return_annual(hashprice, self.new_rig_efficiency(), self.power_price_usd_per_kwh, self.world)
+        expected = new_rig_return_annual(hashprice * pay_ahead_ratio, self.new_rig_efficiency(), self.power_price_usd_per_kwh,
+                                         self.world)
         # orders scale with the fleet (its miners' reach), never from nothing
         self.orders.append(rig_orders_ehs(expected, self.world, self.power_weights, max(running, MIN_ORDER_BASE_EHS)))
         if not self.world.entry_lag_months:
@@ -334,6 +341,17 @@ class Market:
         halvings = 1 + (month - first) // self.config.halving_interval_months
         return self.config.block_subsidy_btc / 2**halvings
 
+    def pay_ahead_ratio(self, months_ahead: int) -> float:
+        """The network's mean pay in coins over the next ``months_ahead`` months against this
+        month's: what miners who know the halving schedule expect of the subsidy (1 with no
+        halving within the horizon, or a horizon of 0)."""
+        if months_ahead <= 0:
+            return 1.0
+        now = self.subsidy_in_month(self.month)
+        ahead = [self.subsidy_in_month(self.month + k) for k in range(1, months_ahead + 1)]
+        fee_share = self.config.fee_share_of_miner_revenue  # fees are a share of pay: they scale with the subsidy
+        return (sum(ahead) / len(ahead)) / now if now > 0 and fee_share < 1 else 1.0
+
     def network_usd_per_day(self) -> float:
         """What the network pays all miners a day this month, USD (subsidy and fees at today's price)."""
         return network_btc_per_day(self.block_subsidy_btc, self.config) * self.btc_price_usd
@@ -374,7 +392,8 @@ class Market:
             self.fleet_started = True
         self.fleet.shock(self.pending_hashrate_shock)
         self.pending_hashrate_shock = 1.0
-        self.fleet.step(self.network_usd_per_day(), self.national_hashrate_ehs)
+        self.fleet.step(self.network_usd_per_day(), self.national_hashrate_ehs,
+                        self.pay_ahead_ratio(self.fleet.world.order_horizon_months))
         self.rest_of_world_hashrate_ehs = self.fleet.running_now_ehs
         self.hashprice_usd_per_ph_day = self.hashprice_at(self.global_hashrate_ehs)
 

@@ -148,6 +148,23 @@ def world_hashrate_change(table: pd.DataFrame, window: Window, scenario: Scenari
     return _last(table, window, "world_hashrate_ehs") / before - 1.0
 
 
+def world_hashrate_vs_record(table: pd.DataFrame, window: Window, scenario: Scenario) -> float:
+    """The whole network's hashrate in the window's last month against the recorded hashrate of
+    that month (src/cryptoabm/data/btc_market_monthly.csv), as a relative gap (0.1: 10% above)."""
+    from cryptoabm.market import load_market_history
+
+    recorded = load_market_history().at[pd.Period(window[1], freq="M"), "world_hashrate_ehs"]
+    return _last(table, window, "world_hashrate_ehs") / float(recorded) - 1.0
+
+
+def world_hashrate_dip(table: pd.DataFrame, window: Window, scenario: Scenario) -> float:
+    """The deepest the whole network's hashrate falls within the window against the month before
+    it, as a relative change (e.g. -0.05; positive when it only grows): a halving's response
+    over the months that follow it."""
+    before = _before(table, window, "world_hashrate_ehs", start_value=float("nan"))
+    return float(in_window(table, window)["world_hashrate_ehs"].min()) / before - 1.0
+
+
 @dataclass(frozen=True)
 class Metric:
     function: Callable[[pd.DataFrame, Window, Scenario], float]
@@ -190,6 +207,9 @@ METRICS: dict[str, Metric] = {
                                             "hashprice_usd_per_ph_day", True, "USD/PH/day"),
     "world_hashrate_change": Metric(world_hashrate_change, ("world_hashrate_ehs",), "world_hashrate_ehs", False,
                                     "change"),
+    "world_hashrate_vs_record": Metric(world_hashrate_vs_record, ("world_hashrate_ehs",), "world_hashrate_ehs", False,
+                                       "change"),
+    "world_hashrate_dip": Metric(world_hashrate_dip, ("world_hashrate_ehs",), "world_hashrate_ehs", False, "change"),
 }
 
 

@@ -53,6 +53,9 @@ BEHAVIOURAL_KEYS: tuple[str, ...] = (
     "world_mining.entry_rate_per_excess_return",
     "world_mining.entry_lag_months",
     "world_mining.idle_exit_rate_monthly",
+    "world_mining.max_orders_share_monthly",
+    "world_mining.order_horizon_months",
+    "world_mining.switch_off_share_monthly",
     # foreign investors' hurdle and premia (a country's own base premium is a country input)
     "investors.alternative_return_annual",
     "investors.no_licence_premium_annual",

@@ -132,7 +132,8 @@ class BatchSimulator:
         values, runs, points = [], [], None
         for arm, path, scenario in self.arm_specs():
             horizon = self.horizon(arm, scenario)
-            overrides: dict[str, Any] = {"events": [_plain(e.model_dump(mode="json")) for e in scenario.events
+            overrides: dict[str, Any] = {**self.loaded.arm_overrides.get(arm, {}),
+                                         "events": [_plain(e.model_dump(mode="json")) for e in scenario.events
                                                     if e.month <= horizon]}
             if self.citizens is not None:
                 overrides["population.citizens"] = self.citizens

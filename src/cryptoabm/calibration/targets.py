@@ -16,7 +16,7 @@ distances of the targets marked ``calibrate = true`` (simulated method of moment
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,6 +49,10 @@ class Target(_Table):
     calibrate: bool = True  # false: held out of the fit, validation only
     weight: float = Field(1.0, gt=0)  # weight in the calibration's distance
     events: list[dict[str, Any]] = Field(default_factory=list)  # extra scheduled events for this target's runs
+    # a variant of the preset for this target's runs: dotted keys -> values (e.g. "market.use_history"), named by
+    # ``variant`` so that targets giving the same variant share its runs (they must then give the same overrides)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    variant: SafeName | None = None
 
     @field_validator("metric")
     @classmethod
@@ -80,8 +84,11 @@ class Target(_Table):
 
     @property
     def arm(self) -> str:
-        """The batch arm its runs belong to: the preset, or the preset with this target's events."""
-        return f"{self.preset}__{self.id}" if self.events else self.preset
+        """The batch arm its runs belong to: the preset, the preset's named variant, or the
+        preset with this target's own events or overrides."""
+        if self.variant is not None:
+            return f"{self.preset}__{self.variant}"
+        return f"{self.preset}__{self.id}" if self.events or self.overrides else self.preset
 
     def distance(self, value: float) -> float:
         """Signed distance of a model value from the observed range, in tolerances (0 inside it;
@@ -121,7 +128,8 @@ class LoadedTargets:
     targets: TargetFile
     path: Path
     preset_paths: dict[str, Path]  # preset name -> its config file
-    scenarios: dict[str, Scenario]  # arm -> the preset's scenario (with the target's events)
+    scenarios: dict[str, Scenario]  # arm -> the preset's scenario (with the target's events and overrides)
+    arm_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # arm -> its targets' overrides
 
     @property
     def calibration_targets(self) -> list[Target]:
@@ -155,6 +163,7 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
     folder = Path(configs) if configs is not None else configs_dir()
     preset_paths: dict[str, Path] = {}
     scenarios: dict[str, Scenario] = {}
+    arm_overrides: dict[str, dict[str, Any]] = {}
     for index, target in enumerate(targets.targets):
         where = f"targets.{index}"
         preset_path = folder / f"{target.preset}.toml"
@@ -163,23 +172,29 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
         preset_paths[target.preset] = preset_path
         if target.arm not in scenarios:
             try:
-                scenarios[target.arm] = arm_scenario(preset_path, target.events)
+                scenarios[target.arm] = arm_scenario(preset_path, target.events, target.overrides)
             except ConfigError as exc:
-                raise ConfigError(path, f"{where}.events", f"{exc.field}: {exc.message}") from None
+                field_name = "events" if exc.field.startswith("events") else "overrides"
+                raise ConfigError(path, f"{where}.{field_name}", f"{exc.field}: {exc.message}") from None
+            arm_overrides[target.arm] = dict(target.overrides)
+        elif arm_overrides.get(target.arm, {}) != dict(target.overrides):
+            raise ConfigError(path, f"{where}.overrides", f"variant '{target.variant}' is given other overrides "
+                                                          "by an earlier target: give each variant one set")
         scenario = scenarios[target.arm]
         first, last = run_months(scenario)
         if target.window[0] < first or target.window[1] > last:
             raise ConfigError(path, f"{where}.window", f"{target.window[0]} to {target.window[1]} is outside the run "
                                                        f"of '{target.preset}' ({first} to {last})")
-    return LoadedTargets(targets, path, preset_paths, scenarios)
+    return LoadedTargets(targets, path, preset_paths, scenarios, arm_overrides)
 
 
-def arm_scenario(preset_path: Path, events: list[dict[str, Any]]) -> Scenario:
-    """A preset's scenario with extra events added to its own."""
+def arm_scenario(preset_path: Path, events: list[dict[str, Any]], overrides: dict[str, Any] | None = None) -> Scenario:
+    """A preset's scenario with extra events added to its own, and any overrides (dotted keys)."""
+    overrides = dict(overrides or {})
     if not events:
-        return load_scenario(preset_path)
-    own = [event.model_dump(mode="json") for event in load_scenario(preset_path).events]
-    return load_scenario(preset_path, {"events": [*own, *events]})
+        return load_scenario(preset_path, overrides) if overrides else load_scenario(preset_path)
+    own = [event.model_dump(mode="json") for event in load_scenario(preset_path, overrides).events]
+    return load_scenario(preset_path, {**overrides, "events": [*own, *events]})
 
 
 def run_months(scenario: Scenario) -> tuple[str, str]:
