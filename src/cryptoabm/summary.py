@@ -42,7 +42,7 @@ OUTCOMES: dict[str, tuple[str, str, str, str]] = {
                                             "Crypto outflow through licensed platforms, USD (total)", "usd"),
     "total_official_outflow_usd": ("official_outflow_usd", "sum", "Savings moved abroad through banks, USD (total)", "usd"),
     "total_crypto_remittances_usd": ("crypto_remittances_usd", "sum", "Remittances through crypto wallets, USD (total)", "usd"),
-    "total_current_account_usd": ("current_account_usd", "sum", "Current account, crypto and mining, USD (total)", "usd"),
+    "total_current_account_usd": ("current_account_usd", "sum", "Current account (= financial account), crypto and mining, USD (total)", "usd"),
     "total_financial_account_usd": ("financial_account_usd", "sum", "Financial account (net lending), USD (total)", "usd"),
     "total_national_gain_from_mining_usd": ("national_gain_from_mining_usd", "sum", "National gain from mining, USD (total)", "usd"),
     "total_state_revenue_usd": ("state_revenue_usd", "sum", "State revenue from mining, USD (total)", "usd"),
