@@ -84,7 +84,8 @@ def test_enforcement_shuts_grey_farms_and_seizes_their_cash():
 
 def test_a_domestic_sale_rule_keeps_foreign_miners_profit_at_home():
     base = {**PROFITABLE, "mining.initial_foreign_share": 1.0, "investors.count": 2,
-            "investors.investment_probability_per_month": 0.0}
+            "investors.investment_probability_per_month": 0.0,
+            "mining.grey_power_access_share": 0.0}  # every farm stays licensed, so the rule binds on all
     _, free = run(**base)
     _, rule = run(**base, **{"policy.domestic_sale_share": 0.75})
     # in the first month (same farms, same prices) a quarter of the profit may leave; a little less,
