@@ -53,7 +53,14 @@ from cryptoabm.streams import RandomStreams
 
 @dataclass
 class MonthlyIndicators:
-    """One month's outcomes: the columns of the output table (units in the names)."""
+    """One month's outcomes: the columns of the output table (units in the names).
+
+    Exchange rates (docs/ODD.md 7.11): coins, rigs, FDI, profits, tariffs, fees, taxes and the
+    energy's shadow value, and the national accounts built from them, are dollars as paid (the
+    official rate, at which licensed firms and the state settle); households' incomes, savings,
+    capital flight by either route, remittances and bonuses are dollars at the market (parallel)
+    rate at which the presets state incomes.
+    """
 
     month: int = 0
     date: str = ""
