@@ -100,6 +100,11 @@ def test_the_current_account_counts_coins_mined_rigs_remittances_in_total_and_fo
         remittances = flows.get("crypto_remittances", 0.0) + flows.get("traditional_remittances", 0.0)
         assert bop.secondary_income_usd >= remittances - 1e-6
         assert bop.primary_income_usd == pytest.approx(-flows.get("profit_repatriation", 0.0), abs=1e-6)
+        # every FDI, divestment and outflow of savings crosses the border (investors are foreigners)
+        fdi_net = flows.get("fdi", 0.0) + flows.get("zone_fdi", 0.0) - flows.get("divestment", 0.0)
+        assert bop.fdi_net_liabilities_usd == pytest.approx(fdi_net, abs=1e-6)
+        flight = flows.get("capital_flight", 0.0) + flows.get("official_outflow", 0.0)
+        assert bop.household_foreign_assets_usd == pytest.approx(flight, abs=1e-6)
 
 
 def test_the_fiscal_net_equals_its_parts_and_the_state_and_utility_cash(busy_months):
