@@ -149,7 +149,7 @@ class State(Agent):
         and it closes. The enforcement costs the state its effort's yearly cost, a twelfth a month."""
         streams = self.model.streams
         self.model.ledger.transfer("enforcement_costs", ACCOUNT, DOMESTIC_ECONOMY,
-                                   enforcement_cost_usd_per_month(self.config, self.policy))
+                                   enforcement_cost_usd_per_month(self.config, self.policy.enforcement_detection_probability))
         for miner in list(self.model.miners):
             # each farm's own draw for the month: no farm's luck shifts when others come or go
             draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)

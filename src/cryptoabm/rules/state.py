@@ -19,10 +19,10 @@ def grey_farm_detected(uniform_draw: float, detection_probability_monthly: float
     return uniform_draw < detection_probability_monthly
 
 
-def enforcement_cost_usd_per_month(config: StateConfig, policy: Policy) -> float:
+def enforcement_cost_usd_per_month(config: StateConfig, detection_probability_monthly: float) -> float:
     """What enforcement against grey mining costs the state this month, USD: the yearly cost of a
     unit of monthly detection probability times the detection probability in force, over twelve."""
-    return config.enforcement_cost_usd_per_year_per_detection * policy.enforcement_detection_probability / MONTHS_PER_YEAR
+    return config.enforcement_cost_usd_per_year_per_detection * detection_probability_monthly / MONTHS_PER_YEAR
 
 
 def should_ration(reserve_margin: float, ration_below_reserve_margin: float | None) -> bool:
