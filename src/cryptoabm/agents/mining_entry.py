@@ -114,10 +114,7 @@ class MiningEntry:
         """Bring finished farms into service, then fill this month's sites: displaced rigs first,
         then greenfield farms, each only if it is worth building."""
         mining = self.model.config.mining
-        due = [site for site in self.under_construction if site.in_service_month <= self.model.month]
-        self.under_construction = [site for site in self.under_construction if site.in_service_month > self.model.month]
-        for site in due:
-            self.build(site)
+        self.bring_into_service()
         sites, self.mw_carried_over = sites_this_month(mining.max_new_mw_per_month, mining.farm_size_mw,
                                                        self.mw_carried_over)
         used = self.host_relocating_capacity(sites)
@@ -125,8 +122,13 @@ class MiningEntry:
             site = self.candidate(GREENFIELD, index, self.model.market.new_rig_efficiency_j_per_th, relocated=False)
             if self.decide(site, mining.entry_lag_months):
                 self.under_construction.append(site)
-        for site in [s for s in self.under_construction if s.in_service_month <= self.model.month]:
-            self.under_construction.remove(site)
+        self.bring_into_service()  # with no build lag, this month's decisions run this month
+
+    def bring_into_service(self) -> None:
+        """Build the farms whose construction is over, in the order they were decided."""
+        due = [site for site in self.under_construction if site.in_service_month <= self.model.month]
+        self.under_construction = [site for site in self.under_construction if site.in_service_month > self.model.month]
+        for site in due:
             self.build(site)
 
     def host_relocating_capacity(self, sites: int) -> int:
