@@ -133,8 +133,8 @@ class MiningEntry:
 
     def host_relocating_capacity(self, sites: int) -> int:
         """Offer this month's share of each relocation wave to sites, a farm's worth at a time,
-        while sites are left and the displaced rigs are worth hosting; what is not taken goes
-        elsewhere. Returns the sites used. Displaced rigs arrive with their containers and run
+        while sites are left; a site hosts the rigs if that is worth it (its own power contract and
+        access decide); what is not taken goes elsewhere. Returns the sites used. Displaced rigs arrive with their containers and run
         within the month (assumption)."""
         model = self.model
         model.relocation_waves = [wave for wave in model.relocation_waves if wave[0] >= model.month]
@@ -145,10 +145,9 @@ class MiningEntry:
                 site = self.candidate(RELOCATED, used, efficiency, relocated=True)
                 site.hashrate_ths = min(site.hashrate_ths, remaining)
                 used += 1
-                if not self.decide(site, lag_months=0):
-                    break  # the wave's rigs are alike: if this site does not pay, the next will not either
-                remaining -= site.hashrate_ths
-                self.build(site)
+                if self.decide(site, lag_months=0):
+                    remaining -= site.hashrate_ths
+                    self.build(site)
         return used
 
     def candidate(self, kind: int, index: int, efficiency_j_per_th: float, relocated: bool) -> Site:
