@@ -37,7 +37,7 @@ from cryptoabm.rules.mining import (
     goes_grey,
     monthly_revenue_usd,
     power_contract_factor,
-    used_rig_value_usd_per_th,
+    expected_used_rig_value_usd_per_th,
 )
 
 if TYPE_CHECKING:
@@ -177,12 +177,12 @@ class MiningEntry:
         licensed farm reserves its licence; the decided farm is booked for service."""
         model = self.model
         licensing = model.licensing
-        hashprice = model.market.hashprice_usd_per_ph_day
         if site.relocated:  # the rigs could be sold second-hand instead: that is their cost here
-            used_value = used_rig_value_usd_per_th(hashprice, site.efficiency_j_per_th,
-                                                   model.config.world_mining.power_price_median_usd_per_kwh,
-                                                   model.config.mining)
-            site.capex_usd = site.hashrate_ths * float(used_value)
+            used_value = expected_used_rig_value_usd_per_th(self.expected_hashprice_path(lag_months=0),
+                                                            site.efficiency_j_per_th,
+                                                            model.config.world_mining.power_price_median_usd_per_kwh,
+                                                            model.config.mining)
+            site.capex_usd = site.hashrate_ths * used_value
             site.relocation_cost_usd = site.hashrate_ths * model.config.investors.relocation_cost_usd_per_th
         else:
             site.capex_usd = site.hashrate_ths * self.rig_price_usd_per_th(site.efficiency_j_per_th)

@@ -215,6 +215,21 @@ def used_rig_value_usd_per_th(
     return np.maximum(mining.scrap_value_usd_per_th, mining.used_rig_payback_months * margin)
 
 
+def expected_used_rig_value_usd_per_th(
+    expected_hashprice_path: np.ndarray, efficiency_j_per_th: float, world_power_price_usd_per_kwh: float,
+    mining: MiningConfig,
+) -> float:
+    """What a used rig fetches second-hand when the buyer foresees what the seller foresees, USD per
+    TH/s: the rig's cash margin at the world's median power price, after the buyer's own fixed
+    costs (it hosts the rig too, as the seller's own valuation counts them), summed over the first
+    ``used_rig_payback_months`` of the expected hashprice path (halvings and difficulty growth
+    included), never less than scrap."""
+    months = max(1, round(mining.used_rig_payback_months))
+    margins = cash_margin_usd_per_th_month(np.asarray(expected_hashprice_path)[:months], efficiency_j_per_th,
+                                           world_power_price_usd_per_kwh, mining)
+    return float(max(mining.scrap_value_usd_per_th, np.mean(margins) * mining.used_rig_payback_months))
+
+
 def exits(months_not_worth_keeping: int, mining: MiningConfig, cash_usd: float) -> bool:
     """A farm sells up after a run of months in which it was worth less than its salvage value,
     or at once when its cash is gone."""
