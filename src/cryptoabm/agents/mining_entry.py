@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from cryptoabm.agents.miner import Miner, expected_margins_usd_per_th_month
 from cryptoabm.agents.investor import ForeignInvestor, fdi_kind
@@ -72,8 +71,6 @@ class MiningEntry:
 
     def __init__(self, model: CryptoEconomy):
         self.model = model
-        reference = pd.Period(model.config.world_mining.technology_reference_month, freq="M")
-        self.months_after_reference_at_start = (pd.Period(model.config.start_month, freq="M") - 1 - reference).n
         self.under_construction: list[Site] = []
         self.mw_carried_over = 0.0
         self._paths: dict[tuple[int, int], np.ndarray] = {}
@@ -81,7 +78,8 @@ class MiningEntry:
     # -- what a farm costs and expects ----------------------------------------------------
     def capex_usd_per_w(self) -> float:
         """This month's price of a watt of new rigs, USD/W."""
-        return rig_capex_usd_per_w(self.model.config.mining, self.months_after_reference_at_start + self.model.month)
+        months_after_reference = self.model.market.fleet.months_after_reference_at_start + self.model.month
+        return rig_capex_usd_per_w(self.model.config.mining, months_after_reference)
 
     def rig_price_usd_per_th(self, efficiency_j_per_th: float) -> float:
         """This month's price of a TH/s of new rigs of the given efficiency, USD."""
