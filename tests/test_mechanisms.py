@@ -156,8 +156,11 @@ def csv_market(tmp_path, prices: list[float], world_ehs: float = 1_000.0) -> str
 
 def test_a_price_below_every_farms_cost_idles_them_all_and_they_restart_when_it_recovers(tmp_path):
     prices = [150_000] * 3 + [3_000] * 2 + [150_000] * 7  # months 3-4: the price collapses, then recovers
+    # farms expect no growth of the world's hashrate, so at $150,000 every vintage is worth keeping
+    # and only the crash could make one sell
     farms = scenario(months=11, **{"market.price_csv": csv_market(tmp_path, prices), "mining.max_new_mw_per_month": 0.0,
-                                   "mining.initial_farms": 12, "mining.exit_after_months_below_salvage": 6})
+                                   "mining.initial_farms": 12, "mining.exit_after_months_below_salvage": 6,
+                                   "mining.expected_hashrate_growth_annual": 0.0})
     model = CryptoEconomy(farms, seed=1)
     table = model.run()
     crash = table[table["month"].isin([3, 4])]
