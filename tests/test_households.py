@@ -26,7 +26,7 @@ from cryptoabm.rules.capital_flows import (
     rebalancing_outflow_usd,
     target_foreign_share,
 )
-from cryptoabm.rules.citizens import adoption_cost_usd, has_bank_account, lasting_use_probability
+from cryptoabm.rules.citizens import adoption_cost_usd, has_access, lasting_use_probability
 from tests.conftest import CONFIGS, run
 
 FLIGHT = CapitalFlightConfig()
@@ -86,12 +86,15 @@ def test_the_cost_of_adopting_is_in_dollars_averages_the_surveys_figure_and_is_h
     assert 0.3 * cost[0] + 0.7 * cost[1] == pytest.approx(0.007 * 12 * 344.0)  # facts.md, El Salvador: adoption cost
 
 
-def test_the_banked_are_mostly_the_better_off():
+def test_the_banked_are_mostly_the_better_off_and_access_is_the_plain_draw_without_correlation():
     rng = np.random.default_rng(1)
     income_z = rng.standard_normal(100_000)
-    banked = has_bank_account(income_z, rng.standard_normal(100_000), 0.3, 0.6)
+    draws = rng.random(100_000)
+    banked = has_access(income_z, draws, 0.3, 0.6)
     assert banked.mean() == pytest.approx(0.3, abs=0.01)
     assert income_z[banked].mean() > income_z[~banked].mean() + 0.5
+    # with no correlation it is the plain draw, whatever the income
+    assert (has_access(income_z, draws, 0.3, 0.0) == (draws < 0.3)).all()
 
 
 def test_bonus_driven_and_unbanked_adopters_find_a_lasting_use_less_often():

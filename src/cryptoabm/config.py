@@ -191,6 +191,7 @@ class PopulationConfig(_Section):
     initial_holder_share: Share = 0.0  # citizens already holding crypto in month 0
     bank_account_share: Share = 1.0  # adults with a bank account (a country input; 1: everyone banked)
     bank_access_income_correlation: float = Field(0.6, ge=0.0, le=1.0)  # correlation of the latent bank access with log income; assumption
+    internet_income_correlation: float = Field(0.0, ge=0.0, le=1.0)  # correlation of the latent internet access with log income (0: independent)
 
     @model_validator(mode="after")
     def _even_lattice(self) -> PopulationConfig:

@@ -54,7 +54,7 @@ from cryptoabm.rules.citizens import (
     bonus_spending_usd,
     crypto_payment_probability,
     dropout_probability,
-    has_bank_account,
+    has_access,
     innovation_rate,
     lasting_use_probability,
     merchant_accepts,
@@ -93,7 +93,9 @@ class Population:
         income_z = rng.standard_normal(n)  # each citizen's log income, in standard deviations from the median
         self.income_usd_per_month = people.income_median_usd_per_month * np.exp(people.income_log_sd * income_z)
         self.trust = np.clip(people.trust_mean + people.trust_sd * rng.standard_normal(n), 0.0, 1.0)
-        self.has_internet = rng.random(n) < people.internet_access_share
+        # a phone with internet: the better-off more often where incomes and access go together
+        self.has_internet = has_access(income_z, rng.random(n), people.internet_access_share,
+                                       people.internet_income_correlation)
         self.is_merchant = rng.random(n) < people.merchant_share
         self.merchants = np.flatnonzero(self.is_merchant)  # their indices
         self.complies_with_mandate = self.is_merchant & (rng.random(n) < scenario.merchants.legal_tender_compliance)
@@ -114,8 +116,8 @@ class Population:
         # The traits drawn after the others, so that the draws above are those of earlier versions:
         # bank access (mostly the better-off), each adult's cost of adopting a wallet, and each
         # saver's trust in banks around the country's (the spread of trust in novelty)
-        self.is_banked = has_bank_account(income_z, rng.standard_normal(n), people.bank_account_share,
-                                          people.bank_access_income_correlation)
+        self.is_banked = has_access(income_z, rng.random(n), people.bank_account_share,
+                                    people.bank_access_income_correlation)
         mean_income = people.income_median_usd_per_month * float(np.exp(people.income_log_sd**2 / 2.0))
         self.adoption_cost_usd = adoption_cost_usd(mean_income, self.is_banked, people.bank_account_share,
                                                    rng.standard_normal(n), scenario.adoption)

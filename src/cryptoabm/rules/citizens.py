@@ -7,9 +7,9 @@ applies it to the whole population at once. Probabilities are per month.
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 
 import numpy as np
+from scipy.special import ndtri  # the standard normal quantile
 
 from cryptoabm.config import AdoptionConfig, MerchantConfig
 from cryptoabm.rules.units import MONTHS_PER_YEAR
@@ -30,15 +30,16 @@ def bonus_pull(adoption: AdoptionConfig, campaign_age_months: int | None) -> flo
     return 1.0 + extra * 0.5 ** (campaign_age_months / adoption.bonus_pull_half_life_months)
 
 
-def has_bank_account(income_z: np.ndarray, access_noise: np.ndarray, bank_account_share: float,
-                     income_correlation: float) -> np.ndarray:
-    """Which adults hold a bank account: those whose latent access (log income's standard score
-    with weight ``income_correlation``, the rest their own standard-normal ``access_noise``) is
-    among the top ``bank_account_share``, so the banked are mostly, not only, the better-off."""
-    if bank_account_share >= 1.0:
-        return np.ones(income_z.shape, dtype=bool)
-    latent = income_correlation * income_z + np.sqrt(1.0 - income_correlation**2) * access_noise
-    return latent > NormalDist().inv_cdf(1.0 - bank_account_share) if bank_account_share > 0.0 else np.zeros(income_z.shape, dtype=bool)
+def has_access(income_z: np.ndarray, access_uniform: np.ndarray, share: float, income_correlation: float) -> np.ndarray:
+    """Who has an access that a share ``share`` of adults has (a phone with internet, a bank
+    account): those whose latent access is among the top ``share``, the latent access being log
+    income's standard score ``income_z`` with weight ``income_correlation`` and, for the rest,
+    their own draw (``access_uniform``, turned standard normal), so the better-off have it more
+    often. With no correlation, exactly those with ``access_uniform < share``."""
+    if income_correlation == 0.0 or share <= 0.0 or share >= 1.0:
+        return access_uniform < share
+    latent = income_correlation * income_z - np.sqrt(1.0 - income_correlation**2) * ndtri(access_uniform)
+    return latent > ndtri(1.0 - share)
 
 
 def adoption_cost_usd(mean_income_usd_per_month: float, is_banked: np.ndarray, bank_account_share: float,
