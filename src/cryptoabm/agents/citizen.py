@@ -4,18 +4,22 @@ Each citizen can be inspected as a Mesa agent (:class:`Citizen`, created on firs
 ``model.citizens``), but their state lives in the arrays of :class:`Population`, one entry per
 citizen, so that each monthly rule runs for the whole population at once. The month, in order:
 
-1. ``adopt_wallets``       Bass-type hazard: innovation p (times a bonus campaign's fading pull)
-                           plus imitation q x share of active contacts; never-adopters never do
-2. ``pay_bonuses``         new adopters collect the wallet bonus while the budget lasts
+1. ``adopt_wallets``       Bass-type hazard: innovation p (times the bonus offer's fading pull,
+                           for those whose cost of adopting it covers) plus imitation q x share of
+                           active contacts; never-adopters never do; each adopter's lasting use
+                           is decided by their bank access and why they adopted
+2. ``pay_bonuses``         new adopters collect the bonus on offer while the campaign can pay
+                           (``bonuses_paid`` tells the campaign how many)
 3. ``use_wallets``         active holders pay in crypto where the regime and merchants allow,
                            hold it as a store of value, and spend down their bonus
-4. ``move_savings_abroad`` savers with a motive move part of their savings abroad, through a
-                           bank where controls allow or through crypto if they hold a wallet
+4. ``move_savings_abroad`` savers rebalance toward their target foreign share of wealth, through
+                           a bank where controls allow or through crypto if they hold a wallet
 5. ``receive_remittances`` remittances arrive, some through recipients' wallets
 6. ``drop_out``            active holders with no bonus left and no use stop using the wallet;
                            dormant holders may delete it
 7. ``review_acceptance``   merchants decide whether to accept crypto
 8. ``save_income``         households add part of their income to savings
+9. ``record_year_on_retention`` those who downloaded a year ago: still active?
 
 Wallet states: never downloaded; downloaded but deleted; held but dormant; active (used this
 month). Imitation reads the active contacts at the start of the month, so everyone updates
