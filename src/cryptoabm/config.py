@@ -279,6 +279,20 @@ class StateConfig(_Section):
     opening_balance_usd: NonNegative = 0.0  # cash the state starts with (on top of the bonus budget)
 
 
+class StateCapacityConfig(_Section):
+    """What the state can enforce, whatever its policy: a trait of the country (configs/countries/),
+    never of a policy package, so that a package moved to another country meets that country's
+    enforcement. A country event of kind ``state_capacity`` may change it."""
+
+    grey_mining_detection_probability: Share = 0.05  # monthly chance an unlicensed (grey) farm is caught
+    crypto_flight_enforcement: Share = 0.0  # 0..1 strength of enforcement (KYC, policing) against moving money out via crypto
+
+
+# a policy lever of earlier versions that is state capacity now -> its field in [state_capacity]
+STATE_CAPACITY_FROM_POLICY = {"enforcement_detection_probability": "grey_mining_detection_probability",
+                              "crypto_flight_enforcement": "crypto_flight_enforcement"}
+
+
 # ---------------------------------------------------------------------------------------
 # Policy: every lever the state can pull; all of it can change through scheduled events
 # ---------------------------------------------------------------------------------------
@@ -307,11 +321,9 @@ class Policy(_Section):
     sez_tax_holiday: bool = False
     sez_share_of_new_farms: Share = 0.5
     capital_controls: Share = 0.0  # strictness of official (bank) capital controls: share of savers the bank route is closed to
-    crypto_flight_enforcement: Share = 0.0  # strength of enforcement (KYC, policing) against moving money out via crypto
     crypto_outflow_limit_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # per citizen, licensed channel
     licensed_platform_pull: Share = 0.0  # of would-be peer-to-peer crypto flows, the share a licensed framework draws onto licensed platforms
     information_control: Share = 0.0  # how much the state suppresses crypto information/internet
-    enforcement_detection_probability: Share = 0.05  # monthly chance a grey farm is caught
     grey_fine_usd_per_mw: NonNegative = 0.0  # fine on a caught grey farm on top of seizing its cash and rigs, USD per MW
     wallet_bonus_usd: NonNegative = 0.0
     bonus_budget_usd: NonNegative = 0.0
@@ -391,6 +403,13 @@ class MiningPowerCut(_Event):
     days: float = Field(gt=0.0, le=31.0)
 
 
+class StateCapacityChange(_Event):
+    """The state's capacity to enforce changes from this month on (``set``: fields of [state_capacity])."""
+
+    kind: Literal["state_capacity"]
+    set: dict[str, Any]
+
+
 class LegalTenderReversal(_Event):
     """Legal tender status ends; payments fall back to another regime."""
 
@@ -401,7 +420,7 @@ class LegalTenderReversal(_Event):
 
 Event = Annotated[
     Union[PolicyChange, RelocationWave, PriceShock, HashrateShock, InternetShutdown, MiningPowerCut,
-          LegalTenderReversal],
+          LegalTenderReversal, StateCapacityChange],
     Field(discriminator="kind"),
 ]
 
@@ -429,6 +448,7 @@ class Scenario(_Section):
     capital_flight: CapitalFlightConfig = CapitalFlightConfig()
     remittances: RemittanceConfig = RemittanceConfig()
     state: StateConfig = StateConfig()
+    state_capacity: StateCapacityConfig = StateCapacityConfig()
     policy: Policy = Policy()
     events: list[Event] = Field(default_factory=list)
 
@@ -450,6 +470,16 @@ class Scenario(_Section):
                     first = exc.errors()[0]
                     field = ".".join(str(p) for p in first["loc"])
                     raise _FieldProblem(f"events.{i}.set.{field}", _describe_error(first)) from None
+            if isinstance(event, StateCapacityChange):
+                capacity = StateCapacityConfig.model_fields
+                for key in event.set:
+                    if key not in capacity:
+                        raise _FieldProblem(f"events.{i}.set.{key}", _unknown_key_message(key, list(capacity)))
+                try:
+                    StateCapacityConfig.model_validate({**self.state_capacity.model_dump(), **event.set})
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    raise _FieldProblem(f"events.{i}.set.{first['loc'][0]}", _describe_error(first)) from None
         return self
 
     @property
@@ -621,7 +651,8 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path] | 
 COUNTRIES_FOLDER = "countries"
 POLICIES_FOLDER = "policies"
 BASE_FILE = "baseline.toml"  # the defaults every composition starts from, next to the preset
-COUNTRY_EVENT_KINDS = ("relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown")  # the world's, not the state's
+COUNTRY_EVENT_KINDS = ("relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown",  # the world's, not the state's
+                       "state_capacity")  # nor the state's capacity to enforce, which is the country's
 POLICY_EVENT_KINDS = ("policy", "legal_tender_reversal", "mining_power_cut")  # measures a policy package carries
 NOT_IN_A_COUNTRY = ("policy", "name", "seed", "months", "extends", "country", "policy_package")
 POLICY_PACKAGE_KEYS = ("description", "extends", "policy", "events")
@@ -742,6 +773,7 @@ def _package_part(path: Path, files: list[Path] | None, chain: tuple[Path, ...] 
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise ConfigError(path, "extends", f"the extends chain is longer than {MAX_EXTENDS_DEPTH} files")
     data = _read_part(path, files)
+    _no_state_capacity_in(path, data)
     extra = next((key for key in data if key not in POLICY_PACKAGE_KEYS), None)
     if extra is not None:
         raise ConfigError(path, extra, f"not allowed in a policy package, which holds only "
@@ -755,6 +787,21 @@ def _package_part(path: Path, files: list[Path] | None, chain: tuple[Path, ...] 
     parent = _package_part(parent_path, files, (*chain, path.resolve()))
     events = [*parent.pop("events", []), *data.pop("events", [])]
     return {**_deep_merge(parent, data), "events": events}
+
+
+def _no_state_capacity_in(path: Path, data: dict[str, Any]) -> None:
+    """A policy package carries no state capacity: not as a table, a lever or a scheduled change."""
+    policy = data.get("policy") if isinstance(data.get("policy"), dict) else {}
+    events = data.get("events") if isinstance(data.get("events"), list) else []
+    changes = [(f"events.{i}.set.{key}", key) for i, e in enumerate(events) if isinstance(e, dict)
+               and isinstance(e.get("set"), dict) for key in e["set"]]
+    found = ([("state_capacity", None)] if "state_capacity" in data else []) + \
+        [(f"policy.{key}", key) for key in policy] + changes
+    for field, key in found:
+        if key is None or key in STATE_CAPACITY_FROM_POLICY:
+            name = "state_capacity" + ("" if key is None else f".{STATE_CAPACITY_FROM_POLICY[key]}")
+            raise ConfigError(path, field, f"state capacity is a trait of the country, not of a policy package: set "
+                                           f"{name} in the country file (configs/countries/)")
 
 
 def _check_event_kinds(path: Path, data: dict[str, Any], allowed: tuple[str, ...], what: str, why: str) -> None:
@@ -819,7 +866,7 @@ def _is_event_tag(loc: tuple[Any, ...], i: int) -> bool:
 
 
 _EVENT_KINDS = {"policy", "relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown",
-                "mining_power_cut", "legal_tender_reversal"}
+                "mining_power_cut", "legal_tender_reversal", "state_capacity"}
 
 
 def _describe_error(error: dict[str, Any]) -> str:
@@ -843,6 +890,9 @@ def _describe_error(error: dict[str, Any]) -> str:
 
 
 def _unknown_key_message(key: str, allowed: tuple[str, ...] | list[str]) -> str:
+    if key in STATE_CAPACITY_FROM_POLICY and key not in allowed:
+        return (f"'{key}' is state capacity, not a policy lever: set state_capacity."
+                f"{STATE_CAPACITY_FROM_POLICY[key]} (a country trait; a state_capacity event changes it)")
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
     return f"unknown key '{key}'{hint}"
@@ -875,6 +925,7 @@ _EVENT_MODELS = {
     "internet_shutdown": InternetShutdown,
     "mining_power_cut": MiningPowerCut,
     "legal_tender_reversal": LegalTenderReversal,
+    "state_capacity": StateCapacityChange,
 }
 
 

@@ -41,6 +41,7 @@ from cryptoabm.config import (
     PriceShock,
     RelocationWave,
     Scenario,
+    StateCapacityChange,
 )
 from cryptoabm.ledger import HOUSEHOLDS, OPENING_EQUITY, Ledger
 from cryptoabm.market import Market
@@ -147,7 +148,7 @@ class CryptoEconomy(Model):
         self.running_hashrate_ths = 0.0
         self.grey_load_share = 0.0
 
-        self.state = State(self, scenario.policy, scenario.state)
+        self.state = State(self, scenario.policy, scenario.state, scenario.state_capacity)
         self.grid = GridOperator(self, scenario.grid)
         ForeignInvestor.create_agents(self, scenario.investors.count, capital_usd=scenario.investors.capital_usd_per_investor)
         self._create_initial_farms()
@@ -283,6 +284,8 @@ class CryptoEconomy(Model):
                     self.internet_down_until = max(self.internet_down_until, self.month + event.duration_months - 1)
                 case MiningPowerCut():
                     self.mining_power_cut_days += event.days
+                case StateCapacityChange():
+                    self.state.change_capacity(event.set, event.note or "state capacity changed")
 
     def offer_relocating_capacity(self) -> None:
         """This month's share of any relocation wave is offered to investors in this month's random

@@ -261,7 +261,8 @@ class Population:
         adoption = model.config.adoption
         policy = model.state.policy
         pull = model.state.bonus_pull()
-        flight_demand = wallet_demand_for_flight(model.config.economy, model.config.capital_flight, policy)
+        flight_demand = wallet_demand_for_flight(model.config.economy, model.config.capital_flight, policy,
+                                                 model.state.capacity)
         innovation = innovation_rate(adoption, pull, policy.information_control) + flight_demand * (1.0 - policy.information_control)
         if pull > 1.0:
             # only those who can claim the bonus, and whose cost of adopting it covers, are drawn in by it
@@ -353,12 +354,12 @@ class Population:
         self.capital_flight_usd = self.official_outflow_usd = self.licensed_platform_outflow_usd = 0.0
         if motive <= 0.0:
             return
-        crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
+        crypto_cost = crypto_route_cost_share(flight, model.state.capacity.crypto_flight_enforcement)
         p_official = moving_probability(motive, flight.official_route_cost_share, flight)
         p_crypto = moving_probability(motive, crypto_cost, flight)
         online_holders = online[holders] if isinstance(online, np.ndarray) else online
         can_use_crypto = move_draw[holders] < p_crypto * online_holders
-        prefers_crypto = self.holder_draws(model, ROUTE, holders) < crypto_route_share(flight, policy.crypto_flight_enforcement)
+        prefers_crypto = self.holder_draws(model, ROUTE, holders) < crypto_route_share(flight, model.state.capacity.crypto_flight_enforcement)
         bank_closed = self.bank_route_draw[holders] < policy.capital_controls
         by_crypto = holders[can_use_crypto & (bank_closed | prefers_crypto)]  # ascending indices
         # the bank route: only those whose draw is below its probability need looking at

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from mesa import Agent
 
-from cryptoabm.config import Policy, StateConfig
+from cryptoabm.config import Policy, StateCapacityConfig, StateConfig
 from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, STATE
 from cryptoabm.rules.citizens import bonus_pull
 from cryptoabm.rules.mining import average_surcharge_usd_per_kwh, surcharge_usd
@@ -34,13 +34,15 @@ ACCOUNT = STATE
 
 
 class State(Agent):
-    """The regulator. ``policy`` is the policy in force this month."""
+    """The regulator. ``policy`` is the policy in force this month; ``capacity`` what the state
+    can enforce (the country's, whatever the policy)."""
 
     model: CryptoEconomy
 
-    def __init__(self, model: CryptoEconomy, policy: Policy, config: StateConfig):
+    def __init__(self, model: CryptoEconomy, policy: Policy, config: StateConfig, capacity: StateCapacityConfig):
         super().__init__(model)
         self.policy = policy
+        self.capacity = capacity
         self.months_since_policy_change = 10**6  # no change in living memory at the start
         self.bonus_budget_left_usd = policy.bonus_budget_usd
         self.licences_in_force = 0
@@ -67,6 +69,12 @@ class State(Agent):
             self.policy = updated
             self.months_since_policy_change = 0
             self.policy_log.append((self.model.month, reason))
+
+    def change_capacity(self, changes: dict[str, Any], reason: str) -> None:
+        """The state's capacity to enforce changes from this month on (not a policy change: investors'
+        policy-change premium does not react)."""
+        self.capacity = StateCapacityConfig.model_validate({**self.capacity.model_dump(), **changes})
+        self.policy_log.append((self.model.month, reason))
 
     def start_month(self) -> None:
         """A month passes: policy changes made from now on are 0 months old."""
@@ -149,7 +157,7 @@ class State(Agent):
         for miner in list(self.model.miners):
             # each farm's own draw for the month: no farm's luck shifts when others come or go
             draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)
-            if not miner.licensed and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
+            if not miner.licensed and grey_farm_detected(draw, self.capacity.grey_mining_detection_probability):
                 ledger = self.model.ledger
                 ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
                 fine = self.policy.grey_fine_usd_per_mw * miner.power_mw

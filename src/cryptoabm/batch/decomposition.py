@@ -20,6 +20,7 @@ same in every arm, so it is never a lever here.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +121,16 @@ def same_economy(reference: Scenario, package: Scenario) -> str | None:
     return "events (of the country or the world)" if other[0] != other[1] else None
 
 
+def runs_alike(scenario: Scenario) -> str:
+    """A key equal for two scenarios that run alike: the same economy and the same policy path
+    (whatever their names, descriptions and the notes or shape of their scheduled measures)."""
+    path = policy_path(scenario)
+    return json.dumps([scenario.model_dump(mode="json", exclude={"name", "description", "policy", "events"}),
+                       sorted(path.policies.items()), path.power_cuts,
+                       [e.model_dump(mode="json", exclude={"note"}) for e in scenario.events if not _is_policy_measure(e)]],
+                      sort_keys=True)
+
+
 def levers_moved(reference: Scenario, package: Scenario) -> list[str]:
     """The levers a package sets differently from the reference, at the start or later."""
     ref, pkg = policy_path(reference), policy_path(package)
@@ -177,14 +188,16 @@ def decompose_runs(runs: pd.DataFrame, decomposition: dict[str, Any], reference:
     that lever alone minus the reference), the interaction (the package effect minus their
     sum) and the package effect itself; on each replicate they add up exactly.
 
-    ``decomposition`` is what the batch manifest records: ``{"packages": {arm: [lever, ...]}}``.
-    Only replicates every arm of a package's decomposition ran are used.
+    ``decomposition`` is what the batch manifest records: ``{"packages": {arm: {lever: one-lever
+    arm}}}`` (packages that set a lever alike share its one-lever arm). Only replicates every arm
+    of a package's decomposition ran are used.
     """
     from cryptoabm.batch.report import t_interval  # the report's intervals
 
     rows = []
-    for package, moved in decomposition.get("packages", {}).items():
-        arms = {TOTAL: package, **{lever: one_lever_arm_name(package, lever) for lever in moved}}
+    for package, lever_arms in decomposition.get("packages", {}).items():
+        moved = list(lever_arms)
+        arms = {TOTAL: package, **lever_arms}
         for point, at_point in runs.groupby("point", sort=True):
             by_arm = {name: at_point[at_point["arm"] == arm].set_index("replicate") for name, arm in arms.items()}
             base = at_point[at_point["arm"] == reference].set_index("replicate")

@@ -278,7 +278,7 @@ class LoadedExperiment:
     file_hash: str
     arm_scenarios: dict[str, Scenario]
     inputs: dict[str, str] = field(default_factory=dict)  # every file a run reads -> its SHA-256
-    # decompose = true: {"replications": n, "packages": {arm: [lever, ...]}, "arms": {one-lever arm: {...}}}
+    # decompose = true: {"replications": n, "packages": {arm: {lever: one-lever arm}}, "arms": {one-lever arm: {...}}}
     decomposition: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -351,7 +351,14 @@ def with_one_lever_arms(experiment: Experiment, path: Path) -> tuple[Experiment,
     """The experiment with, for every arm that differs from the reference only in its policy, one
     arm per lever it moves (the reference with that lever alone as the package sets it), and
     what the manifest records of them. ConfigError (one line) for an arm on another economy."""
-    from cryptoabm.batch.decomposition import levers, levers_moved, one_lever_arm_name, one_lever_overrides, same_economy
+    from cryptoabm.batch.decomposition import (
+        levers,
+        levers_moved,
+        one_lever_arm_name,
+        one_lever_overrides,
+        runs_alike,
+        same_economy,
+    )
 
     arms = {arm.name: arm for arm in experiment.arms}
     reference_arm = arms[experiment.reference]
@@ -363,26 +370,32 @@ def with_one_lever_arms(experiment: Experiment, path: Path) -> tuple[Experiment,
     replications = experiment.decompose_replications or experiment.replications
     added: list[Arm] = []
     decomposition: dict[str, Any] = {"replications": replications, "packages": {}, "arms": {}}
-    for index, arm in enumerate(experiment.arms):
+    scenarios = {arm.name: scenario_of(index, arm) for index, arm in enumerate(experiment.arms)}
+    known = {runs_alike(scenario): name for name, scenario in scenarios.items()}  # the arms that run already
+    for arm in experiment.arms:
         if arm.name == experiment.reference:
             continue
-        package = scenario_of(index, arm)
+        package = scenarios[arm.name]
         differs = same_economy(reference, package)
         if differs is not None:
             raise ConfigError(path, "decompose", f"arm '{arm.name}' differs from the reference '{reference_arm.name}' "
                                                  f"beyond its policy (in {differs}): a decomposition into levers needs "
                                                  f"arms on the reference's economy")
-        moved = levers_moved(reference, package)
-        decomposition["packages"][arm.name] = moved
-        for lever in moved:
-            name = one_lever_arm_name(arm.name, lever)
-            if name in arms:
-                raise ConfigError(path, "decompose", f"arm '{name}' is the name of a one-lever arm the decomposition "
-                                                     f"adds itself; rename that arm")
-            overrides = {**reference_arm.overrides, **one_lever_overrides(reference, package, lever)}
-            added.append(reference_arm.model_copy(update={"name": name, "overrides": overrides,
-                                                          "replications": replications}))
-            decomposition["arms"][name] = {"package": arm.name, "lever": lever, "fields": list(levers()[lever])}
+        decomposition["packages"][arm.name] = parts = {}
+        for lever in levers_moved(reference, package):
+            one_lever = reference_arm.model_copy(update={
+                "name": one_lever_arm_name(arm.name, lever), "replications": replications,
+                "overrides": {**reference_arm.overrides, **one_lever_overrides(reference, package, lever)}})
+            alike = runs_alike(scenario_of(experiment.arms.index(reference_arm), one_lever))
+            if alike in known:  # an arm of the experiment, or another package's lever set alike: run once
+                parts[lever] = known[alike]
+                continue
+            if one_lever.name in arms:
+                raise ConfigError(path, "decompose", f"arm '{one_lever.name}' is the name of a one-lever arm the "
+                                                     f"decomposition adds itself; rename that arm")
+            parts[lever] = known[alike] = one_lever.name
+            added.append(one_lever)
+            decomposition["arms"][one_lever.name] = {"lever": lever, "fields": list(levers()[lever])}
     return experiment.model_copy(update={"arms": [*experiment.arms, *added]}), decomposition
 
 

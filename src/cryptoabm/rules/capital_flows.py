@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from cryptoabm.config import CapitalFlightConfig, EconomyConfig, Policy, RemittanceConfig
+from cryptoabm.config import CapitalFlightConfig, EconomyConfig, Policy, RemittanceConfig, StateCapacityConfig
 
 
 def parallel_premium(economy: EconomyConfig) -> float:
@@ -50,7 +50,7 @@ def flight_motive_annual(economy: EconomyConfig, flight: CapitalFlightConfig) ->
 def crypto_route_cost_share(flight: CapitalFlightConfig, crypto_flight_enforcement: float) -> float:
     """One-off cost of moving money out through crypto, share of the amount: exchange fees and
     spreads, plus the expected loss from enforcement against crypto outflows (KYC refusals,
-    frozen accounts, fines), in proportion to its strength (``policy.crypto_flight_enforcement``)."""
+    frozen accounts, fines), in proportion to its strength (``state_capacity.crypto_flight_enforcement``)."""
     return flight.crypto_route_cost_share + crypto_flight_enforcement * flight.controls_enforcement_cost_share
 
 
@@ -61,12 +61,13 @@ def moving_probability(motive_annual: float, route_cost_share: float, flight: Ca
     return min(1.0, flight.moves_per_net_gain * max(0.0, net_gain))
 
 
-def wallet_demand_for_flight(economy: EconomyConfig, flight: CapitalFlightConfig, policy: Policy) -> float:
+def wallet_demand_for_flight(economy: EconomyConfig, flight: CapitalFlightConfig, policy: Policy,
+                             capacity: StateCapacityConfig) -> float:
     """Monthly chance that a saver without a wallet gets one to move money out: the chance they
     want to move this month by the crypto route, times the share of savers to whom capital controls
     close the bank route. Zero with no motive or an open capital account."""
     motive = flight_motive_annual(economy, flight)
-    crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
+    crypto_cost = crypto_route_cost_share(flight, capacity.crypto_flight_enforcement)
     return moving_probability(motive, crypto_cost, flight) * policy.capital_controls
 
 
