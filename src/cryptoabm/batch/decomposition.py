@@ -88,7 +88,7 @@ def _is_policy_measure(event: Any) -> bool:
 @dataclass(frozen=True)
 class PolicyPath:
     """The policy in force from the start of each month in which a measure changes it (month 0:
-    the opening policy), and the scheduled power cuts."""
+    the opening policy; a measure that changes nothing is no change), and the scheduled power cuts."""
 
     policies: dict[int, dict[str, Any]]
     power_cuts: tuple[tuple[int, float], ...]
@@ -103,9 +103,9 @@ def policy_path(scenario: Scenario) -> PolicyPath:
     policies = {0: current}
     for event in sorted(scenario.events, key=lambda e: e.month):  # the model fires them in month order
         changes = _changes(event)
-        if changes:
-            current = Policy.model_validate({**current, **changes}).model_dump(mode="json")
-            policies[event.month] = current
+        updated = Policy.model_validate({**current, **changes}).model_dump(mode="json") if changes else current
+        if updated != current:
+            policies[event.month] = current = updated
     cuts = tuple((e.month, e.days) for e in scenario.events if isinstance(e, MiningPowerCut))
     return PolicyPath(policies, cuts)
 
