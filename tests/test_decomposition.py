@@ -148,3 +148,17 @@ def test_an_arm_on_another_economy_cannot_be_decomposed(tmp_path, capsys):
     assert main(["batch", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "beyond its policy (in grid)" in err
+
+
+def test_a_package_whose_levers_are_all_arms_already_is_decomposed_without_new_runs(tmp_path):
+    body = PACKAGE.split("[[arms]]\nname = \"package\"")[0] + '''[[arms]]
+name = "one_lever"
+config = "small.toml"
+overrides = {{ "policy.payment_regime" = "ban" }}
+'''
+    loaded = load_experiment(experiment(tmp_path, reps=2, body=body))
+    assert loaded.decomposition["arms"] == {} and len(loaded.experiment.arms) == 2
+    out = tmp_path / "out"
+    run_batch(loaded, out, InProcessExecutor, progress=False)
+    write_report(out)
+    assert "## What each lever of a package contributes" in (out / "report.md").read_text()

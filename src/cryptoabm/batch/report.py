@@ -392,7 +392,7 @@ def write_report(folder: Path) -> Path:
         if panels and all(column in timeseries.columns for column, _, _ in panels):
             _fan_chart(timeseries, panels, figures / f"fan_{name}.png", name.replace("_", " ").capitalize())
             lines += [f"![{name}](figures/fan_{name}.png)", ""]
-    if one_lever_arms:
+    if (manifest.get("decomposition") or {}).get("packages"):  # decompose = true (its arms may all be the experiment's)
         decomposition = decompose_runs(all_runs, manifest["decomposition"], manifest["reference"], outcomes)
         decomposition.to_csv(folder / DECOMPOSITION_TABLE, index=False)
         lines += decomposition_section(decomposition, manifest["reference"], outcomes, _fmt)
