@@ -8,6 +8,7 @@ import pytest
 
 from cryptoabm.batch.decomposition import INTERACTION, TOTAL, levers_moved, one_lever_overrides, policy_path
 from cryptoabm.batch.experiment import expand_runs, load_experiment
+from cryptoabm.batch.notebook import Results
 from cryptoabm.batch.report import write_report
 from cryptoabm.batch.runner import InProcessExecutor, run_batch
 from cryptoabm.cli import main
@@ -118,6 +119,9 @@ def test_the_parts_sum_exactly_to_the_package_effect_and_a_single_lever_package_
     assert bonus.loc["wallet_bonus", "mean"] > 0 and bonus.loc["license_cap", "mean"] == 0
     report = (out / "report.md").read_text()
     assert "## What each lever of a package contributes" in report and "*interaction*" in report
+    from_notebook = Results(out).decomposition(["total_bonus_outlay_usd"])
+    from_notebook = from_notebook[from_notebook["package"] == "package"]
+    assert from_notebook["mean"].tolist() == pytest.approx(bonus["mean"].tolist())
     assert "package.wallet_bonus" not in report.split("## What each lever")[0]  # not an arm of the main tables
 
 
