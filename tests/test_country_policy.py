@@ -208,9 +208,10 @@ def test_the_shipped_policy_experiments_compare_policies_on_one_economy():
                           ("el_salvador_counterfactuals", "el_salvador")]:
         loaded = load_experiment(ROOT / "experiments" / f"{name}.toml")
         assert {arm.country for arm in loaded.experiment.arms} == {country}, name
-        economies = {(s.start_month, s.population.model_dump_json(), s.grid.model_dump_json(), s.economy.model_dump_json())
-                     for s in loaded.arm_scenarios.values()}
-        assert len(economies) == 1, name  # one economy ...
-        policies = {s.policy.model_dump_json() for s in loaded.arm_scenarios.values()}
+        economies = {(s.start_month, s.population.model_dump_json(), s.grid.model_dump_json(), s.economy.model_dump_json(),
+                      s.state_capacity.model_dump_json()) for s in loaded.arm_scenarios.values()}
+        assert len(economies) == 1, name  # one economy, one state capacity ...
+        policies = {s.policy.model_dump_json() + str(s.events) for s in loaded.arm_scenarios.values()}
         assert len(policies) == len(loaded.arm_scenarios), name  # ... many policies
+        assert loaded.decomposition["packages"], name  # each split into its levers
         assert loaded.experiment.uncertainty.ranges, name  # intervals that include what we don't know

@@ -70,14 +70,14 @@ def test_an_internet_shutdown_stops_adoption_payments_and_flight_while_it_lasts(
 
 
 def test_licences_never_exceed_the_cap_and_refused_entrants_go_grey_or_stay_away():
-    _, table = run(**PROFITABLE, **{"policy.license_cap": 2, "policy.enforcement_detection_probability": 0.0})
+    _, table = run(**PROFITABLE, **{"policy.license_cap": 2, "state_capacity.grey_mining_detection_probability": 0.0})
     assert (table["licensed_miners"] <= 2).all()
     assert table["grey_miners"].max() > 0  # with no enforcement, grey farms pay
 
 
 def test_enforcement_shuts_grey_farms_and_seizes_their_cash():
     model, table = run(**PROFITABLE, **{"policy.license_cap": 0, "mining.initial_farms": 10,
-                                        "policy.enforcement_detection_probability": 1.0, "investors.count": 0})
+                                        "state_capacity.grey_mining_detection_probability": 1.0, "investors.count": 0})
     assert table["grey_miners"].iloc[0] == 0 and model.miner_exits.get("seized", 0) == 10
     assert model.ledger.total_flows["seizure"] > 0
 

@@ -88,7 +88,7 @@ def test_entry_is_limited_by_the_monthly_site_capacity():
 
 
 def test_with_a_licence_cap_entry_stops_at_the_cap():
-    no_grey = {"policy.enforcement_detection_probability": 1.0, "mining.grey_power_access_share": 0.0}
+    no_grey = {"state_capacity.grey_mining_detection_probability": 1.0, "mining.grey_power_access_share": 0.0}
     _, table = run(**PAYING, **no_grey, **{"policy.license_cap": 8})
     assert table["licensed_miners"].max() == 8
     assert (table["miners"] <= 8).all()

@@ -79,7 +79,7 @@ def test_the_crypto_share_of_remittances_rises_with_the_fee_gap():
 def test_the_balance_of_payments_adds_up_and_the_ledger_balances_in_every_new_flow():
     busy = {**ADOPTING, **PROFITABLE, "economy.parallel_rate_lcu_per_usd": 4.0, "policy.capital_controls": 0.7,
             "remittances.inflow_usd_per_year": 5e8, "policy.license_cap": 2, "mining.initial_farms": 10,
-            "mining.grey_power_price_usd_per_kwh": 0.005, "policy.enforcement_detection_probability": 0.03,
+            "mining.grey_power_price_usd_per_kwh": 0.005, "state_capacity.grey_mining_detection_probability": 0.03,
             "policy.wallet_bonus_usd": 30.0, "policy.bonus_budget_usd": 3_000.0}
     model, table = run(months=36, **busy)
     flows = model.ledger.total_flows
@@ -227,7 +227,7 @@ def test_dearer_licences_push_mining_grey_and_enforcement_pulls_it_back():
     # half the farms (mining.grey_power_access_share) could get off-meter power; only they may go grey
     cheap, dear = grey_share(), grey_share(**{"policy.license_fee_usd": 3_000_000.0})
     assert dear > cheap + 0.1
-    assert grey_share(**{"policy.license_fee_usd": 3_000_000.0, "policy.enforcement_detection_probability": 0.3}) < dear - 0.1
+    assert grey_share(**{"policy.license_fee_usd": 3_000_000.0, "state_capacity.grey_mining_detection_probability": 0.3}) < dear - 0.1
 
 
 def test_a_licence_cap_sends_the_rest_grey():
@@ -411,7 +411,7 @@ def test_capital_controls_close_the_bank_route_to_the_same_savers_every_month():
 def test_enforcement_against_crypto_outflows_cuts_crypto_flight_but_not_bank_outflows():
     motive = {**ADOPTING, "economy.parallel_rate_lcu_per_usd": 3.0, "policy.capital_controls": 0.9}
     _, lax = run(seed=6, months=36, **motive)
-    _, policed = run(seed=6, months=36, **motive, **{"policy.crypto_flight_enforcement": 1.0})
+    _, policed = run(seed=6, months=36, **motive, **{"state_capacity.crypto_flight_enforcement": 1.0})
     # enforcement raises the crypto route's one-off cost, which lowers savers' targets abroad
     assert total(policed, "capital_flight_usd") < 0.9 * total(lax, "capital_flight_usd")
 

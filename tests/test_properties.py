@@ -53,13 +53,13 @@ def scenarios(draw):
             "domestic_sale_share": draw(share),
             "capital_controls": draw(share),
             "information_control": draw(share),
-            "enforcement_detection_probability": draw(share),
             "wallet_bonus_usd": draw(st.floats(0.0, 100.0)),
             "bonus_budget_usd": draw(st.floats(0.0, 20_000.0)),
             "sez_active": draw(st.booleans()),
             "sez_tax_holiday": draw(st.booleans()),
             "ration_below_reserve_margin": draw(share),
         },
+        "state_capacity": {"grey_mining_detection_probability": draw(share), "crypto_flight_enforcement": draw(share)},
         "events": events,
     }
     return scenario_from_dict(raw)

@@ -46,6 +46,7 @@ from cryptoabm.config import (
     PriceShock,
     RelocationWave,
     Scenario,
+    StateCapacityChange,
 )
 from cryptoabm.config.calendar import date_of_month
 from cryptoabm.ledger import HOUSEHOLDS, OPENING_EQUITY, Ledger
@@ -179,7 +180,7 @@ class CryptoEconomy(Model):
         self.running_hashrate_ths = 0.0
         self.grey_load_share = 0.0
 
-        self.state = State(self, scenario.policy, scenario.state)
+        self.state = State(self, scenario.policy, scenario.state, scenario.state_capacity)
         self.licensing = Licensing(self)
         self.mining_entry = MiningEntry(self)
         self.grid = GridOperator(self, scenario.grid)
@@ -319,6 +320,8 @@ class CryptoEconomy(Model):
                     self.internet_down_until = max(self.internet_down_until, self.month + event.duration_months - 1)
                 case MiningPowerCut():
                     self.mining_power_cut_days += event.days
+                case StateCapacityChange():
+                    self.state.change_capacity(event.set, event.note or "state capacity changed")
 
     def observe_mining(self) -> None:
         """Measure the fleet as dispatched, before any farm settles, expands or closes."""

@@ -420,7 +420,7 @@ class Population:
         if not closed.size:
             return 0.0
         target = self.flight_targets(model, np.zeros(closed.size, dtype=bool),
-                                     -crypto_route_cost_share(flight, policy.crypto_flight_enforcement), closed)
+                                     -crypto_route_cost_share(flight, model.state.capacity.crypto_flight_enforcement), closed)
         wealth = self.savings_usd[closed] + self.foreign_assets_usd[closed]
         wants = target * wealth > self.foreign_assets_usd[closed]
         demand = np.zeros(self.size)
@@ -446,7 +446,7 @@ class Population:
         rebalancing = np.flatnonzero(move_draw < flight.adjustment_per_month)
         if not rebalancing.size:
             return
-        crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
+        crypto_cost = crypto_route_cost_share(flight, model.state.capacity.crypto_flight_enforcement)
         official_gain = official_route_gain_share(economy, flight)
         bank_open = self.bank_route_draw[rebalancing] >= policy.capital_controls
         crypto_open = self.has_wallet[rebalancing] & (

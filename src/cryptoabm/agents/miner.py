@@ -295,7 +295,7 @@ def expected_margins_usd_per_th_month(
     at_stake = rigs + (cash_usd + policy.grey_fine_usd_per_mw * power_mw) / farm_ths
     grey = grey_margin_usd_per_th_month(
         cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, grey_price, mining, uptime),
-        policy.enforcement_detection_probability, at_stake)
+        state.capacity.grey_mining_detection_probability, at_stake)
     return licensed, grey
 
 

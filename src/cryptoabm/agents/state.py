@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from mesa import Agent
 
-from cryptoabm.config import Policy, StateConfig
+from cryptoabm.config import Policy, StateCapacityConfig, StateConfig
 from cryptoabm.agents.bonus_campaign import BonusCampaign
 from cryptoabm.ledger import DOMESTIC_ECONOMY, STATE
 from cryptoabm.rules.mining import average_surcharge_usd_per_kwh, surcharge_usd
@@ -31,14 +31,16 @@ ACCOUNT = STATE
 
 
 class State(Agent):
-    """The regulator. ``policy`` is the policy in force this month."""
+    """The regulator. ``policy`` is the policy in force this month; ``capacity`` what the state
+    can enforce (the country's, whatever the policy)."""
 
     model: CryptoEconomy
 
-    def __init__(self, model: CryptoEconomy, policy: Policy, config: StateConfig):
+    def __init__(self, model: CryptoEconomy, policy: Policy, config: StateConfig, capacity: StateCapacityConfig):
         super().__init__(model)
         self.policy = policy
         self.config = config
+        self.capacity = capacity
         self.months_since_policy_change = 10**6  # no change in living memory at the start
         self.grey_farms_caught = 0
         self.grey_mw_caught = 0.0  # MW (at full load) of the grey farms caught this month
@@ -57,6 +59,12 @@ class State(Agent):
             self.policy = updated
             self.months_since_policy_change = 0
             self.policy_log.append((self.model.month, reason))
+
+    def change_capacity(self, changes: dict[str, Any], reason: str) -> None:
+        """The state's capacity to enforce changes from this month on (not a policy change: investors'
+        policy-change premium does not react)."""
+        self.capacity = StateCapacityConfig.model_validate({**self.capacity.model_dump(), **changes})
+        self.policy_log.append((self.model.month, reason))
 
     def start_month(self) -> None:
         """A month passes: policy changes made from now on are 0 months old."""
@@ -107,11 +115,11 @@ class State(Agent):
         and it closes. The enforcement costs the state its effort's yearly cost, a twelfth a month."""
         streams = self.model.streams
         self.model.ledger.transfer("enforcement_costs", ACCOUNT, DOMESTIC_ECONOMY,
-                                   enforcement_cost_usd_per_month(self.config, self.policy.enforcement_detection_probability))
+                                   enforcement_cost_usd_per_month(self.config, self.capacity.grey_mining_detection_probability))
         for miner in list(self.model.miners):
             # each farm's own draw for the month: no farm's luck shifts when others come or go
             draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)
-            if miner.grey and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
+            if miner.grey and grey_farm_detected(draw, self.capacity.grey_mining_detection_probability):
                 ledger = self.model.ledger
                 ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
                 fine = self.policy.grey_fine_usd_per_mw * miner.power_mw

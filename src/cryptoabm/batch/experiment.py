@@ -80,6 +80,7 @@ class Arm(_Table):
     country: SafeName | None = None  # configs/countries/<country>.toml ...
     policy_package: SafeName | None = None  # ... under configs/policies/<policy_package>.toml
     overrides: dict[str, Any] = Field(default_factory=dict)
+    replications: int | None = Field(None, ge=1)  # run only replicates 0..n-1 (default: the experiment's)
 
     @model_validator(mode="after")
     def _one_source(self) -> Arm:
@@ -208,6 +209,10 @@ class Experiment(_Table):
     record_every_months: int | Literal["end"] = 1  # keep every k-th month, or only the last
     base_seed: int = Field(ge=0, le=2**SEED_BITS - 1)
     report_outcomes: list[str] = Field(default_factory=lambda: list(HEADLINE_OUTCOMES))  # what the report shows
+    # split each package's effect into its levers: one lever at a time from the reference, plus the
+    # interaction (see batch/decomposition.py); the one-lever arms run the first decompose_replications
+    decompose: bool = False
+    decompose_replications: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
@@ -231,6 +236,17 @@ class Experiment(_Table):
         if self.design.is_sensitivity and self.reference_point is not None:
             raise ValueError(f"reference_point does not go with a '{self.design.kind}' design: each arm is compared "
                              f"with the reference at the same point")
+        if self.decompose and self.design.is_sensitivity:
+            raise ValueError(f"decompose does not go with a '{self.design.kind}' design: decompose the packages in an "
+                             f"experiment of their own")
+        if self.decompose_replications is not None and not self.decompose:
+            raise ValueError("decompose_replications is set but decompose is not: add decompose = true")
+        if (self.decompose_replications or 0) > self.replications:
+            raise ValueError(f"decompose_replications ({self.decompose_replications}) cannot exceed replications "
+                             f"({self.replications})")
+        too_many = next((arm.name for arm in self.arms if (arm.replications or 0) > self.replications), None)
+        if too_many is not None:
+            raise ValueError(f"arm '{too_many}' asks for more replications than the experiment's ({self.replications})")
         not_outcomes = [o for o in self.report_outcomes if o not in OUTCOMES]
         if not_outcomes:
             raise ValueError(f"unknown outcome '{not_outcomes[0]}' in report_outcomes; outcomes: {', '.join(OUTCOMES)}")
@@ -263,6 +279,8 @@ class LoadedExperiment:
     file_hash: str
     arm_scenarios: dict[str, Scenario]
     inputs: dict[str, str] = field(default_factory=dict)  # every file a run reads -> its SHA-256
+    # decompose = true: {"replications": n, "packages": {arm: {lever: one-lever arm}}, "arms": {one-lever arm: {...}}}
+    decomposition: dict[str, Any] = field(default_factory=dict)
 
     @property
     def inputs_digest(self) -> str:
@@ -304,6 +322,9 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
     except ValidationError as exc:
         field_name, message = first_problem(exc, _unknown_experiment_key)
         raise ConfigError(path, field_name, message) from None
+    decomposition: dict[str, Any] = {}
+    if experiment.decompose:
+        experiment, decomposition = with_one_lever_arms(experiment, path)
     ensure_results_fit(experiment, path, force)
     inputs = {str(path.resolve()): file_hash}
     arm_scenarios = {}
@@ -324,7 +345,59 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
             inputs.update({str(f): file_sha256(f) for f in data_files(at_point)})
     if experiment.reference_point is not None and experiment.reference_point not in points:
         raise ConfigError(path, "reference_point", "is not one of the design's points")
-    return LoadedExperiment(experiment, path, file_hash, arm_scenarios, inputs)
+    return LoadedExperiment(experiment, path, file_hash, arm_scenarios, inputs, decomposition)
+
+
+def with_one_lever_arms(experiment: Experiment, path: Path) -> tuple[Experiment, dict[str, Any]]:
+    """The experiment with, for every arm that differs from the reference only in its policy, one
+    arm per lever it moves (the reference with that lever alone as the package sets it), and
+    what the manifest records of them. ConfigError (one line) for an arm on another economy."""
+    from cryptoabm.batch.decomposition import (
+        levers,
+        levers_moved,
+        one_lever_arm_name,
+        one_lever_overrides,
+        runs_alike,
+        same_economy,
+    )
+
+    arms = {arm.name: arm for arm in experiment.arms}
+    reference_arm = arms[experiment.reference]
+
+    def scenario_of(index: int, arm: Arm) -> Scenario:
+        return arm_source(path, arm, index).load(arm_overrides(experiment, arm))
+
+    reference = scenario_of(experiment.arms.index(reference_arm), reference_arm)
+    replications = experiment.decompose_replications or experiment.replications
+    added: list[Arm] = []
+    decomposition: dict[str, Any] = {"replications": replications, "packages": {}, "arms": {}}
+    scenarios = {arm.name: scenario_of(index, arm) for index, arm in enumerate(experiment.arms)}
+    known = {runs_alike(scenario): name for name, scenario in scenarios.items()}  # the arms that run already
+    for arm in experiment.arms:
+        if arm.name == experiment.reference:
+            continue
+        package = scenarios[arm.name]
+        differs = same_economy(reference, package)
+        if differs is not None:
+            raise ConfigError(path, "decompose", f"arm '{arm.name}' differs from the reference '{reference_arm.name}' "
+                                                 f"beyond its policy (in {differs}): a decomposition into levers needs "
+                                                 f"arms on the reference's economy")
+        decomposition["packages"][arm.name] = parts = {}
+        for lever in levers_moved(reference, package):
+            one_lever = reference_arm.model_copy(update={
+                "name": one_lever_arm_name(arm.name, lever), "replications": replications,
+                "overrides": {**reference_arm.overrides, **one_lever_overrides(reference, package, lever)}})
+            alike = runs_alike(scenario_of(experiment.arms.index(reference_arm), one_lever))
+            if alike in known:  # an arm of the experiment, or another package's lever set alike: run once
+                parts[lever] = known[alike]
+                continue
+            if one_lever.name in arms:
+                raise ConfigError(path, "decompose", f"arm '{one_lever.name}' is the name of a one-lever arm the "
+                                                     f"decomposition adds itself; rename that arm")
+            parts[lever] = known[alike] = one_lever.name
+            added.append(one_lever)
+            decomposition["arms"][one_lever.name] = {"lever": lever, "fields": list(levers()[lever])}
+    return experiment.model_copy(update={"arms": [*experiment.arms, *added]}), decomposition
 
 
 def data_files(scenario: Scenario) -> list[Path]:
@@ -348,9 +421,10 @@ def data_files(scenario: Scenario) -> list[Path]:
 def run_sizes(loaded: LoadedExperiment) -> list[tuple[int, int]]:
     """(citizens, months) of every run, for estimating a batch's work (arms as they stand)."""
     experiment = loaded.experiment
-    runs_per_arm = experiment.replications * design_point_count(experiment)
+    replications = {arm.name: arm.replications or experiment.replications for arm in experiment.arms}
     return [(scenario.population.citizens, experiment.horizon_months)
-            for scenario in loaded.arm_scenarios.values() for _ in range(runs_per_arm)]
+            for arm, scenario in loaded.arm_scenarios.items()
+            for _ in range(replications[arm] * design_point_count(experiment))]
 
 
 def design_point_count(experiment: Experiment) -> int:
@@ -381,7 +455,7 @@ def kept_row_count(horizon_months: int, record_every_months: int | str) -> int:
 
 def results_estimate(experiment: Experiment) -> tuple[int, str]:
     """Bytes of a batch's tidy results, and how they were counted (runs x kept months x columns)."""
-    runs = len(experiment.arms) * design_point_count(experiment) * experiment.replications
+    runs = sum(arm.replications or experiment.replications for arm in experiment.arms) * design_point_count(experiment)
     rows = kept_row_count(experiment.horizon_months, experiment.record_every_months)
     columns = len(ID_COLUMNS) + len(experiment.metrics) + 2 + len(OUTCOMES) + len(_design_keys(experiment))
     return results_bytes(runs, rows, columns), f"{runs:,} runs x {rows:,} kept months x {columns} columns"
@@ -648,7 +722,7 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
         for point_index, point in enumerate(points):
             at_point = {**arm_overrides(experiment, arm), **model_overrides(point)}
             base = source.load(at_point) if not experiment.uncertainty.ranges else None
-            for replicate in range(experiment.replications):
+            for replicate in range(arm.replications or experiment.replications):
                 draw = draws[replicate]
                 scenario = base or source.load({**at_point, **draw})
                 runs.append(RunSpec(

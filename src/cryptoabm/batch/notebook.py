@@ -73,6 +73,16 @@ class Results:
         point = manifest.get("reference_point_index") if reference in (None, manifest["reference"]) else None
         return paired_differences(self.runs, arm, point, chosen)
 
+    def decomposition(self, outcomes: list[str] | None = None) -> pd.DataFrame:
+        """Each package's effect by lever (one lever at a time from the reference, the
+        interaction, the package effect), as the report's last section; empty without
+        ``decompose = true``."""
+        from cryptoabm.batch.decomposition import decompose_runs
+
+        manifest = read_manifest(self.folder)
+        chosen = tuple(outcomes or manifest.get("report_outcomes") or HEADLINE_OUTCOMES)
+        return decompose_runs(self.runs, manifest.get("decomposition") or {}, manifest["reference"], chosen)
+
     def report(self) -> Path:
         """Write (again) report.md and its figures; returns the report's path."""
         return write_report(self.folder)

@@ -26,12 +26,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.ppf computes), without scipy.stats
 
+from cryptoabm.batch.decomposition import decompose_runs, decomposition_section
 from cryptoabm.batch.experiment import HEADLINE_OUTCOMES
 from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest
 from cryptoabm.config.errors import InputError
 from cryptoabm.summary import BOUNDED_AT_ZERO, OUTCOMES, format_value
 
 REPORT = "report.md"
+DECOMPOSITION_TABLE = "decomposition.csv"  # decompose = true: each package's effect by lever
 FIGURES = "figures"
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000  # resamples of a bootstrap interval (scipy.stats.bootstrap, BCa)
@@ -313,6 +315,8 @@ def write_report(folder: Path) -> Path:
     appended, in name order."""
     folder = Path(folder)
     manifest, runs, timeseries = read_batch(folder)
+    all_runs, one_lever_arms = runs, set((manifest.get("decomposition") or {}).get("arms", {}))
+    runs, timeseries = runs[~runs["arm"].isin(one_lever_arms)], timeseries[~timeseries["arm"].isin(one_lever_arms)]
     spec = manifest.get("design_spec") or {}
     sampled = spec.get("kind") in SAMPLED_KINDS
     points = runs["point"].nunique()
@@ -388,6 +392,10 @@ def write_report(folder: Path) -> Path:
         if panels and all(column in timeseries.columns for column, _, _ in panels):
             _fan_chart(timeseries, panels, figures / f"fan_{name}.png", name.replace("_", " ").capitalize())
             lines += [f"![{name}](figures/fan_{name}.png)", ""]
+    if (manifest.get("decomposition") or {}).get("packages"):  # decompose = true (its arms may all be the experiment's)
+        decomposition = decompose_runs(all_runs, manifest["decomposition"], manifest["reference"], outcomes)
+        decomposition.to_csv(folder / DECOMPOSITION_TABLE, index=False)
+        lines += decomposition_section(decomposition, manifest["reference"], outcomes, _fmt)
     failed = sorted(p.name.removesuffix(".json") for p in (folder / "failed").glob("*.json"))
     if failed:
         lines += ["## Failed runs", "", f"{len(failed)} runs failed and are left out above: "

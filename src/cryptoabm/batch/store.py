@@ -280,6 +280,7 @@ class ResultStore:
             "report_outcomes": list(experiment.report_outcomes),
             "uncertainty": dict(experiment.uncertainty.ranges),
             "standing_levers": dict(experiment.standing_levers),
+            "decomposition": loaded.decomposition,  # the one-lever arms of decompose = true
             "start_months": {arm: scenario.start_month for arm, scenario in loaded.arm_scenarios.items()},
             "cryptoabm_version": _package_version("cryptoabm"),
             "git_commit": _git_commit(),

@@ -50,6 +50,7 @@ from cryptoabm.config.policy import (
     PolicyChange,
     PriceShock,
     RelocationWave,
+    StateCapacityChange,
     SurchargeBand,
 )
 from cryptoabm.config.scenario import (
@@ -71,6 +72,7 @@ from cryptoabm.config.sections import (
     MiningConfig,
     PopulationConfig,
     RemittanceConfig,
+    StateCapacityConfig,
     StateConfig,
     WorldMiningConfig,
 )
@@ -99,7 +101,8 @@ __all__ = [
     "LegalTenderReversal", "MarketConfig", "MerchantConfig", "MiningConfig", "MiningPowerCut",
     "NetworkKind", "NoneWord", "NonNegative", "PaymentRegime", "Policy", "PolicyChange",
     "PopulationConfig", "Positive", "PriceProcess", "PriceShock", "RelocationWave",
-    "RemittanceConfig", "SafeName", "Scenario", "Share", "StateConfig", "SurchargeBand",
+    "RemittanceConfig", "SafeName", "Scenario", "Share", "StateCapacityChange", "StateCapacityConfig",
+    "StateConfig", "SurchargeBand",
     "WorldMiningConfig",
     "check_month_csv", "composition_files", "config_files", "first_problem", "load_composition",
     "load_scenario", "read_toml", "scenario_from_dict", "scenario_to_toml_dict", "with_overrides",

@@ -19,7 +19,7 @@ from cryptoabm.config.errors import (
     _loc_to_field,
     _unknown_key_message,
 )
-from cryptoabm.config.policy import POLICY_LEVERS, Event, Policy, PolicyChange
+from cryptoabm.config.policy import POLICY_LEVERS, Event, Policy, PolicyChange, StateCapacityChange
 from cryptoabm.config.sections import (
     AdoptionConfig,
     CapitalFlightConfig,
@@ -31,6 +31,7 @@ from cryptoabm.config.sections import (
     MiningConfig,
     PopulationConfig,
     RemittanceConfig,
+    StateCapacityConfig,
     StateConfig,
     WorldMiningConfig,
 )
@@ -57,6 +58,7 @@ class Scenario(_Section):
     capital_flight: CapitalFlightConfig = CapitalFlightConfig()
     remittances: RemittanceConfig = RemittanceConfig()
     state: StateConfig = StateConfig()
+    state_capacity: StateCapacityConfig = StateCapacityConfig()
     policy: Policy = Policy()
     events: list[Event] = Field(default_factory=list)
 
@@ -78,6 +80,16 @@ class Scenario(_Section):
                     first = exc.errors()[0]
                     field = ".".join(str(p) for p in first["loc"])
                     raise _FieldProblem(f"events.{i}.set.{field}", _describe_error(first)) from None
+            if isinstance(event, StateCapacityChange):
+                capacity = StateCapacityConfig.model_fields
+                for key in event.set:
+                    if key not in capacity:
+                        raise _FieldProblem(f"events.{i}.set.{key}", _unknown_key_message(key, list(capacity)))
+                try:
+                    StateCapacityConfig.model_validate({**self.state_capacity.model_dump(), **event.set})
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    raise _FieldProblem(f"events.{i}.set.{first['loc'][0]}", _describe_error(first)) from None
         return self
 
     @property

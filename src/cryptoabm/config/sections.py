@@ -264,3 +264,12 @@ class StateConfig(_Section):
     # detection probability in force: the cost scales with the enforcement effort
     enforcement_cost_usd_per_year_per_detection: NonNegative = 5_000_000.0
 
+
+class StateCapacityConfig(_Section):
+    """What the state can enforce, whatever its policy: a trait of the country (configs/countries/),
+    never of a policy package, so that a package moved to another country meets that country's
+    enforcement. A country event of kind ``state_capacity`` may change it."""
+
+    grey_mining_detection_probability: Share = 0.05  # monthly chance an unlicensed (grey) farm is caught
+    crypto_flight_enforcement: Share = 0.0  # 0..1 strength of enforcement (KYC, policing) against moving money out via crypto
+

@@ -84,7 +84,7 @@ def official_route_gain_share(economy: EconomyConfig, flight: CapitalFlightConfi
 def crypto_route_cost_share(flight: CapitalFlightConfig, crypto_flight_enforcement: float) -> float:
     """One-off cost of moving money out through crypto, share of the amount: exchange fees and
     spreads, plus the expected loss from enforcement against crypto outflows (KYC refusals,
-    frozen accounts, fines), in proportion to its strength (``policy.crypto_flight_enforcement``).
+    frozen accounts, fines), in proportion to its strength (``state_capacity.crypto_flight_enforcement``).
     Crypto is bought with local money at the street rate, so it earns no rent."""
     return flight.crypto_route_cost_share + crypto_flight_enforcement * flight.controls_enforcement_cost_share
 
