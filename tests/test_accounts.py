@@ -39,7 +39,7 @@ BUSY = {"adoption.innovation_p": 0.02, "adoption.imitation_q": 0.4, "population.
         "market.price_volatility_annual": 0.0, "market.btc_price_usd": 120_000.0, "policy.miner_tariff_usd_per_kwh": 0.03,
         "economy.parallel_rate_lcu_per_usd": 4.0, "policy.capital_controls": 0.7, "remittances.inflow_usd_per_year": 5e8,
         "policy.license_cap": 2, "mining.initial_farms": 10, "mining.grey_power_price_usd_per_kwh": 0.005,
-        "policy.enforcement_detection_probability": 0.03, "policy.wallet_bonus_usd": 30.0,
+        "state_capacity.grey_mining_detection_probability": 0.03, "policy.wallet_bonus_usd": 30.0,
         "policy.bonus_budget_usd": 3_000.0, "policy.grey_fine_usd_per_mw": 50_000.0, "months": 36}
 
 
