@@ -4,7 +4,9 @@ use that depend on who adopts and why.
 Capital flight: each saver has a target foreign share of wealth that rises with the expected
 loss on local assets and falls with the cost of the route open to them; flight is the
 adjustment toward it, so it tapers. The parallel premium is a rent to those who convert at the
-official rate and expected depreciation to the rest; the inflation gap is counted once.
+official rate and expected depreciation to the rest; the inflation gap is counted once. Where the
+rates differ the official rate is rationed by the central bank's dollar allocation, which bounds
+the rent; with none (Turkmenistan's ban on converting at banks) nobody converts at it.
 
 Adoption: the cost of adopting is a dollar cost, higher for the unbanked (who are mostly the
 poorer), so a bonus draws in the better-off first; bonus-driven adopters find a lasting use less
@@ -21,8 +23,12 @@ from cryptoabm.model import CryptoEconomy
 from cryptoabm.rules.capital_flows import (
     expected_local_loss_annual,
     market_rate_depreciation_annual,
+    official_allocation_served_share,
+    official_allocation_usd_per_month,
     official_gap_closure_annual,
     official_route_gain_share,
+    official_route_open,
+    parallel_premium,
     rebalancing_outflow_usd,
     target_foreign_share,
 )
@@ -125,6 +131,54 @@ def test_tighter_controls_raise_the_crypto_share_of_flight_while_the_total_falls
     total, crypto_share = zip(*results, strict=True)
     assert total[0] > total[1] > total[2]
     assert crypto_share[0] < crypto_share[1] < crypto_share[2]
+
+
+def test_the_allocation_bounds_the_rent_and_is_ignored_where_the_rates_agree():
+    dual = EconomyConfig(official_rate_lcu_per_usd=3.5, parallel_rate_lcu_per_usd=19.0)
+    premium = parallel_premium(dual)
+    for allocation in (0.0, 1e3, 1e6, 1e9):
+        for requested in (0.0, 10.0, 1e5, 1e8, 1e11):
+            served = requested * official_allocation_served_share(requested, allocation, dual)
+            # the rent on what is served never exceeds the allocation times the premium
+            assert premium * served <= allocation * premium + 1e-6
+            assert served <= requested
+    # an ample allocation serves every request in full
+    assert official_allocation_served_share(100.0, 1e6, dual) == 1.0
+    # no allocation closes the official route; where the rates agree the official rate is the market's
+    none = CapitalFlightConfig(official_fx_allocation_usd_per_adult_year=0.0)
+    assert not official_route_open(dual, none)
+    assert official_route_open(EconomyConfig(), none)
+    assert official_allocation_usd_per_month(EconomyConfig(), none, 1e6) == np.inf
+
+
+def test_the_official_conversion_rent_never_exceeds_the_allocation_times_the_premium():
+    allocation = 30.0  # USD per adult a year: far below what savers with the premium ask
+    model, table = run(seed=5, months=24, **{**FLEEING, "policy.capital_controls": 0.0,
+                                              "capital_flight.official_fx_allocation_usd_per_adult_year": allocation})
+    monthly_allocation = allocation * model.population.size * model.population.people_per_citizen / 12
+    premium = parallel_premium(model.config.economy)
+    assert table["official_outflow_usd"].sum() > 0.0
+    assert (table["official_conversion_rent_usd"] <= monthly_allocation * premium + 1e-6).all()
+    _, unrationed = run(seed=5, months=24, **{**FLEEING, "policy.capital_controls": 0.0})
+    assert table["official_conversion_rent_usd"].sum() < unrationed["official_conversion_rent_usd"].sum()
+
+
+def test_with_turkmenistans_conversion_ban_nobody_moves_savings_at_the_official_rate():
+    # facts.md, Turkmenistan: exchange rate (cash conversion at banks banned since 2016)
+    for controls in ({}, {"policy.capital_controls": 0.0}):
+        _, table = _preset("turkmenistan_2026", seed=1, months=24, **{"population.citizens": 2_000, **controls})
+        assert table["official_outflow_usd"].sum() == 0.0
+        assert table["official_conversion_rent_usd"].sum() == 0.0
+        assert table["capital_flight_usd"].sum() > 0.0  # savers still leave, through crypto at the street rate
+
+
+def test_without_a_parallel_premium_the_allocation_changes_nothing():
+    distrust = {**FLEEING, "economy.parallel_rate_lcu_per_usd": 1.0, "economy.bank_trust": 0.1,
+                "economy.inflation_gap_annual": 0.15, "policy.capital_controls": 0.5}
+    _, free = run(seed=2, months=24, **distrust)
+    _, none = run(seed=2, months=24, **{**distrust, "capital_flight.official_fx_allocation_usd_per_adult_year": 0.0})
+    assert free["official_outflow_usd"].sum() > 0.0
+    assert free.equals(none)
 
 
 def test_a_dollarised_economy_has_next_to_no_flight_even_with_distrusted_banks_and_controls():

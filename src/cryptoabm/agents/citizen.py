@@ -45,8 +45,11 @@ from cryptoabm.rules.capital_flows import (
     expected_local_loss_annual,
     licensed_outflow_usd,
     net_gain_from_foreign_assets_annual,
+    official_allocation_served_share,
+    official_allocation_usd_per_month,
     official_conversion_rent_usd,
     official_route_gain_share,
+    official_route_open,
     parallel_premium,
     rebalancing_outflow_usd,
     target_foreign_share,
@@ -409,14 +412,24 @@ class Population:
         wealth = self.savings_usd[who] + self.foreign_assets_usd[who]
         return target_foreign_share(net_gain_from_foreign_assets_annual(loss, route_gain_share, wealth, flight), flight)
 
+    def bank_route_closed(self, model: CryptoEconomy) -> np.ndarray | bool:
+        """Whether the bank route abroad is closed to each citizen: capital controls bar them
+        (``bank_route_draw`` below ``policy.capital_controls``), or the central bank allocates
+        households no dollars at the official rate (``official_route_open``), closing it to all."""
+        if not official_route_open(model.config.economy, model.config.capital_flight):
+            return True
+        return self.bank_route_draw < model.state.policy.capital_controls
+
     def wallet_demand_for_flight(self, model: CryptoEconomy) -> np.ndarray | float:
         """Monthly chance that a citizen without a wallet gets one to move money out: the
-        rebalancing chance, for savers to whom capital controls close the bank route and whose
-        target through crypto is above what they hold abroad (0 for everyone else)."""
+        rebalancing chance, for savers to whom the bank route is closed (by capital controls or
+        for want of an official allocation) and whose target through crypto is above what they
+        hold abroad (0 for everyone else)."""
         policy, flight = model.state.policy, model.config.capital_flight
-        if policy.capital_controls <= 0.0:
+        closed_route = self.bank_route_closed(model)
+        if not np.any(closed_route):
             return 0.0
-        closed = np.flatnonzero((self.bank_route_draw < policy.capital_controls) & ~self.has_wallet)
+        closed = np.flatnonzero(closed_route & ~self.has_wallet)
         if not closed.size:
             return 0.0
         target = self.flight_targets(model, np.zeros(closed.size, dtype=bool),
@@ -433,7 +446,9 @@ class Population:
         saver rebalances this month when their draw is below ``adjustment_per_month`` and moves
         the gap between their target and what they hold abroad. Capital controls close the bank
         route to a share of them (the same citizens every month); those it is open to convert
-        at the official rate and earn its rent. Only a wallet holder who is online can use the
+        at the official rate and earn its rent, within the central bank's dollar allocation
+        (rationed pro rata when requests exceed it; with no allocation the route is closed to
+        all). Only a wallet holder who is online can use the
         crypto route, whose cost rises with the enforcement against it; a holder with both
         routes open picks one by a logit in the cost gap (drawn for holders alone). Moving money
         through a wallet does not make it an active wallet: it is not use in the sense of
@@ -448,7 +463,7 @@ class Population:
             return
         crypto_cost = crypto_route_cost_share(flight, model.state.capacity.crypto_flight_enforcement)
         official_gain = official_route_gain_share(economy, flight)
-        bank_open = self.bank_route_draw[rebalancing] >= policy.capital_controls
+        bank_open = ~np.broadcast_to(self.bank_route_closed(model), (self.size,))[rebalancing]
         crypto_open = self.has_wallet[rebalancing] & (
             move_draw[rebalancing] < flight.adjustment_per_month * (online[rebalancing] if isinstance(online, np.ndarray) else online))
         # holders with both routes open take crypto when its cost beats the official route's net gain (logit)
@@ -466,6 +481,9 @@ class Population:
         bank_amounts = rebalancing_outflow_usd(
             self.flight_targets(model, np.ones(by_bank.size, dtype=bool), official_gain, by_bank),
             self.savings_usd[by_bank], self.foreign_assets_usd[by_bank])
+        bank_amounts *= official_allocation_served_share(
+            self.national_usd(bank_amounts.sum()),
+            official_allocation_usd_per_month(economy, flight, self.size * self.people_per_citizen), economy)
         self.licensed_platform_outflow_usd = self.national_usd(licensed_outflow_usd(
             crypto_wanted, policy.crypto_outflow_limit_usd_per_month, flight).sum())
         crypto_amounts = crypto_outflow_usd(crypto_wanted, policy.crypto_outflow_limit_usd_per_month, flight)

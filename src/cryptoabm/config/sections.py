@@ -243,6 +243,9 @@ class CapitalFlightConfig(_Section):
     controls_enforcement_cost_share: Share = 0.05  # expected loss on the crypto route under full enforcement against it
     route_choice_scale: Positive = 0.01  # logit scale of the route choice, share of the amount
     p2p_leakage_share: Share = 0.3  # share of crypto outflows that bypass licensed-exchange limits
+    # dollars the central bank sells households at the official rate to move savings abroad, USD per
+    # adult a year (delivered at the official rate); None: no limit (where the rates agree nothing is rationed)
+    official_fx_allocation_usd_per_adult_year: Annotated[NonNegative | None, NoneWord] = None
 
 
 class RemittanceConfig(_Section):

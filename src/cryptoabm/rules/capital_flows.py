@@ -28,6 +28,19 @@ value of the local money that leaves); the dollars it delivers abroad at the off
 ``1 + premium`` times as many, and the difference is the conversion rent
 (:func:`official_conversion_rent_usd`), which the central bank's reserves pay.
 
+Where the rates differ, the official rate is rationed, not sold to whoever asks: the central
+bank allocates a budget of dollars to households (``official_fx_allocation_usd_per_adult_year``),
+and the official route is open only where there is an allocation to get. Two instruments, two
+questions: ``policy.capital_controls`` says WHO may send money abroad through a bank (a share of
+savers is barred, the same every month); the allocation says HOW MANY dollars the central bank
+sells at the official rate to those who may (:func:`official_route_open`,
+:func:`official_allocation_usd_per_month`, :func:`official_allocation_served_share`). With no
+allocation (Turkmenistan's ban on converting cash at banks) every saver faces the street rate:
+the premium is expected depreciation for all and nobody earns the rent. A saver who cannot
+convert at the official rate has no bank route abroad (banks convert only at it); dollars bought
+on the street are cash held at home (``economy.dollarisation_share``), and the way abroad is
+crypto.
+
 Shares and rates are per year unless the name says otherwise; costs are shares of the amount.
 """
 
@@ -38,6 +51,7 @@ import math
 import numpy as np
 
 from cryptoabm.config import CapitalFlightConfig, EconomyConfig, RemittanceConfig
+from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 
 def parallel_premium(economy: EconomyConfig) -> float:
@@ -135,6 +149,40 @@ def official_conversion_rent_usd(official_outflow_usd: float, economy: EconomyCo
     moved, USD: the rent of converting at the official rate (``premium x outflow``), paid out of
     the central bank's reserves."""
     return parallel_premium(economy) * official_outflow_usd
+
+
+def official_route_open(economy: EconomyConfig, flight: CapitalFlightConfig) -> bool:
+    """Whether savers whom capital controls do not bar can convert at the official rate at all:
+    where the rates agree (no parallel premium) the official rate is the market rate and nothing
+    is rationed; where they differ, only if the central bank allocates households some dollars
+    (``official_fx_allocation_usd_per_adult_year`` unset or above zero)."""
+    allocation = flight.official_fx_allocation_usd_per_adult_year
+    return parallel_premium(economy) <= 0.0 or allocation is None or allocation > 0.0
+
+
+def official_allocation_usd_per_month(economy: EconomyConfig, flight: CapitalFlightConfig, adults: float) -> float:
+    """Dollars the central bank sells households at the official rate this month to move savings
+    abroad, USD delivered abroad (at the official rate): ``allocation per adult a year x adults /
+    12``. Infinite where it sets no allocation or where there is no parallel premium (the official
+    rate is then the market rate, which clears)."""
+    allocation = flight.official_fx_allocation_usd_per_adult_year
+    if allocation is None or parallel_premium(economy) <= 0.0:
+        return math.inf
+    return allocation * adults / MONTHS_PER_YEAR
+
+
+def official_allocation_served_share(
+    requested_usd: float, allocation_usd_per_month: float, economy: EconomyConfig
+) -> float:
+    """Share of the savings requested for conversion at the official rate (``requested_usd``, at
+    their street value) that this month's allocation covers, pro rata to every request: the
+    request asks ``(1 + premium) x requested_usd`` dollars at the official rate, so the share is
+    ``min(1, allocation / that)``. What is not served stays at home this month. It bounds the
+    conversion rent by ``premium / (1 + premium) x allocation``."""
+    asked = requested_usd * (1.0 + parallel_premium(economy))
+    if asked <= allocation_usd_per_month:
+        return 1.0
+    return allocation_usd_per_month / asked
 
 
 def peer_to_peer_share(flight: CapitalFlightConfig, licensed_platform_pull: float) -> float:
