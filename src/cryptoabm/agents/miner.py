@@ -30,7 +30,6 @@ from cryptoabm.rules.mining import (
     cash_margin_usd_per_th_month,
     exits,
     expansion_hashrate_ths,
-    expected_used_rig_value_usd_per_th,
     farm_power_mw,
     fixed_cost_usd_per_th_month,
     goes_grey,
@@ -134,10 +133,9 @@ class Miner(Agent):
     def salvage_value_usd(self) -> float:
         """What the farm's rigs would fetch second-hand today, USD: a buyer with the world's median
         power price, foreseeing the same hashprice path as the farm, pays a year or so of their
-        margin (see ``expected_used_rig_value_usd_per_th``)."""
-        return self.hashrate_ths * expected_used_rig_value_usd_per_th(
-            self.model.mining_entry.expected_hashprice_path(lag_months=0), self.efficiency_j_per_th,
-            self.model.config.world_mining.power_price_median_usd_per_kwh, self.model.config.mining)
+        margin, never more than the rigs are worth to it, less shipping
+        (see ``MiningEntry.used_rig_value_usd_per_th``)."""
+        return self.hashrate_ths * self.model.mining_entry.used_rig_value_usd_per_th(self.efficiency_j_per_th)
 
     def expected_operating_value_usd(self) -> float:
         """What running the farm as it is (licensed or grey) for the rest of its rigs' life is

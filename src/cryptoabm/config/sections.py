@@ -111,7 +111,7 @@ class MiningConfig(_Section):
     scrap_value_usd_per_th: NonNegative = 0.5  # floor under a used rig's price
     fixed_cost_usd_per_mw_month: NonNegative = 10_000.0  # staff, hosting, maintenance, per MW of rigs
     rig_life_months: int = Field(48, ge=1, le=240)  # months over which a farm values its rigs (entry, keep-or-sell)
-    expected_price_growth_annual: float = Field(0.0, ge=-1.0, le=2.0)  # BTC price growth farms expect
+    expected_price_growth_annual: float | None = Field(None, ge=-1.0, le=2.0)  # BTC price growth farms expect; None: the price process's mean growth
     expected_hashrate_growth_annual: float = Field(0.15, ge=-0.5, le=2.0)  # world hashrate growth farms expect
     entry_lag_months: int = Field(6, ge=0, le=60)  # months from deciding on a farm to running it
     max_new_mw_per_month: NonNegative = 25.0  # MW of new farm sites the country can bring into service a month
