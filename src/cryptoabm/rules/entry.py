@@ -37,11 +37,11 @@ def rig_price_usd_per_th(capex_usd_per_w: float, efficiency_j_per_th: float) -> 
 def price_process_mean_growth_annual(market: MarketConfig) -> float:
     """Yearly growth of the MEAN BTC price under the model's own price process, a share.
 
-    With ``price_drift_of = "median"`` (the price process of issue 18A) the median grows by
+    With ``price_drift_of = "median"`` (the default) the median grows by
     ``price_drift_annual`` and the mean by (1 + drift) x exp(sigma^2 / 2) - 1, about 16% a year at
-    zero drift and 55% volatility; otherwise (mean-flat, the process before it) the mean grows by
+    zero drift and 55% volatility; otherwise (mean-flat) the mean grows by
     the drift itself. A risk-neutral investor valuing expected revenue expects this growth."""
-    if getattr(market, "price_drift_of", "mean") == "median":
+    if market.price_drift_of == "median":
         return (1.0 + market.price_drift_annual) * math.exp(0.5 * market.price_volatility_annual ** 2) - 1.0
     return market.price_drift_annual
 
