@@ -144,7 +144,7 @@ def test_a_second_batch_into_a_locked_folder_is_refused(tmp_path, capsys):
         code = main(["batch", str(path), "--out", str(out), "--workers", "1", "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and f"{out} is in use by another batch (process {os.getpid()})" in err[-1]
-    assert sorted(p.name for p in out.iterdir()) == [".lock"]  # nothing written into it
+    assert sorted(p.name for p in out.iterdir()) == [".lock", ".lock.pid"]  # nothing written into it
 
 
 def test_two_batches_started_together_into_one_folder_never_mix(tmp_path):

@@ -31,6 +31,8 @@ from cryptoabm.config import ConfigError, Scenario, load_scenario, scenario_from
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+CALIBRATION_OUT = "results/calibration_fit"  # a new folder: the committed fit (validation/calibration) stays as it is
+WRITE_BEHAVIOUR_DEFAULT = Path("<behaviour.toml of the configs>")
 
 DESCRIPTION = """\
 cryptoabm: an agent-based model of what a country's crypto policy does when it meets a
@@ -45,7 +47,8 @@ examples:
   cryptoabm check configs/my_scenario.toml
   cryptoabm report results/turkmenistan_options
   cryptoabm sensitivity results/sensitivity_turkmenistan --threshold 'total_capital_flight_usd>20m'
-  cryptoabm calibrate validation/targets.toml   # fit configs/behaviour.toml to the public record
+  cryptoabm calibrate validation/targets.toml   # fit the behaviour to the public record: results/calibration_fit/
+  cryptoabm optimize experiments/turkmenistan_options.toml   # robust levers (EMA Workbench, many objectives)
   cryptoabm validate                             # validation/report.md: K of N targets pass
   cryptoabm viz                       # the browser app on http://127.0.0.1:8765/
 
@@ -203,12 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "--replications runs per point on common random numbers, then a Nelder-Mead refinement of "
                     "the best point (--refine evaluations), and --draws points around the fitted one, of which those within "
                     "a chi-square margin of the best are the accepted draws (the fit's uncertainty). Writes into --out: fitted.toml (the fitted values, "
-                    "with the 5-95%% range of the accepted draws), distances.csv (each target at the fitted "
-                    "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png; and "
-                    "writes the fitted values into --behaviour (configs/behaviour.toml) unless --dry-run. "
+                    "with the 5%%-95%% range of the accepted draws), distances.csv (each target at the fitted "
+                    "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png. "
+                    "The shared behaviour file (configs/behaviour.toml) is rewritten with the fitted values "
+                    "only with --write-behaviour; its comments are kept. "
                     "Country inputs are never fitted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  cryptoabm calibrate validation/targets.toml\n"
+        epilog="examples:\n  cryptoabm calibrate validation/targets.toml --out results/my_fit\n"
+               "  cryptoabm calibrate validation/targets.toml --out validation/calibration --write-behaviour\n"
                "  cryptoabm calibrate validation/targets.toml --budget 256 --scheduler tcp://10.0.0.5:8786",
     )
     calibrate.add_argument("targets", metavar="TARGETS", type=Path, help="target file, e.g. validation/targets.toml")
@@ -220,11 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
                            help="evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
     calibrate.add_argument("--draws", type=_non_negative_int, default=32, metavar="N",
                            help="Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
-    calibrate.add_argument("--out", type=Path, default=Path("validation/calibration"), metavar="DIR",
-                           help="where the calibration's outputs go (default validation/calibration)")
-    calibrate.add_argument("--behaviour", type=Path, default=Path("configs/behaviour.toml"), metavar="TOML",
-                           help="the shared behaviour file the fitted values are written into (default configs/behaviour.toml)")
-    calibrate.add_argument("--dry-run", action="store_true", help="do not write the fitted values into --behaviour")
+    calibrate.add_argument("--out", type=Path, default=Path(CALIBRATION_OUT), metavar="DIR",
+                           help=f"where the fit and the calibration's outputs go (default {CALIBRATION_OUT}; the "
+                                f"committed fit is validation/calibration)")
+    calibrate.add_argument("--write-behaviour", nargs="?", type=Path, const=WRITE_BEHAVIOUR_DEFAULT, default=None,
+                           metavar="TOML", help="also write the fitted values into the shared behaviour file "
+                                                "(default: behaviour.toml of --configs, or configs/behaviour.toml); "
+                                                "without this flag it is never touched")
     _add_simulation_options(calibrate, "results/calibration")
 
     validate = add_command(
@@ -473,9 +480,11 @@ def command_rerun(args: argparse.Namespace) -> int:
     store.prepare(loaded)
     columns = {name: table[name].to_numpy() for name in table.columns}
     kept = kept_months(columns, spec.metrics, spec.record_every_months)
-    rebuilt = store.run_file_table(spec, kept, summarise(columns)).replace_schema_metadata(None)
+    rebuilt = store.run_file_tables(spec, kept, summarise(columns))
     # compared in pandas, where NaN (e.g. "no rationing cap") equals NaN, unlike in Arrow
-    same = rebuilt.to_pandas().equals(read_run_file(stored_path).to_pandas())
+    same = (rebuilt.row.replace_schema_metadata(None).to_pandas().equals(read_run_file(stored_path).to_pandas())
+            and rebuilt.months.replace_schema_metadata(None).to_pandas().equals(
+                read_run_file(store.series_path(spec.arm, spec.run_id)).to_pandas()))
     print(f"{spec.run_id}: seed {spec.seed}; {'reproduces the stored run exactly' if same else 'DIFFERS from the stored run'}; "
           f"outputs in {out_dir}/")
     return 0 if same else EXIT_FAILED
@@ -516,8 +525,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
     loaded = load_targets(args.targets, args.configs)
     if not loaded.calibration_targets:
         raise ConfigError(args.targets, "targets", "no target has calibrate = true: nothing to fit")
-    if not args.dry_run and not args.behaviour.is_file():
-        raise ConfigError("--behaviour", "", f"no such file: {args.behaviour}")
+    behaviour = _behaviour_file(args)
+    if behaviour is not None and not behaviour.is_file():
+        raise ConfigError("--write-behaviour", "", f"no such file: {behaviour}")
     check_out_folder(args.out)
     check_out_folder(args.work)
     command = (f"cryptoabm calibrate {args.targets.as_posix()} --budget {args.budget} "
@@ -536,8 +546,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
     finally:
         close()
     paths = write_outputs(result, args.out, command)
-    if not args.dry_run:
-        update_behaviour_file(args.behaviour, result.fitted(), result.uncertainty(), command)
+    if behaviour is not None:
+        update_behaviour_file(behaviour, result.fitted(), result.uncertainty(), command)
     print(f"fitted {len(result.ranges)} parameters in {result.seconds:.0f} s ({len(result.evaluations)} points x "
           f"{args.replications} replications); criterion {result.best.criterion:.3f}; "
           f"{len(result.accepted)} accepted draws")
@@ -545,8 +555,20 @@ def command_calibrate(args: argparse.Namespace) -> int:
         low, high = result.uncertainty()[key]
         print(f"  {key:<45} {value:>10.4g}   (accepted draws {low:.4g} to {high:.4g})")
     print(f"outputs: {', '.join(str(p) for p in paths)}"
-          + ("" if args.dry_run else f"; fitted values written into {args.behaviour}"))
+          + (f"; fitted values written into {behaviour}" if behaviour is not None
+             else "; configs/behaviour.toml untouched (--write-behaviour writes the fit into it)"))
     return 0
+
+
+def _behaviour_file(args: argparse.Namespace) -> Path | None:
+    """The behaviour file --write-behaviour names (None without the flag)."""
+    if args.write_behaviour is None:
+        return None
+    if args.write_behaviour != WRITE_BEHAVIOUR_DEFAULT:
+        return args.write_behaviour
+    from cryptoabm.viz.presets import configs_dir
+
+    return Path(args.configs if args.configs is not None else configs_dir()) / "behaviour.toml"
 
 
 def command_validate(args: argparse.Namespace) -> int:

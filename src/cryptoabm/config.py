@@ -66,6 +66,10 @@ class ConfigError(Exception):
         where = f"{self.file}: {field}: " if field else f"{self.file}: "
         super().__init__(where + message)
 
+    def __reduce__(self):
+        # rebuilt from its three parts, so it crosses process boundaries (mesa.batch_run's pool)
+        return (type(self), (self.file, self.field, self.message))
+
 
 class _Section(BaseModel):
     """Base for every config table: unknown keys are errors, values are immutable."""

@@ -79,6 +79,7 @@ class Arm(_Table):
     country: SafeName | None = None  # configs/countries/<country>.toml ...
     policy_package: SafeName | None = None  # ... under configs/policies/<policy_package>.toml
     overrides: dict[str, Any] = Field(default_factory=dict)
+    display_name: str | None = Field(None, min_length=1, max_length=60)  # how the report names it (default: from name)
 
     @model_validator(mode="after")
     def _one_source(self) -> Arm:
