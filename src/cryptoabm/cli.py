@@ -26,7 +26,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from cryptoabm.config import ConfigError, Scenario, load_scenario, scenario_from_dict
+from cryptoabm.config import ConfigError, Scenario, load_composition, load_scenario, scenario_from_dict
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -187,11 +187,49 @@ def build_parser() -> argparse.ArgumentParser:
                              help="find with PRIM where each arm fails this (repeatable), "
                                   "e.g. 'total_capital_flight_usd>20m' or 'final_wallet_share<5%%'")
 
+    optimize = add_command(
+        "optimize", help="search an arm's levers for robust policies (EMA Workbench, many objectives)",
+        description="Search the levers of one arm of an experiment (a country under a policy package) for "
+                    "policies that do well across the uncertainty (pip install 'cryptoabm[analysis]'): EMA "
+                    "Workbench's robust_optimize (epsilon-NSGA-II from platypus-opt) maximises or minimises the "
+                    "mean of each objective over --scenarios sampled scenarios (a Latin hypercube of the behavioural "
+                    "parameters' calibrated ranges, the experiment's [uncertainty.ranges] and the seed). The "
+                    "experiment's standing levers and the arm's overrides stay fixed. Prints the Pareto set with "
+                    "each policy's regret (its largest shortfall, over the scenarios, from the best policy found in "
+                    "that scenario), the package as it stands included, and writes pareto.csv, regret.csv and "
+                    "scenarios.csv into --out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  cryptoabm optimize experiments/turkmenistan_options.toml\n"
+               "  cryptoabm optimize experiments/turkmenistan_options.toml --arm kazakhstan_package --nfe 800 \\\n"
+               "      --objective total_state_revenue_usd --objective total_capital_flight_usd",
+    )
+    optimize.add_argument("experiment", metavar="EXPERIMENT", type=Path, help="an experiment file")
+    optimize.add_argument("--arm", metavar="NAME", help="the arm whose levers to search (default: the reference)")
+    optimize.add_argument("--lever", action="append", metavar="KEY",
+                          help="a lever to search, e.g. policy.license_cap (repeatable; default: the package's own "
+                               "levers that are not standing levers)")
+    optimize.add_argument("--objective", action="append", metavar="OUTCOME",
+                          help="an outcome to optimise (repeatable; default: state revenue, FDI, capital flight and "
+                               "power exports forgone)")
+    optimize.add_argument("--scenarios", type=_positive_int, default=8, metavar="N",
+                          help="scenarios every candidate policy is run on (default 8)")
+    optimize.add_argument("--nfe", type=_positive_int, default=400, metavar="N",
+                          help="function evaluations of the search, each a policy on every scenario (default 400)")
+    optimize.add_argument("--population", type=_positive_int, default=12, metavar="N",
+                          help="population size of the search (default 12)")
+    optimize.add_argument("--citizens", type=_positive_int, metavar="N", help="citizens per run (default: the config's)")
+    optimize.add_argument("--months", type=_positive_int, metavar="N",
+                          help="months per run (default: the experiment's horizon)")
+    optimize.add_argument("--seed", type=_non_negative_int, default=1, metavar="S",
+                          help="seed of the scenario sample and the search (default 1)")
+    optimize.add_argument("--out", type=Path, metavar="DIR", help="where the tables go (default results/<experiment>_optimize)")
+
     rerun = add_command(
         "rerun", help="rerun one run of a batch alone and check it reproduces",
         description="Rerun one run of a batch by itself, from the experiment file named in DIR/manifest.json "
-                    "(refused if that file has changed), check that its kept months equal the stored "
-                    "DIR/runs/RUN_ID.parquet, and write the full single-run outputs (as `cryptoabm run` does) "
+                    "(refused if that file has changed), check that its row (DIR/runs/) and kept months (DIR/timeseries/) "
+                    "equal the stored ones, and write the full single-run outputs (as `cryptoabm run` does) "
                     "into --out.",
     )
     rerun.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
@@ -453,6 +491,72 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_optimize(args: argparse.Namespace) -> int:
+    from cryptoabm.batch.experiment import load_experiment
+
+    try:
+        from cryptoabm import ema
+    except ImportError as exc:  # ema_workbench or platypus missing
+        raise ConfigError("optimize", "", f"needs the analysis extra: pip install 'cryptoabm[analysis]' ({exc})") from None
+    loaded = load_experiment(args.experiment, force=True)
+    experiment = loaded.experiment
+    arm_name = args.arm or experiment.reference
+    arm = next((a for a in experiment.arms if a.name == arm_name), None)
+    if arm is None:
+        raise ConfigError(args.experiment, "--arm", f"no arm named '{arm_name}'; arms: "
+                                                    f"{', '.join(a.name for a in experiment.arms)}")
+    if arm.country is None:
+        raise ConfigError(args.experiment, "--arm", f"arm '{arm_name}' is a preset file; optimize searches the levers "
+                                                    f"of an arm that names a country and a policy_package")
+    fixed = {**experiment.standing_levers, **arm.overrides}
+    levers = args.lever or [key for key in ema.package_levers(arm.country, arm.policy_package) if key not in fixed]
+    objectives = tuple(args.objective or [o for o in ema.DEFAULT_OBJECTIVES])
+    model = ema.ema_model(arm.country, arm.policy_package, levers=levers, extra=dict(experiment.uncertainty.ranges),
+                          fixed=fixed, months=args.months or experiment.horizon_months, citizens=args.citizens,
+                          outcomes=list(objectives))
+    scenario = load_composition(_configs_of(args.experiment), arm.country, arm.policy_package, fixed)
+    status_quo = {ema.ema_name(key): getattr(scenario.policy, key.split(".")[1]) for key in levers}
+    started = time.perf_counter()
+    print(f"optimize: {arm_name} ({arm.country} under {arm.policy_package}); levers {', '.join(levers)}; "
+          f"{len(model.uncertainties)} uncertainties; {args.scenarios} scenarios; {args.nfe} evaluations",
+          file=sys.stderr)
+    out = args.out or Path("results") / f"{experiment.name}_optimize"
+    check_out_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pareto, regret, scenarios = ema.robust_policies(model, objectives, scenarios=args.scenarios, nfe=args.nfe,
+                                                    seed=args.seed, population_size=args.population,
+                                                    status_quo=status_quo, directory=out)
+    pareto.to_csv(out / "pareto.csv", index=False)
+    regret.to_csv(out / "regret.csv")
+    scenarios.to_csv(out / "scenarios.csv", index=False)
+    for line in optimize_lines(pareto, regret, levers, objectives, status_quo):
+        print(line)
+    print(f"{len(pareto)} Pareto policies in {time.perf_counter() - started:.0f} s; tables in {out}/")
+    return 0
+
+
+def _configs_of(experiment_path: Path) -> Path:
+    beside = experiment_path.parent
+    return beside if (beside / "countries").is_dir() else beside.parent / "configs"
+
+
+def optimize_lines(pareto, regret, levers: list[str], objectives: tuple[str, ...], status_quo: dict) -> list[str]:
+    """The Pareto set as a plain table: each policy's levers, objective means and regrets."""
+    from cryptoabm import ema
+    from cryptoabm.summary import OUTCOMES, format_value
+
+    names = [ema.ema_name(key) for key in levers]
+    rows = [(f"pareto_{i}", {n: row[n] for n in names}) for i, row in pareto.iterrows()]
+    lines = ["policy | " + " | ".join(key.split(".")[1] for key in levers) + " | "
+             + " | ".join(f"{o}: mean (regret)" for o in objectives)]
+    for name, values in [*rows, (ema.STATUS_QUO, status_quo)]:
+        lever_cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in values.values()]
+        outcome_cells = [f"{format_value(float(regret.loc[name, f'mean_{o}']), OUTCOMES[o][3])} "
+                         f"({format_value(float(regret.loc[name, f'regret_{o}']), OUTCOMES[o][3])})" for o in objectives]
+        lines.append(f"{name} | " + " | ".join(lever_cells) + " | " + " | ".join(outcome_cells))
+    return lines
+
+
 def command_rerun(args: argparse.Namespace) -> int:
     from cryptoabm.batch.experiment import expand_runs, load_experiment
     from cryptoabm.batch.runner import kept_months
@@ -624,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report,
                 "rerun": command_rerun, "calibrate": command_calibrate, "validate": command_validate,
-                "viz": command_viz, "sensitivity": command_sensitivity}
+                "viz": command_viz, "sensitivity": command_sensitivity, "optimize": command_optimize}
     debug = getattr(args, "debug", False)
     try:
         return handlers[args.command](args)
