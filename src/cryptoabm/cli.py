@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = add_command(
         "report", help="write the comparison report of a batch",
-        description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95%% "
+        description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95% "
                     "intervals of the key outcomes (bootstrap for outcomes bounded at zero, t otherwise), paired differences from the reference arm, fan charts "
                     "and a bar chart of differences. (batch runs this at the end.)",
     )
@@ -244,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "--replications runs per point on common random numbers, then a Nelder-Mead refinement of "
                     "the best point (--refine evaluations), and --draws points around the fitted one, of which those within "
                     "a chi-square margin of the best are the accepted draws (the fit's uncertainty). Writes into --out: fitted.toml (the fitted values, "
-                    "with the 5%%-95%% range of the accepted draws), distances.csv (each target at the fitted "
+                    "with the 5%-95% range of the accepted draws), distances.csv (each target at the fitted "
                     "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png. "
                     "The shared behaviour file (configs/behaviour.toml) is rewritten with the fitted values "
                     "only with --write-behaviour; its comments are kept. "
@@ -276,9 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
         "validate", help="run every preset against the targets: validation/report.md",
         description="Run every preset in configs/ --replications times (common random numbers) through the batch "
                     "layer, with the shared behavioural parameters of configs/behaviour.toml, and write into --out: "
-                    "report.md (per target the model's mean and 95%% interval against the observed value or "
+                    "report.md (per target the model's mean and 95% interval against the observed value or "
                     "range, pass or miss, and the line 'K of N targets pass') and figures/<preset>.png (the "
-                    "model's 5-95%% band over replications with the observed points, on calendar dates).",
+                    "model's 5%-95% band over replications with the observed points, on calendar dates).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  cryptoabm validate\n  cryptoabm validate validation/targets.toml --replications 100",
     )
