@@ -72,7 +72,7 @@ def dotted_key(name: str) -> str:
 
 
 def _configs_dir() -> Path:
-    from cryptoabm.viz.presets import configs_dir
+    from cryptoabm.config.catalogue import configs_dir
 
     return configs_dir()
 

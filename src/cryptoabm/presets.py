@@ -24,7 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cryptoabm.config import ConfigError, Scenario, load_composition, load_scenario, scenario_from_dict
+from cryptoabm.config import ConfigError, Scenario, load_composition, load_scenario, with_overrides
+from cryptoabm.config.catalogue import configs_dir, preset_files
 
 SECTION_SEPARATOR = "__"  # market__btc_price_usd -> market.btc_price_usd
 NOT_LEVERS = frozenset({"events", "seed"})  # events are a list; the seed is CryptoEconomy's own argument
@@ -53,8 +54,6 @@ def lever_keys() -> dict[str, str]:
 
 def preset_path(preset: str | Path) -> Path:
     """A preset's config file: a name in the presets folder (``configs/``), or a path."""
-    from cryptoabm.viz.presets import configs_dir, preset_files
-
     candidate = Path(preset)
     if candidate.suffix == ".toml" and candidate.is_file():
         return candidate
@@ -95,16 +94,7 @@ def scenario_for(preset: str | Path | None = None, base: Scenario | None = None,
                                                     f"policy= (e.g. country=\"turkmenistan\", policy=\"full_ban\")")
     overrides = dotted_overrides(levers)
     if country is not None:
-        from cryptoabm.viz.presets import configs_dir
-
         return load_composition(configs_dir(), country, policy, overrides, source="CryptoEconomy")
     if preset is not None:
         return load_scenario(preset_path(preset), overrides)
-    raw = (base or Scenario()).model_dump(mode="json")
-    for dotted, value in overrides.items():
-        node = raw
-        *tables, leaf = dotted.split(".")
-        for table in tables:
-            node = node[table]
-        node[leaf] = value
-    return scenario_from_dict(raw, source="CryptoEconomy")
+    return with_overrides(base or Scenario(), overrides, source="CryptoEconomy")

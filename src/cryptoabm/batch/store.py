@@ -37,7 +37,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, design_points, kept_row_count, run_parameters
-from cryptoabm.config import NONE_WORD
+from cryptoabm.config import NONE_WORD, InputError
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
@@ -61,7 +61,7 @@ class RunTables:
     months: pa.Table
 
 
-class StoreError(Exception):
+class StoreError(InputError):
     """A results folder that cannot be used as asked (one plain line)."""
 
 
