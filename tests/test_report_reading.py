@@ -21,6 +21,7 @@ from cryptoabm.batch.report import (
     _fan_chart,
     difference_text,
     effect_distributions,
+    largest_effects,
     paired_differences,
     read_batch,
     with_display_names,
@@ -89,14 +90,16 @@ def test_the_report_opens_with_the_question_the_arms_and_the_largest_effects(bat
     manifest, runs, _ = read_batch(batch)
     shown = with_display_names(runs, manifest)
     distributions = effect_distributions(shown, "law_2026", None, OUTCOMES)
-    top = distributions.sort_values("size", ascending=False, kind="stable").head(3)
+    top = largest_effects(distributions)
     for (label, outcome_label, above, below), row in zip(effects, top.to_dict("records"), strict=True):
         assert label == row["label"]
         paired = shown[shown["label"] == label].merge(shown[shown["arm"] == "law_2026"], on="replicate")
         difference = paired[f"{row['outcome']}_x"] - paired[f"{row['outcome']}_y"]
         assert int(above) == round(100 * (difference > 0).mean()) and int(below) == round(100 * (difference < 0).mean())
-    # the sizes are ordered: no effect left out is larger than one shown
-    assert top["size"].min() >= distributions["size"].drop(top.index).max()
+    # the scores are ordered: no effect left out scores higher than one shown
+    side = np.where(distributions["mean"] > 0, distributions["above_zero"], distributions["below_zero"])
+    score = distributions["size"] * side
+    assert score[top.index].min() >= score.drop(top.index).max()
 
 
 def test_differences_of_shares_are_in_percentage_points_and_arms_by_display_name(batch):

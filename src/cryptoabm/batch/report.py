@@ -495,8 +495,20 @@ def effect_distributions(runs: pd.DataFrame, reference_arm: str, reference_point
                          "low": float(np.quantile(difference, SPREAD[0])),
                          "high": float(np.quantile(difference, SPREAD[1])),
                          "above_zero": float((difference > 0).mean()), "below_zero": float((difference < 0).mean()),
-                         "size": abs(difference.mean()) / scale if scale > 0 else 0.0, "n": difference.size})
+                         "size": abs(difference.mean()) / scale if scale > 0 else 0.0,
+                         "precision": abs(difference.mean()) / sd if (sd := difference.std(ddof=1)) > 0 else math.inf,
+                         "n": difference.size})
     return pd.DataFrame(rows)
+
+
+def largest_effects(effects: pd.DataFrame, count: int = SUMMARY_EFFECTS) -> pd.DataFrame:
+    """The ``count`` largest effects: by scale-free size times the share of replicates on the
+    mean's side of zero (a large effect in every replicate before one in half of them), then by
+    the mean over its standard deviation."""
+    shown = effects[effects["size"] > 0]
+    consistency = np.where(shown["mean"] > 0, shown["above_zero"], shown["below_zero"])
+    ranked = shown.assign(score=shown["size"] * consistency)
+    return ranked.sort_values(["score", "precision"], ascending=False, kind="stable").head(count)
 
 
 def summary_section(manifest: dict, runs: pd.DataFrame, outcomes: tuple[str, ...]) -> list[str]:
@@ -510,12 +522,12 @@ def summary_section(manifest: dict, runs: pd.DataFrame, outcomes: tuple[str, ...
              f"**Arms.** {listed}; {runs.groupby('label').size().max()} replications each, paired on common random "
              f"numbers.", ""]
     effects = effect_distributions(runs, reference_arm, manifest.get("reference_point_index"), outcomes)
-    effects = effects[effects["size"] > 0] if not effects.empty else effects
-    if effects.empty:
+    largest = largest_effects(effects) if not effects.empty else effects
+    if largest.empty:
         return lines + ["No arm differs from the reference on the outcomes shown.", ""]
-    largest = effects.sort_values("size", ascending=False, kind="stable").head(SUMMARY_EFFECTS)
-    lines += [f"**Largest effects** against {largest['reference'].iloc[0]} (scale-free: the mean difference over "
-              f"the larger arm's mean level), each as the median paired difference across replicates, its "
+    lines += [f"**Largest effects** against {largest['reference'].iloc[0]} (the mean difference over the larger "
+              f"arm's mean level, times the share of replicates on its side of zero), each as the median paired "
+              f"difference across replicates, its "
               f"{int(SPREAD[0] * 100)}%-{int(SPREAD[1] * 100)}% range, and the share of replicates in which it is "
               f"above zero:", ""]
     for number, row in enumerate(largest.to_dict("records"), start=1):
