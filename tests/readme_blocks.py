@@ -18,7 +18,7 @@ A block may be preceded by one HTML comment that says how it is run:
   checked with ``bash -n`` and each ``cryptoabm`` line's options against its parser.
 - ``quickstart``: the Quickstart; ``.ci/run`` runs it from a clean clone, as written.
 
-In quick mode the scratch copy's experiments also run 2 replications of 12 months (and 2 Morris
+In quick mode the scratch copy's experiments also run 2 replications (and 2 Morris
 trajectories), so that every batch the READMEs show runs in seconds.
 """
 
@@ -33,7 +33,6 @@ MARKER = re.compile(r"^<!--\s*readme-test:\s*(.*?)\s*-->\s*$")
 RUN_LANGUAGES = ("bash", "python", "sql")
 FULL_ENV = "CRYPTOABM_README_FULL"
 QUICK_EXPERIMENT_EDITS = ((re.compile(r"^replications = \d+", re.M), "replications = 2"),
-                          (re.compile(r"^horizon_months = \d+", re.M), "horizon_months = 12"),
                           (re.compile(r"^trajectories = \d+", re.M), "trajectories = 2"))
 
 
