@@ -137,9 +137,12 @@ def test_one_run_rerun_alone_reproduces_its_stored_result(tmp_path):
     loaded = load_experiment(write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=6)))
     run_batch(loaded, tmp_path / "out", InProcessExecutor, progress=False)
     spec = expand_runs(loaded)[3]
-    stored = pd.read_parquet(tmp_path / "out" / "runs" / f"arm={spec.arm}" / f"{spec.run_id}.parquet")
-    again = execute_run(spec).table.to_pandas()
+    stored = pd.read_parquet(tmp_path / "out" / "timeseries" / f"arm={spec.arm}" / f"{spec.run_id}.parquet")
+    stored_row = pd.read_parquet(tmp_path / "out" / "runs" / f"arm={spec.arm}" / f"{spec.run_id}.parquet")
+    result = execute_run(spec)
+    again = result.table.to_pandas()
     pd.testing.assert_frame_equal(again, stored[list(again.columns)])
+    assert len(stored_row) == 1 and stored_row[list(result.outcomes)].iloc[0].to_dict() == result.outcomes
 
 
 def test_rerun_command_reproduces_one_run_and_writes_its_outputs(tmp_path):

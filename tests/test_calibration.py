@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 import tomllib
 
 import numpy as np
@@ -243,7 +244,50 @@ def test_fitted_values_are_written_into_the_behaviour_file_keeping_everything_el
     assert after["adoption"]["imitation_q"] == 0.123 and after["mining"]["exit_after_months_below_salvage"] == 7
     before["adoption"]["imitation_q"], before["mining"]["exit_after_months_below_salvage"] = 0.123, 7
     assert after == before
-    assert "imitation_q = 0.123" in path.read_text() and "# fitted: cryptoabm calibrate" in path.read_text()
+    text = path.read_text()
+    assert "imitation_q = 0.123" in text and "# fitted: cryptoabm calibrate" in text
+    original = (CONFIGS / "behaviour.toml").read_text()
+    comments = [line.strip() for line in original.splitlines() if line.strip().startswith("#")]
+    assert comments and all(comment in text for comment in comments)  # every comment line survives
+    assert len(text.splitlines()) == len(original.splitlines())
+
+
+def small_configs(tmp_path: Path) -> Path:
+    """A copy of configs/ with 300 citizens per run (a quick calibration or validation)."""
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIGS, configs)
+    baseline = (CONFIGS / "baseline.toml").read_text().replace("citizens = 2_000 ", "citizens = 300   ")
+    assert "citizens = 300" in baseline
+    (configs / "baseline.toml").write_text(baseline)
+    return configs
+
+
+def test_calibrate_writes_its_fit_to_out_and_the_behaviour_file_only_when_asked(tmp_path, capsys):
+    configs = small_configs(tmp_path)
+    behaviour = configs / "behaviour.toml"
+    before = behaviour.read_bytes()
+    targets = tmp_path / "targets.toml"
+    targets.write_text(GOOD_TARGET)
+    common = [str(targets), "--budget", "2", "--replications", "1", "--refine", "0", "--draws", "0",
+              "--workers", "1", "--configs", str(configs), "--no-progress"]
+    assert main(["calibrate", *common, "--out", str(tmp_path / "fit"), "--work", str(tmp_path / "w1")]) == 0
+    assert behaviour.read_bytes() == before  # untouched without the flag
+    fitted = tomllib.loads((tmp_path / "fit" / "fitted.toml").read_text())
+    assert set(fitted["parameters"]) == set(CALIBRATED_RANGES)
+    assert "untouched" in capsys.readouterr().out
+
+    assert main(["calibrate", *common, "--out", str(tmp_path / "fit2"), "--work", str(tmp_path / "w2"),
+                 "--write-behaviour"]) == 0
+    after = behaviour.read_text()
+    assert after != before.decode() and "# fitted: cryptoabm calibrate" in after
+    values = tomllib.loads(after)
+    written = tomllib.loads((tmp_path / "fit2" / "fitted.toml").read_text())["parameters"]
+    for key, fit in written.items():
+        section, name = key.split(".")
+        assert values[section][name] == fit["value"]
+    # the file's comments that describe it, not a fitted value, are all still there
+    kept = [line for line in before.decode().splitlines() if line.startswith("#")]
+    assert all(line in after.splitlines() for line in kept)
 
 
 # -- validation, end to end ---------------------------------------------------------------

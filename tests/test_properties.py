@@ -68,7 +68,7 @@ def scenarios(draw):
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_any_valid_scenario_runs_and_keeps_its_invariants(scenario):
-    model = CryptoEconomy(scenario)
+    model = CryptoEconomy(scenario, seed=scenario.seed)
     table = model.run()
     assert len(table) == scenario.months
     gross = sum(model.ledger.total_flows.values())

@@ -26,12 +26,14 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from cryptoabm.config import ConfigError, InputError, Scenario, load_scenario, scenario_from_dict
+from cryptoabm.config import ConfigError, InputError, Scenario, load_composition, load_scenario, scenario_from_dict
 from cryptoabm.config.calendar import month_of_date
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+CALIBRATION_OUT = "results/calibration_fit"  # a new folder: the committed fit (validation/calibration) stays as it is
+WRITE_BEHAVIOUR_DEFAULT = Path("<behaviour.toml of the configs>")
 
 DESCRIPTION = """\
 cryptoabm: an agent-based model of what a country's crypto policy does when it meets a
@@ -46,7 +48,8 @@ examples:
   cryptoabm check configs/my_scenario.toml
   cryptoabm report results/turkmenistan_options
   cryptoabm sensitivity results/sensitivity_turkmenistan --threshold 'total_capital_flight_usd>20m'
-  cryptoabm calibrate validation/targets.toml   # fit configs/behaviour.toml to the public record
+  cryptoabm calibrate validation/targets.toml   # fit the behaviour to the public record: results/calibration_fit/
+  cryptoabm optimize experiments/turkmenistan_options.toml   # robust levers (EMA Workbench, many objectives)
   cryptoabm validate                             # validation/report.md: K of N targets pass
   cryptoabm viz                       # the browser app on http://127.0.0.1:8765/
 
@@ -154,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = add_command(
         "report", help="write the comparison report of a batch",
-        description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95%% "
+        description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95% "
                     "intervals of the key outcomes (bootstrap for outcomes bounded at zero, t otherwise), paired differences from the reference arm, fan charts "
                     "and a bar chart of differences. (batch runs this at the end.)",
     )
@@ -185,11 +188,49 @@ def build_parser() -> argparse.ArgumentParser:
                              help="find with PRIM where each arm fails this (repeatable), "
                                   "e.g. 'total_capital_flight_usd>20m' or 'final_wallet_share<5%%'")
 
+    optimize = add_command(
+        "optimize", help="search an arm's levers for robust policies (EMA Workbench, many objectives)",
+        description="Search the levers of one arm of an experiment (a country under a policy package) for "
+                    "policies that do well across the uncertainty (pip install 'cryptoabm[analysis]'): EMA "
+                    "Workbench's robust_optimize (epsilon-NSGA-II from platypus-opt) maximises or minimises the "
+                    "mean of each objective over --scenarios sampled scenarios (a Latin hypercube of the behavioural "
+                    "parameters' calibrated ranges, the experiment's [uncertainty.ranges] and the seed). The "
+                    "experiment's standing levers and the arm's overrides stay fixed. Prints the Pareto set with "
+                    "each policy's regret (its largest shortfall, over the scenarios, from the best policy found in "
+                    "that scenario), the package as it stands included, and writes pareto.csv, regret.csv and "
+                    "scenarios.csv into --out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  cryptoabm optimize experiments/turkmenistan_options.toml\n"
+               "  cryptoabm optimize experiments/turkmenistan_options.toml --arm kazakhstan_package --nfe 800 \\\n"
+               "      --objective total_state_revenue_usd --objective total_capital_flight_usd",
+    )
+    optimize.add_argument("experiment", metavar="EXPERIMENT", type=Path, help="an experiment file")
+    optimize.add_argument("--arm", metavar="NAME", help="the arm whose levers to search (default: the reference)")
+    optimize.add_argument("--lever", action="append", metavar="KEY",
+                          help="a lever to search, e.g. policy.license_cap (repeatable; default: the package's own "
+                               "levers that are not standing levers)")
+    optimize.add_argument("--objective", action="append", metavar="OUTCOME",
+                          help="an outcome to optimise (repeatable; default: state revenue, FDI, capital flight and "
+                               "power exports forgone)")
+    optimize.add_argument("--scenarios", type=_positive_int, default=8, metavar="N",
+                          help="scenarios every candidate policy is run on (default 8)")
+    optimize.add_argument("--nfe", type=_positive_int, default=400, metavar="N",
+                          help="function evaluations of the search, each a policy on every scenario (default 400)")
+    optimize.add_argument("--population", type=_positive_int, default=12, metavar="N",
+                          help="population size of the search (default 12)")
+    optimize.add_argument("--citizens", type=_positive_int, metavar="N", help="citizens per run (default: the config's)")
+    optimize.add_argument("--months", type=_positive_int, metavar="N",
+                          help="months per run (default: the experiment's horizon)")
+    optimize.add_argument("--seed", type=_non_negative_int, default=1, metavar="S",
+                          help="seed of the scenario sample and the search (default 1)")
+    optimize.add_argument("--out", type=Path, metavar="DIR", help="where the tables go (default results/<experiment>_optimize)")
+
     rerun = add_command(
         "rerun", help="rerun one run of a batch alone and check it reproduces",
         description="Rerun one run of a batch by itself, from the experiment file named in DIR/manifest.json "
-                    "(refused if that file has changed), check that its kept months equal the stored "
-                    "DIR/runs/RUN_ID.parquet, and write the full single-run outputs (as `cryptoabm run` does) "
+                    "(refused if that file has changed), check that its row (DIR/runs/) and kept months (DIR/timeseries/) "
+                    "equal the stored ones, and write the full single-run outputs (as `cryptoabm run` does) "
                     "into --out.",
     )
     rerun.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
@@ -204,12 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "--replications runs per point on common random numbers, then a Nelder-Mead refinement of "
                     "the best point (--refine evaluations), and --draws points around the fitted one, of which those within "
                     "a chi-square margin of the best are the accepted draws (the fit's uncertainty). Writes into --out: fitted.toml (the fitted values, "
-                    "with the 5-95%% range of the accepted draws), distances.csv (each target at the fitted "
-                    "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png; and "
-                    "writes the fitted values into --behaviour (configs/behaviour.toml) unless --dry-run. "
+                    "with the 5%-95% range of the accepted draws), distances.csv (each target at the fitted "
+                    "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png. "
+                    "The shared behaviour file (configs/behaviour.toml) is rewritten with the fitted values "
+                    "only with --write-behaviour; its comments are kept. "
                     "Country inputs are never fitted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  cryptoabm calibrate validation/targets.toml\n"
+        epilog="examples:\n  cryptoabm calibrate validation/targets.toml --out results/my_fit\n"
+               "  cryptoabm calibrate validation/targets.toml --out validation/calibration --write-behaviour\n"
                "  cryptoabm calibrate validation/targets.toml --budget 256 --scheduler tcp://10.0.0.5:8786",
     )
     calibrate.add_argument("targets", metavar="TARGETS", type=Path, help="target file, e.g. validation/targets.toml")
@@ -221,20 +264,22 @@ def build_parser() -> argparse.ArgumentParser:
                            help="evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
     calibrate.add_argument("--draws", type=_non_negative_int, default=32, metavar="N",
                            help="Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
-    calibrate.add_argument("--out", type=Path, default=Path("validation/calibration"), metavar="DIR",
-                           help="where the calibration's outputs go (default validation/calibration)")
-    calibrate.add_argument("--behaviour", type=Path, default=Path("configs/behaviour.toml"), metavar="TOML",
-                           help="the shared behaviour file the fitted values are written into (default configs/behaviour.toml)")
-    calibrate.add_argument("--dry-run", action="store_true", help="do not write the fitted values into --behaviour")
+    calibrate.add_argument("--out", type=Path, default=Path(CALIBRATION_OUT), metavar="DIR",
+                           help=f"where the fit and the calibration's outputs go (default {CALIBRATION_OUT}; the "
+                                f"committed fit is validation/calibration)")
+    calibrate.add_argument("--write-behaviour", nargs="?", type=Path, const=WRITE_BEHAVIOUR_DEFAULT, default=None,
+                           metavar="TOML", help="also write the fitted values into the shared behaviour file "
+                                                "(default: behaviour.toml of --configs, or configs/behaviour.toml); "
+                                                "without this flag it is never touched")
     _add_simulation_options(calibrate, "results/calibration")
 
     validate = add_command(
         "validate", help="run every preset against the targets: validation/report.md",
         description="Run every preset in configs/ --replications times (common random numbers) through the batch "
                     "layer, with the shared behavioural parameters of configs/behaviour.toml, and write into --out: "
-                    "report.md (per target the model's mean and 95%% interval against the observed value or "
+                    "report.md (per target the model's mean and 95% interval against the observed value or "
                     "range, pass or miss, and the line 'K of N targets pass') and figures/<preset>.png (the "
-                    "model's 5-95%% band over replications with the observed points, on calendar dates).",
+                    "model's 5%-95% band over replications with the observed points, on calendar dates).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  cryptoabm validate\n  cryptoabm validate validation/targets.toml --replications 100",
     )
@@ -447,6 +492,72 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_optimize(args: argparse.Namespace) -> int:
+    from cryptoabm.batch.experiment import load_experiment
+
+    try:
+        from cryptoabm import ema
+    except ImportError as exc:  # ema_workbench or platypus missing
+        raise ConfigError("optimize", "", f"needs the analysis extra: pip install 'cryptoabm[analysis]' ({exc})") from None
+    loaded = load_experiment(args.experiment, force=True)
+    experiment = loaded.experiment
+    arm_name = args.arm or experiment.reference
+    arm = next((a for a in experiment.arms if a.name == arm_name), None)
+    if arm is None:
+        raise ConfigError(args.experiment, "--arm", f"no arm named '{arm_name}'; arms: "
+                                                    f"{', '.join(a.name for a in experiment.arms)}")
+    if arm.country is None:
+        raise ConfigError(args.experiment, "--arm", f"arm '{arm_name}' is a preset file; optimize searches the levers "
+                                                    f"of an arm that names a country and a policy_package")
+    fixed = {**experiment.standing_levers, **arm.overrides}
+    levers = args.lever or [key for key in ema.package_levers(arm.country, arm.policy_package) if key not in fixed]
+    objectives = tuple(args.objective or [o for o in ema.DEFAULT_OBJECTIVES])
+    model = ema.ema_model(arm.country, arm.policy_package, levers=levers, extra=dict(experiment.uncertainty.ranges),
+                          fixed=fixed, months=args.months or experiment.horizon_months, citizens=args.citizens,
+                          outcomes=list(objectives))
+    scenario = load_composition(_configs_of(args.experiment), arm.country, arm.policy_package, fixed)
+    status_quo = {ema.ema_name(key): getattr(scenario.policy, key.split(".")[1]) for key in levers}
+    started = time.perf_counter()
+    print(f"optimize: {arm_name} ({arm.country} under {arm.policy_package}); levers {', '.join(levers)}; "
+          f"{len(model.uncertainties)} uncertainties; {args.scenarios} scenarios; {args.nfe} evaluations",
+          file=sys.stderr)
+    out = args.out or Path("results") / f"{experiment.name}_optimize"
+    check_out_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pareto, regret, scenarios = ema.robust_policies(model, objectives, scenarios=args.scenarios, nfe=args.nfe,
+                                                    seed=args.seed, population_size=args.population,
+                                                    status_quo=status_quo, directory=out)
+    pareto.to_csv(out / "pareto.csv", index=False)
+    regret.to_csv(out / "regret.csv")
+    scenarios.to_csv(out / "scenarios.csv", index=False)
+    for line in optimize_lines(pareto, regret, levers, objectives, status_quo):
+        print(line)
+    print(f"{len(pareto)} Pareto policies in {time.perf_counter() - started:.0f} s; tables in {out}/")
+    return 0
+
+
+def _configs_of(experiment_path: Path) -> Path:
+    beside = experiment_path.parent
+    return beside if (beside / "countries").is_dir() else beside.parent / "configs"
+
+
+def optimize_lines(pareto, regret, levers: list[str], objectives: tuple[str, ...], status_quo: dict) -> list[str]:
+    """The Pareto set as a plain table: each policy's levers, objective means and regrets."""
+    from cryptoabm import ema
+    from cryptoabm.summary import OUTCOMES, format_value
+
+    names = [ema.ema_name(key) for key in levers]
+    rows = [(f"pareto_{i}", {n: row[n] for n in names}) for i, row in pareto.iterrows()]
+    lines = ["policy | " + " | ".join(key.split(".")[1] for key in levers) + " | "
+             + " | ".join(f"{o}: mean (regret)" for o in objectives)]
+    for name, values in [*rows, (ema.STATUS_QUO, status_quo)]:
+        lever_cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in values.values()]
+        outcome_cells = [f"{format_value(float(regret.loc[name, f'mean_{o}']), OUTCOMES[o][3])} "
+                         f"({format_value(float(regret.loc[name, f'regret_{o}']), OUTCOMES[o][3])})" for o in objectives]
+        lines.append(f"{name} | " + " | ".join(lever_cells) + " | " + " | ".join(outcome_cells))
+    return lines
+
+
 def command_rerun(args: argparse.Namespace) -> int:
     from cryptoabm.batch.experiment import expand_runs, load_experiment
     from cryptoabm.batch.runner import kept_months
@@ -474,9 +585,11 @@ def command_rerun(args: argparse.Namespace) -> int:
     store.prepare(loaded)
     columns = {name: table[name].to_numpy() for name in table.columns}
     kept = kept_months(columns, spec.metrics, spec.record_every_months)
-    rebuilt = store.run_file_table(spec, kept, summarise(columns)).replace_schema_metadata(None)
+    rebuilt = store.run_file_tables(spec, kept, summarise(columns))
     # compared in pandas, where NaN (e.g. "no rationing cap") equals NaN, unlike in Arrow
-    same = rebuilt.to_pandas().equals(read_run_file(stored_path).to_pandas())
+    same = (rebuilt.row.replace_schema_metadata(None).to_pandas().equals(read_run_file(stored_path).to_pandas())
+            and rebuilt.months.replace_schema_metadata(None).to_pandas().equals(
+                read_run_file(store.series_path(spec.arm, spec.run_id)).to_pandas()))
     print(f"{spec.run_id}: seed {spec.seed}; {'reproduces the stored run exactly' if same else 'DIFFERS from the stored run'}; "
           f"outputs in {out_dir}/")
     return 0 if same else EXIT_FAILED
@@ -517,8 +630,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
     loaded = load_targets(args.targets, args.configs)
     if not loaded.calibration_targets:
         raise ConfigError(args.targets, "targets", "no target has calibrate = true: nothing to fit")
-    if not args.dry_run and not args.behaviour.is_file():
-        raise ConfigError("--behaviour", "", f"no such file: {args.behaviour}")
+    behaviour = _behaviour_file(args)
+    if behaviour is not None and not behaviour.is_file():
+        raise ConfigError("--write-behaviour", "", f"no such file: {behaviour}")
     check_out_folder(args.out)
     check_out_folder(args.work)
     command = (f"cryptoabm calibrate {args.targets.as_posix()} --budget {args.budget} "
@@ -537,8 +651,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
     finally:
         close()
     paths = write_outputs(result, args.out, command)
-    if not args.dry_run:
-        update_behaviour_file(args.behaviour, result.fitted(), result.uncertainty(), command)
+    if behaviour is not None:
+        update_behaviour_file(behaviour, result.fitted(), result.uncertainty(), command)
     print(f"fitted {len(result.ranges)} parameters in {result.seconds:.0f} s ({len(result.evaluations)} points x "
           f"{args.replications} replications); criterion {result.best.criterion:.3f}; "
           f"{len(result.accepted)} accepted draws")
@@ -546,8 +660,20 @@ def command_calibrate(args: argparse.Namespace) -> int:
         low, high = result.uncertainty()[key]
         print(f"  {key:<45} {value:>10.4g}   (accepted draws {low:.4g} to {high:.4g})")
     print(f"outputs: {', '.join(str(p) for p in paths)}"
-          + ("" if args.dry_run else f"; fitted values written into {args.behaviour}"))
+          + (f"; fitted values written into {behaviour}" if behaviour is not None
+             else "; configs/behaviour.toml untouched (--write-behaviour writes the fit into it)"))
     return 0
+
+
+def _behaviour_file(args: argparse.Namespace) -> Path | None:
+    """The behaviour file --write-behaviour names (None without the flag)."""
+    if args.write_behaviour is None:
+        return None
+    if args.write_behaviour != WRITE_BEHAVIOUR_DEFAULT:
+        return args.write_behaviour
+    from cryptoabm.config.catalogue import configs_dir
+
+    return Path(args.configs if args.configs is not None else configs_dir()) / "behaviour.toml"
 
 
 def command_validate(args: argparse.Namespace) -> int:
@@ -599,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report,
                 "rerun": command_rerun, "calibrate": command_calibrate, "validate": command_validate,
-                "viz": command_viz, "sensitivity": command_sensitivity}
+                "viz": command_viz, "sensitivity": command_sensitivity, "optimize": command_optimize}
     debug = getattr(args, "debug", False)
     try:
         return handlers[args.command](args)

@@ -25,6 +25,7 @@ The model knows nothing of the command line, batch runs or the browser app.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, fields
 
 import pandas as pd
@@ -148,20 +149,34 @@ SIGNED_INDICATORS: tuple[str, ...] = (
     "fiscal_net_usd", "national_gain_from_mining_usd",
 )
 
+SEED_BITS = 63  # a fresh seed fits a signed 64-bit column (Parquet, pandas)
+
+
+def fresh_seed() -> int:
+    """A seed drawn from the operating system's entropy (``seed=None``, as in Mesa)."""
+    return secrets.randbits(SEED_BITS)
+
 
 class CryptoEconomy(Model):
     """The whole economy for one scenario and one seed."""
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None, *, preset: str | None = None,
-                 **levers: object):
-        if preset is not None or levers:  # keyword levers: see cryptoabm.presets
+                 country: str | None = None, policy: str | None = None, **levers: object):
+        """One run: ``scenario`` (or a ``preset``, or a ``country`` under a ``policy`` package,
+        each by name, with ``levers`` by keyword: see :mod:`cryptoabm.presets`) and a ``seed``.
+
+        ``seed=None`` draws a fresh seed from the operating system, as Mesa does, and records
+        it in ``model.seed`` and ``model.config.seed``, so the run can be repeated; a scenario's
+        own ``seed`` is what ``cryptoabm run`` uses, not this constructor.
+        """
+        if preset is not None or country is not None or policy is not None or levers:
             from cryptoabm.presets import scenario_for
 
-            scenario = scenario_for(preset, base=scenario, **levers)
+            scenario = scenario_for(preset, base=scenario, country=country, policy=policy, **levers)
         scenario = scenario if scenario is not None else Scenario()
-        seed = scenario.seed if seed is None else int(seed)
+        seed = fresh_seed() if seed is None else int(seed)
         super().__init__(rng=seed)
-        self.config = scenario  # the validated Scenario (Mesa reserves `scenario`)
+        self.config = scenario.model_copy(update={"seed": seed})  # the validated Scenario (Mesa reserves `scenario`)
         self.seed = seed
         self.month = 0
         self.streams = RandomStreams(seed)

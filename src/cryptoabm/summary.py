@@ -70,6 +70,27 @@ def summarise(table: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, float
     return {name: float(AGGREGATIONS[how](np.asarray(table[column]))) for name, (column, how, _, _) in OUTCOMES.items()}
 
 
+def outcomes(model_or_table: object) -> dict[str, float]:
+    """The headline outcomes of one run, by name (``OUTCOMES``: end-of-horizon values, peaks,
+    monthly means and totals of flows), in the units their labels give (shares as fractions,
+    money in USD).
+
+    ``model_or_table`` is a :class:`~cryptoabm.model.CryptoEconomy` that has run at least one
+    month (its months so far are summarised), or a monthly table (``model.run()``'s DataFrame,
+    a ``monthly.parquet``, or its columns as arrays)::
+
+        import cryptoabm
+        model = cryptoabm.CryptoEconomy(country="turkmenistan", policy="full_ban", seed=1)
+        model.run()
+        cryptoabm.outcomes(model)["total_capital_flight_usd"]
+    """
+    results = getattr(model_or_table, "results", None)
+    table = results() if callable(results) else model_or_table
+    if len(table[next(iter(OUTCOMES.values()))[0]]) == 0:
+        raise ValueError("no month has been run yet: step the model (model.run()) before asking for its outcomes")
+    return summarise(table)
+
+
 def format_value(value: float, kind: str) -> str:
     if kind == "pct":
         return f"{value:.1%}"

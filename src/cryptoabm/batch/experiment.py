@@ -81,6 +81,7 @@ class Arm(_Table):
     policy_package: SafeName | None = None  # ... under configs/policies/<policy_package>.toml
     overrides: dict[str, Any] = Field(default_factory=dict)
     replications: int | None = Field(None, ge=1)  # run only replicates 0..n-1 (default: the experiment's)
+    display_name: str | None = Field(None, min_length=1, max_length=60)  # how the report names it (default: from name)
 
     @model_validator(mode="after")
     def _one_source(self) -> Arm:

@@ -1,29 +1,33 @@
 """The results folder of a batch: locked, provenance-checked, crash-safe, resumable.
 
     DIR/manifest.json          the SHA-256 of every input, versions, git commit, the design with seeds, timings
-    DIR/runs/arm=<arm>/<run_id>.parquet   one file per finished run: a Parquet dataset partitioned by
-                               arm (hive style), with the run's ids, design values, kept months and
-                               outcomes all as real columns (pl.scan_parquet, duckdb and R arrow read it)
+    DIR/runs/arm=<arm>/<run_id>.parquet   one ROW per finished run: its ids, design values, seed and
+                               outcomes as real columns; a Parquet dataset partitioned by arm (hive
+                               style) that pl.scan_parquet, duckdb and R arrow read lazily. A count or a
+                               mean over it counts each run once.
+    DIR/timeseries/arm=<arm>/<run_id>.parquet   the run's kept months, one row a month: its ids and
+                               design values, the month and the metrics (no outcomes: nothing there
+                               repeats a run's totals on every month)
     DIR/failed/<run_id>.json   a run that raised: parameters, seed, traceback
     DIR/corrupt/               run files found unreadable on a resume, set aside (the runs are rerun)
     DIR/timeseries.parquet     all runs' kept months, tidy: run_id, arm, parameters, replicate, seed, month, metrics
     DIR/runs.parquet           one row per run: end-of-horizon and cumulative outcomes
-    DIR/.lock                  held (fcntl.flock) while a batch writes here; the OS releases it on any exit
+    DIR/.lock                  held (filelock) while a batch writes here; the OS releases it on any exit
 
 Every file is written to a temporary name and renamed into place, so a crash never leaves a
-half-written result; a run's file exists only once the run is complete. A temporary file
+half-written result; a run's months are written first and its row last, so a run is finished
+exactly when its row exists. A temporary file
 left by a kill is removed when the batch resumes.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -37,14 +41,24 @@ from cryptoabm.config import NONE_WORD, InputError
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
+SERIES_DIR = "timeseries"
 FAILED_DIR = "failed"
 CORRUPT_DIR = "corrupt"
 LOCK = ".lock"
+LOCK_HOLDER = ".lock.pid"  # the process holding the lock (the lock file itself is emptied by each attempt)
 TIMESERIES = "timeseries.parquet"
 RUNS_TABLE = "runs.parquet"
 INPUTS_KEY = b"cryptoabm.inputs_sha256"  # a run file's record of the inputs it was run from
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "networkx", "pydantic", "dask", "distributed")
 PARTITION = "arm"
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """One finished run as its two files hold it: its row in runs/ and its months in timeseries/."""
+
+    row: pa.Table
+    months: pa.Table
 
 
 class StoreError(InputError):
@@ -141,8 +155,13 @@ def read_run_file(path: Path) -> pa.Table:
 
 
 def results_dataset(folder: Path) -> ds.Dataset:
-    """The batch's run files as one lazy pyarrow dataset (the arm comes from the folder names)."""
+    """The batch's runs as one lazy pyarrow dataset, one row per run (the arm comes from the folder names)."""
     return ds.dataset(Path(folder) / RUNS_DIR, format="parquet", partitioning="hive")
+
+
+def timeseries_dataset(folder: Path) -> ds.Dataset:
+    """The batch's kept months as one lazy pyarrow dataset, one row per run and month."""
+    return ds.dataset(Path(folder) / SERIES_DIR, format="parquet", partitioning="hive")
 
 
 class ResultStore:
@@ -151,6 +170,7 @@ class ResultStore:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.runs_folder = self.folder / RUNS_DIR
+        self.series_folder = self.folder / SERIES_DIR
         self.failed_folder = self.folder / FAILED_DIR
         self.warnings: list[str] = []
         self._lock_handle = None
@@ -172,7 +192,7 @@ class ResultStore:
     def release(self) -> None:
         """Let go of the folder's lock (the OS does so too if the process dies)."""
         if self._lock_handle is not None:
-            self._lock_handle.close()
+            self._lock_handle.release()
             self._lock_handle = None
 
     def _make_folder(self) -> None:
@@ -187,27 +207,29 @@ class ResultStore:
             raise StoreError(f"cannot write into the results folder {self.folder}: permission denied")
 
     def _lock(self) -> None:
-        path = self.folder / LOCK
+        """Hold ``DIR/.lock`` (filelock: an OS lock on every platform, released when the process
+        dies) and say who holds it in ``DIR/.lock.pid``."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(self.folder / LOCK, timeout=0, thread_local=False)
         try:
-            handle = open(path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
+            lock.acquire()
+        except Timeout:
+            try:
+                holder = (self.folder / LOCK_HOLDER).read_text().strip() or "unknown"
+            except OSError:
+                holder = "unknown"
+            raise FolderBusy(f"{self.folder} is in use by another batch (process {holder}); wait for it to "
+                             f"finish or choose another --out") from None
+        except OSError as exc:
+            self._discard_created()
+            raise StoreError(f"cannot lock the results folder {self.folder}: {exc.strerror or exc}") from None
+        self._lock_handle = lock
+        try:
+            (self.folder / LOCK_HOLDER).write_text(f"{os.getpid()}\n")
         except OSError as exc:
             self._discard_created()
             raise StoreError(f"cannot write into the results folder {self.folder}: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
-                raise FolderBusy(f"{self.folder} is in use by another batch (process {holder}); wait for it to "
-                                 f"finish or choose another --out") from None
-            raise StoreError(f"cannot lock the results folder {self.folder}: {exc.strerror or exc}") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._lock_handle = handle
 
     def _discard_created(self) -> None:
         """Remove the folder this batch created, if it failed before writing a result."""
@@ -240,6 +262,7 @@ class ResultStore:
                 check_unchanged(previous["inputs"], loaded.inputs, self.folder)
             self._manifest = previous or self._new_manifest(loaded, runs)
             self.runs_folder.mkdir(exist_ok=True)
+            self.series_folder.mkdir(exist_ok=True)
             if previous is None:
                 self._write_manifest()
             self._remove_partials()
@@ -281,6 +304,7 @@ class ResultStore:
             "uncertainty": dict(experiment.uncertainty.ranges),
             "standing_levers": dict(experiment.standing_levers),
             "decomposition": loaded.decomposition,  # the one-lever arms of decompose = true
+            "display_names": {arm.name: arm.display_name for arm in experiment.arms if arm.display_name},
             "start_months": {arm: scenario.start_month for arm, scenario in loaded.arm_scenarios.items()},
             "cryptoabm_version": _package_version("cryptoabm"),
             "git_commit": _git_commit(),
@@ -306,12 +330,22 @@ class ResultStore:
             partial.unlink(missing_ok=True)
 
     def _set_aside_unusable(self, runs: list[RunSpec]) -> None:
-        expected = {self.run_path(spec.arm, spec.run_id) for spec in runs}
+        """Run rows and months that cannot be used; a row whose months are unusable goes with them."""
+        expected = {self.run_path(spec.arm, spec.run_id): spec for spec in runs}
+        expected_series = {self.series_path(spec.arm, spec.run_id): spec for spec in runs}
+        for path in sorted(self.series_folder.rglob("*.parquet")):
+            problem = ("belongs to no run of this experiment" if path not in expected_series else
+                       run_file_problem(path, self._expected_rows, self._inputs_digest))
+            if problem:
+                self._set_aside(path, problem)
         for path in sorted(self.runs_folder.rglob("*.parquet")):
-            if path not in expected:
+            spec = expected.get(path)
+            if spec is None:
                 self._set_aside(path, "belongs to no run of this experiment")
                 continue
-            problem = run_file_problem(path, self._expected_rows, self._inputs_digest)
+            problem = run_file_problem(path, 1, self._inputs_digest)
+            if problem is None and not self.series_path(spec.arm, spec.run_id).exists():
+                problem = "has no months in timeseries/"
             if problem:
                 self._set_aside(path, problem)
 
@@ -329,16 +363,19 @@ class ResultStore:
                              + ("; its run will be run again" if path.suffix == ".parquet" else ""))
 
     def run_path(self, arm: str, run_id: str) -> Path:
-        """Where a run's file lives: its arm's partition folder."""
+        """Where a run's row lives: its arm's partition folder of runs/."""
         return self.runs_folder / f"{PARTITION}={arm}" / f"{run_id}.parquet"
+
+    def series_path(self, arm: str, run_id: str) -> Path:
+        """Where a run's months live: its arm's partition folder of timeseries/."""
+        return self.series_folder / f"{PARTITION}={arm}" / f"{run_id}.parquet"
 
     def finished_run_ids(self) -> set[str]:
         return {p.name.removesuffix(".parquet") for p in self.runs_folder.rglob("*.parquet")}
 
     # -- one run ------------------------------------------------------------------------
-    def run_file_table(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> pa.Table:
-        """A run's file: its ids and design values, kept months and outcomes, all as columns."""
-        rows = table.num_rows
+    def run_ids_table(self, spec: RunSpec, rows: int) -> dict[str, pa.Array]:
+        """A run's ids and design values, repeated over ``rows`` rows."""
         ids: dict[str, pa.Array] = {
             "run_id": pa.array([spec.run_id] * rows, pa.string()),
             "point": pa.array([spec.point] * rows, pa.int64()),
@@ -348,19 +385,27 @@ class ResultStore:
             ids[key] = pa.array([design_value(spec.params.get(key), kind)] * rows, kind)
         ids["replicate"] = pa.array([spec.replicate] * rows, pa.int64())
         ids["seed"] = pa.array([spec.seed] * rows, pa.int64())
-        months = {name: table[name] for name in table.column_names}
-        outcome_columns = {name: pa.array([value] * rows, pa.float64()) for name, value in outcomes.items()}
-        whole = pa.table({**ids, **months, **outcome_columns})
-        return whole.replace_schema_metadata({INPUTS_KEY: self._inputs_digest.encode()})
+        return ids
 
-    def save_run(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> pa.Table:
-        """Write one finished run's file; returns the table written."""
-        whole = self.run_file_table(spec, table, outcomes)
-        path = self.run_path(spec.arm, spec.run_id)
-        path.parent.mkdir(exist_ok=True)
-        write_atomically(path, lambda p: pq.write_table(whole, p, compression="none", write_statistics=False))
+    def run_file_tables(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> RunTables:
+        """A run's two files: its row (ids, design values, outcomes) and its kept months (ids, months)."""
+        metadata = {INPUTS_KEY: self._inputs_digest.encode()}
+        row = pa.table({**self.run_ids_table(spec, 1),
+                        **{name: pa.array([value], pa.float64()) for name, value in outcomes.items()}})
+        months = pa.table({**self.run_ids_table(spec, table.num_rows),
+                           **{name: table[name] for name in table.column_names}})
+        return RunTables(row.replace_schema_metadata(metadata), months.replace_schema_metadata(metadata))
+
+    def save_run(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> RunTables:
+        """Write one finished run's months, then its row (which marks it finished); returns both."""
+        tables = self.run_file_tables(spec, table, outcomes)
+        for path, written in ((self.series_path(spec.arm, spec.run_id), tables.months),
+                              (self.run_path(spec.arm, spec.run_id), tables.row)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, lambda p, t=written: pq.write_table(t, p, compression="none",
+                                                                        write_statistics=False))
         (self.failed_folder / f"{spec.run_id}.json").unlink(missing_ok=True)
-        return whole
+        return tables
 
     def save_failure(self, spec: RunSpec, error: str) -> None:
         record = {"run_id": spec.run_id, "arm": spec.arm, "params": spec.params, "replicate": spec.replicate,
@@ -375,28 +420,24 @@ class ResultStore:
         self._write_manifest()
 
     # -- the merged tables ----------------------------------------------------------------
-    def merge(self, in_memory: dict[str, pa.Table] | None = None) -> None:
+    def merge(self, in_memory: dict[str, RunTables] | None = None) -> None:
         """Merge finished runs, in design order, into the tidy timeseries and runs tables.
 
-        Runs finished in this session are taken from ``in_memory`` (their file tables); the
+        Runs finished in this session are taken from ``in_memory`` (their files' tables); the
         others are read from their files. Either way the tables are the same.
         """
         in_memory = in_memory or {}
-        outcome_names: list[str] = []
         series_parts, run_rows = [], []
         for run in self._manifest["design"]:
-            whole = in_memory.get(run["run_id"])
-            if whole is None:
+            tables = in_memory.get(run["run_id"])
+            if tables is None:
                 path = self.run_path(run["arm"], run["run_id"])
                 if not path.exists():
                     continue
-                whole = read_run_file(path)
-            whole = whole.replace_schema_metadata(None)
-            whole = whole.add_column(1, PARTITION, pa.array([run["arm"]] * whole.num_rows, pa.string()))
-            outcome_names = outcome_names or [n for n in whole.column_names if n in _outcome_names()]
-            series_parts.append(whole.drop_columns(outcome_names))
-            run_rows.append(whole.slice(0, 1).drop_columns([n for n in whole.column_names
-                                                             if n not in _run_row_columns(whole, outcome_names)]))
+                tables = RunTables(read_run_file(path), read_run_file(self.series_path(run["arm"], run["run_id"])))
+            for part, parts in ((tables.row, run_rows), (tables.months, series_parts)):
+                part = part.replace_schema_metadata(None)
+                parts.append(part.add_column(1, PARTITION, pa.array([run["arm"]] * part.num_rows, pa.string())))
         timeseries = pa.concat_tables(series_parts, promote_options="permissive") if series_parts else pa.table({})
         runs_table = pa.concat_tables(run_rows, promote_options="permissive") if run_rows else pa.table({})
         write_atomically(self.folder / TIMESERIES, lambda p: pq.write_table(timeseries, p))
@@ -416,6 +457,8 @@ def export_csv(folder: Path) -> list[Path]:
         source = Path(folder) / name
         target = source.with_suffix(".csv")
         table = pq.read_table(source)
+        if "seed" in table.column_names:  # 19-digit seeds as text: a spreadsheet would round a number
+            table = table.set_column(table.column_names.index("seed"), "seed", table["seed"].cast(pa.string()))
         write_atomically(target, lambda p, t=table: pacsv.write_csv(t, p))
         written.append(target)
     return written
@@ -433,18 +476,6 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or "design" not in manifest:
         raise StoreError(f"{path} is not a batch manifest")
     return manifest
-
-
-def _outcome_names() -> set[str]:
-    from cryptoabm.summary import OUTCOMES
-
-    return set(OUTCOMES)
-
-
-def _run_row_columns(whole: pa.Table, outcome_names: list[str]) -> list[str]:
-    """The columns of a run's row in runs.parquet: its ids and design values, then outcomes."""
-    month_start = whole.column_names.index("month")
-    return [*whole.column_names[:month_start], *outcome_names]
 
 
 def check_unchanged(recorded: dict[str, str], current: dict[str, str], folder: Path) -> None:

@@ -287,36 +287,21 @@ def convergence_figure(result: CalibrationResult, path: Path) -> None:
 
 def update_behaviour_file(path: Path, fitted: dict[str, Any], uncertainty: dict[str, tuple[float, float]],
                           command: str) -> None:
-    """Write fitted values into the shared behaviour file, in place: each fitted key's line gets
-    the value and a comment saying it was fitted (with its accepted range and the command); its
-    old continuation comment lines go. Every other line is kept as it is."""
-    import re
+    """Write fitted values into the shared behaviour file, in place, through tomlkit: each
+    fitted key gets its value and a comment saying it was fitted (with its accepted range and
+    the command); every other key, comment and blank line is kept as it is."""
+    import tomlkit
 
-    lines = path.read_text().split("\n")
-    section = None
-    out: list[str] = []
-    skipping = False
-    found: set[str] = set()
-    for line in lines:
-        header = re.match(r"^\[(\w+)\]", line)
-        if header:
-            section = header.group(1)
-        if skipping and re.match(r"^\s+#", line):
-            continue
-        skipping = False
-        match = re.match(r"^(\w+)(\s*)=", line)
-        key = f"{section}.{match.group(1)}" if match and section else None
-        if key in fitted:
-            low, high = uncertainty[key]
-            value = _rounded(fitted[key])
-            text = f"{match.group(1)} = {value!r}"
-            spread = f"{_rounded(low)}-{_rounded(high)}" if not isinstance(value, int) else f"{low:.0f}-{high:.0f}"
-            out.append(f"{text:<33}  # fitted: {command} (accepted draws {spread})")
-            found.add(key)
-            skipping = True
-            continue
-        out.append(line)
-    missing = set(fitted) - found
+    document = tomlkit.parse(path.read_text())
+    missing = [key for key in fitted if key.partition(".")[2] not in document.get(key.partition(".")[0], {})]
     if missing:
         raise ValueError(f"{path} has no line for {', '.join(sorted(missing))}")
-    path.write_text("\n".join(out))
+    for key, value in fitted.items():
+        section, _, name = key.partition(".")
+        low, high = uncertainty[key]
+        rounded = _rounded(value)
+        spread = f"{_rounded(low)}-{_rounded(high)}" if not isinstance(rounded, int) else f"{low:.0f}-{high:.0f}"
+        item = tomlkit.item(rounded)
+        item.comment(f"fitted: {command} (accepted draws {spread})")
+        document[section][name] = item
+    path.write_text(tomlkit.dumps(document))

@@ -32,6 +32,10 @@ class ConfigError(InputError):
         where = f"{self.file}: {field}: " if field else f"{self.file}: "
         super().__init__(where + message)
 
+    def __reduce__(self):
+        # rebuilt from its three parts, so it crosses process boundaries (mesa.batch_run's pool)
+        return (type(self), (self.file, self.field, self.message))
+
 
 class _FieldProblem(ValueError):
     """A cross-field check that already knows which field is wrong."""
