@@ -57,9 +57,13 @@ LEVER_RANGES: dict[str, tuple[float, float]] = {
 }
 # Uncertainties of the world that a scenario may carry (added only if the config has the field):
 # a categorical price regime, and the shadow value of the energy miners burn (x0.5 to x1.5).
-OPTIONAL_WORLD_KEYS = ("market.price_regime", "grid.energy_shadow_value_usd_per_mwh",
-                       "grid.energy_shadow_price_usd_per_mwh", "economy.energy_shadow_value_usd_per_mwh")
-SHADOW_SPREAD = (0.5, 1.5)
+# The price regime (experiments/price_scenarios.toml's factors): how months are drawn, which
+# the drift sets, and the drift itself between the bear and bull scenarios (-30% to +30% a year).
+PRICE_PROCESS_KEY = "market.price_process"
+DRIFT_OF_KEY = "market.price_drift_of"
+DRIFT_KEY = "market.price_drift_annual"
+DRIFT_RANGE = (-0.3, 0.3)  # assumption: the bear and bull arms of experiments/price_scenarios.toml
+SHADOW_KEY = "grid.energy_shadow_value_usd_per_mwh"  # varied over the country's own range
 
 
 def ema_name(dotted: str) -> str:
@@ -113,21 +117,19 @@ def package_levers(country: str, policy: str, configs: Path | None = None) -> li
 
 
 def world_uncertainties(scenario: Scenario) -> list[Any]:
-    """A price regime and an energy shadow value, as EMA parameters, when the config has them."""
+    """The price regime and the shadow value of the energy miners use, as EMA parameters: the
+    price process and what its drift sets (categorical), the drift between the bear and bull
+    scenarios, and the shadow value over the country's own range
+    (``grid.energy_shadow_value_range_usd_per_mwh``; left out when the range is a point)."""
     from ema_workbench import CategoricalParameter, RealParameter
 
-    found = []
-    for dotted in OPTIONAL_WORLD_KEYS:
-        section, field = dotted.split(".")
-        model = getattr(Scenario.model_fields.get(section), "annotation", None)
-        if model is None or field not in getattr(model, "model_fields", {}):
-            continue
-        value = getattr(getattr(scenario, section), field)
-        choices = [c for c in get_args(model.model_fields[field].annotation) if isinstance(c, str)]
-        if choices:
-            found.append(CategoricalParameter(ema_name(dotted), choices))
-        elif isinstance(value, (int, float)) and value > 0:
-            found.append(RealParameter(ema_name(dotted), value * SHADOW_SPREAD[0], value * SHADOW_SPREAD[1]))
+    market_fields = type(scenario.market).model_fields
+    found = [CategoricalParameter(ema_name(key), list(get_args(market_fields[key.split(".")[1]].annotation)))
+             for key in (PRICE_PROCESS_KEY, DRIFT_OF_KEY)]
+    found.append(RealParameter(ema_name(DRIFT_KEY), *DRIFT_RANGE))
+    low, high = scenario.grid.energy_shadow_value_range_usd_per_mwh
+    if high > low:
+        found.append(RealParameter(ema_name(SHADOW_KEY), float(low), float(high)))
     return found
 
 
