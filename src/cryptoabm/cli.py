@@ -530,7 +530,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
     try:
         result = calibrate(loaded.targets.targets, CALIBRATED_RANGES, simulator, budget=args.budget,
                            replications=args.replications, refine_evaluations=args.refine, draws=args.draws,
-                           log=lambda line: print(f"calibrate: {line}", file=sys.stderr))
+                           log=lambda line: print(f"calibrate: {line}", file=sys.stderr),
+                           seed=loaded.targets.base_seed)
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
     finally:
