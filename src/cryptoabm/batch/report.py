@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.ppf computes), without scipy.stats
 
+from cryptoabm.batch.effects import replicate_effects
 from cryptoabm.batch.experiment import HEADLINE_OUTCOMES
 from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest
 from cryptoabm.summary import BOUNDED_AT_ZERO, OUTCOMES, format_value
@@ -140,24 +141,11 @@ def paired_differences(runs: pd.DataFrame, reference_arm: str, reference_point: 
 
     ``reference_point`` is the index of the reference design point (None: the same point).
     """
-    reference = runs[runs["arm"] == reference_arm]
-    if reference_point is not None:
-        reference = reference[reference["point"] == reference_point]
-    rows = []
-    for label, group in runs.groupby("label", sort=False):
-        if reference_point is None:
-            matched = reference[reference["point"] == group["point"].iloc[0]]
-        else:
-            matched = reference
-        if group["run_id"].isin(matched["run_id"]).all():
-            continue  # the reference itself
-        paired = group.merge(matched, on="replicate", suffixes=("", "_ref"))
-        for outcome in outcomes:
-            difference = paired[outcome].to_numpy() - paired[f"{outcome}_ref"].to_numpy()
-            interval = t_interval(difference)
-            rows.append({"label": label, "outcome": outcome, **interval.__dict__,
-                         "reference": matched["label"].iloc[0] if len(matched) else reference_arm})
-    return pd.DataFrame(rows)
+    effects = replicate_effects(runs, reference_arm, reference_point, outcomes)
+    return pd.DataFrame([{"label": label, "outcome": outcome, **t_interval(group["effect"].to_numpy()).__dict__,
+                          "reference": reference}
+                         for (label, outcome, reference), group in
+                         effects.groupby(["label", "outcome", "reference"], sort=False)])
 
 
 def _fmt(outcome: str, value: float) -> str:
@@ -272,6 +260,27 @@ def uncertainty_note(manifest: dict) -> list[str]:
             "the same in every arm: the intervals cover both the luck of the draw and these parameters.", ""]
 
 
+def effects_distribution_lines(manifest: dict, runs: pd.DataFrame, timeseries: pd.DataFrame,
+                               outcomes: tuple[str, ...]) -> list[str]:
+    """The section on effects as distributions and their variance decomposition
+    (:mod:`cryptoabm.batch.effects`)."""
+    from cryptoabm.batch.effects import effects_section, price_path_features, variance_decomposition
+
+    reference_point = manifest.get("reference_point_index")
+    effects = replicate_effects(runs, manifest["reference"], reference_point, outcomes)
+    behaviour_keys = behaviour_draw_keys(manifest)
+    decomposition = variance_decomposition(effects, runs, behaviour_keys,
+                                           price_path_features(timeseries, manifest["reference"]))
+    return effects_section(effects, decomposition, {o: OUTCOMES[o][2] for o in outcomes},
+                           lambda outcome: lambda value: _fmt(outcome, value), behaviour_keys)
+
+
+def behaviour_draw_keys(manifest: dict) -> list[str]:
+    """The parameters drawn per replicate (the same in every arm): the uncertainty ranges' and
+    the posterior's."""
+    return [*(manifest.get("uncertainty") or {}), *(manifest.get("posterior_keys") or [])]
+
+
 def read_batch(folder: Path, timeseries: bool = True) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
     """A finished batch's manifest, runs table and (if asked) timeseries; ReportError (one
     line) if ``folder`` holds none."""
@@ -378,6 +387,7 @@ def write_report(folder: Path) -> Path:
         lines.append("")
         _difference_bars(differences, outcomes, reference_label, figures / "differences.png")
         lines += ["![Differences from the reference](figures/differences.png)", ""]
+        lines += effects_distribution_lines(manifest, runs, timeseries, outcomes)
     all_panels = {**FAN_PANELS, "declared_outcomes": declared_panels(outcomes, timeseries)}
     if timeseries["month"].nunique() > 1:  # a batch that kept only the last month has no time series to chart
         lines += ["## Time series", ""]
