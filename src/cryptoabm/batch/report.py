@@ -250,14 +250,22 @@ def declared_panels(outcomes: tuple[str, ...], timeseries: pd.DataFrame) -> tupl
 
 
 def uncertainty_note(manifest: dict) -> list[str]:
-    """What the intervals cover: the luck of the draw, and the parameters drawn per replicate."""
+    """What the spread across replicates covers: the luck of the draw, and the behaviour drawn
+    per replicate (uncertainty ranges, the calibration's posterior)."""
     ranges = manifest.get("uncertainty") or {}
-    if not ranges:
+    posterior = manifest.get("posterior_keys") or []
+    if not ranges and not posterior:
         return ["The intervals cover the luck of the draw only: every behavioural parameter is held at its "
                 "configured value.", ""]
-    listed = ", ".join(f"`{key}` in [{low:g}, {high:g}]" for key, (low, high) in ranges.items())
-    return [f"**What we do not know.** Each replicate also draws {listed} (a Latin hypercube, one row a replicate), "
-            "the same in every arm: the intervals cover both the luck of the draw and these parameters.", ""]
+    parts = []
+    if posterior:
+        parts.append(f"{', '.join(f'`{key}`' for key in posterior)} from the calibration's posterior sample "
+                     f"(`{manifest.get('posterior')}`, one draw per replicate)")
+    if ranges:
+        listed = ", ".join(f"`{key}` in [{low:g}, {high:g}]" for key, (low, high) in ranges.items())
+        parts.append(f"{listed} (a Latin hypercube, one row a replicate)")
+    return [f"**What we do not know.** Each replicate also draws {'; and '.join(parts)}, the same in every arm: "
+            "the spread across replicates covers both the luck of the draw and this behaviour.", ""]
 
 
 def effects_distribution_lines(manifest: dict, runs: pd.DataFrame, timeseries: pd.DataFrame,
