@@ -7,7 +7,7 @@
     cryptoabm report DIR [--csv]
     cryptoabm sensitivity DIR [--outcome NAME ...] [--threshold 'OUTCOME>VALUE' ...]
     cryptoabm rerun DIR RUN_ID [--out DIR]
-    cryptoabm calibrate TARGETS [--budget N] [--replications R] [--refine N] [--workers N | --scheduler ADDRESS]
+    cryptoabm calibrate TARGETS [--waves N] [--points N] [--split temporal|country:NAME] [--workers N | --scheduler ADDRESS]
     cryptoabm validate [TARGETS] [--replications R] [--workers N | --scheduler ADDRESS]
     cryptoabm viz [--host 127.0.0.1] [--port N]
 
@@ -199,28 +199,48 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = add_command(
         "calibrate", help="fit the shared behavioural parameters to the targets",
         description="Fit the shared behavioural parameters (src/cryptoabm/calibration/parameters.py: "
-                    "CALIBRATED_RANGES) to the targets marked calibrate = true, by simulated method of moments: "
-                    "a Sobol' design of --budget points over the ranges, run through the batch layer with "
-                    "--replications runs per point on common random numbers, then a Nelder-Mead refinement of "
-                    "the best point (--refine evaluations), and --draws points around the fitted one, of which those within "
-                    "a chi-square margin of the best are the accepted draws (the fit's uncertainty). Writes into --out: fitted.toml (the fitted values, "
-                    "with the 5-95%% range of the accepted draws), distances.csv (each target at the fitted "
-                    "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png; and "
-                    "writes the fitted values into --behaviour (configs/behaviour.toml) unless --dry-run. "
-                    "Country inputs are never fitted.",
+                    "CALIBRATED_RANGES) to the targets marked calibrate = true, less the pre-registered hold-outs "
+                    "(--holdouts). Default method (history-matching): a noise study at the centre of the space "
+                    "(--noise-replications runs) chooses the replications per point (at least 10; --replications "
+                    "overrides); --waves waves of --points space-filling points, run through the batch layer on "
+                    "common random numbers, each followed by Gaussian-process emulators of every target and a cut "
+                    "of the space by implausibility (observation, discrepancy and ensemble variances; cut-off 3); "
+                    "then emcee samples the posterior in the non-implausible space (--mcmc-steps, --posterior-draws). "
+                    "Writes into --out: posterior.parquet, summary.toml, waves.csv, noise_study.csv, design.parquet, "
+                    "convergence.png and predictive.csv (the held-out or split targets' posterior predictive check); "
+                    "and the posterior medians into --behaviour unless --dry-run or --split. --split temporal fits the "
+                    "record to the end of 2022 and predicts 2023-25; --split country:NAME fits without one country "
+                    "and predicts it. --method smm: the older simulated method of moments (--budget, --refine, "
+                    "--draws). Country inputs are never fitted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  cryptoabm calibrate validation/targets.toml\n"
-               "  cryptoabm calibrate validation/targets.toml --budget 256 --scheduler tcp://10.0.0.5:8786",
+               "  cryptoabm calibrate validation/targets.toml --split temporal --out validation/calibration/temporal\n"
+               "  cryptoabm calibrate validation/targets.toml --scheduler tcp://10.0.0.5:8786",
     )
     calibrate.add_argument("targets", metavar="TARGETS", type=Path, help="target file, e.g. validation/targets.toml")
+    calibrate.add_argument("--method", choices=("history-matching", "smm"), default="history-matching",
+                           help="history matching then a posterior (default), or simulated method of moments")
+    calibrate.add_argument("--waves", type=_positive_int, default=3, metavar="N", help="history-matching waves (default 3)")
+    calibrate.add_argument("--points", type=_positive_int, default=64, metavar="N",
+                           help="space-filling points per wave (default 64)")
+    calibrate.add_argument("--noise-replications", type=_positive_int, default=30, metavar="N",
+                           help="runs of the noise study at the centre of the space (default 30)")
+    calibrate.add_argument("--mcmc-steps", type=_positive_int, default=3000, metavar="N",
+                           help="steps of every emcee walker (default 3000; the first half is burn-in)")
+    calibrate.add_argument("--posterior-draws", type=_positive_int, default=1000, metavar="N",
+                           help="rows of posterior.parquet (default 1000)")
+    calibrate.add_argument("--holdouts", type=Path, default=Path("validation/holdouts.toml"), metavar="TOML",
+                           help="pre-registered hold-outs, never fitted (default validation/holdouts.toml)")
+    calibrate.add_argument("--split", metavar="temporal|country:NAME",
+                           help="fit part of the record and predict the rest (out-of-sample check)")
     calibrate.add_argument("--budget", type=_positive_int, default=64, metavar="N",
-                           help="points of the global Sobol' design (default 64; a power of two keeps its balance)")
-    calibrate.add_argument("--replications", type=_positive_int, default=2, metavar="R",
-                           help="runs per point, on common random numbers (default 2)")
+                           help="smm: points of the global Sobol' design (default 64)")
+    calibrate.add_argument("--replications", type=_positive_int, metavar="R",
+                           help="runs per point on common random numbers (default: from the noise study; smm: 2)")
     calibrate.add_argument("--refine", type=_non_negative_int, default=30, metavar="N",
-                           help="evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
+                           help="smm: evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
     calibrate.add_argument("--draws", type=_non_negative_int, default=32, metavar="N",
-                           help="Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
+                           help="smm: Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
     calibrate.add_argument("--out", type=Path, default=Path("validation/calibration"), metavar="DIR",
                            help="where the calibration's outputs go (default validation/calibration)")
     calibrate.add_argument("--behaviour", type=Path, default=Path("configs/behaviour.toml"), metavar="TOML",
@@ -509,11 +529,74 @@ def _interrupted_in(work: Path) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
+    if args.method == "smm":
+        return command_calibrate_smm(args)
+    from cryptoabm.calibration.calibrate import update_behaviour_file
+    from cryptoabm.calibration.history_matching import HistoryMatcher, write_history_matching
+    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
+    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure
+    from cryptoabm.calibration.simulate import BatchSimulator
+    from cryptoabm.calibration.splits import load_holdouts, select
+    from cryptoabm.calibration.targets import load_targets
+
+    loaded = load_targets(args.targets, args.configs)
+    selection = select(loaded, load_holdouts(args.holdouts, loaded), args.split)
+    if not selection.fitted:
+        raise ConfigError(args.targets, "targets", "no target left to fit (calibrate = true, not held out, in the split)")
+    if not args.dry_run and args.split is None and not args.behaviour.is_file():
+        raise ConfigError("--behaviour", "", f"no such file: {args.behaviour}")
+    check_out_folder(args.out)
+    check_out_folder(args.work)
+    command = (f"cryptoabm calibrate {args.targets.as_posix()} --waves {args.waves} --points {args.points} "
+               f"--noise-replications {args.noise_replications} --mcmc-steps {args.mcmc_steps} "
+               f"--posterior-draws {args.posterior_draws}"
+               + (f" --replications {args.replications}" if args.replications else "")
+               + (f" --split {args.split}" if args.split else ""))
+    executor, where, close = _shared_executor(args)
+    print(f"calibrate: history matching, {len(CALIBRATED_RANGES)} parameters, {len(selection.fitted)} of "
+          f"{len(loaded.targets.targets)} targets fitted ({selection.name}), on {where}", file=sys.stderr)
+    simulator = BatchSimulator(loaded, args.work, lambda: executor, resume=args.resume, progress=not args.no_progress,
+                               to_last_target=True)
+    say = (lambda line: print(f"calibrate: {line}", file=sys.stderr))
+    try:
+        result = HistoryMatcher(loaded, CALIBRATED_RANGES, simulator, waves=args.waves, points=args.points,
+                                replications=args.replications, noise_replications=args.noise_replications,
+                                steps=args.mcmc_steps, draws=args.posterior_draws, log=say,
+                                targets=selection.fitted).run()
+        predicted = (predictive_check(loaded, selection.predicted, result.posterior, simulator,
+                                      checks=frozenset(), stage="predictive") if selection.predicted else None)
+    except KeyboardInterrupt:
+        return _interrupted_in(args.work)
+    finally:
+        close()
+    paths = write_history_matching(result, args.out, command)
+    if predicted is not None:
+        predicted.to_csv(args.out / "predictive.csv", index=False, float_format="%.6g")
+        predictive_figure(predicted, args.out / "predictive.png", f"Out of sample ({selection.name})")
+        paths += [args.out / "predictive.csv", args.out / "predictive.png"]
+    if not args.dry_run and args.split is None:
+        update_behaviour_file(args.behaviour, result.fitted(), result.uncertainty(), command)
+    print(f"history matching: {len(result.waves)} waves x {args.points} points x {result.replications} "
+          f"replications in {result.seconds:.0f} s; non-implausible share by wave: "
+          + ", ".join(f"{w.non_implausible_share:.3g}" for w in result.waves)
+          + f"; checks (no parameter moves them): {', '.join(result.checks) or 'none'}")
+    for key, value in result.fitted().items():
+        low, high = result.uncertainty()[key]
+        print(f"  {key:<45} {value:>10.4g}   (posterior 5-95% {low:.4g} to {high:.4g})")
+    if predicted is not None:
+        print(f"out of sample ({selection.name}): {k_of_n(predicted)} targets within the 95% predictive interval")
+    print(f"outputs: {', '.join(str(p) for p in paths)}"
+          + ("" if args.dry_run or args.split else f"; posterior medians written into {args.behaviour}"))
+    return 0
+
+
+def command_calibrate_smm(args: argparse.Namespace) -> int:
     from cryptoabm.calibration.calibrate import calibrate, update_behaviour_file, write_outputs
     from cryptoabm.calibration.parameters import CALIBRATED_RANGES
     from cryptoabm.calibration.simulate import BatchSimulator
     from cryptoabm.calibration.targets import load_targets
 
+    args.replications = args.replications or 2
     loaded = load_targets(args.targets, args.configs)
     if not loaded.calibration_targets:
         raise ConfigError(args.targets, "targets", "no target has calibrate = true: nothing to fit")
@@ -521,7 +604,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         raise ConfigError("--behaviour", "", f"no such file: {args.behaviour}")
     check_out_folder(args.out)
     check_out_folder(args.work)
-    command = (f"cryptoabm calibrate {args.targets.as_posix()} --budget {args.budget} "
+    command = (f"cryptoabm calibrate {args.targets.as_posix()} --method smm --budget {args.budget} "
                f"--replications {args.replications} --refine {args.refine} --draws {args.draws}")
     executor, where, close = _shared_executor(args)
     print(f"calibrate: {len(CALIBRATED_RANGES)} parameters, {len(loaded.calibration_targets)} of "
