@@ -141,3 +141,24 @@ def test_history_matching_gives_the_same_posterior_file_twice(tmp_path):
     for a, b in zip(first, second, strict=True):
         if a.suffix in (".parquet", ".csv"):
             assert a.read_bytes() == b.read_bytes(), a.name
+
+
+# -- posterior predictive checks ----------------------------------------------------------
+def test_a_posterior_predictive_check_covers_what_the_posterior_predicts_and_counts_checks_apart(tmp_path):
+    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure
+
+    loaded = toy_loaded()
+    near_truth = pd.DataFrame({"adoption.imitation_q": np.linspace(0.28, 0.32, 30),
+                               "adoption.dropout_hazard": np.linspace(6.9, 7.1, 30),
+                               "mining.exit_after_months_below_salvage": [3] * 30})
+    table = predictive_check(loaded, loaded.targets.targets, near_truth, toy_simulator([]), draws=10, replications=4,
+                             checks=frozenset({"flat"}))
+    assert list(table["runs"]) == [40] * 4
+    covered = dict(zip(table["target"], table["covered"], strict=True))
+    assert covered == {"a": True, "b": True, "flat": True, "held": False}  # held: h + q = 7.3 against 5
+    assert k_of_n(table) == "2 of 3 (checks, counted apart: 1 of 1)"
+    # the interval carries observation error and discrepancy: about 1.96 x sqrt(0.02^2 + 0.02^2 x 1.25) around 0.3
+    row = table.set_index("target").loc["a"]
+    assert row["predictive_high"] - row["predictive_low"] == pytest.approx(2 * 1.96 * 0.02 * math.sqrt(2.25), rel=0.3)
+    predictive_figure(table, tmp_path / "p.png", "toy")
+    assert (tmp_path / "p.png").stat().st_size > 5000

@@ -25,6 +25,7 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from cryptoabm.config import ConfigError, InputError, Scenario, load_scenario, scenario_from_dict
 from cryptoabm.config.calendar import month_of_date
@@ -221,8 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--method", choices=("history-matching", "smm"), default="history-matching",
                            help="history matching then a posterior (default), or simulated method of moments")
     calibrate.add_argument("--waves", type=_positive_int, default=3, metavar="N", help="history-matching waves (default 3)")
-    calibrate.add_argument("--points", type=_positive_int, default=64, metavar="N",
-                           help="space-filling points per wave (default 64)")
+    calibrate.add_argument("--points", type=_positive_int, default=48, metavar="N",
+                           help="space-filling points per wave (default 48)")
+    calibrate.add_argument("--implausibility-order", type=_positive_int, default=1, metavar="K",
+                           help="cut on the K-th largest implausibility over the targets (default 1: the largest)")
     calibrate.add_argument("--noise-replications", type=_positive_int, default=30, metavar="N",
                            help="runs of the noise study at the centre of the space (default 30)")
     calibrate.add_argument("--mcmc-steps", type=_positive_int, default=3000, metavar="N",
@@ -266,6 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="cut every run to N months (a quick check; targets after it are refused)")
     validate.add_argument("--out", type=Path, default=Path("validation"), metavar="DIR",
                           help="where report.md and figures/ go (default validation)")
+    validate.add_argument("--posterior", type=Path, default=Path("validation/calibration/posterior.parquet"),
+                          metavar="PARQUET", help="posterior sample for the posterior predictive checks (default "
+                                                  "validation/calibration/posterior.parquet; skipped if absent)")
+    validate.add_argument("--predictive-draws", type=_positive_int, default=20, metavar="N",
+                          help="posterior draws of the predictive checks (default 20)")
+    validate.add_argument("--predictive-replications", type=_positive_int, default=5, metavar="R",
+                          help="seeds per posterior draw in the predictive checks (default 5)")
+    validate.add_argument("--holdouts", type=Path, default=Path("validation/holdouts.toml"), metavar="TOML",
+                          help="pre-registered hold-outs, reported apart (default validation/holdouts.toml)")
     _add_simulation_options(validate, "results/validation")
 
     from cryptoabm.viz.__main__ import add_arguments as add_viz_arguments
@@ -549,7 +561,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
     check_out_folder(args.work)
     command = (f"cryptoabm calibrate {args.targets.as_posix()} --waves {args.waves} --points {args.points} "
                f"--noise-replications {args.noise_replications} --mcmc-steps {args.mcmc_steps} "
-               f"--posterior-draws {args.posterior_draws}"
+               f"--posterior-draws {args.posterior_draws} --implausibility-order {args.implausibility_order}"
                + (f" --replications {args.replications}" if args.replications else "")
                + (f" --split {args.split}" if args.split else ""))
     executor, where, close = _shared_executor(args)
@@ -562,7 +574,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         result = HistoryMatcher(loaded, CALIBRATED_RANGES, simulator, waves=args.waves, points=args.points,
                                 replications=args.replications, noise_replications=args.noise_replications,
                                 steps=args.mcmc_steps, draws=args.posterior_draws, log=say,
-                                targets=selection.fitted).run()
+                                targets=selection.fitted, order=args.implausibility_order).run()
         predicted = (predictive_check(loaded, selection.predicted, result.posterior, simulator,
                                       checks=frozenset(), stage="predictive") if selection.predicted else None)
     except KeyboardInterrupt:
@@ -660,12 +672,39 @@ def command_validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         results, report = validate(loaded, simulator, presets, args.replications, args.out, command)
+        predictive = _posterior_predictive(args, loaded, simulator, report) if args.posterior.is_file() else None
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
     finally:
         close()
-    print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}")
+    print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}"
+          + (f"; posterior predictive: {predictive}" if predictive else ""))
     return 0
+
+
+def _posterior_predictive(args: argparse.Namespace, loaded: Any, simulator: Any, report: Path) -> str:
+    """Run the posterior predictive checks, append their section to the report; the K of N lines."""
+    import tomllib
+
+    import pandas as pd
+
+    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure, predictive_section
+    from cryptoabm.calibration.splits import load_holdouts
+
+    holdouts = load_holdouts(args.holdouts, loaded)
+    summary = args.posterior.parent / "summary.toml"
+    checks = frozenset(tomllib.loads(summary.read_text()).get("checks", [])) if summary.is_file() else frozenset()
+    posterior = pd.read_parquet(args.posterior)
+    table = predictive_check(loaded, loaded.targets.targets, posterior, simulator, draws=args.predictive_draws,
+                             replications=args.predictive_replications, checks=checks)
+    figure = "posterior_predictive.png"
+    predictive_figure(table, args.out / "figures" / figure, "Posterior predictive checks")
+    table.to_csv(args.out / "posterior_predictive.csv", index=False, float_format="%.6g")
+    section = predictive_section(table, holdouts, figure, args.predictive_draws, args.predictive_replications,
+                                 args.posterior.as_posix())
+    report.write_text(report.read_text().rstrip("\n") + "\n\n" + "\n".join(section))
+    fitted = table[~table["target"].isin(holdouts)]
+    return f"in sample {k_of_n(fitted)}, hold-outs {k_of_n(table[table['target'].isin(holdouts)])}"
 
 
 def command_viz(args: argparse.Namespace) -> int:

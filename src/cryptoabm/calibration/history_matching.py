@@ -252,7 +252,7 @@ class HistoryMatcher:
     def __init__(self, loaded: LoadedTargets, ranges: dict[str, tuple[float, float]], simulate: Simulator,
                  waves: int = 3, points: int = 64, replications: int | None = None, noise_replications: int = 30,
                  walkers: int | None = None, steps: int = 1500, draws: int = 1000, log: Any = None,
-                 targets: list[Target] | None = None):
+                 targets: list[Target] | None = None, order: int = 1):
         self.loaded = loaded
         self.targets = targets if targets is not None else loaded.calibration_targets
         self.space = Space(dict(ranges))
@@ -263,6 +263,7 @@ class HistoryMatcher:
         self.steps, self.draws = steps, draws
         self.seed = loaded.targets.base_seed
         self.say = log or (lambda line: None)
+        self.order = order  # cut on the order-th largest implausibility (Vernon et al. 2010: 1, 2 or 3)
 
     def observation_sd(self, target: Target) -> float:
         return target.observation_error_sd
@@ -290,16 +291,17 @@ class HistoryMatcher:
         return noise, chosen
 
     def implausibility_max(self, unit: np.ndarray, wave: Wave, informative: list[str]) -> np.ndarray:
-        """The largest implausibility over the informative targets, under one wave's emulators."""
-        worst = np.zeros(len(unit))
+        """The ``order``-th largest implausibility over the informative targets (1: the largest),
+        under one wave's emulators."""
+        found = [np.zeros(len(unit))]
         for target in self.targets:
             if target.id not in informative:
                 continue
             mean, var = wave.emulators[target.id].predict(unit)
-            found = implausibility(mean, var, target.low, target.high, self.observation_sd(target),
-                                   self.loaded.discrepancy_sd(target), wave.ensemble_var[target.id])
-            worst = np.maximum(worst, found)
-        return worst
+            found.append(implausibility(mean, var, target.low, target.high, self.observation_sd(target),
+                                        self.loaded.discrepancy_sd(target), wave.ensemble_var[target.id]))
+        ranked = -np.sort(-np.vstack(found), axis=0)
+        return ranked[min(self.order, len(ranked)) - 1]
 
     def non_implausible(self, unit: np.ndarray, waves: list[Wave], informative: list[str]) -> np.ndarray:
         keep = np.ones(len(unit), dtype=bool)
@@ -307,16 +309,18 @@ class HistoryMatcher:
             keep &= self.implausibility_max(unit, wave, informative) <= CUTOFF
         return keep
 
-    def log_posterior(self, unit: np.ndarray, waves: list[Wave], informative: list[str]) -> np.ndarray:
-        """Uniform prior on the cube, zero outside the non-implausible space, times the last
-        wave's emulated likelihood (vectorised over rows)."""
+    def log_posterior(self, unit: np.ndarray, waves: list[Wave], informative: list[str],
+                      constrained: bool = True) -> np.ndarray:
+        """Uniform prior on the cube, zero outside the non-implausible space (unless not
+        ``constrained``: when no point is non-implausible), times the last wave's emulated
+        likelihood (vectorised over rows)."""
         unit = np.atleast_2d(unit)
         out = np.full(len(unit), -np.inf)
         inside = np.all((unit >= 0) & (unit <= 1), axis=1)
         if not inside.any():
             return out
         rows = unit[inside]
-        keep = self.non_implausible(rows, waves, informative)
+        keep = self.non_implausible(rows, waves, informative) if constrained else np.ones(len(rows), dtype=bool)
         total = np.zeros(len(rows))
         last = waves[-1]
         for target in self.targets:
@@ -394,6 +398,7 @@ class HistoryMatcher:
                                      time.perf_counter() - started,
                                      {"waves": self.wave_count, "points": self.points, "walkers": self.walkers,
                                       "steps": self.steps, "draws": self.draws, "cutoff": CUTOFF,
+                                      "implausibility_order": self.order,
                                       "noise_replications": self.noise_replications,
                                       "discrepancy_share": self.loaded.targets.discrepancy_share})
 
@@ -404,13 +409,24 @@ class HistoryMatcher:
         import emcee
 
         dimensions = len(self.space.keys)
-        kept = candidates[self.non_implausible(candidates, waves, informative)] if waves else candidates
-        if len(kept) < self.walkers:  # a tiny non-implausible space: start around its best points
-            scores = self.log_posterior(candidates, waves, informative)
+        kept = candidates[self.non_implausible(candidates, waves, informative)]
+        constrained = len(kept) > 0
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, HM_STREAM, 5]))
+        if not constrained:
+            # no candidate survives: the model misses some target at every point, on its own error
+            # model. Said loudly; the posterior is then the emulated likelihood over the whole space
+            self.say("posterior: no point is non-implausible; sampling the emulated likelihood over the whole "
+                     "space (the model misses at least one target everywhere)")
+            scores = self.log_posterior(candidates, waves, informative, constrained=False)
             kept = candidates[np.argsort(-scores)[: self.walkers]]
-        start = maximin_subset(kept, self.walkers)
+        if len(kept) >= self.walkers:
+            start = maximin_subset(kept, self.walkers)
+        else:  # a tiny non-implausible space: walkers start jittered around its points
+            start = np.clip(kept[np.arange(self.walkers) % len(kept)]
+                            + rng.normal(0.0, 1e-3, (self.walkers, dimensions)), 0.0, 1.0)
         sampler = emcee.EnsembleSampler(self.walkers, dimensions,
-                                        lambda x: self.log_posterior(x, waves, informative), vectorize=True)
+                                        lambda x: self.log_posterior(x, waves, informative, constrained),
+                                        vectorize=True)
         sampler.random_state = np.random.RandomState(int(np.random.SeedSequence(
             [self.seed, HM_STREAM, 4]).generate_state(1)[0])).get_state()
         sampler.run_mcmc(start, self.steps, progress=False)
@@ -424,7 +440,9 @@ class HistoryMatcher:
             if self.space.is_integer(key):
                 posterior[key] = posterior[key].astype("int64")
         try:
-            autocorr = emcee.autocorr.integrated_time(chain[burn:], quiet=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                autocorr = emcee.autocorr.integrated_time(chain[burn:], quiet=True)
         except Exception:  # too short a chain for any estimate
             autocorr = np.full(dimensions, np.nan)
         with warnings.catch_warnings():
@@ -436,6 +454,7 @@ class HistoryMatcher:
                 else math.nan,
                 "split_rhat": {k: split_rhat(chain[burn:, :, i]) for i, k in enumerate(self.space.keys)},
                 "walkers": self.walkers, "steps": self.steps, "burn_in": burn, "thin": thin,
+                "confined_to_non_implausible_space": constrained,
             }
         return posterior, diagnostics, chain, log_prob
 
@@ -484,6 +503,11 @@ def write_history_matching(result: HistoryMatchingResult, out_dir: Path, command
         "wall_time_seconds": round(result.seconds, 1),
         "replications_per_point": result.replications,
         "implausibility_cutoff": CUTOFF,
+        "implausibility_order": result.settings["implausibility_order"],
+        "noise_study": {"runs_at_centre": result.settings["noise_replications"],
+                        "rule": f"fewest replications >= {MIN_REPLICATIONS} (at most {MAX_REPLICATIONS}) with every "
+                                f"target's standard error of a point mean <= {NOISE_SHARE} x its observation-and-"
+                                f"discrepancy SD"},
         "discrepancy": f"model discrepancy SD = {result.settings['discrepancy_share']:g} x observation SD unless a "
                        f"target states its own",
         "informative_targets": result.informative,

@@ -86,3 +86,27 @@ def predictive_figure(table: pd.DataFrame, path: Path, title: str) -> None:
     ax.set_xlabel("distance from the observation, in half-widths of the 95% predictive interval")
     ax.set_title(f"{title}: green covered, red missed, grey checks; | observed, o predictive mean", fontsize=10)
     fig.savefig(path, dpi=100, metadata={"Software": None})
+
+
+def predictive_section(table: pd.DataFrame, holdouts: list[str], figure: str, draws: int, replications: int,
+                       posterior: str) -> list[str]:
+    """validation/report.md's section on the posterior predictive checks: K of N for the fitted
+    targets and for the pre-registered hold-outs (informative targets only; checks apart), the
+    per-target table and the figure."""
+    fitted = table[~table["target"].isin(holdouts)]
+    held = table[table["target"].isin(holdouts)]
+    lines = ["## Posterior predictive checks", "",
+             f"{draws} draws of the posterior (`{posterior}`) x {replications} seeds each; to every run's value an "
+             "observation error and a model discrepancy are added (normal, with the target's SDs), and the 95% "
+             "predictive interval is the 2.5-97.5% range of the results. A target is *covered* when its observed "
+             "value or range meets that interval. Checks (targets no parameter moves, found by the calibration's "
+             "first wave) are counted apart.", "",
+             f"**In sample (fitted targets): {k_of_n(fitted)}. Out of sample (pre-registered hold-outs, "
+             f"`validation/holdouts.toml`): {k_of_n(held)}.**", "",
+             "| target | observed | predictive mean | 95% predictive interval | covered | role |", "|---|---|---|---|---|---|"]
+    for row in table.itertuples():
+        role = ("check" if row.check else "") + (" hold-out" if row.target in holdouts else "")
+        lines.append(f"| `{row.target}` | {row.observed} | {row.model_mean:.4g} | {row.predictive_low:.4g} to "
+                     f"{row.predictive_high:.4g} | {'yes' if row.covered else '**no**'} | {role.strip() or 'fitted'} |")
+    lines += ["", f"![Posterior predictive checks](figures/{figure})", ""]
+    return lines

@@ -164,10 +164,15 @@ class BatchSimulator:
         }
         self.work_dir.mkdir(parents=True, exist_ok=True)
         experiment_path = self.work_dir / f"{name}.toml"
-        experiment_path.write_text(tomli_w.dumps(raw))
+        text = tomli_w.dumps(raw)
         out_dir = self.work_dir / name
-        if not self.resume and (out_dir / MANIFEST).is_file():
-            shutil.rmtree(out_dir)  # a previous run of this stage, by this command: start afresh
+        # a previous run of this stage, by this command, is started afresh unless resuming; and
+        # when resuming, a stage whose design has changed (a stage before it ended differently)
+        # is too: its finished runs belong to another design
+        changed = experiment_path.is_file() and experiment_path.read_text() != text
+        if (out_dir / MANIFEST).is_file() and (not self.resume or changed):
+            shutil.rmtree(out_dir)
+        experiment_path.write_text(text)
         loaded = load_experiment(experiment_path, force=True)
         outcome = run_batch(loaded, out_dir, self.make_executor, resume=self.resume,
                             progress=self.progress and not stage.startswith("local"))
