@@ -169,8 +169,7 @@ class BatchSimulator:
         # a previous run of this stage, by this command, is started afresh unless resuming; and
         # when resuming, a stage whose design has changed (a stage before it ended differently)
         # is too: its finished runs belong to another design
-        changed = experiment_path.is_file() and experiment_path.read_text() != text
-        if (out_dir / MANIFEST).is_file() and (not self.resume or changed):
+        if (out_dir / MANIFEST).is_file() and (not self.resume or _started_from(out_dir) != _sha256(text)):
             shutil.rmtree(out_dir)
         experiment_path.write_text(text)
         loaded = load_experiment(experiment_path, force=True)
@@ -193,6 +192,22 @@ class BatchSimulator:
                 value = evaluate(target.metric, run, tuple(target.window), self.loaded.scenarios[arm])
                 rows.append((int(point), int(replicate), target.id, value))
         return pd.DataFrame(rows, columns=list(VALUE_COLUMNS))
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _started_from(out_dir: Path) -> str | None:
+    """The SHA-256 of the experiment file a stage's batch was started from (None if unreadable)."""
+    import json
+
+    try:
+        return json.loads((out_dir / MANIFEST).read_text()).get("experiment_sha256")
+    except (OSError, ValueError):
+        return None
 
 
 def _plain(value: Any) -> Any:
