@@ -96,3 +96,25 @@ def test_without_the_price_path_kept_the_decomposition_says_it_cannot_tell():
     prices = price_path_features(months.drop(columns="btc_price_usd"), "reference")
     row = variance_decomposition(effects, runs, ["adoption.imitation_q"], prices).iloc[0]
     assert math.isnan(row["behaviour"]) and math.isnan(row["other_luck"])
+
+
+# -- Sobol' indices over sample size ------------------------------------------------------
+def test_sobol_total_indices_settle_on_an_additive_function_as_the_sample_grows(tmp_path):
+    from cryptoabm.batch.experiment import Design, scaled_points
+    from cryptoabm.batch.sensitivity import SensitivityDesign
+    from cryptoabm.batch.sensitivity_convergence import convergence_figure, sobol_convergence
+
+    design = SensitivityDesign(Design.model_validate({"kind": "sobol", "samples": 256,
+                                                      "ranges": {"a": [0.0, 1.0], "b": [0.0, 1.0]}}), 11)
+    points = scaled_points(design.design.sampled_ranges, design.unit_sample())
+    # y = 3a + b: variance shares 9/10 and 1/10; the dummy carries nothing here
+    values = np.array([3 * p["a"] + p["b"] for p in points])
+    table = sobol_convergence(design, values, seed=1)
+    assert sorted(set(table["base_samples"])) == [32, 64, 128, 256]
+    full = table[table["base_samples"] == 256].set_index("parameter")["value"]
+    assert full["a"] == pytest.approx(0.9, abs=0.05) and full["b"] == pytest.approx(0.1, abs=0.03)
+    assert abs(full["dummy"]) < 0.02
+    widths = table[table["parameter"] == "a"].set_index("base_samples")["conf"]
+    assert widths[256] < widths[32]  # the bootstrap interval narrows as the sample grows
+    convergence_figure(table, tmp_path / "c.png", "toy")
+    assert (tmp_path / "c.png").stat().st_size > 5000

@@ -587,7 +587,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         predictive_figure(predicted, args.out / "predictive.png", f"Out of sample ({selection.name})")
         paths += [args.out / "predictive.csv", args.out / "predictive.png"]
     if not args.dry_run and args.split is None:
-        update_behaviour_file(args.behaviour, result.fitted(), result.uncertainty(), command)
+        update_behaviour_file(args.behaviour, result.fitted(), result.uncertainty(), command, "posterior 5-95%")
     print(f"history matching: {len(result.waves)} waves x {args.points} points x {result.replications} "
           f"replications in {result.seconds:.0f} s; non-implausible share by wave: "
           + ", ".join(f"{w.non_implausible_share:.3g}" for w in result.waves)

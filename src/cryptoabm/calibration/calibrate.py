@@ -294,7 +294,7 @@ def convergence_figure(result: CalibrationResult, path: Path) -> None:
 
 
 def update_behaviour_file(path: Path, fitted: dict[str, Any], uncertainty: dict[str, tuple[float, float]],
-                          command: str) -> None:
+                          command: str, spread_label: str = "accepted draws") -> None:
     """Write fitted values into the shared behaviour file, in place: each fitted key's line gets
     the value and a comment saying it was fitted (with its accepted range and the command); its
     old continuation comment lines go. Every other line is kept as it is."""
@@ -319,7 +319,7 @@ def update_behaviour_file(path: Path, fitted: dict[str, Any], uncertainty: dict[
             value = _rounded(fitted[key])
             text = f"{match.group(1)} = {value!r}"
             spread = f"{_rounded(low)}-{_rounded(high)}" if not isinstance(value, int) else f"{low:.0f}-{high:.0f}"
-            out.append(f"{text:<33}  # fitted: {command} (accepted draws {spread})")
+            out.append(f"{text:<33}  # fitted: {command} ({spread_label} {spread})")
             found.add(key)
             skipping = True
             continue
