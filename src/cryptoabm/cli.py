@@ -575,8 +575,13 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                 replications=args.replications, noise_replications=args.noise_replications,
                                 steps=args.mcmc_steps, draws=args.posterior_draws, log=say,
                                 targets=selection.fitted, order=args.implausibility_order).run()
-        predicted = (predictive_check(loaded, selection.predicted, result.posterior, simulator,
-                                      checks=frozenset(), stage="predictive") if selection.predicted else None)
+        predicted = None
+        if selection.predicted:  # only the arms of the targets predicted
+            only = BatchSimulator(loaded, args.work, lambda: executor, resume=args.resume,
+                                  progress=not args.no_progress, to_last_target=True,
+                                  only_arms=frozenset(t.arm for t in selection.predicted))
+            predicted = predictive_check(loaded, selection.predicted, result.posterior, only, replications=3,
+                                         checks=frozenset(result.checks), stage="predictive")
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
     finally:

@@ -25,7 +25,8 @@ posterior is drawn (Vernon, Goldstein and Bower 2010; Andrianakis et al. 2015):
    ``CUTOFF`` (3: Pukelsheim's three-sigma rule) under every wave's emulators. The share of a
    fixed space-filling test set still non-implausible is reported after each wave.
 3. **Checks.** A target whose wave-1 point means span less than its observation SD is not
-   moved by any parameter: it is a *check*, left out of the implausibility and counted apart.
+   moved by any parameter: it is a *check*, left out of the implausibility and counted apart
+   (hold-outs too, when their presets run: a check is no out-of-sample test).
 4. **Posterior.** An affine-invariant ensemble MCMC (``emcee``) samples the parameters in the
    non-implausible space (a uniform prior on the searched ranges, zero outside the space) with
    the Gaussian likelihood of the last wave's emulators and the same three variances
@@ -216,8 +217,8 @@ class Wave:
 class HistoryMatchingResult:
     space: Space
     targets: list[Target]  # the fitted targets
-    informative: list[str]  # of them, those the parameters move
-    checks: list[str]  # of them, those no parameter moves
+    informative: list[str]  # of the fitted targets, those the parameters move
+    checks: list[str]  # every target measured (fitted or not) that no parameter moves
     replications: int
     noise: pd.DataFrame  # target, mean, ensemble_sd, scale_sd, se_at_chosen
     waves: list[Wave]
@@ -370,9 +371,10 @@ class HistoryMatcher:
                 frame[f"var__{target.id}"] = variances[target.id].to_numpy() if target.id in variances else np.nan
             frames.append(frame)
             every = pd.concat(frames, ignore_index=True)
-            if index == 1:
-                checks = [t.id for t in self.targets if not (np.ptp(np.nan_to_num(
-                    frame[f"mean__{t.id}"].to_numpy(dtype=float), nan=0.0)) >= self.observation_sd(t))]
+            if index == 1:  # every target the wave's runs measure, fitted or not (hold-outs too)
+                checks = [t.id for t in self.loaded.targets.targets if t.id in means
+                          and not np.ptp(np.nan_to_num(means[t.id].to_numpy(dtype=float), nan=0.0))
+                          >= self.observation_sd(t)]
                 informative = [t.id for t in self.targets if t.id not in checks]
             unit_all = self.space.to_unit(every[self.space.keys].to_dict("records"))
             emulators, ensemble_var = {}, {}

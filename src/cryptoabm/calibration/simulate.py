@@ -102,6 +102,7 @@ class BatchSimulator:
     extra_arms: dict[str, Path] = field(default_factory=dict)
     keep_runs: bool = False
     to_last_target: bool = False
+    only_arms: frozenset[str] | None = None  # run only these target arms (None: every one)
 
     def arm_specs(self) -> list[tuple[str, Path, Any]]:
         """(arm, config path, scenario) of each target arm (a preset, with any target's events), then extras."""
@@ -109,6 +110,8 @@ class BatchSimulator:
 
         specs = []
         for arm, scenario in self.loaded.scenarios.items():
+            if self.only_arms is not None and arm not in self.only_arms:
+                continue
             preset = next(t.preset for t in self.loaded.targets.targets if t.arm == arm)
             specs.append((arm, self.loaded.preset_paths[preset], scenario))
         for arm, path in self.extra_arms.items():
