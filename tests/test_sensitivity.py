@@ -173,6 +173,9 @@ def test_prim_finds_the_box_a_toy_dataset_fails_in():
     assert box["density"] > 0.9 and box["coverage"] > 0.8
     assert bounds["a"]["low"] == pytest.approx(0.7, abs=0.05) and bounds["b"]["high"] == pytest.approx(0.4, abs=0.05)
     assert bounds["a"]["restricted"] and bounds["b"]["restricted"] and not bounds["c"]["restricted"]
+    # EMA Workbench's resampling finds the two real limits again, and never the irrelevant one
+    assert bounds["a"]["reproduce_coverage"] > 0 and bounds["b"]["reproduce_coverage"] > 0
+    assert bounds["c"]["reproduce_coverage"] == 0
     assert find_box(x, np.zeros(400, bool)) is None
 
 

@@ -42,7 +42,14 @@ from cryptoabm.batch.report import (  # noqa: E402
     read_batch,
     write_report,
 )
-from cryptoabm.batch.robustness import Threshold, parse_threshold, prim_boxes, regret_table, win_shares  # noqa: E402
+from cryptoabm.batch.robustness import (  # noqa: E402
+    PRIM_RESAMPLES,
+    Threshold,
+    parse_threshold,
+    prim_boxes,
+    regret_table,
+    win_shares,
+)
 from cryptoabm.batch.sensitivity import (  # noqa: E402
     DUMMY_COMPARABLE,
     INDEX_WORDS,
@@ -389,7 +396,10 @@ def _section(folder: Path, manifest: dict, runs: pd.DataFrame, design: Sensitivi
                   f"an arm's failing points. Coverage: share of the failing points inside the box; density: share of "
                   f"the points inside the box that fail; mass: share of all points inside the box. A bound marked "
                   f"\u2021 is on a parameter not clear of the dummy in the indices of this outcome's level under "
-                  f"that arm: the box there follows seed noise or the design's few distinct values, not a driver."
+                  f"that arm: the box there follows seed noise or the design's few distinct values, not a driver. "
+                  f"Stability: EMA Workbench's resampling reruns PRIM on {PRIM_RESAMPLES} random halves of the points; "
+                  f"'found again in X%' is how often a parameter is restricted again (reproduce coverage): a box "
+                  f"found in few resamples is not a finding."
                   + (f" On a Morris design the points lie on a grid of {spec.levels} levels along "
                      f"{spec.trajectories} trajectories, so boxes are coarse; a sobol design samples the space "
                      f"more evenly." if spec.kind == "morris" else ""), "",
@@ -406,8 +416,9 @@ def _section(folder: Path, manifest: dict, runs: pd.DataFrame, design: Sensitivi
             check = checks[(checks["quantity"] == "level") & (checks["arm"] == arm)
                            & (checks["outcome"] == threshold.outcome)]
             noise = set(check["within_noise"].iloc[0].split(", ")) if not check.empty else set()
-            box = "; ".join(f"`{r.parameter}` in [{r.low:.4g}, {r.high:.4g}] of [{r.range_low:.4g}, {r.range_high:.4g}]"
-                            + (" \u2021" if r.parameter in noise else "")
+            box = "; ".join(f"`{r.parameter}` in [{r.low:.4g}, {r.high:.4g}] of "
+                            f"[{r.range_low:.4g}, {r.range_high:.4g}] (found again in {r.reproduce_coverage:.0f}% of "
+                            f"resamples)" + (" \u2021" if r.parameter in noise else "")
                             for r in restricted.itertuples()) or "the whole space"
             lines.append(f"| {arm} | {first['failing_share']:.0%} | {first['coverage']:.0%} | {first['density']:.0%} | "
                          f"{first['mass']:.0%} | {box} |")
