@@ -551,8 +551,10 @@ def convergence_figure(result: HistoryMatchingResult, path: Path) -> None:
     FigureCanvasAgg(fig)
     axes = fig.subplots(rows, columns, squeeze=False)
     ax = axes[0][0]
-    ax.plot([w.index for w in result.waves], [w.non_implausible_share for w in result.waves], marker="o")
-    ax.set_yscale("log")
+    shares = [w.non_implausible_share for w in result.waves]
+    ax.plot([w.index for w in result.waves], shares, marker="o")
+    if any(share > 0 for share in shares):
+        ax.set_yscale("log")
     ax.set_xlabel("wave")
     ax.set_title("non-implausible share of the space", fontsize=10)
     ax = axes[0][1]
