@@ -118,3 +118,34 @@ def test_sobol_total_indices_settle_on_an_additive_function_as_the_sample_grows(
     assert widths[256] < widths[32]  # the bootstrap interval narrows as the sample grows
     convergence_figure(table, tmp_path / "c.png", "toy")
     assert (tmp_path / "c.png").stat().st_size > 5000
+
+
+# -- robustness claims at two base seeds --------------------------------------------------
+def test_claims_at_two_seeds_agree_only_when_close_and_on_the_same_side_of_one_half(tmp_path):
+    from cryptoabm.batch.seed_check import compare_win_shares, second_seed_figure, second_seed_section
+
+    def wins(shares):
+        return pd.DataFrame([{"arm": arm, "reference": "law", "outcome": "total_state_revenue_usd", "better": "higher",
+                              "share_better": share} for arm, share in shares.items()])
+
+    table = compare_win_shares(wins({"a": 0.78, "b": 0.55, "c": 0.66}), wins({"a": 1.00, "b": 0.47, "c": 0.70}))
+    found = table.set_index("arm")
+    assert found.loc["a", "difference"] == pytest.approx(0.22) and not found.loc["a", "agrees"]  # 78% vs 100%
+    assert not found.loc["b", "agrees"]  # close, but on either side of one half
+    assert found.loc["c", "agrees"]
+    section = "\n".join(second_seed_section(table, (2026, 777), "f.png"))
+    assert "**1 of 3 claims agree.**" in section and "| a | total_state_revenue_usd | higher | 78% | 100% | **no** |" in section
+    second_seed_figure(table, (2026, 777), tmp_path / "s.png")
+    assert (tmp_path / "s.png").stat().st_size > 5000
+
+
+def test_a_second_seed_must_be_the_same_experiment_on_another_seed():
+    from cryptoabm.batch.seed_check import check_same_experiment
+    from cryptoabm.batch.sensitivity import AnalysisError
+
+    first = {"experiment": "e", "design_spec": {"kind": "sobol"}, "base_seed": 1}
+    check_same_experiment(first, {**first, "base_seed": 2}, "b")
+    with pytest.raises(AnalysisError, match="same base seed"):
+        check_same_experiment(first, dict(first), "b")
+    with pytest.raises(AnalysisError, match="not the same experiment"):
+        check_same_experiment(first, {**first, "experiment": "f", "base_seed": 2}, "b")

@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--threshold", action="append", default=[], metavar="'OUTCOME>VALUE'",
                              help="find with PRIM where each arm fails this (repeatable), "
                                   "e.g. 'total_capital_flight_usd>20m' or 'final_wallet_share<5%%'")
+    sensitivity.add_argument("--second-seed", type=Path, metavar="DIR2",
+                             help="the same experiment run with another base_seed: every 'beats the reference at X%% "
+                                  "of points' claim is reported at both seeds")
 
     rerun = add_command(
         "rerun", help="rerun one run of a batch alone and check it reproduces",
@@ -475,8 +478,40 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     analysis = analyse(args.folder, args.outcome, args.threshold)
     for line in summary_lines(analysis):
         print(line)
+    if args.second_seed is not None:
+        for line in _second_seed(args, analysis):
+            print(line)
     print(f"analysed in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _second_seed(args: argparse.Namespace, analysis: Any) -> list[str]:
+    """Analyse the second seed's batch, compare every claim, add the section; the lines printed."""
+    from cryptoabm.batch.report import SECTIONS, read_batch, write_report
+    from cryptoabm.batch.seed_check import (
+        SECTION,
+        check_same_experiment,
+        compare_win_shares,
+        second_seed_figure,
+        second_seed_section,
+    )
+    from cryptoabm.batch.sensitivity_report import FOLDER, analyse
+
+    first, _, _ = read_batch(args.folder, timeseries=False)
+    second, _, _ = read_batch(args.second_seed, timeseries=False)
+    check_same_experiment(first, second, str(args.second_seed))
+    other = analyse(args.second_seed, args.outcome, args.threshold)
+    table = compare_win_shares(analysis.wins, other.wins)
+    seeds = (int(first["base_seed"]), int(second["base_seed"]))
+    figure = f"{FOLDER}/figures/second_seed.png"
+    second_seed_figure(table, seeds, args.folder / figure)
+    table.to_csv(args.folder / FOLDER / "second_seed.csv", index=False)
+    (args.folder / SECTIONS / SECTION).write_text("\n".join(second_seed_section(table, seeds, figure)))
+    write_report(args.folder)
+    return [f"second seed ({seeds[1]}): {int(table['agrees'].sum())} of {len(table)} claims agree"] + [
+        f"  {r.arm} beats {r.reference} on {r.outcome}: {r.share_better_first:.0%} (seed {seeds[0]}), "
+        f"{r.share_better_second:.0%} (seed {seeds[1]})" + ("" if r.agrees else "  DISAGREE")
+        for r in table.itertuples()]
 
 
 def command_rerun(args: argparse.Namespace) -> int:
