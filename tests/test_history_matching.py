@@ -49,11 +49,13 @@ def test_the_likelihood_weight_by_hand():
 
 def test_replications_from_the_noise_study_by_hand():
     # SE of a point's mean sd / sqrt(R) at most 0.3 x the scale SD 0.05 = 0.015: R >= (sd / 0.015)^2
-    assert choose_replications({"a": 0.06}, {"a": 0.05}) == 16
-    assert choose_replications({"a": 0.03}, {"a": 0.05}) == 10  # (0.03 / 0.015)^2 = 4: the minimum, 10
-    assert choose_replications({"a": 0.1}, {"a": 0.05}) == 40  # 45 needed: capped, and reported as noise
-    assert choose_replications({"a": 0.03, "b": 0.09}, {"a": 0.05, "b": 0.05}) == 36  # the noisiest: (0.09 / 0.015)^2
+    assert choose_replications({"a": 0.06}, {"a": 0.05}, share=0.3) == 16
+    assert choose_replications({"a": 0.03}, {"a": 0.05}, share=0.3) == 10  # (0.03 / 0.015)^2 = 4: the minimum, 10
+    assert choose_replications({"a": 0.1}, {"a": 0.05}, share=0.3) == 40  # 45 needed: capped, and reported as noise
+    assert choose_replications({"a": 0.03, "b": 0.09}, {"a": 0.05, "b": 0.05}, share=0.3) == 36  # (0.09 / 0.015)^2
     assert choose_replications({"a": float("nan")}, {"a": 0.05}) == 10
+    # the default share, a half: (0.1 / 0.025)^2 = 16
+    assert choose_replications({"a": 0.1}, {"a": 0.05}) == 16
 
 
 def test_maximin_subset_by_hand():
@@ -114,7 +116,7 @@ def test_history_matching_cuts_the_space_and_the_posterior_holds_the_truth(tmp_p
     calls: list[tuple[str, int, int]] = []
     result = run_toy(calls)
     assert calls[0] == ("noise", 1, 20)
-    # the noise SD 0.02 against scale SDs 0.02 and 0.03 x sqrt(1.25): (0.02 / (0.3 x 0.02236))^2 = 8.9: 10
+    # the noise SD 0.02 against scale SDs 0.02 and 0.03 x sqrt(1.25): (0.02 / (0.5 x 0.02236))^2 = 3.2: 10
     assert result.replications == 10 and all(r == 10 for stage, _, r in calls[1:])
     assert [c[0] for c in calls[1:]] == ["wave1", "wave2", "wave3"]
     assert result.checks == ["flat"] and result.informative == ["a", "b"]  # no parameter moves "flat"

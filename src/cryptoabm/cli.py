@@ -742,6 +742,10 @@ def _posterior_predictive(args: argparse.Namespace, loaded: Any, simulator: Any,
     table.to_csv(args.out / "posterior_predictive.csv", index=False, float_format="%.6g")
     section = predictive_section(table, holdouts, figure, args.predictive_draws, args.predictive_replications,
                                  args.posterior.as_posix())
+    if summary.is_file():
+        from cryptoabm.calibration.history_matching import summary_section
+
+        section = summary_section(args.posterior.parent) + section
     report.write_text(report.read_text().rstrip("\n") + "\n\n" + "\n".join(section))
     fitted = table[~table["target"].isin(holdouts)]
     return f"in sample {k_of_n(fitted)}, hold-outs {k_of_n(table[table['target'].isin(holdouts)])}"
