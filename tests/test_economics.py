@@ -148,7 +148,8 @@ def test_capital_controls_raise_flight_and_outflow_limits_cut_it():
 
 
 def test_adaptive_outflow_rule_tightens_the_limit_after_heavy_flight():
-    model, _ = run(**ADOPTING, **MOTIVE, **{
+    # the bank route closed: with it open, a parallel premium is a rent savers take through the bank
+    model, _ = run(**ADOPTING, **MOTIVE, **{"policy.capital_controls": 1.0,
                                   "policy.tighten_outflows_above_usd_per_month": 1.0,
                                   "policy.tightened_outflow_limit_usd_per_month": 25.0})
     assert model.state.policy.crypto_outflow_limit_usd_per_month == 25.0

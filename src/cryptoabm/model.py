@@ -77,6 +77,8 @@ class MonthlyIndicators:
     receipts_converted_share: float = 0.0  # accepting merchants who convert receipts to cash at once (NaN: none accept)
     crypto_payment_share: float = 0.0  # citizens who paid in crypto this month
     new_adopters: int = 0
+    bonus_driven_adopters: int = 0  # the new adopters the bonus drew in (would not have adopted that month without it)
+    downloaders_active_year_on_share: float = float("nan")  # of downloaders a year on so far, the share still active then
     hashrate_ehs: float = 0.0  # national hashrate actually running
     world_hashrate_ehs: float = 0.0  # whole network, EH/s (rest of world + national)
     global_hashrate_share: float = 0.0
@@ -104,7 +106,9 @@ class MonthlyIndicators:
     divestment_usd: float = 0.0
     capital_flight_usd: float = 0.0  # savings moved abroad through crypto
     licensed_platform_outflow_usd: float = 0.0  # the part of it that went through licensed platforms (the rest peer to peer)
-    official_outflow_usd: float = 0.0  # savings moved abroad through banks (official route)
+    official_outflow_usd: float = 0.0  # savings moved abroad through banks (official route), at the market (parallel) rate
+    official_conversion_rent_usd: float = 0.0  # extra dollars the official rate delivers abroad on it (premium x outflow)
+    foreign_asset_share: float = 0.0  # households' assets abroad / (abroad + savings at home)
     remittances_usd: float = 0.0  # all inbound remittances
     crypto_remittances_usd: float = 0.0  # the part that came through crypto wallets
     rig_exports_usd: float = 0.0  # used rigs sold abroad by farms that closed
@@ -254,7 +258,9 @@ class CryptoEconomy(Model):
 
         self.state.enforce_against_grey_miners()
 
-        self.population.step(self)
+        offer = self.state.bonus_campaign.offer(self.month)
+        self.population.step(self, offer)
+        self.state.bonus_campaign.pay(offer, self.population.bonuses_paid)
 
         self.record_month()
         if self.month >= self.config.months:
@@ -326,6 +332,8 @@ class CryptoEconomy(Model):
             receipts_converted_share=population.receipts_converted_share,
             crypto_payment_share=population.crypto_payment_share,
             new_adopters=population.new_adopters,
+            bonus_driven_adopters=population.bonus_driven_adopters,
+            downloaders_active_year_on_share=population.downloaders_active_year_on_share,
             hashrate_ehs=running_ths / TH_PER_EH,
             world_hashrate_ehs=self.market.global_hashrate_ehs,
             global_hashrate_share=(running_ths / TH_PER_EH) / self.market.global_hashrate_ehs,
@@ -355,6 +363,8 @@ class CryptoEconomy(Model):
             capital_flight_usd=flow("capital_flight"),
             licensed_platform_outflow_usd=population.licensed_platform_outflow_usd,
             official_outflow_usd=flow("official_outflow"),
+            official_conversion_rent_usd=population.official_conversion_rent_usd,
+            foreign_asset_share=population.foreign_asset_share,
             remittances_usd=flow("crypto_remittances") + flow("traditional_remittances"),
             crypto_remittances_usd=flow("crypto_remittances"),
             rig_exports_usd=flow("rig_exports"),
