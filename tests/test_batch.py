@@ -15,6 +15,7 @@ import pytest
 from scipy import stats
 
 from cryptoabm.batch import runner
+from cryptoabm.batch.effects import effect_distribution, headline_cell
 from cryptoabm.batch.experiment import design_points, expand_runs, load_experiment, replicate_seed
 from cryptoabm.batch.report import (
     BOOTSTRAP_RESAMPLES,
@@ -30,6 +31,7 @@ from cryptoabm.batch.store import StoreError
 from cryptoabm.cli import main
 from cryptoabm.config import ConfigError
 from cryptoabm.model import CryptoEconomy
+from cryptoabm.summary import OUTCOMES, format_value
 from tests.conftest import CONFIGS, ROOT
 
 SMALL_CONFIG = """
@@ -351,6 +353,13 @@ def test_report_intervals_match_a_direct_computation(tmp_path):
     row = differences[differences["outcome"] == "total_bonus_outlay_usd"].iloc[0]
     assert (row["low"], row["high"]) == pytest.approx((d_low, d_high))
     assert set(differences["outcome"]) == set(KEY_OUTCOMES)
+    # the effects as distributions across replicates: median, 5-95% range, P(>0), mean and its interval
+    section = report.split("## Effects across replicates")[1]
+    found = effect_distribution(bonus - base)
+    cell = headline_cell(found, lambda value: format_value(value, OUTCOMES["total_bonus_outlay_usd"][3]))
+    assert f"| {OUTCOMES['total_bonus_outlay_usd'][2]} | {cell} |" in section
+    assert "P(>0) 100%" in cell and "5-95% range across replicates" in section
+    assert "### Where the spread of an effect comes from" in section
     for figure in ("differences.png", "fan_adoption.png", "fan_mining_and_grid.png", "fan_money_flows.png"):
         assert (tmp_path / "out" / "figures" / figure).stat().st_size > 10_000
 

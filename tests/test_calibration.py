@@ -233,6 +233,27 @@ def test_calibration_finds_a_toy_models_known_optimum(tmp_path):
     assert distances.set_index("target").loc["a", "distance"] == pytest.approx(0.0, abs=1.0)
 
 
+def test_the_draws_around_the_fit_run_with_the_fitted_integer_parameters():
+    """Each draw is simulated as the whole point it is recorded as: a parameter outside the
+    box (an integer one) runs at its fitted value, not at whatever the config file holds."""
+    designs: list[tuple[str, dict]] = []
+    simulate = toy_simulator([])
+
+    def recording(design, replications, stage):
+        designs.append((stage, design))
+        return simulate(design, replications, stage)
+
+    result = calibrate(toy_targets(), TOY_RANGES, recording, budget=16, replications=2, refine_evaluations=5,
+                       draws=8)
+    stage, design = designs[-1]
+    assert stage == "draws"
+    key = "mining.exit_after_months_below_salvage"
+    simulated = points_of(design, base_seed=7)
+    assert all(point[key] == result.best.point[key] for point in simulated)
+    draws = [e for e in result.evaluations if e.stage == "draws"]
+    assert [e.point for e in draws] == simulated  # what is recorded is what ran
+
+
 def test_fitted_values_are_written_into_the_behaviour_file_keeping_everything_else(tmp_path):
     path = tmp_path / "behaviour.toml"
     shutil.copy(CONFIGS / "behaviour.toml", path)

@@ -143,6 +143,11 @@ def test_sobol_indices_of_an_additive_function_are_its_variance_shares(tmp_path)
     assert set(result.checks["verdict"]) == {"ok"}  # no seed noise: the dummy scores nothing
     assert (tmp_path / "out" / "sensitivity" / "indices.parquet").is_file()
     assert (tmp_path / "out" / "sensitivity" / "indices.csv").is_file()
+    # the effect's ST over growing prefixes of the base samples: x3 carries it at every size
+    convergence = pd.read_csv(tmp_path / "out" / "sensitivity" / "sobol_convergence.csv")
+    x3 = convergence[(convergence["arm"] == "reform") & (convergence["parameter"] == X3)]
+    assert list(x3["base_samples"]) == [4, 8, 16, 32] and x3["value"].iloc[-1] == pytest.approx(1.0, abs=0.1)
+    assert "## Do the indices settle?" in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_the_dummy_check_flags_a_design_too_small_for_the_seed_noise(tmp_path):
@@ -173,6 +178,9 @@ def test_prim_finds_the_box_a_toy_dataset_fails_in():
     assert box["density"] > 0.9 and box["coverage"] > 0.8
     assert bounds["a"]["low"] == pytest.approx(0.7, abs=0.05) and bounds["b"]["high"] == pytest.approx(0.4, abs=0.05)
     assert bounds["a"]["restricted"] and bounds["b"]["restricted"] and not bounds["c"]["restricted"]
+    # EMA Workbench's resampling finds the two real limits again, and never the irrelevant one
+    assert bounds["a"]["reproduce_coverage"] > 0 and bounds["b"]["reproduce_coverage"] > 0
+    assert bounds["c"]["reproduce_coverage"] == 0
     assert find_box(x, np.zeros(400, bool)) is None
 
 

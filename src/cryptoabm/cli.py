@@ -7,7 +7,7 @@
     cryptoabm report DIR [--csv]
     cryptoabm sensitivity DIR [--outcome NAME ...] [--threshold 'OUTCOME>VALUE' ...]
     cryptoabm rerun DIR RUN_ID [--out DIR]
-    cryptoabm calibrate TARGETS [--budget N] [--replications R] [--refine N] [--workers N | --scheduler ADDRESS]
+    cryptoabm calibrate TARGETS [--waves N] [--points N] [--split temporal|country:NAME] [--workers N | --scheduler ADDRESS]
     cryptoabm validate [TARGETS] [--replications R] [--workers N | --scheduler ADDRESS]
     cryptoabm viz [--host 127.0.0.1] [--port N]
 
@@ -25,6 +25,7 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from cryptoabm.config import ConfigError, InputError, Scenario, load_composition, load_scenario, scenario_from_dict
 from cryptoabm.config.calendar import month_of_date
@@ -187,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--threshold", action="append", default=[], metavar="'OUTCOME>VALUE'",
                              help="find with PRIM where each arm fails this (repeatable), "
                                   "e.g. 'total_capital_flight_usd>20m' or 'final_wallet_share<5%%'")
+    sensitivity.add_argument("--second-seed", type=Path, metavar="DIR2",
+                             help="the same experiment run with another base_seed: every 'beats the reference at X%% "
+                                  "of points' claim is reported at both seeds")
 
     optimize = add_command(
         "optimize", help="search an arm's levers for robust policies (EMA Workbench, many objectives)",
@@ -240,30 +244,52 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = add_command(
         "calibrate", help="fit the shared behavioural parameters to the targets",
         description="Fit the shared behavioural parameters (src/cryptoabm/calibration/parameters.py: "
-                    "CALIBRATED_RANGES) to the targets marked calibrate = true, by simulated method of moments: "
-                    "a Sobol' design of --budget points over the ranges, run through the batch layer with "
-                    "--replications runs per point on common random numbers, then a Nelder-Mead refinement of "
-                    "the best point (--refine evaluations), and --draws points around the fitted one, of which those within "
-                    "a chi-square margin of the best are the accepted draws (the fit's uncertainty). Writes into --out: fitted.toml (the fitted values, "
-                    "with the 5%-95% range of the accepted draws), distances.csv (each target at the fitted "
-                    "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png. "
-                    "The shared behaviour file (configs/behaviour.toml) is rewritten with the fitted values "
-                    "only with --write-behaviour; its comments are kept. "
-                    "Country inputs are never fitted.",
+                    "CALIBRATED_RANGES) to the targets marked calibrate = true, less the pre-registered hold-outs "
+                    "(--holdouts). Default method (history-matching): a noise study at the centre of the space "
+                    "(--noise-replications runs) chooses the replications per point (at least 10; --replications "
+                    "overrides); --waves waves of --points space-filling points, run through the batch layer on "
+                    "common random numbers, each followed by Gaussian-process emulators of every target and a cut "
+                    "of the space by implausibility (observation, discrepancy and ensemble variances; cut-off 3); "
+                    "then emcee samples the posterior in the non-implausible space (--mcmc-steps, --posterior-draws). "
+                    "Writes into --out: posterior.parquet, summary.toml, waves.csv, noise_study.csv, design.parquet, "
+                    "convergence.png and predictive.csv (the held-out or split targets' posterior predictive check). "
+                    "The shared behaviour file (configs/behaviour.toml) gets the posterior medians only with --write-behaviour "
+                    "(never with --split); its comments are kept. --split temporal fits the "
+                    "record to the end of 2022 and predicts 2023-25; --split country:NAME fits without one country "
+                    "and predicts it. --method smm: the older simulated method of moments (--budget, --refine, "
+                    "--draws). Country inputs are never fitted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  cryptoabm calibrate validation/targets.toml --out results/my_fit\n"
                "  cryptoabm calibrate validation/targets.toml --out validation/calibration --write-behaviour\n"
-               "  cryptoabm calibrate validation/targets.toml --budget 256 --scheduler tcp://10.0.0.5:8786",
+               "  cryptoabm calibrate validation/targets.toml --split temporal --out validation/calibration/temporal\n"
+               "  cryptoabm calibrate validation/targets.toml --scheduler tcp://10.0.0.5:8786",
     )
     calibrate.add_argument("targets", metavar="TARGETS", type=Path, help="target file, e.g. validation/targets.toml")
+    calibrate.add_argument("--method", choices=("history-matching", "smm"), default="history-matching",
+                           help="history matching then a posterior (default), or simulated method of moments")
+    calibrate.add_argument("--waves", type=_positive_int, default=3, metavar="N", help="history-matching waves (default 3)")
+    calibrate.add_argument("--points", type=_positive_int, default=48, metavar="N",
+                           help="space-filling points per wave (default 48)")
+    calibrate.add_argument("--implausibility-order", type=_positive_int, default=1, metavar="K",
+                           help="cut on the K-th largest implausibility over the targets (default 1: the largest)")
+    calibrate.add_argument("--noise-replications", type=_positive_int, default=30, metavar="N",
+                           help="runs of the noise study at the centre of the space (default 30)")
+    calibrate.add_argument("--mcmc-steps", type=_positive_int, default=3000, metavar="N",
+                           help="steps of every emcee walker (default 3000; the first half is burn-in)")
+    calibrate.add_argument("--posterior-draws", type=_positive_int, default=1000, metavar="N",
+                           help="rows of posterior.parquet (default 1000)")
+    calibrate.add_argument("--holdouts", type=Path, default=Path("validation/holdouts.toml"), metavar="TOML",
+                           help="pre-registered hold-outs, never fitted (default validation/holdouts.toml)")
+    calibrate.add_argument("--split", metavar="temporal|country:NAME",
+                           help="fit part of the record and predict the rest (out-of-sample check)")
     calibrate.add_argument("--budget", type=_positive_int, default=64, metavar="N",
-                           help="points of the global Sobol' design (default 64; a power of two keeps its balance)")
-    calibrate.add_argument("--replications", type=_positive_int, default=2, metavar="R",
-                           help="runs per point, on common random numbers (default 2)")
+                           help="smm: points of the global Sobol' design (default 64)")
+    calibrate.add_argument("--replications", type=_positive_int, metavar="R",
+                           help="runs per point on common random numbers (default: from the noise study; smm: 2)")
     calibrate.add_argument("--refine", type=_non_negative_int, default=30, metavar="N",
-                           help="evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
+                           help="smm: evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
     calibrate.add_argument("--draws", type=_non_negative_int, default=32, metavar="N",
-                           help="Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
+                           help="smm: Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
     calibrate.add_argument("--out", type=Path, default=Path(CALIBRATION_OUT), metavar="DIR",
                            help=f"where the fit and the calibration's outputs go (default {CALIBRATION_OUT}; the "
                                 f"committed fit is validation/calibration)")
@@ -291,6 +317,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="cut every run to N months (a quick check; targets after it are refused)")
     validate.add_argument("--out", type=Path, default=Path("validation"), metavar="DIR",
                           help="where report.md and figures/ go (default validation)")
+    validate.add_argument("--posterior", type=Path, default=Path("validation/calibration/posterior.parquet"),
+                          metavar="PARQUET", help="posterior sample for the posterior predictive checks (default "
+                                                  "validation/calibration/posterior.parquet; skipped if absent)")
+    validate.add_argument("--predictive-draws", type=_positive_int, default=20, metavar="N",
+                          help="posterior draws of the predictive checks (default 20)")
+    validate.add_argument("--predictive-replications", type=_positive_int, default=5, metavar="R",
+                          help="seeds per posterior draw in the predictive checks (default 5)")
+    validate.add_argument("--holdouts", type=Path, default=Path("validation/holdouts.toml"), metavar="TOML",
+                          help="pre-registered hold-outs, reported apart (default validation/holdouts.toml)")
     _add_simulation_options(validate, "results/validation")
 
     from cryptoabm.viz.__main__ import add_arguments as add_viz_arguments
@@ -488,6 +523,9 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     analysis = analyse(args.folder, args.outcome, args.threshold)
     for line in summary_lines(analysis):
         print(line)
+    if args.second_seed is not None:
+        for line in _second_seed(args, analysis):
+            print(line)
     print(f"analysed in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -558,6 +596,35 @@ def optimize_lines(pareto, regret, levers: list[str], objectives: tuple[str, ...
     return lines
 
 
+def _second_seed(args: argparse.Namespace, analysis: Any) -> list[str]:
+    """Analyse the second seed's batch, compare every claim, add the section; the lines printed."""
+    from cryptoabm.batch.report import SECTIONS, read_batch, write_report
+    from cryptoabm.batch.seed_check import (
+        SECTION,
+        check_same_experiment,
+        compare_win_shares,
+        second_seed_figure,
+        second_seed_section,
+    )
+    from cryptoabm.batch.sensitivity_report import FOLDER, analyse
+
+    first, _, _ = read_batch(args.folder, timeseries=False)
+    second, _, _ = read_batch(args.second_seed, timeseries=False)
+    check_same_experiment(first, second, str(args.second_seed))
+    other = analyse(args.second_seed, args.outcome, args.threshold)
+    table = compare_win_shares(analysis.wins, other.wins)
+    seeds = (int(first["base_seed"]), int(second["base_seed"]))
+    figure = f"{FOLDER}/figures/second_seed.png"
+    second_seed_figure(table, seeds, args.folder / figure)
+    table.to_csv(args.folder / FOLDER / "second_seed.csv", index=False)
+    (args.folder / SECTIONS / SECTION).write_text("\n".join(second_seed_section(table, seeds, figure)))
+    write_report(args.folder)
+    return [f"second seed ({seeds[1]}): {int(table['agrees'].sum())} of {len(table)} claims agree"] + [
+        f"  {r.arm} beats {r.reference} on {r.outcome}: {r.share_better_first:.0%} (seed {seeds[0]}), "
+        f"{r.share_better_second:.0%} (seed {seeds[1]})" + ("" if r.agrees else "  DISAGREE")
+        for r in table.itertuples()]
+
+
 def command_rerun(args: argparse.Namespace) -> int:
     from cryptoabm.batch.experiment import expand_runs, load_experiment
     from cryptoabm.batch.runner import kept_months
@@ -622,11 +689,81 @@ def _interrupted_in(work: Path) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
+    if args.method == "smm":
+        return command_calibrate_smm(args)
+    from cryptoabm.calibration.calibrate import update_behaviour_file
+    from cryptoabm.calibration.history_matching import HistoryMatcher, write_history_matching
+    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
+    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure
+    from cryptoabm.calibration.simulate import BatchSimulator
+    from cryptoabm.calibration.splits import load_holdouts, select
+    from cryptoabm.calibration.targets import load_targets
+
+    loaded = load_targets(args.targets, args.configs)
+    selection = select(loaded, load_holdouts(args.holdouts, loaded), args.split)
+    if not selection.fitted:
+        raise ConfigError(args.targets, "targets", "no target left to fit (calibrate = true, not held out, in the split)")
+    behaviour = _behaviour_file(args) if args.split is None else None
+    if behaviour is not None and not behaviour.is_file():
+        raise ConfigError("--write-behaviour", "", f"no such file: {behaviour}")
+    check_out_folder(args.out)
+    check_out_folder(args.work)
+    command = (f"cryptoabm calibrate {args.targets.as_posix()} --waves {args.waves} --points {args.points} "
+               f"--noise-replications {args.noise_replications} --mcmc-steps {args.mcmc_steps} "
+               f"--posterior-draws {args.posterior_draws} --implausibility-order {args.implausibility_order}"
+               + (f" --replications {args.replications}" if args.replications else "")
+               + (f" --split {args.split}" if args.split else ""))
+    executor, where, close = _shared_executor(args)
+    print(f"calibrate: history matching, {len(CALIBRATED_RANGES)} parameters, {len(selection.fitted)} of "
+          f"{len(loaded.targets.targets)} targets fitted ({selection.name}), on {where}", file=sys.stderr)
+    simulator = BatchSimulator(loaded, args.work, lambda: executor, resume=args.resume, progress=not args.no_progress,
+                               to_last_target=True)
+    say = (lambda line: print(f"calibrate: {line}", file=sys.stderr))
+    try:
+        result = HistoryMatcher(loaded, CALIBRATED_RANGES, simulator, waves=args.waves, points=args.points,
+                                replications=args.replications, noise_replications=args.noise_replications,
+                                steps=args.mcmc_steps, draws=args.posterior_draws, log=say,
+                                targets=selection.fitted, order=args.implausibility_order).run()
+        predicted = None
+        if selection.predicted:  # only the arms of the targets predicted
+            only = BatchSimulator(loaded, args.work, lambda: executor, resume=args.resume,
+                                  progress=not args.no_progress, to_last_target=True,
+                                  only_arms=frozenset(t.arm for t in selection.predicted))
+            predicted = predictive_check(loaded, selection.predicted, result.posterior, only, replications=3,
+                                         checks=frozenset(result.checks), stage="predictive")
+    except KeyboardInterrupt:
+        return _interrupted_in(args.work)
+    finally:
+        close()
+    paths = write_history_matching(result, args.out, command)
+    if predicted is not None:
+        predicted.to_csv(args.out / "predictive.csv", index=False, float_format="%.6g")
+        predictive_figure(predicted, args.out / "predictive.png", f"Out of sample ({selection.name})")
+        paths += [args.out / "predictive.csv", args.out / "predictive.png"]
+    if behaviour is not None:
+        update_behaviour_file(behaviour, result.fitted(), result.uncertainty(), command, "posterior 5-95%")
+    print(f"history matching: {len(result.waves)} waves x {args.points} points x {result.replications} "
+          f"replications in {result.seconds:.0f} s; non-implausible share by wave: "
+          + ", ".join(f"{w.non_implausible_share:.3g}" for w in result.waves)
+          + f"; checks (no parameter moves them): {', '.join(result.checks) or 'none'}")
+    for key, value in result.fitted().items():
+        low, high = result.uncertainty()[key]
+        print(f"  {key:<45} {value:>10.4g}   (posterior 5-95% {low:.4g} to {high:.4g})")
+    if predicted is not None:
+        print(f"out of sample ({selection.name}): {k_of_n(predicted)} targets within the 95% predictive interval")
+    print(f"outputs: {', '.join(str(p) for p in paths)}"
+          + (f"; posterior medians written into {behaviour}" if behaviour is not None
+             else "; configs/behaviour.toml untouched (--write-behaviour writes the medians into it)"))
+    return 0
+
+
+def command_calibrate_smm(args: argparse.Namespace) -> int:
     from cryptoabm.calibration.calibrate import calibrate, update_behaviour_file, write_outputs
     from cryptoabm.calibration.parameters import CALIBRATED_RANGES
     from cryptoabm.calibration.simulate import BatchSimulator
     from cryptoabm.calibration.targets import load_targets
 
+    args.replications = args.replications or 2
     loaded = load_targets(args.targets, args.configs)
     if not loaded.calibration_targets:
         raise ConfigError(args.targets, "targets", "no target has calibrate = true: nothing to fit")
@@ -635,7 +772,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         raise ConfigError("--write-behaviour", "", f"no such file: {behaviour}")
     check_out_folder(args.out)
     check_out_folder(args.work)
-    command = (f"cryptoabm calibrate {args.targets.as_posix()} --budget {args.budget} "
+    command = (f"cryptoabm calibrate {args.targets.as_posix()} --method smm --budget {args.budget} "
                f"--replications {args.replications} --refine {args.refine} --draws {args.draws}")
     executor, where, close = _shared_executor(args)
     print(f"calibrate: {len(CALIBRATED_RANGES)} parameters, {len(loaded.calibration_targets)} of "
@@ -645,7 +782,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
     try:
         result = calibrate(loaded.targets.targets, CALIBRATED_RANGES, simulator, budget=args.budget,
                            replications=args.replications, refine_evaluations=args.refine, draws=args.draws,
-                           log=lambda line: print(f"calibrate: {line}", file=sys.stderr))
+                           log=lambda line: print(f"calibrate: {line}", file=sys.stderr),
+                           seed=loaded.targets.base_seed)
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
     finally:
@@ -702,12 +840,43 @@ def command_validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         results, report = validate(loaded, simulator, presets, args.replications, args.out, command)
+        predictive = _posterior_predictive(args, loaded, simulator, report) if args.posterior.is_file() else None
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
     finally:
         close()
-    print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}")
+    print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}"
+          + (f"; posterior predictive: {predictive}" if predictive else ""))
     return 0
+
+
+def _posterior_predictive(args: argparse.Namespace, loaded: Any, simulator: Any, report: Path) -> str:
+    """Run the posterior predictive checks, append their section to the report; the K of N lines."""
+    import tomllib
+
+    import pandas as pd
+
+    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure, predictive_section
+    from cryptoabm.calibration.splits import load_holdouts
+
+    holdouts = load_holdouts(args.holdouts, loaded)
+    summary = args.posterior.parent / "summary.toml"
+    checks = frozenset(tomllib.loads(summary.read_text()).get("checks", [])) if summary.is_file() else frozenset()
+    posterior = pd.read_parquet(args.posterior)
+    table = predictive_check(loaded, loaded.targets.targets, posterior, simulator, draws=args.predictive_draws,
+                             replications=args.predictive_replications, checks=checks)
+    figure = "posterior_predictive.png"
+    predictive_figure(table, args.out / "figures" / figure, "Posterior predictive checks")
+    table.to_csv(args.out / "posterior_predictive.csv", index=False, float_format="%.6g")
+    section = predictive_section(table, holdouts, figure, args.predictive_draws, args.predictive_replications,
+                                 args.posterior.as_posix())
+    if summary.is_file():
+        from cryptoabm.calibration.history_matching import summary_section
+
+        section = summary_section(args.posterior.parent) + section
+    report.write_text(report.read_text().rstrip("\n") + "\n\n" + "\n".join(section))
+    fitted = table[~table["target"].isin(holdouts)]
+    return f"in sample {k_of_n(fitted)}, hold-outs {k_of_n(table[table['target'].isin(holdouts)])}"
 
 
 def command_viz(args: argparse.Namespace) -> int:

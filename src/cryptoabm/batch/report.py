@@ -27,6 +27,7 @@ from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.ppf computes), without scipy.stats
 
 from cryptoabm.batch.decomposition import decompose_runs, decomposition_section
+from cryptoabm.batch.effects import replicate_effects
 from cryptoabm.batch.experiment import HEADLINE_OUTCOMES
 from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest
 from cryptoabm.config.errors import InputError
@@ -278,14 +279,43 @@ def declared_panels(outcomes: tuple[str, ...], timeseries: pd.DataFrame) -> tupl
 
 
 def uncertainty_note(manifest: dict) -> list[str]:
-    """What the intervals cover: the luck of the draw, and the parameters drawn per replicate."""
+    """What the spread across replicates covers: the luck of the draw, and the behaviour drawn
+    per replicate (uncertainty ranges, the calibration's posterior)."""
     ranges = manifest.get("uncertainty") or {}
-    if not ranges:
+    posterior = manifest.get("posterior_keys") or []
+    if not ranges and not posterior:
         return ["The intervals cover the luck of the draw only: every behavioural parameter is held at its "
                 "configured value.", ""]
-    listed = ", ".join(f"`{key}` in [{low:g}, {high:g}]" for key, (low, high) in ranges.items())
-    return [f"**What we do not know.** Each replicate also draws {listed} (a Latin hypercube, one row a replicate), "
-            "the same in every arm: the intervals cover both the luck of the draw and these parameters.", ""]
+    parts = []
+    if posterior:
+        parts.append(f"{', '.join(f'`{key}`' for key in posterior)} from the calibration's posterior sample "
+                     f"(`{manifest.get('posterior')}`, one draw per replicate)")
+    if ranges:
+        listed = ", ".join(f"`{key}` in [{low:g}, {high:g}]" for key, (low, high) in ranges.items())
+        parts.append(f"{listed} (a Latin hypercube, one row a replicate)")
+    return [f"**What we do not know.** Each replicate also draws {'; and '.join(parts)}, the same in every arm: "
+            "the spread across replicates covers both the luck of the draw and this behaviour.", ""]
+
+
+def effects_distribution_lines(manifest: dict, runs: pd.DataFrame, timeseries: pd.DataFrame,
+                               outcomes: tuple[str, ...]) -> list[str]:
+    """The section on effects as distributions and their variance decomposition
+    (:mod:`cryptoabm.batch.effects`)."""
+    from cryptoabm.batch.effects import effects_section, price_path_features, variance_decomposition
+
+    reference_point = manifest.get("reference_point_index")
+    effects = replicate_effects(runs, manifest["reference"], reference_point, outcomes)
+    behaviour_keys = behaviour_draw_keys(manifest)
+    decomposition = variance_decomposition(effects, runs, behaviour_keys,
+                                           price_path_features(timeseries, manifest["reference"]))
+    return effects_section(effects, decomposition, {o: OUTCOMES[o][2] for o in outcomes},
+                           lambda outcome: lambda value: _fmt(outcome, value), behaviour_keys)
+
+
+def behaviour_draw_keys(manifest: dict) -> list[str]:
+    """The parameters drawn per replicate (the same in every arm): the uncertainty ranges' and
+    the posterior's."""
+    return [*(manifest.get("uncertainty") or {}), *(manifest.get("posterior_keys") or [])]
 
 
 def read_batch(folder: Path, timeseries: bool = True) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
@@ -384,6 +414,7 @@ def write_report(folder: Path) -> Path:
         lines.append("")
         _difference_bars(differences, outcomes, reference_label, figures / "differences.png")
         lines += ["![Differences from the reference](figures/differences.png)", ""]
+        lines += effects_distribution_lines(manifest, runs, timeseries, outcomes)
     lines += ["## Outcomes by arm", "", "Mean, with [95% interval] and (SD) across replications "
               "(\u2020: bootstrap interval, else t-interval).", ""]
     labels = list(dict.fromkeys(runs["label"]))

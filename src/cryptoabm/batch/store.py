@@ -240,7 +240,7 @@ class ResultStore:
     # -- starting and resuming ------------------------------------------------------------
     def prepare(self, loaded: LoadedExperiment) -> None:
         """Learn what this experiment's run files hold: design column types, inputs, row count."""
-        self._column_types = design_column_types(run_parameters(loaded.experiment))
+        self._column_types = design_column_types(run_parameters(loaded.experiment, loaded.posterior))
         self._inputs_digest = loaded.inputs_digest
         experiment = loaded.experiment
         self._expected_rows = kept_row_count(experiment.horizon_months, experiment.record_every_months)
@@ -302,6 +302,8 @@ class ResultStore:
             "reference_point_index": None if reference_point is None else points.index(reference_point),
             "report_outcomes": list(experiment.report_outcomes),
             "uncertainty": dict(experiment.uncertainty.ranges),
+            "posterior": experiment.uncertainty.posterior,  # drawn per replicate (posterior_keys)
+            "posterior_keys": list(loaded.posterior.keys) if loaded.posterior is not None else [],
             "standing_levers": dict(experiment.standing_levers),
             "decomposition": loaded.decomposition,  # the one-lever arms of decompose = true
             "display_names": {arm.name: arm.display_name for arm in experiment.arms if arm.display_name},

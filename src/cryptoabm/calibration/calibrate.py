@@ -12,7 +12,8 @@ between seeds). The procedure:
    best global point over the continuous parameters (integer ones stay at the best point's
    value), at most ``refine_evaluations`` evaluations, each a one-point batch;
 3. **uncertainty**: ``draws`` more points, a Sobol' design over a box around the fitted point
-   (``draw_box`` of each range on either side, clipped to the range; integer parameters kept);
+   (``draw_box`` of each range on either side, clipped to the range; integer parameters kept at
+   their fitted values, and simulated with them: each draw runs as a whole point);
    the *accepted draws* are every global point and every such draw whose criterion is within
    ``accept_margin`` of the best one found. By default the margin is the 90% quantile of a
    chi-square with as many degrees of freedom as parameters fitted: were each distance a
@@ -131,9 +132,13 @@ def calibrate(
     draw_box: float = 0.1,
     accept_margin: float | None = None,
     log: Any = None,
+    seed: int = 0,
 ) -> CalibrationResult:
-    """Fit the parameters in ``ranges`` to the calibration targets (see the module docstring)."""
+    """Fit the parameters in ``ranges`` to the calibration targets (see the module docstring).
+    ``seed``: the seed of the draws' Sobol' sequence (the target file's base seed)."""
     from scipy.stats import chi2
+
+    from cryptoabm.batch.experiment import sobol_sequence_points
 
     started = time.perf_counter()
     if accept_margin is None:
@@ -163,10 +168,13 @@ def calibrate(
         box = {k: v for k, v in box.items() if v[0] < v[1]}
         if box:
             say(f"uncertainty: {draws} draws around the fitted point")
-            simulated = simulate({"kind": "sobol_sequence", "ranges": box, "samples": draws}, replications, "draws")
+            # every draw is simulated as a whole point: the box's continuous values over the fitted
+            # point, so parameters outside the box (the integer ones) run at their fitted values too
+            rows = [{**best.point, **point} for point in sobol_sequence_points(box, draws, seed)]
+            simulated = simulate({"kind": "table", "rows": rows}, replications, "draws")
             for point, means in zip(simulated.points, _means(simulated), strict=True):
-                full = {**best.point, **point}
-                evaluations.append(Evaluation("draws", len(evaluations), full, means, criterion(targets, means)))
+                evaluations.append(Evaluation("draws", len(evaluations), dict(point), means,
+                                              criterion(targets, means)))
             best = min([best, *(e for e in evaluations if e.stage == "draws")], key=lambda e: e.criterion)
     accepted = [e for e in evaluations if e.stage in ("global", "draws")
                 and e.criterion <= best.criterion + accept_margin]
@@ -286,7 +294,7 @@ def convergence_figure(result: CalibrationResult, path: Path) -> None:
 
 
 def update_behaviour_file(path: Path, fitted: dict[str, Any], uncertainty: dict[str, tuple[float, float]],
-                          command: str) -> None:
+                          command: str, spread_label: str = "accepted draws") -> None:
     """Write fitted values into the shared behaviour file, in place, through tomlkit: each
     fitted key gets its value and a comment saying it was fitted (with its accepted range and
     the command); every other key, comment and blank line is kept as it is."""
@@ -302,6 +310,6 @@ def update_behaviour_file(path: Path, fitted: dict[str, Any], uncertainty: dict[
         rounded = _rounded(value)
         spread = f"{_rounded(low)}-{_rounded(high)}" if not isinstance(rounded, int) else f"{low:.0f}-{high:.0f}"
         item = tomlkit.item(rounded)
-        item.comment(f"fitted: {command} (accepted draws {spread})")
+        item.comment(f"fitted: {command} ({spread_label} {spread})")
         document[section][name] = item
     path.write_text(tomlkit.dumps(document))

@@ -53,6 +53,12 @@ class Target(_Table):
     # ``variant`` so that targets giving the same variant share its runs (they must then give the same overrides)
     overrides: dict[str, Any] = Field(default_factory=dict)
     variant: SafeName | None = None
+    # history matching (issue 19): the observation error's standard deviation (metric's units) and
+    # where it comes from; None: the tolerance stands in for it (argued, not sourced). The model
+    # discrepancy's SD: None is the file's discrepancy_share of the observation SD.
+    observation_sd: float | None = Field(None, gt=0)
+    observation_sd_source: str = ""
+    discrepancy_sd: float | None = Field(None, ge=0)
 
     @field_validator("metric")
     @classmethod
@@ -101,6 +107,11 @@ class Target(_Table):
             return (value - self.high) / self.tolerance
         return 0.0
 
+    @property
+    def observation_error_sd(self) -> float:
+        """The observation error's SD: the stated one, or the tolerance standing in for it."""
+        return self.observation_sd if self.observation_sd is not None else self.tolerance
+
     def observed_text(self) -> str:
         return f"{self.low:g}-{self.high:g}" if isinstance(self.observed, list) else f"{self.observed:g}"
 
@@ -109,6 +120,8 @@ class TargetFile(_Table):
     """A whole target file."""
 
     base_seed: int = Field(DEFAULT_BASE_SEED, ge=0, le=2**63 - 1)  # seeds of the replications (common random numbers)
+    # model discrepancy's SD as a share of each target's observation SD, where a target states none
+    discrepancy_share: float = Field(0.5, ge=0)
     targets: list[Target] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -130,6 +143,11 @@ class LoadedTargets:
     preset_paths: dict[str, Path]  # preset name -> its config file
     scenarios: dict[str, Scenario]  # arm -> the preset's scenario (with the target's events and overrides)
     arm_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # arm -> its targets' overrides
+
+    def discrepancy_sd(self, target: Target) -> float:
+        """A target's model-discrepancy SD: its own, or the file's share of its observation SD."""
+        return (target.discrepancy_sd if target.discrepancy_sd is not None
+                else self.targets.discrepancy_share * target.observation_error_sd)
 
     @property
     def calibration_targets(self) -> list[Target]:
