@@ -25,7 +25,7 @@ import numpy as np
 
 from cryptoabm.config import Scenario, scenario_from_dict
 from cryptoabm.model import INDICATOR_NAMES, CryptoEconomy
-from cryptoabm.viz.headline import Figure, figures_for
+from cryptoabm.viz.figures import Figure, figures_for
 
 DEFAULT_SEEDS = 20
 MAX_SEEDS = 200
@@ -57,7 +57,9 @@ def figure_paths(table_rows: list[dict[str, Any]], figure: Figure) -> list[float
 
 
 def shared_pool():
-    """The worker processes every session's seeds run on (started on first use)."""
+    """The worker processes every session's seeds run on. The server starts them from its main
+    thread before it serves (:func:`cryptoabm.viz.server.serve`): started from a page's thread,
+    the fork server's semaphores can vanish before a worker opens them."""
     global _pool
     with _pool_lock:
         if _pool is None:
@@ -67,7 +69,16 @@ def shared_pool():
         return _pool
 
 
-@dataclass
+def stop_shared_pool() -> None:
+    """Stop the workers (the server's exit): queued seeds are dropped, running ones finish."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True, cancel_futures=True)
+            _pool = None
+
+
+@dataclass(eq=False)
 class SeedsRun:
     """N seeds of a pair of scenarios, running in the background; ``done`` fills in as they finish."""
 
@@ -79,6 +90,7 @@ class SeedsRun:
     failed: list[str] = field(default_factory=list)
     futures: list[Future] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
     def start(self, on_seed=None, executor=None) -> None:
         """Submit every seed; ``on_seed()`` is called (from a pool thread) as each finishes."""
@@ -103,6 +115,8 @@ class SeedsRun:
             on_seed()
 
     def cancel(self) -> None:
+        """Drop the seeds not yet started (those running finish, unseen)."""
+        self.cancelled.set()
         for future in self.futures:
             future.cancel()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import html
-import threading
 from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Any
 
@@ -21,7 +20,8 @@ import solara
 
 from cryptoabm.viz.charts import Marker, comparison_markers, marker_layers
 from cryptoabm.viz.compare import Comparison
-from cryptoabm.viz.headline import PERCENTAGE_POINTS, SHARE, Figure, comparison_figures
+from cryptoabm.viz.figures import PERCENTAGE_POINTS, SHARE, Figure
+from cryptoabm.viz.headline import comparison_figures
 from cryptoabm.viz.live_chart import DATA_NAME, LiveChart
 from cryptoabm.viz.offline import for_shipped_vega
 from cryptoabm.viz.seeds import BAND, DEFAULT_SEEDS, MAX_SEEDS, SeedsRun, seeds_for
@@ -101,14 +101,7 @@ def SeedsView(comparison: Comparison, shown: bool):
     run: SeedsRun | None = solara.use_memo(
         lambda: SeedsRun(comparison.a.config, comparison.b.config, seeds_for(comparison.seed, asked.value), figures)
         if asked.value else None, [asked.value])
-    closed = solara.use_memo(threading.Event, [])
-
-    def close() -> None:
-        closed.set()
-        if run is not None:
-            run.cancel()
-
-    solara.use_effect(lambda: close, [run])
+    solara.use_effect(lambda: run.cancel if run is not None else None, [run])  # a new run, or the page closes
 
     def begin() -> None:
         if shown and not asked.value:
@@ -119,8 +112,13 @@ def SeedsView(comparison: Comparison, shown: bool):
     def watch() -> None:
         if run is None:
             return
-        run.start()
-        while not run.complete and not closed.is_set():
+        try:
+            run.start()
+        except Exception as exc:  # noqa: BLE001 - no worker pool here: shown on the page, not raised in a thread
+            run.failed.append(f"cannot start the seeds: {type(exc).__name__}: {exc}".splitlines()[0])
+            finished.value = len(run.failed)
+            return
+        while not run.complete and not run.cancelled.is_set():
             wait([f for f in run.futures if not f.done()], timeout=WAIT_S, return_when=FIRST_COMPLETED)
             finished.value = len(run.done) + len(run.failed)
 
