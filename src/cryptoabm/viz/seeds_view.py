@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import html
+import threading
 from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Any
 
@@ -90,46 +91,74 @@ def summary_html(summary: dict[str, dict[str, Any]], figures: tuple[Figure, ...]
             + "".join(lines) + "</table>")
 
 
+class SeedsHolder:
+    """The view's current run (a new number of seeds replaces it) and whether the view is gone."""
+
+    def __init__(self):
+        self.run: SeedsRun | None = None
+        self.closed = threading.Event()
+
+    def replace(self, run: SeedsRun) -> None:
+        if self.run is not None:
+            self.run.cancel()
+        self.run = run
+        run.start()
+
+    def close(self) -> None:
+        self.closed.set()
+        if self.run is not None:
+            self.run.cancel()
+
+
 @solara.component
 def SeedsView(comparison: Comparison, shown: bool):
-    """Starts the seeds when first ``shown``; redraws as each finishes."""
+    """Starts the seeds when first ``shown``; another number of seeds, another run. One watcher
+    thread per view redraws it as seeds finish (one writer of its state, whatever the runs)."""
     count = solara.use_reactive(DEFAULT_SEEDS)
-    asked = solara.use_reactive(0)  # 0: not started; else the number of seeds of the run in progress
-    finished = solara.use_reactive(0)
-    _ = finished.value  # read here, so that the view re-renders as seeds finish
+    progress = solara.use_reactive((0, 0))  # (runs started, seeds finished in the current one)
+    problem = solara.use_reactive("")
+    _ = progress.value  # read here, so that the view re-renders as seeds finish
+    holder: SeedsHolder = solara.use_memo(SeedsHolder, [])
     figures = comparison_figures(comparison)
-    run: SeedsRun | None = solara.use_memo(
-        lambda: SeedsRun(comparison.a.config, comparison.b.config, seeds_for(comparison.seed, asked.value), figures)
-        if asked.value else None, [asked.value])
-    solara.use_effect(lambda: run.cancel if run is not None else None, [run])  # a new run, or the page closes
+    solara.use_effect(lambda: holder.close, [])
+
+    def run_seeds(number: int) -> None:
+        try:
+            holder.replace(SeedsRun(comparison.a.config, comparison.b.config, seeds_for(comparison.seed, number),
+                                    figures))
+        except Exception as exc:  # noqa: BLE001 - no worker pool here: shown on the page
+            problem.set(f"cannot start the seeds: {type(exc).__name__}: {exc}".splitlines()[0])
+            return
+        progress.set((progress.value[0] + 1, 0))
 
     def begin() -> None:
-        if shown and not asked.value:
-            asked.set(count.value)
+        if shown and holder.run is None:
+            run_seeds(count.value)
 
     solara.use_effect(begin, [shown])
 
     def watch() -> None:
-        if run is None:
-            return
-        try:
-            run.start()
-        except Exception as exc:  # noqa: BLE001 - no worker pool here: shown on the page, not raised in a thread
-            run.failed.append(f"cannot start the seeds: {type(exc).__name__}: {exc}".splitlines()[0])
-            finished.value = len(run.failed)
-            return
-        while not run.complete and not run.cancelled.is_set():
-            wait([f for f in run.futures if not f.done()], timeout=WAIT_S, return_when=FIRST_COMPLETED)
-            finished.value = len(run.done) + len(run.failed)
+        while not holder.closed.is_set():
+            run = holder.run
+            if run is None or run.complete:
+                holder.closed.wait(WAIT_S)
+            else:
+                wait([f for f in run.futures if not f.done()], timeout=WAIT_S, return_when=FIRST_COMPLETED)
+            if run is not None and run is holder.run and not holder.closed.is_set():
+                finished = len(run.done) + len(run.failed)
+                if progress.value[1] != finished:
+                    progress.set((progress.value[0], finished))
 
-    solara.lab.use_task(watch, dependencies=[run], prefer_threaded=True)
+    solara.lab.use_task(watch, dependencies=[], prefer_threaded=True)
 
+    run = holder.run
     with solara.Div(attributes={"data-testid": "seeds-view"}) as view:
         with solara.Row(style={"align-items": "center"}):
             solara.InputInt("Seeds", value=count, style={"max-width": "8em"})
             solara.Button("Run again with this many seeds", outlined=True,
-                          disabled=not 1 <= count.value <= MAX_SEEDS,
-                          on_click=lambda: asked.set(count.value) if count.value != asked.value else None)
+                          disabled=not 1 <= count.value <= MAX_SEEDS, on_click=lambda: run_seeds(count.value))
+        if problem.value:
+            solara.Warning(problem.value, dense=True)
         if run is None:
             solara.Text("Starts when shown.")
             return view
@@ -138,8 +167,8 @@ def SeedsView(comparison: Comparison, shown: bool):
             f"<b>{done} of {len(run.seeds)} seeds</b> done"
             + (f"; {len(run.failed)} failed ({html.escape(run.failed[0])})" if run.failed else "")
             + ("" if run.complete else ": running in the background, filling in as seeds finish.")))
-        summary = run.summary()
         if done:
+            summary = run.summary()
             solara.HTML(tag="div", classes=["cryptoabm-table"], attributes={"data-testid": "seeds-summary"},
                         unsafe_innerHTML=summary_html(summary, figures, run.seeds, comparison.months))
             markers = comparison_markers(comparison)
