@@ -167,7 +167,7 @@ def test_both_walk_throughs_apply_to_a_copy_of_the_repository_and_its_tests_pass
     edits = parse_edits(DOC.read_text())
     touched = {edit.path for edit in edits}
     # both parts are there: the config, the rules, the agent, the output, new tests
-    for path in ("src/cryptoabm/config.py", "src/cryptoabm/rules/citizens.py", "src/cryptoabm/rules/capital_flows.py",
+    for path in ("src/cryptoabm/config/sections.py", "src/cryptoabm/config/policy.py", "src/cryptoabm/rules/citizens.py", "src/cryptoabm/rules/capital_flows.py",
                  "src/cryptoabm/agents/citizen.py", "src/cryptoabm/model.py"):
         assert path in touched, f"no edit of {path} in docs/changing-rules.md"
     new_tests = [edit.path for edit in edits if edit.kind == "create" and edit.path.startswith("tests/test_")]

@@ -26,7 +26,8 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from cryptoabm.config import ConfigError, Scenario, load_scenario, scenario_from_dict
+from cryptoabm.config import ConfigError, InputError, Scenario, load_scenario, scenario_from_dict
+from cryptoabm.config.calendar import month_of_date
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -553,14 +554,14 @@ def command_validate(args: argparse.Namespace) -> int:
     from cryptoabm.calibration.simulate import BatchSimulator
     from cryptoabm.calibration.targets import load_targets
     from cryptoabm.calibration.validate import summary_line, validate
-    from cryptoabm.viz.presets import configs_dir, preset_files
+    from cryptoabm.config.catalogue import configs_dir, preset_files
 
     loaded = load_targets(args.targets, args.configs)
     folder = args.configs if args.configs is not None else configs_dir()
     presets = {path.stem: path for path in preset_files(Path(folder))}
     if args.months is not None:
         late = [t for t in loaded.targets.targets
-                if _month_number(loaded.scenarios[t.arm].start_month, t.window[1]) > args.months]
+                if month_of_date(loaded.scenarios[t.arm].start_month, t.window[1]) > args.months]
         if late:
             raise ConfigError("--months", "", f"target '{late[0].id}' needs the run to reach {late[0].window[1]}, "
                                               f"after month {args.months}")
@@ -581,10 +582,6 @@ def command_validate(args: argparse.Namespace) -> int:
         close()
     print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}")
     return 0
-
-
-def _month_number(start_month: str, date: str) -> int:
-    return (int(date[:4]) - int(start_month[:4])) * 12 + int(date[5:7]) - int(start_month[5:7]) + 1
 
 
 def command_viz(args: argparse.Namespace) -> int:
@@ -624,11 +621,7 @@ def printable(text: str) -> str:
 
 def describe_failure(exc: Exception) -> tuple[int, str]:
     """The exit code and one line for an error: bad input is 2, anything else that failed is 1."""
-    from cryptoabm.batch.report import ReportError
-    from cryptoabm.batch.sensitivity import AnalysisError
-    from cryptoabm.batch.store import StoreError
-
-    if isinstance(exc, (ConfigError, StoreError, ReportError, AnalysisError)):
+    if isinstance(exc, InputError):  # a config, experiment or results folder at fault (cryptoabm.config.errors)
         return EXIT_BAD_INPUT, str(exc)
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""

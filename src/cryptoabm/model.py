@@ -42,6 +42,7 @@ from cryptoabm.config import (
     RelocationWave,
     Scenario,
 )
+from cryptoabm.config.calendar import date_of_month
 from cryptoabm.ledger import HOUSEHOLDS, OPENING_EQUITY, Ledger
 from cryptoabm.market import Market
 from cryptoabm.rules.mining import farm_efficiency_j_per_th, farm_hashrate_ths, monthly_revenue_usd, power_contract_factor
@@ -323,10 +324,9 @@ class CryptoEconomy(Model):
         flow = self.ledger.flow
         population = self.population
         policy = self.state.policy
-        year, month0 = divmod(int(self.config.start_month[:4]) * 12 + self.config.calendar_month_of_start - 1 + self.month - 1, 12)
         self.indicators = MonthlyIndicators(
             month=self.month,
-            date=f"{year:04d}-{month0 + 1:02d}",
+            date=date_of_month(self.config.start_month, self.month),
             btc_price_usd=self.market.btc_price_usd,
             hashprice_usd_per_ph_day=self.market.hashprice_usd_per_ph_day,
             payment_regime=policy.payment_regime,

@@ -23,7 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cryptoabm.config import ConfigError, Scenario, load_scenario, scenario_from_dict
+from cryptoabm.config import ConfigError, Scenario, load_scenario, with_overrides
+from cryptoabm.config.catalogue import configs_dir, preset_files
 
 SECTION_SEPARATOR = "__"  # market__btc_price_usd -> market.btc_price_usd
 NOT_LEVERS = frozenset({"events", "seed"})  # events are a list; the seed is CryptoEconomy's own argument
@@ -52,8 +53,6 @@ def lever_keys() -> dict[str, str]:
 
 def preset_path(preset: str | Path) -> Path:
     """A preset's config file: a name in the presets folder (``configs/``), or a path."""
-    from cryptoabm.viz.presets import configs_dir, preset_files
-
     candidate = Path(preset)
     if candidate.suffix == ".toml" and candidate.is_file():
         return candidate
@@ -86,11 +85,4 @@ def scenario_for(preset: str | Path | None = None, base: Scenario | None = None,
     overrides = dotted_overrides(levers)
     if preset is not None:
         return load_scenario(preset_path(preset), overrides)
-    raw = (base or Scenario()).model_dump(mode="json")
-    for dotted, value in overrides.items():
-        node = raw
-        *tables, leaf = dotted.split(".")
-        for table in tables:
-            node = node[table]
-        node[leaf] = value
-    return scenario_from_dict(raw, source="CryptoEconomy")
+    return with_overrides(base or Scenario(), overrides, source="CryptoEconomy")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from mesa import Agent
 
 from cryptoabm.config import GridConfig
+from cryptoabm.config.calendar import calendar_month_of
 from cryptoabm.ledger import GRID_OPERATOR
 from cryptoabm.rules.grid import Dispatch, dispatch, non_mining_demand_mw, reserve_margin
 from cryptoabm.rules.units import HOURS_PER_MONTH, MONTHS_PER_YEAR
@@ -40,7 +41,7 @@ class GridOperator(Agent):
     def forecast_demand(self) -> float:
         """Non-mining demand this month, MW."""
         month = self.model.month
-        calendar_month = (self.model.config.calendar_month_of_start - 1 + month - 1) % 12 + 1
+        calendar_month = calendar_month_of(self.model.config.start_month, month)
         noise = 1.0 + self.config.demand_noise_sd * self.model.streams.grid.standard_normal()
         self.non_mining_demand_mw = non_mining_demand_mw(self.config, month - 1, calendar_month, max(0.0, noise))
         return self.non_mining_demand_mw

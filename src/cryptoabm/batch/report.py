@@ -28,6 +28,7 @@ from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.pp
 
 from cryptoabm.batch.experiment import HEADLINE_OUTCOMES
 from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest
+from cryptoabm.config.errors import InputError
 from cryptoabm.summary import BOUNDED_AT_ZERO, OUTCOMES, format_value
 
 REPORT = "report.md"
@@ -66,7 +67,7 @@ def _figure(rows: int, columns: int, figsize: tuple[float, float], **layout) -> 
     return fig, fig.subplots(rows, columns, squeeze=False)
 
 
-class ReportError(Exception):
+class ReportError(InputError):
     """A folder that holds no batch results (one plain line)."""
 
 

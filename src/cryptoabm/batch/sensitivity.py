@@ -35,6 +35,7 @@ from cryptoabm.batch.experiment import (
     salib_problem,
     sobol_unit_sample,
 )
+from cryptoabm.config.errors import InputError
 
 CONFIDENCE = 0.95
 RESAMPLES = 1000  # bootstrap resamples SALib draws for the indices' intervals
@@ -52,7 +53,7 @@ INDEX_WORDS = {
 }
 
 
-class AnalysisError(Exception):
+class AnalysisError(InputError):
     """A batch that cannot be analysed as asked (one plain line)."""
 
 

@@ -33,7 +33,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, design_points, kept_row_count, run_parameters
-from cryptoabm.config import NONE_WORD
+from cryptoabm.config import NONE_WORD, InputError
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
@@ -47,7 +47,7 @@ DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "networkx", "pyda
 PARTITION = "arm"
 
 
-class StoreError(Exception):
+class StoreError(InputError):
     """A results folder that cannot be used as asked (one plain line)."""
 
 

@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cryptoabm.calibration.metrics import METRICS
 from cryptoabm.config import ConfigError, SafeName, Scenario, first_problem, load_scenario, read_toml
+from cryptoabm.config.calendar import MONTH_PATTERN, date_of_month, month_of_date
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 DEFAULT_BASE_SEED = 2021
 
@@ -135,7 +135,7 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
     ``configs``: the folder of presets (default: the repository's ``configs/``).
     Raises :class:`ConfigError` (one line) on any mistake.
     """
-    from cryptoabm.viz.presets import configs_dir
+    from cryptoabm.config.catalogue import configs_dir
 
     path = Path(path)
     if not path.is_file():
@@ -184,14 +184,11 @@ def arm_scenario(preset_path: Path, events: list[dict[str, Any]]) -> Scenario:
 
 def run_months(scenario: Scenario) -> tuple[str, str]:
     """First and last month ("YYYY-MM") a scenario's run covers."""
-    year, month = int(scenario.start_month[:4]), int(scenario.start_month[5:7])
-    last = year * 12 + month - 1 + scenario.months - 1
-    return scenario.start_month, f"{last // 12:04d}-{last % 12 + 1:02d}"
+    return scenario.start_month, date_of_month(scenario.start_month, scenario.months)
 
 
 def month_index(scenario: Scenario, date: str) -> int:
     """The run's month number (1 = the first) of a calendar month."""
     if not re.match(MONTH_PATTERN, date):
         raise ValueError(date)
-    start = int(scenario.start_month[:4]) * 12 + int(scenario.start_month[5:7])
-    return int(date[:4]) * 12 + int(date[5:7]) - start + 1
+    return month_of_date(scenario.start_month, date)
