@@ -152,7 +152,7 @@ def test_standing_levers_are_kept_in_every_arm_over_its_package():
 
 
 def test_replicate_r_draws_the_same_uncertain_behaviour_in_every_arm():
-    ranges = {"adoption.imitation_q": [0.05, 0.3], "capital_flight.moves_per_net_gain": [0.05, 0.2]}
+    ranges = {"adoption.imitation_q": [0.05, 0.3], "capital_flight.adjustment_per_month": [0.05, 0.2]}
     loaded = policy_experiment(uncertainty={"ranges": ranges})
     runs = expand_runs(loaded)
     by_replicate: dict[int, list] = {}

@@ -77,9 +77,13 @@ def test_any_valid_scenario_runs_and_keeps_its_invariants(scenario):
                    "global_hashrate_share", "grey_load_share", "reserve_margin"):
         assert table[column].between(0.0, 1.0).all(), column
     numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "net_crypto_capital_flow_usd",
-                                                          "receipts_converted_share", "licensed_power_use_share"])
+                                                          "receipts_converted_share", "licensed_power_use_share",
+                                                          "downloaders_active_year_on_share"])
     assert (numeric >= 0).all().all()
     assert table["licensed_power_use_share"].dropna().between(0.0, 1.0).all()  # NaN: no licensed farm
+    # NaN until someone downloaded a year ago
+    assert table["downloaders_active_year_on_share"].dropna().between(0.0, 1.0).all()
+    assert table["foreign_asset_share"].between(0.0, 1.0).all()
     assert all(math.isfinite(v) for v in numeric.to_numpy().ravel())
     assert (model.population.savings_usd >= 0).all()
     assert all(miner.cash_usd >= 0 for miner in model.miners)

@@ -19,7 +19,7 @@ from cryptoabm.summary import BETTER, BOUNDED_AT_ZERO, OUTCOMES
 from tests.test_batch import write_experiment
 
 # three real config keys stand for the toy's inputs x1, x2, x3 (the toy simulator reads them from the point)
-X1, X2, X3 = "adoption.innovation_p", "adoption.imitation_q", "capital_flight.moves_per_net_gain"
+X1, X2, X3 = "adoption.innovation_p", "adoption.imitation_q", "capital_flight.adjustment_per_month"
 RANGES = {X1: (0.0, 0.01), X2: (0.0, 0.5), X3: (0.0, 1.0)}
 
 SAMPLED = """
@@ -45,7 +45,7 @@ kind = "{kind}"
 [design.ranges]
 "adoption.innovation_p" = [0.0, 0.01]
 "adoption.imitation_q" = [0.0, 0.5]
-"capital_flight.moves_per_net_gain" = [0.0, 1.0]
+"capital_flight.adjustment_per_month" = [0.0, 1.0]
 """
 
 

@@ -1,8 +1,8 @@
 """The State: government and central bank as regulator.
 
-It holds the policy in force, grants mining licences up to the cap for a fee, collects the
-power surcharge, profit tax and licence fees (through the miners' settlement), catches
-unlicensed ("grey") farms, pays wallet bonuses from a budget, and follows its adaptive
+It holds the policy in force (mining licences are kept by ``Licensing``, which reads the cap and
+fee from it), collects the power surcharge and profit tax (through the miners' settlement), catches
+unlicensed ("grey") farms, runs the wallet-bonus campaign (``bonus_campaign``), and follows its adaptive
 rules when the grid or the capital account comes under stress.
 """
 
@@ -13,21 +13,17 @@ from typing import TYPE_CHECKING, Any
 from mesa import Agent
 
 from cryptoabm.config import Policy, StateConfig
-from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, STATE
-from cryptoabm.rules.citizens import bonus_pull
+from cryptoabm.agents.bonus_campaign import BonusCampaign
+from cryptoabm.ledger import DOMESTIC_ECONOMY, STATE
 from cryptoabm.rules.mining import average_surcharge_usd_per_kwh, surcharge_usd
 from cryptoabm.rules.state import (
-    MONTHS_PER_LICENCE_TERM,
-    bonuses_affordable,
     grey_farm_detected,
-    licence_available,
     rationed_mining_cap_mw,
     should_ration,
     should_tighten_outflows,
 )
 
 if TYPE_CHECKING:
-    from cryptoabm.agents.miner import Miner
     from cryptoabm.model import CryptoEconomy
 
 ACCOUNT = STATE
@@ -42,27 +38,19 @@ class State(Agent):
         super().__init__(model)
         self.policy = policy
         self.months_since_policy_change = 10**6  # no change in living memory at the start
-        self.bonus_budget_left_usd = policy.bonus_budget_usd
-        self.licences_in_force = 0
         self.grey_farms_caught = 0
         self.grey_mw_caught = 0.0  # MW (at full load) of the grey farms caught this month
         self.policy_log: list[tuple[int, str]] = []
-        # month the current bonus campaign was launched (None: no campaign); month 1 if on at the start
-        self.bonus_launch_month: int | None = 1 if policy.wallet_bonus_usd > 0 else None
         model.ledger.open_account(ACCOUNT, config.opening_balance_usd + policy.bonus_budget_usd)
+        # the wallet-bonus instrument, paid from the state's account
+        self.bonus_campaign = BonusCampaign(model.ledger, ACCOUNT, policy, model.config.adoption,
+                                            model.config.population.people_per_citizen)
 
     # -- policy -------------------------------------------------------------------------
     def change_policy(self, changes: dict[str, Any], reason: str) -> None:
         """Put new lever values into force from this month on (validated like the config)."""
         updated = Policy.model_validate({**self.policy.model_dump(), **changes})
-        if "bonus_budget_usd" in changes:
-            extra = max(0.0, updated.bonus_budget_usd - self.bonus_budget_left_usd)
-            self.model.ledger.transfer("bonus_budget_allocation", DOMESTIC_ECONOMY, ACCOUNT, extra)
-            self.bonus_budget_left_usd = updated.bonus_budget_usd
-        if updated.wallet_bonus_usd > 0 and self.policy.wallet_bonus_usd <= 0:
-            self.bonus_launch_month = self.model.month  # a new campaign
-        elif updated.wallet_bonus_usd <= 0:
-            self.bonus_launch_month = None
+        self.bonus_campaign.policy_changed(changes, updated, self.model.month)
         if updated != self.policy:
             self.policy = updated
             self.months_since_policy_change = 0
@@ -109,36 +97,6 @@ class State(Agent):
         surcharge = average_surcharge_usd_per_kwh(energy_mwh, self.policy.surcharge_usd_per_kwh, self.surcharge_bands())
         return self.policy.miner_tariff_usd_per_kwh * contract_factor + surcharge
 
-    # -- licensing ------------------------------------------------------------------------
-    def licence_available(self) -> bool:
-        return licence_available(self.licences_in_force, self.policy.license_cap)
-
-    def grant_licence(self, miner: Miner) -> bool:
-        """License a farm if the cap allows, charging the first year's fee."""
-        if not self.licence_available():
-            return False
-        miner.licensed = True
-        miner.licensed_since_month = self.model.month
-        self.licences_in_force += 1
-        self.collect_licence_fee(miner)
-        return True
-
-    def take_back_licence(self, miner: Miner) -> None:
-        """A licensed farm that closes hands its licence back, freeing a place under the cap."""
-        if miner.licensed:
-            miner.licensed = False
-            self.licences_in_force -= 1
-
-    def collect_licence_fee(self, miner: Miner) -> None:
-        self.model.ledger.transfer("licence_fee", miner.account, ACCOUNT, self.policy.license_fee_usd)
-
-    def renew_licences(self) -> None:
-        """Each licence pays its fee again on every anniversary."""
-        for miner in self.model.miners:
-            months_held = self.model.month - miner.licensed_since_month
-            if miner.licensed and months_held > 0 and months_held % MONTHS_PER_LICENCE_TERM == 0:
-                self.collect_licence_fee(miner)
-
     # -- enforcement ----------------------------------------------------------------------
     def enforce_against_grey_miners(self) -> None:
         """Each grey farm is caught with the detection probability: its cash is seized, its rigs
@@ -149,7 +107,7 @@ class State(Agent):
         for miner in list(self.model.miners):
             # each farm's own draw for the month: no farm's luck shifts when others come or go
             draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)
-            if not miner.licensed and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
+            if miner.grey and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
                 ledger = self.model.ledger
                 ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
                 fine = self.policy.grey_fine_usd_per_mw * miner.power_mw
@@ -162,30 +120,6 @@ class State(Agent):
                 miner.close(reason="seized")
                 self.grey_farms_caught += 1
 
-    # -- wallet bonus -------------------------------------------------------------------
-    def bonuses_affordable(self) -> int:
-        """How many more simulated citizens can be paid the bonus (each stands for
-        ``people_per_citizen`` adults, all of whom are paid)."""
-        return bonuses_affordable(self.bonus_budget_left_usd, self.model.ledger.balance(ACCOUNT), self.policy,
-                                  self.model.population.people_per_citizen)
-
-    def bonus_on_offer(self) -> bool:
-        """A bonus is on offer while at least one more can be paid."""
-        return self.bonuses_affordable() > 0
-
-    def bonus_pull(self) -> float:
-        """How strongly the bonus campaign draws people in this month (1: not at all): its pull
-        fades with the campaign's age, and there is none once no bonus can be paid."""
-        if not self.bonus_on_offer() or self.bonus_launch_month is None:
-            return 1.0
-        return bonus_pull(self.model.config.adoption, self.model.month - self.bonus_launch_month)
-
-    def pay_bonuses(self, count: int) -> float:
-        """Pay ``count`` simulated citizens the bonus (each ``people_per_citizen`` adults); returns the outlay, USD."""
-        outlay = self.model.population.national_usd(count * self.policy.wallet_bonus_usd)
-        self.model.ledger.transfer("bonus", ACCOUNT, HOUSEHOLDS, outlay)
-        self.bonus_budget_left_usd -= outlay
-        return outlay
-
+    # -- wallet bonus (the campaign is agents/bonus_campaign.py) -----------------------
     def end_bonus_programme(self) -> None:
         self.change_policy({"wallet_bonus_usd": 0.0}, "bonus programme ended")

@@ -70,6 +70,14 @@ def window_download_share(table: pd.DataFrame, window: Window, scenario: Scenari
     return within / total if total > 0 else float("nan")
 
 
+def bonus_driven_download_share(table: pd.DataFrame, window: Window, scenario: Scenario) -> float:
+    """Of the downloads made in the window, the share the bonus drew in (adopters who would not
+    have downloaded that month without it)."""
+    rows = in_window(table, window)
+    downloads = float(rows["new_adopters"].sum())
+    return float(rows["bonus_driven_adopters"].sum()) / downloads if downloads > 0 else float("nan")
+
+
 def mean_active_share(table: pd.DataFrame, window: Window, scenario: Scenario) -> float:
     """Mean share of citizens actively using a wallet over the window."""
     return float(in_window(table, window)["active_share"].mean())
@@ -168,6 +176,8 @@ METRICS: dict[str, Metric] = {
                                          "ever_downloaded_share", False, "share"),
     "window_download_share": Metric(window_download_share, ("ever_downloaded_share",),
                                     "ever_downloaded_share", False, "share"),
+    "bonus_driven_download_share": Metric(bonus_driven_download_share, ("new_adopters", "bonus_driven_adopters"),
+                                          "new_adopters", False, "share"),
     "mean_active_share": Metric(mean_active_share, ("active_share",), "active_share", True, "share"),
     "paid_last_12_months_share": Metric(paid_last_12_months_share, ("paid_last_12_months_share",),
                                         "paid_last_12_months_share", True, "share"),

@@ -87,10 +87,17 @@ class MiningConfig(_Section):
     initial_foreign_share: Share = 0.5  # share of initial farms owned from abroad
     fleet_efficiency_j_per_th: Positive = 25.0  # median efficiency of the farms here in month 0
     fleet_efficiency_log_sd: float = Field(0.2, ge=0.0, le=2.0)  # spread of efficiency across those farms (vintages)
-    rig_price_usd_per_th: Positive = 15.0  # new rigs
+    rig_capex_usd_per_w: Positive = 0.86  # new rigs, USD per watt, in world_mining.technology_reference_month
+    rig_capex_decline_annual: Share = 0.05  # yearly fall in the USD per watt of new rigs
     used_rig_payback_months: Positive = 12.0  # a used rig sells for this many months of its cash margin
     scrap_value_usd_per_th: NonNegative = 0.5  # floor under a used rig's price
-    fixed_cost_usd_per_th_month: NonNegative = 0.25  # staff, hosting, maintenance
+    fixed_cost_usd_per_mw_month: NonNegative = 10_000.0  # staff, hosting, maintenance, per MW of rigs
+    rig_life_months: int = Field(48, ge=1, le=240)  # months over which a farm values its rigs (entry, keep-or-sell)
+    expected_price_growth_annual: float = Field(0.0, ge=-1.0, le=2.0)  # BTC price growth farms expect
+    expected_hashrate_growth_annual: float = Field(0.15, ge=-0.5, le=2.0)  # world hashrate growth farms expect
+    entry_lag_months: int = Field(6, ge=0, le=60)  # months from deciding on a farm to running it
+    max_new_mw_per_month: NonNegative = 25.0  # MW of new farm sites the country can bring into service a month
+    new_farm_foreign_share: Share = 1.0  # share of greenfield farms owned from abroad (FDI)
     power_contract_log_sd: float = Field(0.15, ge=0.0, le=2.0)  # spread of farms' power prices around the tariff
     grey_power_price_usd_per_kwh: NonNegative = 0.02  # median price an unlicensed farm with off-meter access pays for power
     grey_power_access_share: Share = 0.5  # farms with a route to off-meter power (the others would pay the tariff unlicensed)
@@ -114,7 +121,7 @@ class InvestorConfig(_Section):
     policy_change_premium_annual: NonNegative = 0.05  # after a recent policy change
     policy_change_memory_months: int = Field(12, ge=0, le=120)
     sez_premium_reduction_annual: NonNegative = 0.03  # special zone's guarantees
-    investment_probability_per_month: Share = 0.3  # chance an investor reviews this month
+    investment_probability_per_month: Share = 0.3  # chance an investor reviews the special zone's ventures this month
     relocation_cost_usd_per_th: NonNegative = 1.0  # shipping and set-up of a relocated rig
     sez_venture_size_usd: NonNegative = 5_000_000.0
     sez_venture_return_annual: float = Field(0.12, ge=-1.0, le=5.0)
@@ -138,6 +145,9 @@ class PopulationConfig(_Section):
     savings_months_of_income: NonNegative = 3.0
     saving_rate: Share = 0.05  # share of income added to savings each month
     initial_holder_share: Share = 0.0  # citizens already holding crypto in month 0
+    bank_account_share: Share = 1.0  # adults with a bank account (a country input; 1: everyone banked)
+    bank_access_income_correlation: float = Field(0.6, ge=0.0, le=1.0)  # correlation of the latent bank access with log income; assumption
+    internet_income_correlation: float = Field(0.0, ge=0.0, le=1.0)  # correlation of the latent internet access with log income (0: independent)
 
     @model_validator(mode="after")
     def _even_lattice(self) -> PopulationConfig:
@@ -160,15 +170,19 @@ class AdoptionConfig(_Section):
     never_adopter_share: Share = 0.0  # citizens who never take a wallet, whatever the bonus
     bonus_innovation_multiplier: NonNegative = 20.0  # innovation is p x this at a bonus campaign's launch
     bonus_pull_half_life_months: Positive = 1.0  # months in which the campaign's extra pull halves
-    adoption_cost_share_of_annual_income: NonNegative = 0.007  # a bonus draws in only those whose cost of adopting it covers
-    # (facts.md, El Salvador: adoption cost, about 0.7% of annual income per capita; assumption: in proportion to own income)
+    adoption_cost_share_of_annual_income: NonNegative = 0.007  # one-off cost of adopting averaged over adults, share of the
+    # country's annual income per capita (facts.md, El Salvador: adoption cost, about 0.7% of annual income per capita)
+    unbanked_adoption_cost_multiplier: Positive = 2.0  # the unbanked's cost of adopting, times the banked's; assumption
+    adoption_cost_log_sd: NonNegative = 0.8  # spread of the cost of adopting across adults, SD of its log; assumption
     trust_elasticity: NonNegative = 1.0  # hazard scales with (trust / mean trust)^this
     bonus_spend_months: Positive = 2.0  # months over which a bonus is spent
     payment_propensity: Share = 0.6  # chance an active holder pays in crypto, given acceptance
     government_fee_month_probability: Share = 0.1  # chance a citizen owes a government fee this month
     store_of_value_share: Share = 0.1  # chance an active holder finds holding worthwhile
     dropout_hazard: Share = 0.5  # monthly chance a holder with no use and no bonus stops using the wallet
-    lasting_use_share: Share = 0.0  # citizens for whom a wallet, once adopted, stays useful
+    lasting_use_share: Share = 0.0  # banked adults who adopt of their own accord and find a lasting use for the wallet
+    unbanked_lasting_use_ratio: Share = 0.6  # the unbanked's chance of a lasting use, times the banked's; assumption
+    bonus_adopter_lasting_use_ratio: Share = 0.5  # a bonus-driven adopter's chance of a lasting use, times an organic adopter's
     lasting_use_dropout_hazard: Share = 0.01  # monthly chance a lasting user drifts away all the same
     dormant_abandon_hazard: Share = 0.05  # monthly chance a dormant holder deletes the wallet
 
@@ -191,8 +205,8 @@ class EconomyConfig(_Section):
     official_rate_lcu_per_usd: Positive = 1.0  # local currency per dollar at the official rate
     parallel_rate_lcu_per_usd: Positive = 1.0  # local currency per dollar on the street
     parallel_convergence_years: Positive = 10.0  # years in which savers expect the official rate to reach the parallel
-    expected_depreciation_annual: float = Field(0.0, ge=-1.0, le=5.0)  # expected yearly fall of the currency, beyond the premium
-    inflation_gap_annual: float = Field(0.0, ge=-1.0, le=5.0)  # local inflation minus US inflation, per year
+    expected_depreciation_annual: float = Field(0.0, ge=-1.0, le=5.0)  # expected yearly fall of the market rate beyond the inflation gap (PPP)
+    inflation_gap_annual: float = Field(0.0, ge=-1.0, le=5.0)  # local inflation minus US inflation, per year: the market rate's expected fall under PPP
     dollarisation_share: Share = 0.0  # share of savings already held in dollars
     bank_trust: Share = 0.8  # 0..1, confidence that bank deposits are safe and can be withdrawn
 
@@ -200,10 +214,12 @@ class EconomyConfig(_Section):
 class CapitalFlightConfig(_Section):
     """How savers move money abroad, and by which route (see ``rules/capital_flows.py``)."""
 
-    moves_per_net_gain: NonNegative = 0.1  # monthly chance of moving, per unit of net gain over the horizon
-    holding_horizon_years: Positive = 2.0  # horizon over which a saver weighs the motive against one-off costs
+    adjustment_per_month: Share = 0.1  # monthly chance a saver rebalances their portfolio toward its target
+    holding_horizon_years: Positive = 2.0  # horizon over which a saver spreads a route's one-off gain or cost
     bank_risk_premium_annual: NonNegative = 0.05  # yearly motive when banks are not trusted at all
-    share_of_savings: Share = 0.2  # of savings moved when they do
+    max_foreign_share: Share = 0.8  # foreign share of wealth a saver targets when holding abroad pays very well
+    half_target_net_gain_annual: Positive = 0.1  # yearly net gain at which the target is half of max_foreign_share
+    fixed_cost_usd_per_move: NonNegative = 10.0  # one-off fixed cost of a move abroad (time, travel, minimum trades), USD
     official_route_cost_share: Share = 0.01  # bank transfer abroad: fees and spread, share of the amount
     crypto_route_cost_share: Share = 0.03  # buying, sending and selling crypto: fees and spreads
     controls_enforcement_cost_share: Share = 0.05  # expected loss on the crypto route under full enforcement against it

@@ -46,9 +46,9 @@ def settings_in_force(model) -> dict[str, str]:
         "licence-cap": "none" if policy.license_cap is None else f"{policy.license_cap:,}",
         "tariff": f"${policy.miner_tariff_usd_per_kwh:.3f}/kWh",
         "bonus": usd(policy.wallet_bonus_usd) + (" (no budget left: pays nothing)"
-                                                 if policy.wallet_bonus_usd > 0 and model.state.bonus_budget_left_usd <= 0
-                                                 else ""),
-        "licences": f"{model.state.licences_in_force:,}",
+                                                 if policy.wallet_bonus_usd > 0
+                                                 and model.state.bonus_campaign.budget_left_usd <= 0 else ""),
+        "licences": f"{model.licensing.count:,}",
     }
 
 
