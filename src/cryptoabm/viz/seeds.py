@@ -70,11 +70,14 @@ def shared_pool():
 
 
 def stop_shared_pool() -> None:
-    """Stop the workers (the server's exit): queued seeds are dropped, running ones finish."""
+    """Stop the workers (the server's exit): queued seeds are dropped, and workers that never had
+    a seed are ended (as the batch runner ends its idle workers: nothing else tells them to)."""
     global _pool
+    from cryptoabm.batch.runner import _shutdown
+
     with _pool_lock:
         if _pool is not None:
-            _pool.shutdown(wait=True, cancel_futures=True)
+            _shutdown(_pool)
             _pool = None
 
 
