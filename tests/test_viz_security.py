@@ -50,7 +50,7 @@ def test_host_option_adds_its_name_and_a_wildcard_bind_answers_any():
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
-    ("citizens", 1_000_000, "citizens must be a whole number from 100 to 10000"),
+    ("citizens", 1_000_000, "citizens must be a whole number from 100 to 10,000"),
     ("b.bonus_budget_musd", 1e303, "must be at most 500"),
     ("b.license_cap", 10**12, "must be at most 100000"),
 ])
