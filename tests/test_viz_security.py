@@ -59,13 +59,13 @@ def test_levers_refuse_values_beyond_their_controls_when_called_directly(key, va
 
     from cryptoabm.viz.compare import ComparisonRequest, build_comparison, request_from_query
     from cryptoabm.viz.levers import DEFAULT_CITIZENS
-    from cryptoabm.viz.presets import presets
+    from cryptoabm.viz.presets import policy_packages, presets
 
     available = presets()
-    request, problems = request_from_query(urlencode({key: value}), set(available), "baseline")
+    request, problems = request_from_query(urlencode({key: value}), available, set(policy_packages()), "baseline",
+                                           "dubai_vara")
     assert any(words in problem for problem in problems), problems
     assert request.levers == {} and request.citizens == DEFAULT_CITIZENS  # never reaches a model
     if key.startswith("b."):  # built directly, the comparison refuses it too
         with pytest.raises(ValueError, match=words):
-            build_comparison(ComparisonRequest("baseline", "baseline", {key[2:]: value}),
-                             {name: preset.scenario for name, preset in available.items()})
+            build_comparison(ComparisonRequest("baseline", "", {key[2:]: value}), available)
