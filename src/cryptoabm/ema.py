@@ -206,7 +206,7 @@ def _holds_integers(dotted: str) -> bool:
 
 # -- robust policies: EMA's many-objective search under the uncertainty ------------------------
 DEFAULT_OBJECTIVES = ("total_state_revenue_usd", "total_fdi_inflow_usd", "total_capital_flight_usd",
-                      "total_export_value_forgone_usd")
+                      "total_energy_shadow_cost_usd")
 EPSILON_SHARE = 0.05  # an objective's epsilon: 5% of its mean under the package as it stands
 STATUS_QUO = "package as it stands"
 
