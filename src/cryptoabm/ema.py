@@ -48,11 +48,9 @@ LEVER_RANGES: dict[str, tuple[float, float]] = {
     "policy.domestic_sale_share": (0.0, 1.0),
     "policy.mining_profit_tax_rate": (0.0, 0.4),
     "policy.capital_controls": (0.0, 1.0),
-    "policy.crypto_flight_enforcement": (0.0, 1.0),
     "policy.crypto_outflow_limit_usd_per_month": (0.0, 1_000.0),
     "policy.licensed_platform_pull": (0.0, 1.0),
     "policy.information_control": (0.0, 1.0),
-    "policy.enforcement_detection_probability": (0.0, 0.5),
     "policy.wallet_bonus_usd": (0.0, 100.0),
 }
 # Uncertainties of the world that a scenario may carry (added only if the config has the field):
