@@ -296,7 +296,9 @@ def direct_runs(months: int | None, seed: int | None = None):
 
     other = load_scenario(ROOT / "configs" / f"{OTHER_PRESET}.toml")
     path = ROOT / "configs" / f"{COUNTRY}.toml"
-    a = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS}), seed=seed).run(months)
+    a_scenario = load_scenario(path, {"population.citizens": CITIZENS})
+    seed = a_scenario.seed if seed is None else seed  # the preset's seed, as the app runs it
+    a = CryptoEconomy(a_scenario, seed=seed).run(months)
     b = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS,
                                            "policy": other.policy.model_dump(mode="json"),
                                            "events": [e.model_dump(mode="json") for e in other.events]}),
