@@ -260,6 +260,10 @@ class ResultStore:
                                  f"hashes, so a resume cannot be checked; run the batch into a new --out folder")
             if previous is not None:
                 check_unchanged(previous["inputs"], loaded.inputs, self.folder)
+                if previous.get("base_seed", loaded.experiment.base_seed) != loaded.experiment.base_seed:
+                    raise StoreError(f"the batch in {self.folder} was started with base_seed "
+                                     f"{previous['base_seed']}, this one has {loaded.experiment.base_seed}; "
+                                     f"resume with --base-seed {previous['base_seed']}, or choose another --out")
             self._manifest = previous or self._new_manifest(loaded, runs)
             self.runs_folder.mkdir(exist_ok=True)
             self.series_folder.mkdir(exist_ok=True)
