@@ -71,6 +71,25 @@ def test_maximin_subset_by_hand():
     assert maximin_subset(candidates, 3).ravel().tolist() == [0.0, 1.0, 0.5]
 
 
+def test_a_small_non_implausible_space_still_gets_a_whole_design():
+    """When fewer than a design's points of the first 4,096 candidates survive, the candidate
+    sequence is lengthened until enough do: a region of 1/4,600 of a 13-parameter cube (about one
+    a candidate in 4,096) still yields a later wave's 20 points, every one inside it."""
+    from cryptoabm.calibration.history_matching import CANDIDATES, MAX_CANDIDATES, Space, sobol_unit
+
+    matcher = HistoryMatcher.__new__(HistoryMatcher)
+    matcher.space = Space({f"p{i}": (0.0, 1.0) for i in range(13)})
+    matcher.seed = 7
+    matcher.non_implausible = lambda unit, waves, informative: np.all(unit[:, :3] < 0.06, axis=1)
+    kept = matcher.non_implausible_candidates([], [], wanted=20)
+    assert len(kept) >= 20 and np.all(kept[:, :3] < 0.06)
+    first = matcher.non_implausible(sobol_unit(13, CANDIDATES, 7, 2), [], [])
+    assert first.sum() < 20 <= MAX_CANDIDATES * 0.06 ** 3  # the first candidates alone would not do
+    # nothing survives anywhere: an empty set after MAX_CANDIDATES tries, not an endless search
+    matcher.non_implausible = lambda unit, waves, informative: np.zeros(len(unit), dtype=bool)
+    assert len(matcher.non_implausible_candidates([], [], wanted=5)) == 0
+
+
 def test_split_rhat_is_one_for_mixed_walkers_and_large_for_stuck_ones():
     rng = np.random.default_rng(0)
     assert split_rhat(rng.normal(size=(2000, 8))) == pytest.approx(1.0, abs=0.01)

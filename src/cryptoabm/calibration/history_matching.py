@@ -14,7 +14,8 @@ posterior is drawn (Vernon, Goldstein and Bower 2010; Andrianakis et al. 2015):
    in its denominator whole; averaging it away would take hundreds of runs a point and change
    no implausibility.)
 2. **Waves.** Each wave runs a space-filling design (a scrambled Sobol' sequence, scipy's
-   ``qmc``; later waves a maximin subset of the candidates still non-implausible) at that many
+   ``qmc``; later waves a maximin subset of the candidates still non-implausible, the candidate
+   sequence lengthened while too few survive) at that many
    replications, on common random numbers, through the batch layer (parallel, resumable,
    Dask-capable: each wave is one stage of :class:`~cryptoabm.calibration.simulate.BatchSimulator`).
    A Gaussian-process **emulator** per target (scikit-learn; an anisotropic RBF kernel plus a
@@ -66,7 +67,8 @@ MIN_REPLICATIONS = 10
 NOISE_SHARE = 0.5
 MAX_REPLICATIONS = 40  # cap: beyond it, the noise is reported rather than averaged away
 TEST_POINTS = 4096  # the fixed test set on which the non-implausible share is measured
-CANDIDATES = 4096  # candidates a later wave's design is chosen from
+CANDIDATES = 4096  # candidates a later wave's design is chosen from (doubled while too few survive)
+MAX_CANDIDATES = 2 ** 17  # the most candidates tried: a non-implausible share below ~1e-4 ends the waves
 HM_STREAM = 0x4A  # the calibration's own Sobol' sequences and sampler draw from (base seed, this, ...)
 
 
@@ -321,6 +323,19 @@ class HistoryMatcher:
             keep &= self.implausibility_max(unit, wave, informative) <= CUTOFF
         return keep
 
+    def non_implausible_candidates(self, waves: list[Wave], informative: list[str], wanted: int) -> np.ndarray:
+        """The candidates still non-implausible: the first CANDIDATES points of the candidates'
+        Sobol' sequence, lengthened (doubling; the same sequence, so the first points stay) until
+        ``wanted`` survive or MAX_CANDIDATES have been tried. A small non-implausible space is
+        then still sampled by a whole design, as history matching's later waves need."""
+        count = CANDIDATES
+        while True:
+            candidates = sobol_unit(len(self.space.keys), count, self.seed, 2)
+            kept = candidates[self.non_implausible(candidates, waves, informative)]
+            if len(kept) >= wanted or count >= MAX_CANDIDATES:
+                return kept
+            count *= 2
+
     def log_posterior(self, unit: np.ndarray, waves: list[Wave], informative: list[str],
                       constrained: bool = True) -> np.ndarray:
         """Uniform prior on the cube, zero outside the non-implausible space (unless not
@@ -368,9 +383,9 @@ class HistoryMatcher:
             if index == 1:
                 unit = sobol_unit(dimensions, self.points, self.seed, 3)
             else:
-                kept = candidates[self.non_implausible(candidates, waves, informative)]
+                kept = self.non_implausible_candidates(waves, informative, self.points)
                 if len(kept) == 0:
-                    self.say(f"wave {index}: no candidate is non-implausible; stopping")
+                    self.say(f"wave {index}: no candidate of {MAX_CANDIDATES:,} is non-implausible; stopping")
                     break
                 unit = maximin_subset(kept, self.points)
             points = self.space.to_points(unit)
@@ -422,7 +437,7 @@ class HistoryMatcher:
         import emcee
 
         dimensions = len(self.space.keys)
-        kept = candidates[self.non_implausible(candidates, waves, informative)]
+        kept = self.non_implausible_candidates(waves, informative, self.walkers)
         constrained = len(kept) > 0
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, HM_STREAM, 5]))
         if not constrained:
