@@ -843,7 +843,10 @@ def command_validate(args: argparse.Namespace) -> int:
                                progress=not args.no_progress, extra_arms=presets, keep_runs=True)
     started = time.perf_counter()
     try:
-        results, report = validate(loaded, simulator, presets, args.replications, args.out, command)
+        from cryptoabm.calibration.splits import load_holdouts
+
+        holdouts = frozenset(load_holdouts(args.holdouts, loaded))
+        results, report = validate(loaded, simulator, presets, args.replications, args.out, command, holdouts)
         predictive = _posterior_predictive(args, loaded, simulator, report) if args.posterior.is_file() else None
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
@@ -872,15 +875,18 @@ def _posterior_predictive(args: argparse.Namespace, loaded: Any, simulator: Any,
     figure = "posterior_predictive.png"
     predictive_figure(table, args.out / "figures" / figure, "Posterior predictive checks")
     table.to_csv(args.out / "posterior_predictive.csv", index=False, float_format="%.6g")
+    not_fitted = frozenset(t.id for t in loaded.targets.targets if not t.calibrate)
     section = predictive_section(table, holdouts, figure, args.predictive_draws, args.predictive_replications,
-                                 args.posterior.as_posix())
+                                 args.posterior.as_posix(), not_fitted)
     if summary.is_file():
         from cryptoabm.calibration.history_matching import summary_section
 
         section = summary_section(args.posterior.parent) + section
     report.write_text(report.read_text().rstrip("\n") + "\n\n" + "\n".join(section))
-    fitted = table[~table["target"].isin(holdouts)]
-    return f"in sample {k_of_n(fitted)}, hold-outs {k_of_n(table[table['target'].isin(holdouts)])}"
+    fitted = table[~table["target"].isin(holdouts) & ~table["target"].isin(not_fitted)]
+    unfitted = table[table["target"].isin(not_fitted) & ~table["target"].isin(holdouts)]
+    return (f"in sample {k_of_n(fitted)}, hold-outs {k_of_n(table[table['target'].isin(holdouts)])}, "
+            f"never fitted {k_of_n(unfitted)}")
 
 
 def command_viz(args: argparse.Namespace) -> int:

@@ -89,12 +89,14 @@ def predictive_figure(table: pd.DataFrame, path: Path, title: str) -> None:
 
 
 def predictive_section(table: pd.DataFrame, holdouts: list[str], figure: str, draws: int, replications: int,
-                       posterior: str) -> list[str]:
+                       posterior: str, not_fitted: frozenset[str] = frozenset()) -> list[str]:
     """validation/report.md's section on the posterior predictive checks: K of N for the fitted
-    targets and for the pre-registered hold-outs (informative targets only; checks apart), the
-    per-target table and the figure."""
-    fitted = table[~table["target"].isin(holdouts)]
+    targets, for the pre-registered hold-outs and for the other targets never fitted
+    (``not_fitted``: calibrate = false; informative targets only, checks apart), the per-target
+    table and the figure."""
     held = table[table["target"].isin(holdouts)]
+    unfitted = table[table["target"].isin(not_fitted) & ~table["target"].isin(holdouts)]
+    fitted = table[~table["target"].isin(holdouts) & ~table["target"].isin(not_fitted)]
     lines = ["## Posterior predictive checks", "",
              f"{draws} draws of the posterior (`{posterior}`) x {replications} seeds each; to every run's value an "
              "observation error and a model discrepancy are added (normal, with the target's SDs), and the 95% "
@@ -102,10 +104,13 @@ def predictive_section(table: pd.DataFrame, holdouts: list[str], figure: str, dr
              "value or range meets that interval. Checks (targets no parameter moves, found by the calibration's "
              "first wave) are counted apart.", "",
              f"**In sample (fitted targets): {k_of_n(fitted)}. Out of sample (pre-registered hold-outs, "
-             f"`validation/holdouts.toml`): {k_of_n(held)}.**", "",
+             f"`validation/holdouts.toml`): {k_of_n(held)}.**"
+             + (f" Never fitted (calibrate = false in the target file, chosen before this calibration but not "
+                f"pre-registered): {k_of_n(unfitted)}." if len(unfitted) else ""), "",
              "| target | observed | predictive mean | 95% predictive interval | covered | role |", "|---|---|---|---|---|---|"]
     for row in table.itertuples():
-        role = ("check" if row.check else "") + (" hold-out" if row.target in holdouts else "")
+        role = ("check" if row.check else "") + (" hold-out" if row.target in holdouts else
+                                                  " not fitted" if row.target in not_fitted else "")
         lines.append(f"| `{row.target}` | {row.observed} | {row.model_mean:.4g} | {row.predictive_low:.4g} to "
                      f"{row.predictive_high:.4g} | {'yes' if row.covered else '**no**'} | {role.strip() or 'fitted'} |")
     lines += ["", f"![Posterior predictive checks](figures/{figure})", ""]

@@ -62,9 +62,9 @@ def summary_line(results: list[TargetResult]) -> str:
 
 
 def validate(loaded: LoadedTargets, simulate: Simulator, presets: dict[str, Path], replications: int,
-             out_dir: Path, command: str) -> tuple[list[TargetResult], Path]:
+             out_dir: Path, command: str, holdouts: frozenset[str] = frozenset()) -> tuple[list[TargetResult], Path]:
     """Run every preset, then write the report and figures into ``out_dir``; returns the per-target
-    results and the report's path."""
+    results and the report's path. ``holdouts``: the pre-registered hold-outs, reported apart."""
     simulated = simulate({"kind": "none"}, replications, "validate")
     results = target_results(loaded, simulated)
     figures = out_dir / "figures"
@@ -74,7 +74,8 @@ def validate(loaded: LoadedTargets, simulate: Simulator, presets: dict[str, Path
     figure_paths = {}
     for name, path in presets.items():
         figure_paths[name] = preset_figure(name, path, loaded, results, simulated.runs, figures / f"{name}.png")
-    report = write_report(loaded, results, presets, figure_paths, replications, out_dir / "report.md", command)
+    report = write_report(loaded, results, presets, figure_paths, replications, out_dir / "report.md", command,
+                          holdouts)
     return results, report
 
 
@@ -94,12 +95,20 @@ def _observed(target: Target, unit: str) -> str:
     return _quantity(target.observed, unit)
 
 
+def role(target: Target, holdouts: frozenset[str]) -> str:
+    """A target's part in the calibration: a pre-registered hold-out (never fitted, whatever its
+    flag), fitted, or not fitted (calibrate = false)."""
+    return "hold-out" if target.id in holdouts else "fitted" if target.calibrate else "not fitted"
+
+
 def write_report(loaded: LoadedTargets, results: list[TargetResult], presets: dict[str, Path],
-                 figures: dict[str, Path], replications: int, path: Path, command: str) -> Path:
+                 figures: dict[str, Path], replications: int, path: Path, command: str,
+                 holdouts: frozenset[str] = frozenset()) -> Path:
     """validation/report.md: the summary line, the per-target table, the misses, the presets."""
     targeted = {r.target.preset for r in results}
-    calibrated = [r for r in results if r.target.calibrate]
-    held_out = [r for r in results if not r.target.calibrate]
+    calibrated = [r for r in results if role(r.target, holdouts) == "fitted"]
+    held_out = [r for r in results if role(r.target, holdouts) == "hold-out"]
+    unfitted = [r for r in results if role(r.target, holdouts) == "not fitted"]
     lines = [
         "# Validation: every preset against the public record",
         "",
@@ -108,7 +117,9 @@ def write_report(loaded: LoadedTargets, results: list[TargetResult], presets: di
         f"`configs/behaviour.toml` holds them). Targets: `{loaded.path.as_posix()}`, each a row of the facts sheet.",
         "",
         f"**{summary_line(results)}** ({sum(r.passed for r in calibrated)} of {len(calibrated)} fitted by "
-        f"`cryptoabm calibrate`; {sum(r.passed for r in held_out)} of {len(held_out)} held out of the fit).",
+        f"`cryptoabm calibrate`; {sum(r.passed for r in held_out)} of {len(held_out)} pre-registered hold-outs; "
+        f"{sum(r.passed for r in unfitted)} of {len(unfitted)} never fitted). The model here runs with the point "
+        f"values of `configs/behaviour.toml`; the posterior predictive checks below run it on the posterior.",
         "",
         "A target passes when the model's mean over replications lies within the observed value or range "
         "widened by the target's tolerance; *distance* is how far the mean lies outside the observed range, "
@@ -125,7 +136,7 @@ def write_report(loaded: LoadedTargets, results: list[TargetResult], presets: di
         lines.append(
             f"| `{t.id}` | {t.preset} | {window} | {_observed(t, unit)} | {_quantity(t.tolerance, unit if unit != 'change' else 'share')} "
             f"| {_quantity(r.mean, unit)} | {_quantity(r.low, unit)} to {_quantity(r.high, unit)} "
-            f"| {r.distance:+.2f} | {'pass' if r.passed else '**miss**'} | {'fitted' if t.calibrate else 'held out'} |")
+            f"| {r.distance:+.2f} | {'pass' if r.passed else '**miss**'} | {role(t, holdouts)} |")
     lines += ["", "## What each target measures", ""]
     for r in results:
         t = r.target
