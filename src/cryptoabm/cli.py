@@ -33,6 +33,8 @@ from cryptoabm.config.calendar import month_of_date
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+HOLDOUTS_FILE = "holdouts.toml"  # the pre-registered hold-outs, beside the target file
+POSTERIOR_BESIDE_TARGETS = Path("calibration") / "posterior.parquet"  # the committed fit, beside the target file
 CALIBRATION_OUT = "results/calibration_fit"  # a new folder: the committed fit (validation/calibration) stays as it is
 WRITE_BEHAVIOUR_DEFAULT = Path("<behaviour.toml of the configs>")
 
@@ -281,8 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="steps of every emcee walker (default 3000; the first half is burn-in)")
     calibrate.add_argument("--posterior-draws", type=_positive_int, default=1000, metavar="N",
                            help="rows of posterior.parquet (default 1000)")
-    calibrate.add_argument("--holdouts", type=Path, default=Path("validation/holdouts.toml"), metavar="TOML",
-                           help="pre-registered hold-outs, never fitted (default validation/holdouts.toml)")
+    calibrate.add_argument("--holdouts", type=Path, metavar="TOML",
+                           help="pre-registered hold-outs, never fitted (default: holdouts.toml beside TARGETS, "
+                                "validation/holdouts.toml)")
     calibrate.add_argument("--split", metavar="temporal|country:NAME",
                            help="fit part of the record and predict the rest (out-of-sample check)")
     calibrate.add_argument("--budget", type=_positive_int, default=64, metavar="N",
@@ -320,15 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="cut every run to N months (a quick check; targets after it are refused)")
     validate.add_argument("--out", type=Path, default=Path("validation"), metavar="DIR",
                           help="where report.md and figures/ go (default validation)")
-    validate.add_argument("--posterior", type=Path, default=Path("validation/calibration/posterior.parquet"),
-                          metavar="PARQUET", help="posterior sample for the posterior predictive checks (default "
-                                                  "validation/calibration/posterior.parquet; skipped if absent)")
+    validate.add_argument("--posterior", type=Path, metavar="PARQUET",
+                          help="posterior sample for the posterior predictive checks (default: calibration/"
+                               "posterior.parquet beside TARGETS, validation/calibration/posterior.parquet; skipped "
+                               "if absent)")
     validate.add_argument("--predictive-draws", type=_positive_int, default=20, metavar="N",
                           help="posterior draws of the predictive checks (default 20)")
     validate.add_argument("--predictive-replications", type=_positive_int, default=5, metavar="R",
                           help="seeds per posterior draw in the predictive checks (default 5)")
-    validate.add_argument("--holdouts", type=Path, default=Path("validation/holdouts.toml"), metavar="TOML",
-                          help="pre-registered hold-outs, reported apart (default validation/holdouts.toml)")
+    validate.add_argument("--holdouts", type=Path, metavar="TOML",
+                          help="pre-registered hold-outs, reported apart (default: holdouts.toml beside TARGETS, "
+                               "validation/holdouts.toml)")
     _add_simulation_options(validate, "results/validation")
 
     from cryptoabm.viz.__main__ import add_arguments as add_viz_arguments
@@ -704,6 +709,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
     from cryptoabm.calibration.targets import load_targets
 
     loaded = load_targets(args.targets, args.configs)
+    args.holdouts = args.holdouts or args.targets.parent / HOLDOUTS_FILE
     selection = select(loaded, load_holdouts(args.holdouts, loaded), args.split)
     if not selection.fitted:
         raise ConfigError(args.targets, "targets", "no target left to fit (calibrate = true, not held out, in the split)")
@@ -845,6 +851,8 @@ def command_validate(args: argparse.Namespace) -> int:
     try:
         from cryptoabm.calibration.splits import load_holdouts
 
+        args.holdouts = args.holdouts or args.targets.parent / HOLDOUTS_FILE
+        args.posterior = args.posterior or args.targets.parent / POSTERIOR_BESIDE_TARGETS
         holdouts = frozenset(load_holdouts(args.holdouts, loaded))
         results, report = validate(loaded, simulator, presets, args.replications, args.out, command, holdouts)
         predictive = _posterior_predictive(args, loaded, simulator, report) if args.posterior.is_file() else None
