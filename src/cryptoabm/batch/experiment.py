@@ -31,6 +31,7 @@ from cryptoabm.config import (
     ConfigError,
     SafeName,
     Scenario,
+    StrictValues,
     composition_files,
     config_files,
     first_problem,
@@ -66,7 +67,7 @@ RESULTS_COPIES_ON_DISK = 2  # the run files, then the merged tables
 DUMMY = "dummy"  # the parameter a morris/sobol design adds: read by no model, it sets the replications' seeds
 
 
-class _Table(BaseModel):
+class _Table(StrictValues):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 

@@ -20,17 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cryptoabm.calibration.metrics import METRICS
-from cryptoabm.config import ConfigError, SafeName, Scenario, first_problem, load_scenario, read_toml
+from cryptoabm.config import ConfigError, SafeName, Scenario, StrictValues, first_problem, load_scenario, read_toml
 from cryptoabm.config.calendar import MONTH_PATTERN, date_of_month, month_of_date
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 DEFAULT_BASE_SEED = 2021
 
 
-class _Table(BaseModel):
+class _Table(StrictValues):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 

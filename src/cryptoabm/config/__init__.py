@@ -87,6 +87,8 @@ from cryptoabm.config.values import (
     PriceProcess,
     SafeName,
     Share,
+    StrictValues,
+    WrongKind,
 )
 
 __all__ = [
@@ -98,7 +100,7 @@ __all__ = [
     "LegalTenderReversal", "MarketConfig", "MerchantConfig", "MiningConfig", "MiningPowerCut",
     "NetworkKind", "NoneWord", "NonNegative", "PaymentRegime", "Policy", "PolicyChange",
     "PopulationConfig", "Positive", "PriceProcess", "PriceShock", "RelocationWave",
-    "RemittanceConfig", "SafeName", "Scenario", "Share", "StateConfig", "SurchargeBand",
+    "RemittanceConfig", "SafeName", "Scenario", "Share", "StrictValues", "WrongKind", "StateConfig", "SurchargeBand",
     "WorldMiningConfig",
     "check_month_csv", "composition_files", "config_files", "first_problem", "load_composition",
     "load_scenario", "read_toml", "scenario_from_dict", "scenario_to_toml_dict", "with_overrides",

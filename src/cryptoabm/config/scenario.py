@@ -76,8 +76,10 @@ class Scenario(_Section):
                     Policy.model_validate({**self.policy.model_dump(), **event.set})
                 except ValidationError as exc:
                     first = exc.errors()[0]
-                    field = ".".join(str(p) for p in first["loc"])
-                    raise _FieldProblem(f"events.{i}.set.{field}", _describe_error(first)) from None
+                    problem = _field_problem_in(first)
+                    field = problem.field if problem else ".".join(str(p) for p in first["loc"])
+                    message = problem.message if problem else _describe_error(first)
+                    raise _FieldProblem(f"events.{i}.set.{field}", message) from None
         return self
 
     @property

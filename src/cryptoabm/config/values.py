@@ -4,9 +4,11 @@ values are immutable)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import functools
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 PaymentRegime = Literal["ban", "voluntary", "legal_tender", "fee_conversion"]
 GridPriority = Literal["equal", "last", "interruptible", "surplus_only"]
@@ -32,7 +34,72 @@ SAFE_NAME_RULE = "must be a plain name: a letter or digit, then letters, digits,
 SafeName = Annotated[str, Field(pattern=SAFE_NAME_PATTERN)]  # names a results folder: nothing may escape
 
 
-class _Section(BaseModel):
+class StrictValues(BaseModel):
+    """Base of every table a user writes: a number must be written as a number and a switch as
+    true or false. Pydantic would otherwise turn ``true`` into 1, ``false`` into 0.0 and the
+    text ``"2000"`` into 2000; here each is refused, naming the key. A whole number written as a
+    float (``12.0``) still counts as a whole number, and the word "none" still lifts an
+    optional lever."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coercion(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(key) if isinstance(key, str) else None
+                if field is not None:
+                    refuse_coercion(value, *_value_kind(field.annotation), where=key)
+        return data
+
+
+@functools.cache
+def _value_kind(annotation: Any) -> tuple[str | None, bool]:
+    """("number", "switch" or None; whether None is allowed) of a field's type."""
+    union = get_origin(annotation) in (Union, types.UnionType)
+    members = set(get_args(annotation)) if union else {annotation}
+    optional = type(None) in members
+    members.discard(type(None))
+    if members == {bool}:
+        return "switch", optional
+    if members == {int}:
+        return "whole number", optional
+    if members and members <= {int, float}:
+        return "number", optional
+    return None, optional
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class WrongKind(ValueError):
+    """A value of the wrong kind for its key (text or a switch for a number, anything but
+    true/false for a switch); ``field`` is the key in its table."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def refuse_coercion(value: Any, kind: str | None, optional: bool = False, where: str = "") -> None:
+    """Raise :class:`WrongKind` if ``value`` is not of ``kind`` ("number", "whole number" or "switch")."""
+    if kind is None or (optional and _none_word(value) is None):
+        return
+    if kind != "switch" and isinstance(value, bool):
+        raise WrongKind(where, f"must be a {kind}, not {str(value).lower()} (a switch)")
+    if kind != "switch" and isinstance(value, str):
+        quoted = _is_number_text(value)
+        raise WrongKind(where, f"must be a {kind}{' written without quotes' if quoted else ''} (got {value!r:.60})")
+    if kind == "switch" and not isinstance(value, bool):
+        raise WrongKind(where, f"must be true or false, without quotes (got {value!r:.60})")
+
+
+class _Section(StrictValues):
     """Base for every config table: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
