@@ -311,7 +311,10 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
     for index, arm in enumerate(experiment.arms):
         source = arm_source(path, arm, index)
         overrides = arm_overrides(experiment, arm)
-        scenario = source.load(overrides)
+        try:
+            scenario = source.load(overrides, arm_override_origins(path, experiment, index))
+        except ConfigError as exc:
+            raise ConfigError(exc.file, exc.field, f"{exc.message} (in arm '{arm.name}' of {path})") from None
         ensure_model_fits(scenario, path, force)
         arm_scenarios[arm.name] = scenario
         inputs.update({str(f): file_sha256(f) for f in source.files()})
@@ -438,11 +441,12 @@ class ArmSource:
     country: str | None = None
     policy_package: str | None = None
 
-    def load(self, overrides: dict[str, Any]) -> Scenario:
+    def load(self, overrides: dict[str, Any], origins: dict[str, tuple[str | Path, str]] | None = None) -> Scenario:
+        """The arm's scenario with ``overrides``; ``origins`` names where each override was written."""
         if self.config_path is not None:
-            return load_scenario(self.config_path, overrides)
+            return load_scenario(self.config_path, overrides, origins)
         return load_composition(_configs_folder(self.experiment_path), self.country, self.policy_package, overrides,
-                                source=self.experiment_path)
+                                source=self.experiment_path, override_origins=origins)
 
     def files(self) -> list[Path]:
         if self.config_path is not None:
@@ -454,6 +458,14 @@ def arm_overrides(experiment: Experiment, arm: Arm) -> dict[str, Any]:
     """What an experiment sets on top of an arm's scenario: the standing levers, then the arm's
     own overrides, then the horizon (design points go on top of these)."""
     return {**experiment.standing_levers, **arm.overrides, "months": experiment.horizon_months}
+
+
+def arm_override_origins(path: Path, experiment: Experiment, index: int) -> dict[str, tuple[str | Path, str]]:
+    """Where each of :func:`arm_overrides` is written in the experiment file (for errors)."""
+    arm = experiment.arms[index]
+    return {**{key: (path, f"standing_levers.{key}") for key in experiment.standing_levers},
+            **{key: (path, f"arms.{index}.overrides.{key}") for key in arm.overrides},
+            "months": (path, "horizon_months")}
 
 
 def arm_source(experiment_path: Path, arm: Arm, index: int) -> ArmSource:

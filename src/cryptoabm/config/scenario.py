@@ -19,6 +19,7 @@ from cryptoabm.config.errors import (
     _loc_to_field,
     _unknown_key_message,
 )
+from cryptoabm.config.origins import Origins
 from cryptoabm.config.policy import POLICY_LEVERS, Event, Policy, PolicyChange
 from cryptoabm.config.sections import (
     AdoptionConfig,
@@ -64,7 +65,7 @@ class Scenario(_Section):
     def _events_fit(self) -> Scenario:
         for i, event in enumerate(self.events):
             if event.month > self.months:
-                raise _FieldProblem(
+                raise _EventAfterHorizon(
                     f"events.{i}.month",
                     f"month {event.month} is after the last month of the run ({self.months})",
                 )
@@ -88,6 +89,10 @@ class Scenario(_Section):
         return calendar_month(self.start_month)
 
 
+class _EventAfterHorizon(_FieldProblem):
+    """A scheduled event after the run's last month (the horizon may be set in another file)."""
+
+
 def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str | Path = "<overrides>") -> Scenario:
     """The scenario with dotted keys (``"policy.license_cap"``) set to new values, validated by
     the same schema as a config file; ``source`` names the origin of the overrides in errors."""
@@ -97,7 +102,7 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str | 
     return scenario_from_dict(raw, source=source)
 
 
-def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<config>") -> Scenario:
+def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<config>", origins: Origins | None = None) -> Scenario:
     """Validate an already-merged dict; ``source`` names the file in error messages.
 
     A price CSV is parsed here too (see :func:`check_month_csv`), so a bad one is refused
@@ -110,7 +115,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<config>") -> 
         if not resolved.is_file():
             raise ConfigError(source, "market.price_csv", f"file not found: {resolved}")
         raw["market"] = {**raw["market"], "price_csv": str(resolved)}
-    scenario = _validated(raw, source)
+    scenario = _validated(raw, source, origins)
     if scenario.market.price_csv is not None:
         problem = check_month_csv(scenario.market.price_csv, "btc_price_usd", scenario.months)
         if problem:
@@ -167,8 +172,9 @@ def _finite_number(text: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _validated(raw: dict[str, Any], source: str | Path) -> Scenario:
-    """``Scenario.model_validate`` with the first problem as a one-line :class:`ConfigError`."""
+def _validated(raw: dict[str, Any], source: str | Path, origins: Origins | None = None) -> Scenario:
+    """``Scenario.model_validate`` with the first problem as a one-line :class:`ConfigError`,
+    naming the file that holds it when ``origins`` knows (see :mod:`.origins`)."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -177,9 +183,16 @@ def _validated(raw: dict[str, Any], source: str | Path) -> Scenario:
         # also leaves the real field missing), so report it first.
         error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         problem = _field_problem_in(error)
-        if problem is not None:
-            raise ConfigError(source, problem.field, problem.message) from None
-        raise ConfigError(source, _loc_to_field(error["loc"]), _describe_error(error)) from None
+        field = problem.field if problem is not None else _loc_to_field(error["loc"])
+        message = problem.message if problem is not None else _describe_error(error)
+        if origins is None:
+            raise ConfigError(source, field, message) from None
+        file, field_in_file = origins.locate(field, raw, source)
+        if isinstance(problem, _EventAfterHorizon):
+            months_file, months_field = origins.locate("months", raw, source)
+            if months_file != file:
+                message += f"; the run's months are set in {months_file}: {months_field or 'months'}"
+        raise ConfigError(file, field_in_file, message) from None
 
 
 def scenario_to_toml_dict(scenario: Scenario) -> dict[str, Any]:
