@@ -8,7 +8,7 @@
     DIR/corrupt/               run files found unreadable on a resume, set aside (the runs are rerun)
     DIR/timeseries.parquet     all runs' kept months, tidy: run_id, arm, parameters, replicate, seed, month, metrics
     DIR/runs.parquet           one row per run: end-of-horizon and cumulative outcomes
-    DIR/.lock                  held (fcntl.flock) while a batch writes here; the OS releases it on any exit
+    DIR/.lock                  held (filelock: cryptoabm.folder_lock) while a batch writes here; the OS releases it on any exit
 
 Every file is written to a temporary name and renamed into place, so a crash never leaves a
 half-written result; a run's file exists only once the run is complete. A temporary file
@@ -17,12 +17,11 @@ left by a kill is removed when the batch resumes.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -32,26 +31,37 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, design_points, kept_row_count, run_parameters
+from cryptoabm.batch.experiment import (
+    LoadedExperiment,
+    RunSpec,
+    design_points,
+    file_sha256,
+    kept_row_count,
+    run_parameters,
+)
+from cryptoabm import folder_lock
 from cryptoabm.config import NONE_WORD, InputError
+from cryptoabm.folder_lock import LOCK, FolderLock
+from cryptoabm.provenance import code_difference, code_record
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
 FAILED_DIR = "failed"
 CORRUPT_DIR = "corrupt"
-LOCK = ".lock"
 TIMESERIES = "timeseries.parquet"
 RUNS_TABLE = "runs.parquet"
 INPUTS_KEY = b"cryptoabm.inputs_sha256"  # a run file's record of the inputs it was run from
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "networkx", "pydantic", "dask", "distributed")
 PARTITION = "arm"
+CHECKSUMS = "run_sha256"  # the manifest's record of every stored run file's SHA-256
+CHECKSUM_SAVE_SECONDS = 2.0  # how often the manifest is saved while runs finish
 
 
 class StoreError(InputError):
     """A results folder that cannot be used as asked (one plain line)."""
 
 
-class FolderBusy(StoreError):
+class FolderBusy(StoreError, folder_lock.FolderBusy):
     """Another batch holds the results folder's lock."""
 
 
@@ -159,6 +169,7 @@ class ResultStore:
         self._column_types: dict[str, pa.DataType] = {}
         self._inputs_digest = ""
         self._expected_rows = 0
+        self._saved_at = time.monotonic()
 
     # -- the lock -------------------------------------------------------------------------
     def __enter__(self) -> ResultStore:
@@ -172,13 +183,18 @@ class ResultStore:
     def release(self) -> None:
         """Let go of the folder's lock (the OS does so too if the process dies)."""
         if self._lock_handle is not None:
-            self._lock_handle.close()
+            self._lock_handle.release()
             self._lock_handle = None
 
     def _make_folder(self) -> None:
         if self.folder.exists() and not self.folder.is_dir():
             raise StoreError(f"--out {self.folder} is a file, not a folder")
         self._created = not self.folder.exists()
+        if not self._created:
+            others = sorted(p.name for p in self.folder.iterdir() if p.name != LOCK)
+            if others and not (self.folder / MANIFEST).exists():
+                raise StoreError(f"--out {self.folder} is not empty and holds no cryptoabm batch (no {MANIFEST}; it "
+                                 f"holds {', '.join(others[:3])}); choose a new or empty folder")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -187,27 +203,15 @@ class ResultStore:
             raise StoreError(f"cannot write into the results folder {self.folder}: permission denied")
 
     def _lock(self) -> None:
-        path = self.folder / LOCK
+        lock = FolderLock(self.folder, "batch")
         try:
-            handle = open(path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
-        except OSError as exc:
+            lock.acquire()
+        except folder_lock.FolderBusy as exc:
+            raise FolderBusy(str(exc)) from None
+        except InputError as exc:
             self._discard_created()
-            raise StoreError(f"cannot write into the results folder {self.folder}: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
-                raise FolderBusy(f"{self.folder} is in use by another batch (process {holder}); wait for it to "
-                                 f"finish or choose another --out") from None
-            raise StoreError(f"cannot lock the results folder {self.folder}: {exc.strerror or exc}") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._lock_handle = handle
+            raise StoreError(f"cannot write into the results folder {self.folder}: {exc}") from None
+        self._lock_handle = lock
 
     def _discard_created(self) -> None:
         """Remove the folder this batch created, if it failed before writing a result."""
@@ -238,7 +242,9 @@ class ResultStore:
                                  f"hashes, so a resume cannot be checked; run the batch into a new --out folder")
             if previous is not None:
                 check_unchanged(previous["inputs"], loaded.inputs, self.folder)
+                check_same_code(previous.get("code"), self.folder)
             self._manifest = previous or self._new_manifest(loaded, runs)
+            self._manifest.setdefault(CHECKSUMS, {})
             self.runs_folder.mkdir(exist_ok=True)
             if previous is None:
                 self._write_manifest()
@@ -270,7 +276,7 @@ class ResultStore:
         reference_point = experiment.reference_point
         return {
             "experiment": experiment.name,
-            "experiment_file": str(loaded.path),
+            "experiment_file": str(loaded.path.resolve()),  # absolute: rerun and replay work from any folder
             "experiment_sha256": loaded.file_hash,
             "inputs": loaded.inputs,
             "question": experiment.question,
@@ -282,6 +288,7 @@ class ResultStore:
             "standing_levers": dict(experiment.standing_levers),
             "start_months": {arm: scenario.start_month for arm, scenario in loaded.arm_scenarios.items()},
             "cryptoabm_version": _package_version("cryptoabm"),
+            "code": code_record(),  # version, source hash, packaged data files: compared on --resume
             "git_commit": _git_commit(),
             "dependencies": {name: _package_version(name) for name in DEPENDENCIES},
             "design_columns": {key: str(kind) for key, kind in self._column_types.items()},
@@ -293,16 +300,20 @@ class ResultStore:
                 for r in runs
             ],
             "timings": {},
+            CHECKSUMS: {},  # run id -> SHA-256 of its run file, verified on resume and merge
         }
 
     def _write_manifest(self) -> None:
         text = json.dumps(self._manifest, indent=1) + "\n"
         write_atomically(self.folder / MANIFEST, lambda p: p.write_text(text))
+        self._saved_at = time.monotonic()
 
     def _remove_partials(self) -> None:
-        """Temporary files a killed batch left behind (nobody else writes here: we hold the lock)."""
-        for partial in self.folder.rglob(".*.partial"):
-            partial.unlink(missing_ok=True)
+        """Temporary files a killed batch left behind (nobody else writes here: we hold the lock),
+        only where the batch writes them: beside its tables, and among its run and failure files."""
+        for pattern in (".*.partial", f"{RUNS_DIR}/{PARTITION}=*/.*.parquet.partial", f"{FAILED_DIR}/.*.json.partial"):
+            for partial in self.folder.glob(pattern):
+                partial.unlink(missing_ok=True)
 
     def _set_aside_unusable(self, runs: list[RunSpec]) -> None:
         expected = {self.run_path(spec.arm, spec.run_id) for spec in runs}
@@ -310,9 +321,34 @@ class ResultStore:
             if path not in expected:
                 self._set_aside(path, "belongs to no run of this experiment")
                 continue
-            problem = run_file_problem(path, self._expected_rows, self._inputs_digest)
+            problem = self.checksum_problem(path) or run_file_problem(path, self._expected_rows, self._inputs_digest)
             if problem:
                 self._set_aside(path, problem)
+        self._write_manifest()
+
+    def checksum_problem(self, path: Path) -> str | None:
+        """Why a run file is not the file this batch wrote (no checksum recorded, or another), or None."""
+        recorded = self._manifest[CHECKSUMS].get(path.stem)
+        if recorded is None:
+            return "has no checksum in the manifest (written after the manifest was last saved)"
+        if file_sha256(path) != recorded:
+            return "does not match its checksum in the manifest (the file changed after it was written)"
+        return None
+
+    def verify_stored(self, run_ids: Iterable[str]) -> list[str]:
+        """Check the stored files of these runs against their checksums; a file that does not
+        match is set aside (a warning) and its run id returned, to be run again."""
+        design = {run["run_id"]: run for run in self._manifest["design"]}
+        bad = []
+        for run_id in run_ids:
+            path = self.run_path(design[run_id]["arm"], run_id)
+            problem = self.checksum_problem(path) if path.exists() else None
+            if problem:
+                self._set_aside(path, problem)
+                bad.append(run_id)
+        if bad:
+            self._write_manifest()
+        return bad
 
     def _set_aside(self, path: Path, why: str) -> None:
         target_folder = self.folder / CORRUPT_DIR
@@ -323,6 +359,7 @@ class ResultStore:
             counter += 1
             target = target_folder / f"{path.name}.{counter}.corrupt"
         os.replace(path, target)
+        self._manifest.get(CHECKSUMS, {}).pop(path.stem, None)
         relative = path.relative_to(self.folder)
         self.warnings.append(f"{relative} {why}: set aside as {target.relative_to(self.folder)}"
                              + ("; its run will be run again" if path.suffix == ".parquet" else ""))
@@ -358,6 +395,9 @@ class ResultStore:
         path = self.run_path(spec.arm, spec.run_id)
         path.parent.mkdir(exist_ok=True)
         write_atomically(path, lambda p: pq.write_table(whole, p, compression="none", write_statistics=False))
+        self._manifest[CHECKSUMS][spec.run_id] = file_sha256(path)
+        if time.monotonic() - self._saved_at > CHECKSUM_SAVE_SECONDS:
+            self._write_manifest()
         (self.failed_folder / f"{spec.run_id}.json").unlink(missing_ok=True)
         return whole
 
@@ -389,6 +429,9 @@ class ResultStore:
                 path = self.run_path(run["arm"], run["run_id"])
                 if not path.exists():
                     continue
+                problem = self.checksum_problem(path)
+                if problem:  # verify_stored ran just before: a file changed during the merge
+                    raise StoreError(f"{path} {problem}; resume the batch to run it again")
                 whole = read_run_file(path)
             whole = whole.replace_schema_metadata(None)
             whole = whole.add_column(1, PARTITION, pa.array([run["arm"]] * whole.num_rows, pa.string()))
@@ -444,6 +487,14 @@ def _run_row_columns(whole: pa.Table, outcome_names: list[str]) -> list[str]:
     """The columns of a run's row in runs.parquet: its ids and design values, then outcomes."""
     month_start = whole.column_names.index("month")
     return [*whole.column_names[:month_start], *outcome_names]
+
+
+def check_same_code(recorded: dict[str, Any] | None, folder: Path) -> None:
+    """Refuse to resume with other code than the batch started with (version, source, data files)."""
+    difference = code_difference(recorded, code_record())
+    if difference:
+        raise StoreError(f"{difference} since the batch in {folder} started; run it into a new --out folder, "
+                         f"or resume it with the code it was started with")
 
 
 def check_unchanged(recorded: dict[str, str], current: dict[str, str], folder: Path) -> None:
