@@ -28,6 +28,7 @@ from pathlib import Path
 
 from cryptoabm.config import ConfigError, InputError, Scenario, load_scenario, scenario_from_dict
 from cryptoabm.config.calendar import month_of_date
+from cryptoabm.folder_lock import folder_lock
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -95,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="months to simulate (default: the config's `months`); later events do not fire")
     run.add_argument("--out", type=Path, metavar="DIR",
                      help="results folder (default: results/<scenario name>-seed<N>)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the results of an earlier run in DIR (a folder holding anything else is "
+                          "never written into)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the results folder")
     run.add_argument("--force", action="store_true",
                      help="run even if the memory estimate says the model will not fit on this machine")
@@ -317,6 +321,16 @@ def with_horizon(scenario: Scenario, months: int | None, seed: int | None = None
     return scenario_from_dict(raw, source=f"{source} with {' '.join(options)}")
 
 
+def warn_of_dropped_events(scenario: Scenario, months: int | None) -> None:
+    """One warning line naming the scheduled events a shorter ``--months`` leaves out."""
+    dropped = [event for event in scenario.events if months is not None and event.month > months]
+    if dropped:
+        shown = ", ".join(f"{event.kind} in month {event.month}" for event in dropped[:4])
+        more = f" and {len(dropped) - 4} more" if len(dropped) > 4 else ""
+        print(f"cryptoabm: warning: --months {months} ends the run before {len(dropped)} scheduled event(s), "
+              f"which will not happen: {shown}{more}", file=sys.stderr)
+
+
 def command_check(args: argparse.Namespace) -> int:
     from cryptoabm.sizing import ensure_model_fits
 
@@ -330,21 +344,24 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     from cryptoabm.model import CryptoEconomy
-    from cryptoabm.outputs import write_run
+    from cryptoabm.outputs import check_run_folder, write_run
     from cryptoabm.sizing import ensure_model_fits
     from cryptoabm.summary import summary_table
 
-    scenario = with_horizon(load_scenario(args.config), args.months, args.seed, args.config)
+    loaded = load_scenario(args.config)
+    warn_of_dropped_events(loaded, args.months)
+    scenario = with_horizon(loaded, args.months, args.seed, args.config)
     ensure_model_fits(scenario, args.config, args.force)
     seed = scenario.seed
     out_dir = args.out if args.out is not None else Path("results") / f"{scenario.name}-seed{seed}"
     check_out_folder(out_dir)
+    check_run_folder(out_dir, args.overwrite)  # before the run, not after it
     started = time.perf_counter()
     model = CryptoEconomy(scenario, seed=seed)
     table = model.run()
     elapsed = time.perf_counter() - started
     try:
-        write_run(out_dir, scenario, seed, table, str(args.config))
+        write_run(out_dir, scenario, seed, table, str(args.config), overwrite=args.overwrite)
     except OSError as exc:
         print(f"cryptoabm: error: cannot write results to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -465,7 +482,8 @@ def command_rerun(args: argparse.Namespace) -> int:
     scenario = scenario_from_dict(spec.scenario)
     table = CryptoEconomy(scenario, seed=spec.seed).run()
     out_dir = args.out if args.out is not None else args.folder / "rerun" / spec.run_id
-    write_run(out_dir, scenario, spec.seed, table, f"{manifest['experiment_file']} [{spec.run_id}]")
+    write_run(out_dir, scenario, spec.seed, table, f"{manifest['experiment_file']} [{spec.run_id}]",
+              overwrite=args.out is None)  # its own folder in the batch's is replaced; a chosen --out is not
     store = ResultStore(args.folder)
     stored_path = store.run_path(spec.arm, spec.run_id)
     if not stored_path.exists():
@@ -509,9 +527,6 @@ def _interrupted_in(work: Path) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
-    from cryptoabm.calibration.calibrate import calibrate, update_behaviour_file, write_outputs
-    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
-    from cryptoabm.calibration.simulate import BatchSimulator
     from cryptoabm.calibration.targets import load_targets
 
     loaded = load_targets(args.targets, args.configs)
@@ -521,6 +536,15 @@ def command_calibrate(args: argparse.Namespace) -> int:
         raise ConfigError("--behaviour", "", f"no such file: {args.behaviour}")
     check_out_folder(args.out)
     check_out_folder(args.work)
+    with folder_lock(args.work, "calibrate or validate", "--work"):  # before anything in it is touched
+        return _calibrate_in_locked_work(args, loaded)
+
+
+def _calibrate_in_locked_work(args: argparse.Namespace, loaded) -> int:
+    from cryptoabm.calibration.calibrate import calibrate, update_behaviour_file, write_outputs
+    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
+    from cryptoabm.calibration.simulate import BatchSimulator
+
     command = (f"cryptoabm calibrate {args.targets.as_posix()} --budget {args.budget} "
                f"--replications {args.replications} --refine {args.refine} --draws {args.draws}")
     executor, where, close = _shared_executor(args)
@@ -551,9 +575,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 
 def command_validate(args: argparse.Namespace) -> int:
-    from cryptoabm.calibration.simulate import BatchSimulator
     from cryptoabm.calibration.targets import load_targets
-    from cryptoabm.calibration.validate import summary_line, validate
     from cryptoabm.config.catalogue import configs_dir, preset_files
 
     loaded = load_targets(args.targets, args.configs)
@@ -567,6 +589,14 @@ def command_validate(args: argparse.Namespace) -> int:
                                               f"after month {args.months}")
     check_out_folder(args.out)
     check_out_folder(args.work)
+    with folder_lock(args.work, "calibrate or validate", "--work"):  # before anything in it is touched
+        return _validate_in_locked_work(args, loaded, presets)
+
+
+def _validate_in_locked_work(args: argparse.Namespace, loaded, presets: dict[str, Path]) -> int:
+    from cryptoabm.calibration.simulate import BatchSimulator
+    from cryptoabm.calibration.validate import summary_line, validate
+
     command = f"cryptoabm validate {args.targets.as_posix()} --replications {args.replications}" + (
         f" --months {args.months}" if args.months is not None else "")
     executor, where, close = _shared_executor(args)
