@@ -541,7 +541,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 
 def _calibrate_in_locked_work(args: argparse.Namespace, loaded) -> int:
-    from cryptoabm.calibration.calibrate import calibrate, update_behaviour_file, write_outputs
+    from cryptoabm.calibration.calibrate import UnmeasurableTarget, calibrate, update_behaviour_file, write_outputs
     from cryptoabm.calibration.parameters import CALIBRATED_RANGES
     from cryptoabm.calibration.simulate import BatchSimulator
 
@@ -558,6 +558,9 @@ def _calibrate_in_locked_work(args: argparse.Namespace, loaded) -> int:
                            log=lambda line: print(f"calibrate: {line}", file=sys.stderr))
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
+    except UnmeasurableTarget as exc:  # the target file's mistake: named there
+        index = next(i for i, t in enumerate(loaded.targets.targets) if t.id == exc.target_id)
+        raise ConfigError(args.targets, f"targets.{index}.window", str(exc)) from None
     finally:
         close()
     paths = write_outputs(result, args.out, command)

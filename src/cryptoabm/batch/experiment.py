@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
+from tqdm.auto import tqdm
 
 from cryptoabm.config import (
     COUNTRIES_FOLDER,
@@ -38,6 +40,7 @@ from cryptoabm.config import (
     load_composition,
     load_scenario,
     read_toml,
+    with_overrides,
 )
 from cryptoabm.model import INDICATOR_NAMES
 from cryptoabm.sizing import (
@@ -64,6 +67,7 @@ CONFIG_KEYS = frozenset({"extends", "country", "policy_package", "market", "grid
                          "start_month", "description", "adoption", "investors", "merchants", "state"})
 RESULTS_SHARE_OF_MEMORY = 0.8  # the merged tables are built in memory: leave the rest to everything else
 RESULTS_COPIES_ON_DISK = 2  # the run files, then the merged tables
+PROGRESS_FROM_POINTS = 1_000  # designs this large show their progress while they are checked and listed
 DUMMY = "dummy"  # the parameter a morris/sobol design adds: read by no model, it sets the replications' seeds
 
 
@@ -318,9 +322,11 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
         ensure_model_fits(scenario, path, force)
         arm_scenarios[arm.name] = scenario
         inputs.update({str(f): file_sha256(f) for f in source.files()})
-        for point in points + uncertainty_corners(experiment):
+        checked = points + uncertainty_corners(experiment)
+        for point in tqdm(checked, desc=f"checking arm '{arm.name}' at each design point", unit="point",
+                          disable=len(checked) < PROGRESS_FROM_POINTS, file=sys.stderr, mininterval=1.0):
             try:
-                at_point = source.load({**overrides, **model_overrides(point)})
+                at_point = point_scenario(source, scenario, overrides, model_overrides(point))
             except ConfigError as exc:
                 raise ConfigError(path, "design", f"with arm '{arm.name}': {exc.field}: {exc.message}") from None
             ensure_model_fits(at_point, path, force)
@@ -328,6 +334,16 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
     if experiment.reference_point is not None and experiment.reference_point not in points:
         raise ConfigError(path, "reference_point", "is not one of the design's points")
     return LoadedExperiment(experiment, path, file_hash, arm_scenarios, inputs)
+
+
+def point_scenario(source: ArmSource, arm_scenario: Scenario, arm_overrides: dict[str, Any],
+                   point: dict[str, Any]) -> Scenario:
+    """The arm's scenario at a design point: its validated scenario with the point's values set
+    (no file is read again), or, when the point names a file (a CSV: relative to its config),
+    read from the arm's files."""
+    if any(isinstance(value, str) and value.lower().endswith(".csv") for value in point.values()):
+        return source.load({**arm_overrides, **point})
+    return with_overrides(arm_scenario, point, source=source.experiment_path)
 
 
 def data_files(scenario: Scenario) -> list[Path]:
@@ -657,12 +673,17 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     runs = []
     for index, arm in enumerate(experiment.arms):
         source = arm_source(loaded.path, arm, index)
-        for point_index, point in enumerate(points):
-            at_point = {**arm_overrides(experiment, arm), **model_overrides(point)}
-            base = source.load(at_point) if not experiment.uncertainty.ranges else None
+        overrides = arm_overrides(experiment, arm)
+        arm_scenario = source.load(overrides)
+        for point_index, point in enumerate(tqdm(points, desc=f"listing the runs of arm '{arm.name}'", unit="point",
+                                                 disable=len(points) < PROGRESS_FROM_POINTS, file=sys.stderr,
+                                                 mininterval=1.0)):
+            at_point = model_overrides(point)
+            base = point_scenario(source, arm_scenario, overrides, at_point) if not experiment.uncertainty.ranges \
+                else None
             for replicate in range(experiment.replications):
                 draw = draws[replicate]
-                scenario = base or source.load({**at_point, **draw})
+                scenario = base or point_scenario(source, arm_scenario, overrides, {**at_point, **draw})
                 runs.append(RunSpec(
                     run_id=f"{arm.name}__p{point_index:03d}__r{replicate:03d}",
                     order=len(runs),

@@ -54,7 +54,7 @@ from cryptoabm.batch.sensitivity import (  # noqa: E402
     sensitivity_indices,
     targets,
 )
-from cryptoabm.batch.store import read_manifest, write_atomically  # noqa: E402
+from cryptoabm.batch.store import MANIFEST, write_atomically  # noqa: E402
 from cryptoabm.folder_lock import folder_lock  # noqa: E402
 from cryptoabm.summary import OUTCOMES, better_side  # noqa: E402
 
@@ -84,7 +84,8 @@ def analyse(folder: Path, outcomes: list[str] | None = None, thresholds: list[st
     The folder's lock is held throughout (:mod:`cryptoabm.folder_lock`): a second analysis, or a
     batch resuming into the folder, is refused rather than mixing its files with this one's."""
     folder = Path(folder)
-    read_manifest(folder)  # one line if the folder holds no batch, before anything is written there
+    if not (folder / MANIFEST).is_file():  # no batch: refused with one line, and nothing written there
+        return _analyse(folder, outcomes, thresholds)
     with folder_lock(folder, "batch or sensitivity analysis", "folder"):
         return _analyse(folder, outcomes, thresholds)
 

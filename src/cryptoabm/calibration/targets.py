@@ -28,6 +28,8 @@ from cryptoabm.config.calendar import MONTH_PATTERN, date_of_month, month_of_dat
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 DEFAULT_BASE_SEED = 2021
+LONGEST_STAGE = "local-000"  # the stages name the work folders f"{stage}__{arm}" (cryptoabm.calibration.simulate)
+MAX_ARM_CHARS = 80 - len(LONGEST_STAGE) - 2  # a folder name holds at most 80 characters (config.SafeName)
 
 
 class _Table(StrictValues):
@@ -161,6 +163,11 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
         if not preset_path.is_file():
             raise ConfigError(path, f"{where}.preset", f"no preset '{target.preset}' in {folder}")
         preset_paths[target.preset] = preset_path
+        if len(target.arm) > MAX_ARM_CHARS:
+            raise ConfigError(path, f"{where}.id", f"'{target.id}' is too long: with its preset, the arm "
+                                                   f"'{target.arm}' names the work folders of its runs, which allow "
+                                                   f"{MAX_ARM_CHARS} characters; use at most "
+                                                   f"{MAX_ARM_CHARS - len(target.preset) - 2} for the id")
         if target.arm not in scenarios:
             try:
                 scenarios[target.arm] = arm_scenario(preset_path, target.events)

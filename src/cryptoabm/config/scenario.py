@@ -35,7 +35,7 @@ from cryptoabm.config.sections import (
     StateConfig,
     WorldMiningConfig,
 )
-from cryptoabm.config.values import SafeName, _none_word, _Section
+from cryptoabm.config.values import MAX_QUANTITY, MAX_SHOCK_PRODUCT, SafeName, _none_word, _Section
 
 
 class Scenario(_Section):
@@ -60,6 +60,21 @@ class Scenario(_Section):
     state: StateConfig = StateConfig()
     policy: Policy = Policy()
     events: list[Event] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shocks_bounded(self) -> Scenario:
+        """Price and hashrate shocks compound: their product (and that of their inverses) is
+        bounded, so that no sequence of them drives a price or a hashrate out of range."""
+        for kind in ("price_shock", "hashrate_shock"):
+            factors = [event.factor for event in self.events if event.kind == kind]
+            up = math.prod(f for f in factors if f > 1.0)
+            down = math.prod(1.0 / f for f in factors if f < 1.0)
+            if up > MAX_SHOCK_PRODUCT or down > MAX_SHOCK_PRODUCT:
+                first = next(i for i, event in enumerate(self.events) if event.kind == kind)
+                raise _FieldProblem(f"events.{first}.factor",
+                                    f"the {kind} events together multiply by {up:.3g} and divide by {down:.3g}; "
+                                    f"each must stay within {MAX_SHOCK_PRODUCT:.0e}")
+        return self
 
     @model_validator(mode="after")
     def _events_fit(self) -> Scenario:
@@ -150,6 +165,8 @@ def check_month_csv(path: str | Path, value_column: str, months: int) -> str | N
             return f"line {line}: month {month} appears twice (first on line {seen[month]})"
         if value is None or value <= 0:
             return f"line {line}: {value_column} must be a positive, finite number (got {row[value_column]!r})"
+        if value > MAX_QUANTITY:
+            return f"line {line}: {value_column} must be at most {MAX_QUANTITY:.0e} (got {row[value_column]!r})"
         seen[month] = line
     gap = next((m for m in range(months + 1) if m not in seen), None)
     if gap is not None:

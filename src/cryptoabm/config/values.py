@@ -25,10 +25,27 @@ def _none_word(value: Any) -> Any:
 
 NoneWord = BeforeValidator(_none_word)
 
-# Every number must be finite: TOML allows inf and nan, which no field means.
+# Every number must be finite: TOML allows inf and nan, which no field means. And every number
+# is bounded, so that no accepted config can drive a ledger entry to infinity. The derivation:
+# every money flow of a month is a product of at most six configured quantities (e.g. a farm's
+# power bill: MW x hours x USD/kWh x farms; a coin sale: BTC x USD/BTC x shares) times counts
+# of agents (at most 2e7 citizens standing for at most 1e10 people, 1e5 farms) summed over at
+# most 1,200 months; with each quantity at most MAX_QUANTITY (1e9) and each money stock or flow
+# set in the config at most MAX_USD (1e13), a flow is below (1e9)^6 x 1e13 x 1e10 x 1.2e3 ~ 1e80,
+# and the simulated BTC price stays within exp(+-300) of its start (MAX_PRICE_VOLATILITY over
+# 1,200 months, shocks capped in their product: MAX_SHOCK_PRODUCT): far from 1.8e308, the
+# largest double. The bounds are far beyond any economy (assumption: they are not limits of
+# the model's validity, only of its arithmetic); tests/test_config_bounds.py runs extreme
+# combinations of them.
+MAX_QUANTITY = 1e9  # any price, physical quantity, rate or multiplier in its own units
+MAX_USD = 1e13  # any money stock or flow a config sets (about a tenth of world output a year)
+MAX_PEOPLE = 10_000_000_000  # people one population may stand for
+MAX_PRICE_VOLATILITY = 2.0  # annualised SD of log BTC returns (recorded: below 1.5 since 2013)
+MAX_SHOCK_PRODUCT = 1e6  # the product of all price (or hashrate) shock factors, and of their inverses
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0.0, le=MAX_USD, allow_inf_nan=False)]  # a USD stock or flow
 SAFE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
 SAFE_NAME_RULE = "must be a plain name: a letter or digit, then letters, digits, _ . - (at most 80 characters, no path)"
 SafeName = Annotated[str, Field(pattern=SAFE_NAME_PATTERN)]  # names a results folder: nothing may escape
