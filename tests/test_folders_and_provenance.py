@@ -428,3 +428,59 @@ def test_run_months_warns_of_the_events_it_leaves_out(tmp_path, capsys):
                  "-q"]) == 0
     err = capsys.readouterr().err
     assert "--months 3 ends the run before" in err and "will not happen" in err
+
+
+# -- item 13: the app on a runs table without columns ---------------------------------------------
+@pytest.mark.parametrize("columns", [{}, {"run_id": ["a"]}, {"run_id": ["a"], "arm": ["x"], "seed": [1]}])
+def test_the_app_refuses_at_start_a_runs_table_without_the_columns_it_reads(tmp_path, columns):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cryptoabm.viz.batch_view import check_results_folder, open_results
+
+    path = make_experiment(tmp_path / "exp")
+    out = tmp_path / "out"
+    assert main(["batch", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    pq.write_table(pa.table(columns), out / "runs.parquet")
+    open_results.cache_clear()
+    problem = check_results_folder(out)
+    assert problem is not None and "\n" not in problem
+    assert "lacks the column" in problem or "holds no finished runs" in problem
+
+
+# -- item 16: a threshold that overflows, and a large design's silence -----------------------------
+def test_a_threshold_overflowing_to_infinity_is_refused():
+    from cryptoabm.batch.robustness import parse_threshold
+    from cryptoabm.batch.sensitivity import AnalysisError
+
+    with pytest.raises(AnalysisError, match="overflows to infinity"):
+        parse_threshold("total_capital_flight_usd>" + "9" * 400)
+    with pytest.raises(AnalysisError, match="overflows to infinity"):
+        parse_threshold("total_capital_flight_usd>" + "9" * 305 + "bn")
+
+
+def test_a_large_lhs_design_shows_its_progress_while_it_is_checked(tmp_path, capsys):
+    from cryptoabm.batch.experiment import PROGRESS_FROM_POINTS, load_experiment
+
+    path = make_experiment(tmp_path / "exp", extra=f'[design]\nkind = "lhs"\nsamples = {PROGRESS_FROM_POINTS}\n'
+                                                   f'[design.ranges]\n"policy.license_fee_usd" = [0.0, 1e6]\n')
+    load_experiment(path)
+    assert "checking arm 'voluntary' at each design point" in capsys.readouterr().err
+
+
+# -- item 9: a target no run can measure -----------------------------------------------------------
+def test_calibrate_refuses_a_target_whose_metric_is_nan_in_every_run(tmp_path):
+    from cryptoabm.calibration.calibrate import UnmeasurableTarget, calibrate
+    from cryptoabm.calibration.simulate import Simulated, points_of
+    from cryptoabm.calibration.targets import Target
+
+    target = Target(id="never", preset="baseline", metric="paid_last_12_months_share", window=["2026-01", "2026-02"],
+                    observed=0.2, tolerance=0.05, source="facts.md, a test row")
+
+    def simulate(design, replications, stage):
+        points = points_of(design, 1)
+        rows = [(p, r, "never", float("nan")) for p in range(len(points)) for r in range(replications)]
+        return Simulated(points, pd.DataFrame(rows, columns=["point", "replicate", "target", "value"]))
+
+    with pytest.raises(UnmeasurableTarget, match="'never' cannot be measured"):
+        calibrate([target], {"adoption.imitation_q": (0.05, 0.3)}, simulate, budget=4, replications=1)
