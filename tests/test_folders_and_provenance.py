@@ -315,9 +315,9 @@ def test_sensitivity_on_a_folder_in_use_is_refused_and_two_never_mix(tmp_path, c
 @pytest.mark.parametrize("case", ["work in use", "long target id"])
 def test_calibrate_ends_promptly_after_an_early_error_with_a_pool_up(tmp_path, case):
     """Item 11: the right error line, then a wait that two Ctrl-C did not end."""
-    long_id = "t" * 79
-    target = GOOD_TARGET.replace('id = "early_payers"', f'id = "{long_id}"') if case == "long target id" \
-        else GOOD_TARGET
+    long_id = "t" * 79  # with its own events, a target's runs form an arm named after the preset and the id
+    target = GOOD_TARGET.replace('id = "early_payers"', f'id = "{long_id}"') + \
+        'events = [{ kind = "price_shock", month = 2, factor = 0.9 }]\n' if case == "long target id" else GOOD_TARGET
     configs, targets = calibration_setup(tmp_path, target)
     holder = None
     if case == "work in use":
