@@ -84,7 +84,7 @@ def test_enforcement_shuts_grey_farms_and_seizes_their_cash():
 
 def test_a_domestic_sale_rule_keeps_foreign_miners_profit_at_home():
     base = {**PROFITABLE, "mining.initial_foreign_share": 1.0, "investors.count": 2,
-            "investors.investment_probability_per_month": 0.0}
+            "mining.max_new_mw_per_month": 0.0}
     _, free = run(**base)
     _, rule = run(**base, **{"policy.domestic_sale_share": 0.75})
     # in the first month (same farms, same prices) a quarter of the profit may leave; a little less,
@@ -110,9 +110,10 @@ def test_investors_bring_fdi_when_mining_pays_and_stay_away_when_it_does_not():
 
 def test_relocation_wave_brings_hashrate_and_in_kind_fdi():
     wave = [{"kind": "relocation_wave", "month": 2, "hashrate_ehs": 5.0, "duration_months": 4}]
-    _, calm = run(**PROFITABLE, **{"investors.investment_probability_per_month": 0.0})
-    _, influx = run(**PROFITABLE, events=wave, **{"investors.investment_probability_per_month": 0.0,
-                                                  "investors.capital_usd_per_investor": 1e9})
+    # sites for the wave's 150 MW, and greenfield farms that take longer than the run to build
+    sites = {"mining.max_new_mw_per_month": 100.0, "mining.entry_lag_months": 36}
+    _, calm = run(**PROFITABLE, **sites)
+    _, influx = run(**PROFITABLE, events=wave, **sites)
     assert influx["hashrate_ehs"].max() > calm["hashrate_ehs"].max() + 3.0
     assert influx["fdi_inflow_usd"].sum() > calm["fdi_inflow_usd"].sum()
 

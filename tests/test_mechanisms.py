@@ -156,8 +156,11 @@ def csv_market(tmp_path, prices: list[float], world_ehs: float = 1_000.0) -> str
 
 def test_a_price_below_every_farms_cost_idles_them_all_and_they_restart_when_it_recovers(tmp_path):
     prices = [150_000] * 3 + [3_000] * 2 + [150_000] * 7  # months 3-4: the price collapses, then recovers
-    farms = scenario(months=11, **{"market.price_csv": csv_market(tmp_path, prices), "investors.count": 0,
-                                   "mining.initial_farms": 12, "mining.exit_after_months_below_salvage": 6})
+    # farms expect no growth of the world's hashrate, so at $150,000 every vintage is worth keeping
+    # and only the crash could make one sell
+    farms = scenario(months=11, **{"market.price_csv": csv_market(tmp_path, prices), "mining.max_new_mw_per_month": 0.0,
+                                   "mining.initial_farms": 12, "mining.exit_after_months_below_salvage": 6,
+                                   "mining.expected_hashrate_growth_annual": 0.0})
     model = CryptoEconomy(farms, seed=1)
     table = model.run()
     crash = table[table["month"].isin([3, 4])]
@@ -169,7 +172,7 @@ def test_a_price_below_every_farms_cost_idles_them_all_and_they_restart_when_it_
 
 def exit_months(tmp_path, efficiency_spread: float, contract_spread: float) -> list[int]:
     prices = list(np.linspace(100_000, 10_000, 41))  # a long, slow decline
-    farms = scenario(months=40, **{"market.price_csv": csv_market(tmp_path, prices), "investors.count": 0,
+    farms = scenario(months=40, **{"market.price_csv": csv_market(tmp_path, prices), "mining.max_new_mw_per_month": 0.0,
                                    "mining.initial_farms": 30, "mining.fleet_efficiency_log_sd": efficiency_spread,
                                    "mining.power_contract_log_sd": contract_spread, "mining.initial_cash_months_of_revenue": 24})
     table = CryptoEconomy(farms, seed=2).run()
@@ -407,9 +410,10 @@ def test_investors_stop_building_once_a_rationing_cap_is_shared_too_thinly():
     capped = {**PROFITABLE, "mining.initial_farms": 10, "policy.mining_cap_mw": 100.0}
     _, table = run(months=24, **capped)
     _, open_grid = run(months=24, **{**capped, "policy.mining_cap_mw": "none"})
-    # each new farm counts its own claim on the cap, so entry stops while the uncapped grid keeps growing
+    # each new farm counts its own claim on the cap, so entry stops while the uncapped grid keeps growing;
+    # what still enters replaces older, hungrier farms that the cap's share no longer pays to keep
     assert total(table, "fdi_inflow_usd") < 0.6 * total(open_grid, "fdi_inflow_usd")
-    assert table["fdi_inflow_usd"].iloc[-8:].sum() == 0
+    assert table["fdi_inflow_usd"].iloc[-8:].sum() < 0.25 * open_grid["fdi_inflow_usd"].iloc[-8:].sum()
     assert (table["mining_load_mw"] <= 100.0 + 1e-9).all()
 
 

@@ -14,9 +14,9 @@ from cryptoabm.rules.mining import (
     licensed_margin_usd_per_th_month,
     power_contract_factor,
     used_rig_value_usd_per_th,
-    worth_keeping,
     exits,
     expansion_hashrate_ths,
+    fixed_cost_usd_per_th_month,
     farm_power_mw,
     hashprice_usd_per_ph_day,
     monthly_energy_mwh,
@@ -31,8 +31,10 @@ from cryptoabm.rules.mining import (
 
 
 NO_FEES = MarketConfig(fee_share_of_miner_revenue=0.0, blocks_per_day=144.0)
-RIGS = MiningConfig(fixed_cost_usd_per_th_month=0.2, rig_price_usd_per_th=15.0, expansion_payback_months=18.0,
+# $10,000 per MW a month is $0.2 per TH/s a month for 20 J/TH rigs (50,000 TH/s per MW)
+RIGS = MiningConfig(fixed_cost_usd_per_mw_month=10_000.0, expansion_payback_months=18.0,
                     expansion_share_of_cash=0.5, max_expansion_share_per_month=0.1)
+RIG_PRICE = 15.0  # USD per TH/s
 
 def test_hashprice_for_a_known_day():
     # 3.125 BTC x 144 blocks = 450 BTC a day; at $90,000 that is $40.5m a day,
@@ -87,16 +89,21 @@ def test_progressive_surcharge_charges_each_band_its_rate():
 
 
 def test_payback_is_infinite_when_rigs_lose_money():
-    assert math.isinf(rig_payback_months(30.0, 0.05, 20.0, RIGS))
-    months = rig_payback_months(100.0, 0.03, 20.0, RIGS)
+    assert math.isinf(rig_payback_months(30.0, 0.05, 20.0, RIG_PRICE, RIGS))
+    months = rig_payback_months(100.0, 0.03, 20.0, RIG_PRICE, RIGS)
     # margin $70/MWh x 0.0146 MWh per TH-month - $0.2 = $0.822 per TH-month
     assert months == pytest.approx(15.0 / (70.0 * 20.0 * 730 / 1e6 - 0.2))
 
 
 def test_expansion_needs_fast_payback_and_is_capped():
-    assert expansion_hashrate_ths(30, 1e6, 100_000, RIGS) == 0.0
-    assert expansion_hashrate_ths(10, 1e6, 100_000, RIGS) == pytest.approx(10_000)  # 10% cap
-    assert expansion_hashrate_ths(10, 15_000, 100_000, RIGS) == pytest.approx(500)  # cash-bound
+    assert expansion_hashrate_ths(30, 1e6, 100_000, RIG_PRICE, RIGS) == 0.0
+    assert expansion_hashrate_ths(10, 1e6, 100_000, RIG_PRICE, RIGS) == pytest.approx(10_000)  # 10% cap
+    assert expansion_hashrate_ths(10, 15_000, 100_000, RIG_PRICE, RIGS) == pytest.approx(500)  # cash-bound
+
+
+def test_fixed_costs_are_per_megawatt_so_efficient_rigs_cost_less_per_th():
+    assert fixed_cost_usd_per_th_month(20.0, RIGS) == pytest.approx(0.2)
+    assert fixed_cost_usd_per_th_month(10.0, RIGS) == pytest.approx(0.1)
 
 
 def test_a_farm_sells_up_after_a_run_of_months_below_salvage_or_when_cash_is_gone():
@@ -116,17 +123,12 @@ def test_an_idle_farm_loses_only_its_fixed_costs():
 
 
 def test_used_rigs_are_worth_months_of_their_margin_and_never_less_than_scrap():
-    used = MiningConfig(used_rig_payback_months=12.0, scrap_value_usd_per_th=0.5, fixed_cost_usd_per_th_month=0.2)
+    used = MiningConfig(used_rig_payback_months=12.0, scrap_value_usd_per_th=0.5, fixed_cost_usd_per_mw_month=10_000.0)
     efficient, hungry = used_rig_value_usd_per_th(50.0, 15.0, 0.045, used), used_rig_value_usd_per_th(50.0, 35.0, 0.045, used)
     assert efficient > hungry > 0
     assert used_rig_value_usd_per_th(5.0, 35.0, 0.045, used) == 0.5  # out of the money anywhere: scrap
-    margin = cash_margin_usd_per_th_month(50.0, 15.0, 0.045, used) + 0.2  # the buyer pays its own fixed costs
+    margin = cash_margin_usd_per_th_month(50.0, 15.0, 0.045, used) + 0.15  # the buyer pays its own fixed costs ($0.15 at 15 J/TH)
     assert efficient == pytest.approx(12.0 * margin)
-
-
-def test_a_farm_is_worth_keeping_while_it_earns_what_its_salvage_would_elsewhere():
-    assert worth_keeping(1_000.0, 100_000.0, 0.12)  # $1,000 a month covers 12% a year on $100k
-    assert not worth_keeping(999.0, 100_000.0, 0.12)
 
 
 def test_grey_mining_pays_when_licensed_mining_is_dear_or_unavailable_and_enforcement_weak():

@@ -42,6 +42,7 @@ from tests.conftest import CONFIGS
 
 MONTHS, REPLICATIONS, CITIZENS = 12, 2, 300
 REFERENCE, OTHER = "licence_cap_20", "licence_cap_5"
+PRICE = 250_000.0  # a price at which new farms pay, so that farms enter within the year and the caps bind
 EXPERIMENT = f"""
 name = "viz_batch"
 question = "What does a tighter licence cap change in Turkmenistan?"
@@ -53,12 +54,12 @@ base_seed = 2026
 [[arms]]
 name = "{REFERENCE}"
 config = "turkmenistan_2026.toml"
-overrides = {{ "population.citizens" = {CITIZENS} }}
+overrides = {{ "population.citizens" = {CITIZENS}, "market.btc_price_usd" = {PRICE} }}
 
 [[arms]]
 name = "{OTHER}"
 config = "turkmenistan_2026.toml"
-overrides = {{ "population.citizens" = {CITIZENS}, "policy.license_cap" = 5 }}
+overrides = {{ "population.citizens" = {CITIZENS}, "market.btc_price_usd" = {PRICE}, "policy.license_cap" = 5 }}
 """
 
 

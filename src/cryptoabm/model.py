@@ -5,10 +5,12 @@ Activation order within a month (each stage finishes before the next starts):
 1. the market moves (BTC price, subsidy); scheduled events fire (policy changes, relocation
    waves, shocks, shutdowns, reversals); the rest of the world's fleet settles at this
    month's price (or follows the record)
-2. the State applies its adaptive capital rule to last month's flight; farms choose whether
-   to hold a licence; the State collects licence renewals
-3. ForeignInvestors, in random order, fund farms, take relocating capacity, collect
-   venture earnings
+2. the State applies its adaptive capital rule to last month's flight; Licensing reviews each
+   farm: it applies for, renews (paying the fee) or gives back its licence
+3. ForeignInvestors, in random order, review the special zone's ventures; MiningEntry brings
+   finished farms into service and fills this month's sites (relocating rigs first, then
+   greenfield farms whose expected net present value is positive); investors collect venture
+   earnings
 4. Miners plan: run or idle
 5. the GridOperator dispatches power, curtails, and (through the State's rationing rule)
    caps miners within the month if the reserve margin is too thin
@@ -31,6 +33,8 @@ from mesa.agent import AgentSet
 from mesa.datacollection import DataCollector
 
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, Population, State
+from cryptoabm.agents.licensing import Licensing
+from cryptoabm.agents.mining_entry import MiningEntry
 from cryptoabm.config import (
     Event,
     HashrateShock,
@@ -155,6 +159,8 @@ class CryptoEconomy(Model):
         self.grey_load_share = 0.0
 
         self.state = State(self, scenario.policy, scenario.state)
+        self.licensing = Licensing(self)
+        self.mining_entry = MiningEntry(self)
         self.grid = GridOperator(self, scenario.grid)
         ForeignInvestor.create_agents(self, scenario.investors.count, capital_usd=scenario.investors.capital_usd_per_investor)
         self._create_initial_farms()
@@ -225,8 +231,8 @@ class CryptoEconomy(Model):
                          grey_power_access=access_draw < mining.grey_power_access_share)
             cash = monthly_revenue_usd(hashprice, hashrate, 1.0) * mining.initial_cash_months_of_revenue
             self.ledger.transfer("opening_balance", OPENING_EQUITY, farm.account, cash + self.state.policy.license_fee_usd)
-            if not farm.prefers_grey(self.state.licence_available()):
-                self.state.grant_licence(farm)
+            if not farm.prefers_grey(self.licensing.available()):
+                self.licensing.grant(farm)
 
     # -- the month -------------------------------------------------------------------------
     def step(self) -> None:
@@ -239,11 +245,11 @@ class CryptoEconomy(Model):
         self.market.update_rest_of_world_hashrate()
 
         self.state.review_policy(last_capital_flight_usd=self.population.capital_flight_usd)
-        self.miners.do("choose_licence")
-        self.state.renew_licences()
+        for miner in list(self.miners):
+            self.licensing.review(miner)
 
-        self.investors.shuffle_do("allocate_capital")
-        self.offer_relocating_capacity()
+        self.investors.shuffle_do("review_special_zone")
+        self.mining_entry.step()
         self.investors.do("collect_returns")
 
         self.miners.do("plan_operation")
@@ -291,25 +297,6 @@ class CryptoEconomy(Model):
                 case MiningPowerCut():
                     self.mining_power_cut_days += event.days
 
-    def offer_relocating_capacity(self) -> None:
-        """This month's share of any relocation wave is offered to investors in this month's random
-        order, round after round while anyone takes some; what no investor takes goes elsewhere."""
-        # one order a month, drawn whether or not a wave is on, so that no other draw depends on it
-        investors = list(self.investors)
-        order = [investors[i] for i in self.streams.relocation.permutation(len(investors))]
-        self.relocation_waves = [wave for wave in self.relocation_waves if wave[0] >= self.month]
-        for _, offered_ths, efficiency in self.relocation_waves:
-            remaining = offered_ths
-            took_any = True
-            while remaining > 0 and took_any:
-                took_any = False
-                for investor in order:
-                    taken = investor.take_relocating_capacity(remaining, efficiency)
-                    remaining -= taken
-                    took_any = took_any or taken > 0
-                    if remaining <= 0:
-                        break
-
     def observe_mining(self) -> None:
         """Measure the fleet as dispatched, before any farm settles, expands or closes."""
         miners = list(self.miners)
@@ -349,7 +336,7 @@ class CryptoEconomy(Model):
             world_hashrate_ehs=self.market.global_hashrate_ehs,
             global_hashrate_share=global_hashrate_share(running_ths / TH_PER_EH, self.market.global_hashrate_ehs),
             miners=len(miners),
-            licensed_miners=self.state.licences_in_force,
+            licensed_miners=self.licensing.count,
             grey_miners=sum(1 for m in miners if m.grey),
             grey_by_choice_miners=sum(1 for m in miners if m.grey and m.grey_power_access
                                       and m.prefers_grey(licence_available=True)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 NAMES = ("market", "network", "population", "citizens", "miners", "investors", "state", "grid", "bonuses",
-         "relocation", "enforcement")
+         "relocation", "enforcement", "entry")
 
 # SplitMix64 (Steele, Lea and Flood 2014): the counter's increment and the finaliser's multipliers
 SPLITMIX_GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -65,5 +65,6 @@ class RandomStreams:
     state: np.random.Generator
     grid: np.random.Generator
     bonuses: np.random.Generator  # each citizen's place in the queue when the bonus budget runs short
-    relocation: np.random.Generator  # the order in which investors are offered relocating rigs, each month
+    relocation: np.random.Generator  # unused since free entry (relocating rigs go to keyed sites); kept so no later stream shifts
     enforcement: np.random.Generator  # unused as a stream: enforcement draws are keyed (keyed_uniform)
+    entry: np.random.Generator  # unused as a stream: candidate farm sites' draws are keyed (keyed_uniform)

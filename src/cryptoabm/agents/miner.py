@@ -2,11 +2,12 @@
 
 Farms differ: each has its own rigs (their efficiency is the farm's vintage), its own power
 contract (a factor on the tariff, or on the grey-market price) and its own cash. Each month a
-farm chooses whether to hold a licence (comparing expected profit licensed and grey), decides
-whether to run (each MWh must earn more than it costs, otherwise it idles), asks the grid for
-power, and then settles: it sells the coins it mined, pays for power, the surcharge, fixed costs
-and tax, sends profit home if foreign-owned, buys rigs when they pay back fast, and sells up
-when, for a run of months, it is worth less than its rigs would fetch second-hand.
+farm chooses whether to hold a licence (comparing expected profit licensed and grey, through
+``Licensing.review``), decides whether to run (each MWh must earn more than it costs, otherwise
+it idles), asks the grid for power, and then settles: it sells the coins it mined, pays for
+power, the surcharge, fixed costs and tax, sends profit home if foreign-owned, buys rigs when
+they pay back fast, and sells up when, for a run of months, running it for the rest of its rigs'
+life is expected to be worth less than the rigs would fetch second-hand today.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from typing import TYPE_CHECKING
 from mesa import Agent
 
 from cryptoabm.ledger import BITCOIN_NETWORK, DOMESTIC_ECONOMY, GRID_OPERATOR, REST_OF_WORLD, STATE
+from cryptoabm.rules.entry import monthly_discount_factors, operating_value_usd_per_th, worth_keeping
 from cryptoabm.rules.mining import (
     cash_margin_usd_per_th_month,
     exits,
     expansion_hashrate_ths,
+    expected_used_rig_value_usd_per_th,
     farm_power_mw,
+    fixed_cost_usd_per_th_month,
     goes_grey,
     grey_margin_usd_per_th_month,
     licensed_margin_usd_per_th_month,
@@ -32,9 +36,7 @@ from cryptoabm.rules.mining import (
     rig_payback_months,
     runs_this_month,
     used_rig_value_usd_per_th,
-    worth_keeping,
 )
-from cryptoabm.rules.state import MONTHS_PER_LICENCE_TERM
 from cryptoabm.rules.units import KWH_PER_MWH, TH_PER_EH
 
 if TYPE_CHECKING:
@@ -65,8 +67,6 @@ class Miner(Agent):
         if owner is not None:
             owner.farms.append(self)
         self.in_special_zone = in_special_zone
-        self.licensed = False
-        self.licensed_since_month = model.month
         self.months_not_worth_keeping = 0
         self.requested_mw = 0.0
         self.served_share = 0.0
@@ -80,6 +80,11 @@ class Miner(Agent):
     @property
     def foreign_owned(self) -> bool:
         return self.owner is not None
+
+    @property
+    def licensed(self) -> bool:
+        """Holding a mining licence (the register is ``Licensing``'s)."""
+        return self.model.licensing.holds(self)
 
     @property
     def grey(self) -> bool:
@@ -119,20 +124,27 @@ class Miner(Agent):
                                                                self.power_contract_factor)
 
     def salvage_value_usd(self) -> float:
-        """What the farm's rigs would fetch second-hand today, USD."""
-        return self.hashrate_ths * used_rig_value_usd_per_th(
-            self.model.market.hashprice_usd_per_ph_day, self.efficiency_j_per_th,
+        """What the farm's rigs would fetch second-hand today, USD: a buyer with the world's median
+        power price, foreseeing the same hashprice path as the farm, pays a year or so of their
+        margin (see ``expected_used_rig_value_usd_per_th``)."""
+        return self.hashrate_ths * expected_used_rig_value_usd_per_th(
+            self.model.mining_entry.expected_hashprice_path(lag_months=0), self.efficiency_j_per_th,
             self.model.config.world_mining.power_price_median_usd_per_kwh, self.model.config.mining)
 
-    def expected_cash_flow_usd(self) -> float:
-        """What the farm expects to earn a month as it is (licensed or grey), at today's hashprice
-        and the grid service it expects, after everything policy takes: tax, the licence fee and
-        the sale obligation if licensed, the risk of seizure if grey (see
-        ``expected_margins_usd_per_th_month``), USD."""
+    def expected_operating_value_usd(self) -> float:
+        """What running the farm as it is (licensed or grey) for the rest of its rigs' life is
+        expected to be worth today, USD: its expected monthly margins along the expected hashprice
+        path (halvings and difficulty growth foreseen, see ``MiningEntry.expected_hashprice_path``),
+        after everything policy takes (tax, licence fee and sale obligation if licensed, the risk
+        of seizure if grey), discounted at its owner's required return, stopping when carrying on
+        no longer pays."""
+        mining = self.model.config.mining
+        path = self.model.mining_entry.expected_hashprice_path(lag_months=0)
         licensed, grey = expected_margins_usd_per_th_month(
             self.model, self.efficiency_j_per_th, self.power_contract_factor, self.grey_power_access,
-            self.in_special_zone, self.hashrate_ths, max(0.0, self.cash_usd))
-        return self.hashrate_ths * (licensed if self.licensed else grey)
+            self.in_special_zone, self.hashrate_ths, max(0.0, self.cash_usd), hashprice=path)
+        factors = monthly_discount_factors(self.required_return_annual(), mining.rig_life_months)
+        return self.hashrate_ths * operating_value_usd_per_th(licensed if self.licensed else grey, factors)
 
     def required_return_annual(self) -> float:
         """The return the owner's money could earn elsewhere, after the country's risk premium
@@ -142,24 +154,6 @@ class Miner(Agent):
         return self.model.config.investors.alternative_return_annual
 
     # -- the month ------------------------------------------------------------------------
-    def choose_licence(self) -> None:
-        """A grey farm applies for a licence when one is available and licensed mining is expected
-        to pay better (and it can pay the fee); a licensed farm gives its licence up at renewal
-        when grey mining would pay better, or when it cannot pay the fee, and then sells up if it
-        has no route to off-meter power."""
-        state = self.model.state
-        fee = state.policy.license_fee_usd
-        anniversary = (self.model.month - self.licensed_since_month) % MONTHS_PER_LICENCE_TERM == 0
-        if self.licensed and anniversary:
-            cannot_renew = self.cash_usd < fee
-            if cannot_renew or self.prefers_grey(licence_available=True):
-                state.take_back_licence(self)
-            if cannot_renew and not self.grey_power_access:
-                self.close(reason="divested" if self.foreign_owned else "sold_up")
-        elif self.grey and state.licence_available() and self.cash_usd >= fee \
-                and not self.prefers_grey(licence_available=True):
-            state.grant_licence(self)
-
     def prefers_grey(self, licence_available: bool) -> bool:
         """Whether this farm expects more profit grey than licensed (see ``goes_grey``)."""
         return choose_grey(self.model, self.hashrate_ths, self.efficiency_j_per_th, self.power_contract_factor,
@@ -188,7 +182,7 @@ class Miner(Agent):
         else:
             power_bill = energy_mwh * KWH_PER_MWH * self.power_price_usd_per_kwh()
             surcharge = sale_discount = 0.0
-        fixed_costs = self.hashrate_ths * mining.fixed_cost_usd_per_th_month
+        fixed_costs = self.hashrate_ths * fixed_cost_usd_per_th_month(self.efficiency_j_per_th, mining)
         ledger.transfer("power_sales", self.account, GRID_OPERATOR, power_bill)
         ledger.transfer("surcharge", self.account, STATE, surcharge)
         ledger.transfer("operating_costs", self.account, DOMESTIC_ECONOMY, fixed_costs)
@@ -208,7 +202,7 @@ class Miner(Agent):
                                           mining.repatriation_share_of_profit)
             ledger.transfer("profit_repatriation", self.account, self.owner.account, min(home, max(0.0, self.cash_usd)))
 
-        keep = worth_keeping(self.expected_cash_flow_usd(), self.salvage_value_usd(), self.required_return_annual())
+        keep = worth_keeping(self.expected_operating_value_usd(), self.salvage_value_usd())
         self.months_not_worth_keeping = 0 if keep else self.months_not_worth_keeping + 1
         if exits(self.months_not_worth_keeping, mining, self.cash_usd):
             reason = "bankrupt" if self.cash_usd <= 0 else ("divested" if self.foreign_owned else "sold_up")
@@ -223,14 +217,15 @@ class Miner(Agent):
             return
         mining = self.model.config.mining
         new_efficiency = self.model.market.new_rig_efficiency_j_per_th
+        rig_price = self.model.mining_entry.rig_price_usd_per_th(new_efficiency)
         revenue_per_mwh = revenue_usd_per_mwh(self.model.market.hashprice_usd_per_ph_day, new_efficiency)
-        payback = rig_payback_months(revenue_per_mwh, self.power_price_usd_per_kwh(), new_efficiency, mining)
+        payback = rig_payback_months(revenue_per_mwh, self.power_price_usd_per_kwh(), new_efficiency, rig_price, mining)
         # keep a month of running costs as working capital before spending on rigs
         working_capital = monthly_energy_mwh(self.power_mw, 1.0) * KWH_PER_MWH * self.power_price_usd_per_kwh()
-        new_ths = expansion_hashrate_ths(payback, self.cash_usd - working_capital, self.hashrate_ths, mining)
+        new_ths = expansion_hashrate_ths(payback, self.cash_usd - working_capital, self.hashrate_ths, rig_price, mining)
         if new_ths <= 0:
             return
-        self.model.ledger.transfer("rig_imports", self.account, REST_OF_WORLD, new_ths * mining.rig_price_usd_per_th)
+        self.model.ledger.transfer("rig_imports", self.account, REST_OF_WORLD, new_ths * rig_price)
         # the fleet's efficiency becomes the hashrate-weighted average of old and new rigs
         total = self.hashrate_ths + new_ths
         self.efficiency_j_per_th = (self.hashrate_ths * self.efficiency_j_per_th + new_ths * new_efficiency) / total
@@ -251,7 +246,7 @@ class Miner(Agent):
         else:
             ledger.transfer("liquidation", self.account, DOMESTIC_ECONOMY, cash)
         ledger.close_account(self.account)
-        self.model.state.take_back_licence(self)
+        self.model.licensing.give_back(self)
         if self.owner is not None:
             self.owner.farms.remove(self)
         self.model.record_miner_exit(self, reason)
@@ -267,17 +262,19 @@ def grey_power_price_usd_per_kwh(model: CryptoEconomy, power_contract_factor: fl
 
 def expected_margins_usd_per_th_month(
     model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, grey_power_access: bool,
-    in_special_zone: bool, farm_ths: float, cash_usd: float, farm_is_here: bool = True,
-) -> tuple[float, float]:
-    """Expected monthly profit of one TH/s of a farm here, (licensed, grey), USD, at today's
-    hashprice and the grid service miners expect (for a farm not yet built, counting its own
-    claim on any cap). Grey mining risks the farm's cash, rigs and fine."""
+    in_special_zone: bool, farm_ths: float, cash_usd: float, farm_is_here: bool = True, hashprice=None,
+):
+    """Expected monthly profit of one TH/s of a farm here, (licensed, grey), USD, at a hashprice
+    (today's, or an array: a path of expected hashprices, giving arrays) and the grid service
+    miners expect (for a farm not yet built, counting its own claim on any cap and the farms
+    under construction). Grey mining risks the farm's cash, rigs and fine."""
     state = model.state
     policy = state.policy
     mining = model.config.mining
-    hashprice = model.market.hashprice_usd_per_ph_day
+    hashprice = model.market.hashprice_usd_per_ph_day if hashprice is None else hashprice
     power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
-    uptime = model.grid.expected_miners_served_share(new_farm_mw=0.0 if farm_is_here else power_mw)
+    claim_mw = 0.0 if farm_is_here else power_mw + model.mining_entry.pipeline_mw
+    uptime = model.grid.expected_miners_served_share(new_farm_mw=claim_mw)
     licensed_price = state.mining_power_price_usd_per_kwh(monthly_energy_mwh(power_mw, 1.0), power_contract_factor)
     grey_price = grey_power_price_usd_per_kwh(model, power_contract_factor, grey_power_access)
     revenue_per_th = monthly_revenue_usd(hashprice, 1.0, uptime)

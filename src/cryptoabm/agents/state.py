@@ -1,7 +1,7 @@
 """The State: government and central bank as regulator.
 
-It holds the policy in force, grants mining licences up to the cap for a fee, collects the
-power surcharge, profit tax and licence fees (through the miners' settlement), catches
+It holds the policy in force (mining licences are kept by ``Licensing``, which reads the cap and
+fee from it), collects the power surcharge and profit tax (through the miners' settlement), catches
 unlicensed ("grey") farms, pays wallet bonuses from a budget, and follows its adaptive
 rules when the grid or the capital account comes under stress.
 """
@@ -17,17 +17,14 @@ from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, STATE
 from cryptoabm.rules.citizens import bonus_pull
 from cryptoabm.rules.mining import average_surcharge_usd_per_kwh, surcharge_usd
 from cryptoabm.rules.state import (
-    MONTHS_PER_LICENCE_TERM,
     bonuses_affordable,
     grey_farm_detected,
-    licence_available,
     rationed_mining_cap_mw,
     should_ration,
     should_tighten_outflows,
 )
 
 if TYPE_CHECKING:
-    from cryptoabm.agents.miner import Miner
     from cryptoabm.model import CryptoEconomy
 
 ACCOUNT = STATE
@@ -43,7 +40,6 @@ class State(Agent):
         self.policy = policy
         self.months_since_policy_change = 10**6  # no change in living memory at the start
         self.bonus_budget_left_usd = policy.bonus_budget_usd
-        self.licences_in_force = 0
         self.grey_farms_caught = 0
         self.grey_mw_caught = 0.0  # MW (at full load) of the grey farms caught this month
         self.policy_log: list[tuple[int, str]] = []
@@ -109,36 +105,6 @@ class State(Agent):
         surcharge = average_surcharge_usd_per_kwh(energy_mwh, self.policy.surcharge_usd_per_kwh, self.surcharge_bands())
         return self.policy.miner_tariff_usd_per_kwh * contract_factor + surcharge
 
-    # -- licensing ------------------------------------------------------------------------
-    def licence_available(self) -> bool:
-        return licence_available(self.licences_in_force, self.policy.license_cap)
-
-    def grant_licence(self, miner: Miner) -> bool:
-        """License a farm if the cap allows, charging the first year's fee."""
-        if not self.licence_available():
-            return False
-        miner.licensed = True
-        miner.licensed_since_month = self.model.month
-        self.licences_in_force += 1
-        self.collect_licence_fee(miner)
-        return True
-
-    def take_back_licence(self, miner: Miner) -> None:
-        """A licensed farm that closes hands its licence back, freeing a place under the cap."""
-        if miner.licensed:
-            miner.licensed = False
-            self.licences_in_force -= 1
-
-    def collect_licence_fee(self, miner: Miner) -> None:
-        self.model.ledger.transfer("licence_fee", miner.account, ACCOUNT, self.policy.license_fee_usd)
-
-    def renew_licences(self) -> None:
-        """Each licence pays its fee again on every anniversary."""
-        for miner in self.model.miners:
-            months_held = self.model.month - miner.licensed_since_month
-            if miner.licensed and months_held > 0 and months_held % MONTHS_PER_LICENCE_TERM == 0:
-                self.collect_licence_fee(miner)
-
     # -- enforcement ----------------------------------------------------------------------
     def enforce_against_grey_miners(self) -> None:
         """Each grey farm is caught with the detection probability: its cash is seized, its rigs
@@ -149,7 +115,7 @@ class State(Agent):
         for miner in list(self.model.miners):
             # each farm's own draw for the month: no farm's luck shifts when others come or go
             draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)
-            if not miner.licensed and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
+            if miner.grey and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
                 ledger = self.model.ledger
                 ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
                 fine = self.policy.grey_fine_usd_per_mw * miner.power_mw

@@ -91,10 +91,17 @@ class MiningConfig(_Section):
     initial_foreign_share: Share = 0.5  # share of initial farms owned from abroad
     fleet_efficiency_j_per_th: Positive = 25.0  # median efficiency of the farms here in month 0
     fleet_efficiency_log_sd: float = Field(0.2, ge=0.0, le=2.0)  # spread of efficiency across those farms (vintages)
-    rig_price_usd_per_th: Positive = 15.0  # new rigs
+    rig_capex_usd_per_w: Positive = 0.86  # new rigs, USD per watt, in world_mining.technology_reference_month
+    rig_capex_decline_annual: Share = 0.05  # yearly fall in the USD per watt of new rigs
     used_rig_payback_months: Positive = 12.0  # a used rig sells for this many months of its cash margin
     scrap_value_usd_per_th: NonNegative = 0.5  # floor under a used rig's price
-    fixed_cost_usd_per_th_month: NonNegative = 0.25  # staff, hosting, maintenance
+    fixed_cost_usd_per_mw_month: NonNegative = 10_000.0  # staff, hosting, maintenance, per MW of rigs
+    rig_life_months: int = Field(48, ge=1, le=240)  # months over which a farm values its rigs (entry, keep-or-sell)
+    expected_price_growth_annual: float = Field(0.0, ge=-1.0, le=2.0)  # BTC price growth farms expect
+    expected_hashrate_growth_annual: float = Field(0.15, ge=-0.5, le=2.0)  # world hashrate growth farms expect
+    entry_lag_months: int = Field(6, ge=0, le=60)  # months from deciding on a farm to running it
+    max_new_mw_per_month: NonNegative = 25.0  # MW of new farm sites the country can bring into service a month
+    new_farm_foreign_share: Share = 1.0  # share of greenfield farms owned from abroad (FDI)
     power_contract_log_sd: float = Field(0.15, ge=0.0, le=2.0)  # spread of farms' power prices around the tariff
     grey_power_price_usd_per_kwh: NonNegative = 0.02  # median price an unlicensed farm with off-meter access pays for power
     grey_power_access_share: Share = 0.5  # farms with a route to off-meter power (the others would pay the tariff unlicensed)
@@ -118,7 +125,7 @@ class InvestorConfig(_Section):
     policy_change_premium_annual: NonNegative = 0.05  # after a recent policy change
     policy_change_memory_months: int = Field(12, ge=0, le=120)
     sez_premium_reduction_annual: NonNegative = 0.03  # special zone's guarantees
-    investment_probability_per_month: Share = 0.3  # chance an investor reviews this month
+    investment_probability_per_month: Share = 0.3  # chance an investor reviews the special zone's ventures this month
     relocation_cost_usd_per_th: NonNegative = 1.0  # shipping and set-up of a relocated rig
     sez_venture_size_usd: Money = 5_000_000.0
     sez_venture_return_annual: float = Field(0.12, ge=-1.0, le=5.0)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import math
 from statistics import NormalDist
 
+import numpy as np
+
 from cryptoabm.config import MarketConfig, MiningConfig
 from cryptoabm.rules.units import (
     DAYS_PER_MONTH,
@@ -116,8 +118,16 @@ def runs_this_month(revenue_per_mwh: float, power_price_usd_per_kwh: float) -> b
     return operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh) > 0.0
 
 
+def fixed_cost_usd_per_th_month(efficiency_j_per_th: float, mining: MiningConfig) -> float:
+    """Fixed operating cost of one TH/s a month, USD: ``fixed_cost_usd_per_mw_month`` (staff,
+    hosting, maintenance scale with a farm's megawatts, not its hashrate) times the MW one TH/s
+    draws."""
+    return mining.fixed_cost_usd_per_mw_month * farm_power_mw(1.0, efficiency_j_per_th)
+
+
 def rig_payback_months(
-    revenue_per_mwh: float, power_price_usd_per_kwh: float, efficiency_j_per_th: float, mining: MiningConfig
+    revenue_per_mwh: float, power_price_usd_per_kwh: float, efficiency_j_per_th: float, rig_price_usd_per_th: float,
+    mining: MiningConfig,
 ) -> float:
     """Months a newly bought TH/s takes to pay for itself at today's prices (inf if never).
 
@@ -127,13 +137,13 @@ def rig_payback_months(
     energy_mwh_per_th_month = monthly_energy_mwh(farm_power_mw(1.0, efficiency_j_per_th), 1.0)
     margin_per_th = (
         operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh) * energy_mwh_per_th_month
-        - mining.fixed_cost_usd_per_th_month
+        - fixed_cost_usd_per_th_month(efficiency_j_per_th, mining)
     )
-    return mining.rig_price_usd_per_th / margin_per_th if margin_per_th > 0 else float("inf")
+    return rig_price_usd_per_th / margin_per_th if margin_per_th > 0 else float("inf")
 
 
 def expansion_hashrate_ths(
-    payback_months: float, spare_cash_usd: float, hashrate_ths: float, mining: MiningConfig
+    payback_months: float, spare_cash_usd: float, hashrate_ths: float, rig_price_usd_per_th: float, mining: MiningConfig
 ) -> float:
     """TH/s of new rigs a miner buys this month.
 
@@ -143,7 +153,7 @@ def expansion_hashrate_ths(
     """
     if payback_months > mining.expansion_payback_months or spare_cash_usd <= 0:
         return 0.0
-    affordable = spare_cash_usd * mining.expansion_share_of_cash / mining.rig_price_usd_per_th
+    affordable = spare_cash_usd * mining.expansion_share_of_cash / rig_price_usd_per_th
     return max(0.0, min(affordable, hashrate_ths * mining.max_expansion_share_per_month))
 
 
@@ -181,11 +191,11 @@ def cash_margin_usd_per_th_month(
 ) -> float:
     """Monthly operating cash flow of one TH/s, USD, run as a miner would run it: only when each
     MWh earns more than it costs (otherwise idle), at the uptime the grid allows, less the fixed
-    costs paid whether it runs or not."""
+    costs paid whether it runs or not. Takes a hashprice or an array of them (a path)."""
     revenue_per_mwh = revenue_usd_per_mwh(hashprice_usd_per_ph_day, efficiency_j_per_th)
-    margin_per_mwh = max(0.0, operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh))
+    margin_per_mwh = np.maximum(0.0, operating_margin_usd_per_mwh(revenue_per_mwh, power_price_usd_per_kwh))
     energy_mwh = monthly_energy_mwh(farm_power_mw(1.0, efficiency_j_per_th), uptime_share)
-    return margin_per_mwh * energy_mwh - mining.fixed_cost_usd_per_th_month
+    return margin_per_mwh * energy_mwh - fixed_cost_usd_per_th_month(efficiency_j_per_th, mining)
 
 
 def used_rig_value_usd_per_th(
@@ -201,14 +211,23 @@ def used_rig_value_usd_per_th(
     """
     margin = cash_margin_usd_per_th_month(hashprice_usd_per_ph_day, efficiency_j_per_th,
                                           world_power_price_usd_per_kwh, mining)
-    margin += mining.fixed_cost_usd_per_th_month  # the buyer's own fixed costs are not the rig's
-    return max(mining.scrap_value_usd_per_th, mining.used_rig_payback_months * margin)
+    margin += fixed_cost_usd_per_th_month(efficiency_j_per_th, mining)  # the buyer's own fixed costs are not the rig's
+    return np.maximum(mining.scrap_value_usd_per_th, mining.used_rig_payback_months * margin)
 
 
-def worth_keeping(cash_flow_usd_per_month: float, salvage_value_usd: float, required_return_annual: float) -> bool:
-    """A farm is worth keeping while its monthly cash flow pays at least the return its owner
-    could earn by selling the rigs (at their salvage value) and putting the money elsewhere."""
-    return cash_flow_usd_per_month >= salvage_value_usd * required_return_annual / MONTHS_PER_YEAR
+def expected_used_rig_value_usd_per_th(
+    expected_hashprice_path: np.ndarray, efficiency_j_per_th: float, world_power_price_usd_per_kwh: float,
+    mining: MiningConfig,
+) -> float:
+    """What a used rig fetches second-hand when the buyer foresees what the seller foresees, USD per
+    TH/s: the rig's cash margin at the world's median power price, after the buyer's own fixed
+    costs (it hosts the rig too, as the seller's own valuation counts them), summed over the first
+    ``used_rig_payback_months`` of the expected hashprice path (halvings and difficulty growth
+    included), never less than scrap."""
+    months = max(1, round(mining.used_rig_payback_months))
+    margins = cash_margin_usd_per_th_month(np.asarray(expected_hashprice_path)[:months], efficiency_j_per_th,
+                                           world_power_price_usd_per_kwh, mining)
+    return float(max(mining.scrap_value_usd_per_th, np.mean(margins) * mining.used_rig_payback_months))
 
 
 def exits(months_not_worth_keeping: int, mining: MiningConfig, cash_usd: float) -> bool:
@@ -230,7 +249,7 @@ def licensed_margin_usd_per_th_month(
     less the licence fee spread over the farm's TH/s."""
     before_tax = (cash_margin_usd_per_th_month - revenue_usd_per_th_month * domestic_sale_share
                   * mining.domestic_sale_discount_share)
-    after_tax = before_tax * (1.0 - profit_tax_rate) if before_tax > 0 else before_tax
+    after_tax = before_tax - profit_tax_rate * np.maximum(before_tax, 0.0)  # tax on a profit only
     return after_tax - licence_fee_usd_per_th_year / MONTHS_PER_YEAR
 
 

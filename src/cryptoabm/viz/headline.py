@@ -69,7 +69,7 @@ def settings_in_force(model: CryptoEconomy) -> dict[str, str]:
         "licence-cap": "none" if policy.license_cap is None else f"{policy.license_cap:,}",
         "tariff": f"${policy.miner_tariff_usd_per_kwh:.3f}/kWh",
         "bonus": usd(policy.wallet_bonus_usd),
-        "licences": f"{model.state.licences_in_force:,}",
+        "licences": f"{model.licensing.count:,}",
     }
 
 

@@ -1,0 +1,119 @@
+"""Free entry into mining: the supply side's economics, stated as specifications."""
+
+import numpy as np
+import pytest
+
+from cryptoabm.config import MiningConfig
+from cryptoabm.rules.entry import (
+    expected_farm_npv_usd,
+    expected_hashprice_path,
+    monthly_discount_factors,
+    operating_value_usd_per_th,
+    rig_capex_usd_per_w,
+    rig_price_usd_per_th,
+    sites_this_month,
+    worth_keeping,
+)
+from cryptoabm.model import CryptoEconomy
+from tests.conftest import run, scenario
+
+MINING = MiningConfig()
+# cheap power and a flat price: new farms pay, so entry is limited only by what the test varies
+PAYING = {"market.price_volatility_annual": 0.0, "market.btc_price_usd": 120_000.0,
+          "policy.miner_tariff_usd_per_kwh": 0.03, "months": 36}
+
+
+def test_capex_per_watt_declines_over_time_and_a_th_costs_capex_times_efficiency():
+    before, reference, later = (rig_capex_usd_per_w(MINING, months) for months in (-12, 0, 48))
+    assert before > reference > later
+    assert reference == MINING.rig_capex_usd_per_w
+    assert later == pytest.approx(reference * (1 - MINING.rig_capex_decline_annual) ** 4)
+    assert rig_price_usd_per_th(0.86, 17.5) == pytest.approx(15.05)  # a TH/s at 17.5 J/TH draws 17.5 W
+
+
+def test_expected_hashprice_halves_its_subsidy_part_at_a_scheduled_halving_and_falls_with_difficulty():
+    flat = MiningConfig(expected_hashrate_growth_annual=0.0, expected_price_growth_annual=0.0)
+    ratio = np.array([1.0, 1.0, 0.5, 0.5])  # the halving comes in the third month ahead
+    path = expected_hashprice_path(40.0, ratio, 0.04, flat)
+    assert path[1] == pytest.approx(40.0) and path[2] == pytest.approx(40.0 * (0.96 * 0.5 + 0.04))
+    growing = expected_hashprice_path(40.0, np.ones(12), 0.04, MiningConfig(expected_hashrate_growth_annual=0.2))
+    assert growing[-1] == pytest.approx(40.0 / 1.2)
+
+
+def test_a_farm_stops_rather_than_run_at_a_loss_and_its_value_is_never_negative():
+    margins = np.array([5.0, 5.0, -1.0, -1.0, -1.0])
+    factors = np.ones(5)
+    assert operating_value_usd_per_th(margins, factors) == pytest.approx(10.0)
+    assert operating_value_usd_per_th(-margins, factors) == 0.0
+    # a loss worth bearing for a later gain is borne
+    assert operating_value_usd_per_th(np.array([-1.0, 3.0]), np.ones(2)) == pytest.approx(2.0)
+
+
+def test_npv_rises_with_margins_and_falls_with_the_hurdle_and_the_lag():
+    margins = np.full(48, 1.0)
+    npv = expected_farm_npv_usd(margins, 1_000.0, 30_000.0, 0.2, 6)
+    assert expected_farm_npv_usd(margins * 1.2, 1_000.0, 30_000.0, 0.2, 6) > npv
+    assert expected_farm_npv_usd(margins, 1_000.0, 30_000.0, 0.3, 6) < npv
+    assert expected_farm_npv_usd(margins, 1_000.0, 30_000.0, 0.2, 12) < npv
+    undiscounted = expected_farm_npv_usd(margins, 1_000.0, 30_000.0, 0.0, 0)
+    assert undiscounted == pytest.approx(48_000.0 - 30_000.0)
+    assert monthly_discount_factors(0.2, 12)[-1] == pytest.approx(1 / 1.2)
+
+
+def test_keeping_a_farm_compares_its_forward_value_with_its_salvage():
+    assert worth_keeping(100.0, 100.0) and not worth_keeping(99.0, 100.0)
+
+
+def test_site_capacity_carries_a_part_farm_over_to_next_month():
+    assert sites_this_month(25.0, 10.0, 0.0) == (2, pytest.approx(5.0))
+    assert sites_this_month(25.0, 10.0, 5.0) == (3, pytest.approx(0.0))
+    assert sites_this_month(0.0, 10.0, 0.0) == (0, 0.0)
+
+
+def test_fdi_does_not_depend_on_how_many_investors_there_are_or_how_often_they_look():
+    _, base = run(**PAYING)
+    _, more = run(**PAYING, **{"investors.count": 10})
+    _, keener = run(**PAYING, **{"investors.investment_probability_per_month": 0.6})
+    assert base["fdi_inflow_usd"].sum() > 0
+    for other in (more, keener):
+        assert other["fdi_inflow_usd"].sum() == pytest.approx(base["fdi_inflow_usd"].sum(), rel=0.1)
+        assert other["miners"].iloc[-1] == pytest.approx(base["miners"].iloc[-1], rel=0.1)
+
+
+def test_entry_is_limited_by_the_monthly_site_capacity():
+    _, slow = run(**PAYING, **{"mining.max_new_mw_per_month": 10.0})
+    _, fast = run(**PAYING, **{"mining.max_new_mw_per_month": 40.0})
+    assert slow["miners"].diff().max() <= 1  # one 10 MW farm a month at most
+    assert fast["miners"].iloc[-1] > slow["miners"].iloc[-1]
+
+
+def test_with_a_licence_cap_entry_stops_at_the_cap():
+    no_grey = {"policy.enforcement_detection_probability": 1.0, "mining.grey_power_access_share": 0.0}
+    _, table = run(**PAYING, **no_grey, **{"policy.license_cap": 8})
+    assert table["licensed_miners"].max() == 8
+    assert (table["miners"] <= 8).all()
+    _, uncapped = run(**PAYING, **no_grey)
+    assert uncapped["miners"].iloc[-1] > 8
+
+
+def test_the_number_of_farms_rises_with_a_better_hashprice():
+    _, poor = run(**{**PAYING, "market.btc_price_usd": 80_000.0})
+    _, rich = run(**PAYING)
+    assert rich["miners"].iloc[-1] > poor["miners"].iloc[-1]
+    assert rich["fdi_inflow_usd"].sum() > poor["fdi_inflow_usd"].sum()
+
+
+def test_no_wave_of_sales_and_rebuilds_after_a_scheduled_halving_under_a_flat_price():
+    """Farms foresee the halving: none sells up in the year after it while others are built."""
+    # a price at which farms pay even after the halving, so that some are built before it
+    model = CryptoEconomy(scenario(**{**PAYING, "market.btc_price_usd": 200_000.0, "market.months_to_next_halving": 12,
+                                      "months": 30}), seed=1)
+    model.run(months=11)
+    sales_before = sum(model.miner_exits.get(reason, 0) for reason in ("sold_up", "divested"))
+    farms_before = model.farms_ever_built
+    table = model.run()
+    sales_after = sum(model.miner_exits.get(reason, 0) for reason in ("sold_up", "divested")) - sales_before
+    built_after = model.farms_ever_built - farms_before
+    assert farms_before > MiningConfig().initial_farms  # farms were built before the halving
+    assert table["btc_price_usd"].nunique() == 1
+    assert not (sales_after > 0 and built_after > 0), (sales_after, built_after)
