@@ -576,7 +576,7 @@ def report(now: dict, before: dict | None) -> str:
     if "headline_1" in now:
         lines += ["", "## Batches end to end (`cryptoabm batch`: imports, runs, merge, report)", "",
                   f"| figure | {heads} |", f"|---{bars}|"]
-        for name, label in (("headline", f"headline ({HEADLINE.stem}, 150 runs)"),
+        for name, label in (("headline", f"headline ({HEADLINE.stem}, 300 runs with its decomposition)"),
                             ("sweep", f"{SWEEP_CITIZENS:,}-citizen sweep ({SWEEP_RUNS} runs x 60 months)")):
             for workers in (1, 2):
                 if f"{name}_{workers}" in now:

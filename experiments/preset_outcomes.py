@@ -2,8 +2,10 @@
 
     python experiments/preset_outcomes.py [--seeds 20] [--citizens 2000]
 
-For each preset it prints the share of runs in which mining survives to the horizon, capital
-flight through crypto per adult, the grey share of mining load, and for El Salvador the download
+For each preset it prints the share of runs in which mining survives to the horizon, the farms
+at the end, the national gain from mining, the fiscal net, the current and financial accounts,
+gross and net FDI (totals over the run, USD millions), capital flight through crypto per adult
+and per wallet holder, the grey share of mining load, and for El Salvador the download
 curve, merchants accepting and with sales, and the crypto share of remittances. Means over seeds,
 with the 5-95% range across seeds in brackets.
 """
@@ -42,7 +44,12 @@ def outcomes(preset: str, seed: int, citizens: int) -> dict[str, float]:
         "flight_per_wallet_holder_usd": (table["capital_flight_usd"].sum()
                                          / max(table["ever_downloaded_share"].iloc[-1] * adults, 1.0)),
         "official_outflow_per_adult_usd": table["official_outflow_usd"].sum() / adults,
-        "net_crypto_flow_usd_m": table["net_crypto_capital_flow_usd"].sum() / 1e6,
+        "national_gain_from_mining_usd_m": table["national_gain_from_mining_usd"].sum() / 1e6,
+        "fiscal_net_usd_m": table["fiscal_net_usd"].sum() / 1e6,
+        "current_account_usd_m": table["current_account_usd"].sum() / 1e6,
+        "financial_account_usd_m": table["financial_account_usd"].sum() / 1e6,
+        "fdi_gross_usd_m": table["fdi_gross_usd"].sum() / 1e6,
+        "fdi_net_usd_m": table["fdi_net_usd"].sum() / 1e6,
         "grey_load_share_mean": table["grey_load_share"].mean(),
         "grey_load_share_2021": table.loc[table["date"].str.startswith("2021"), "grey_load_share"].mean(),
         "downloads_month1_share": downloads[0] / total_downloads if total_downloads else np.nan,

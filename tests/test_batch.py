@@ -15,6 +15,7 @@ import pytest
 from scipy import stats
 
 from cryptoabm.batch import runner
+from cryptoabm.batch.effects import effect_distribution, headline_cell
 from cryptoabm.batch.experiment import design_points, expand_runs, load_experiment, replicate_seed
 from cryptoabm.batch.report import (
     BOOTSTRAP_RESAMPLES,
@@ -30,6 +31,7 @@ from cryptoabm.batch.store import StoreError
 from cryptoabm.cli import main
 from cryptoabm.config import ConfigError
 from cryptoabm.model import CryptoEconomy
+from cryptoabm.summary import OUTCOMES, format_value
 from tests.conftest import CONFIGS, ROOT
 
 SMALL_CONFIG = """
@@ -137,9 +139,12 @@ def test_one_run_rerun_alone_reproduces_its_stored_result(tmp_path):
     loaded = load_experiment(write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=6)))
     run_batch(loaded, tmp_path / "out", InProcessExecutor, progress=False)
     spec = expand_runs(loaded)[3]
-    stored = pd.read_parquet(tmp_path / "out" / "runs" / f"arm={spec.arm}" / f"{spec.run_id}.parquet")
-    again = execute_run(spec).table.to_pandas()
+    stored = pd.read_parquet(tmp_path / "out" / "timeseries" / f"arm={spec.arm}" / f"{spec.run_id}.parquet")
+    stored_row = pd.read_parquet(tmp_path / "out" / "runs" / f"arm={spec.arm}" / f"{spec.run_id}.parquet")
+    result = execute_run(spec)
+    again = result.table.to_pandas()
     pd.testing.assert_frame_equal(again, stored[list(again.columns)])
+    assert len(stored_row) == 1 and stored_row[list(result.outcomes)].iloc[0].to_dict() == result.outcomes
 
 
 def test_rerun_command_reproduces_one_run_and_writes_its_outputs(tmp_path):
@@ -348,6 +353,13 @@ def test_report_intervals_match_a_direct_computation(tmp_path):
     row = differences[differences["outcome"] == "total_bonus_outlay_usd"].iloc[0]
     assert (row["low"], row["high"]) == pytest.approx((d_low, d_high))
     assert set(differences["outcome"]) == set(KEY_OUTCOMES)
+    # the effects as distributions across replicates: median, 5-95% range, P(>0), mean and its interval
+    section = report.split("## Effects across replicates")[1]
+    found = effect_distribution(bonus - base)
+    cell = headline_cell(found, lambda value: format_value(value, OUTCOMES["total_bonus_outlay_usd"][3]))
+    assert f"| {OUTCOMES['total_bonus_outlay_usd'][2]} | {cell} |" in section
+    assert "P(>0) 100%" in cell and "5-95% range across replicates" in section
+    assert "### Where the spread of an effect comes from" in section
     for figure in ("differences.png", "fan_adoption.png", "fan_mining_and_grid.png", "fan_money_flows.png"):
         assert (tmp_path / "out" / "figures" / figure).stat().st_size > 10_000
 

@@ -23,7 +23,7 @@ import pytest
 
 from cryptoabm.batch.experiment import load_experiment
 from cryptoabm.batch.runner import InProcessExecutor, run_batch
-from cryptoabm.batch.store import ResultStore, StoreError, results_dataset
+from cryptoabm.batch.store import ResultStore, StoreError, results_dataset, timeseries_dataset
 from cryptoabm.cli import main
 from tests.conftest import CONFIGS
 
@@ -144,7 +144,7 @@ def test_a_second_batch_into_a_locked_folder_is_refused(tmp_path, capsys):
         code = main(["batch", str(path), "--out", str(out), "--workers", "1", "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and f"{out} is in use by another batch (process {os.getpid()})" in err[-1]
-    assert sorted(p.name for p in out.iterdir()) == [".lock"]  # nothing written into it
+    assert sorted(p.name for p in out.iterdir()) == [".lock", ".lock.pid"]  # nothing written into it
 
 
 def test_two_batches_started_together_into_one_folder_never_mix(tmp_path):
@@ -191,7 +191,7 @@ def test_corrupt_files_are_set_aside_and_rerun_with_a_warning(tmp_path, capsys, 
     warnings = [line for line in err.splitlines() if line.startswith("cryptoabm: warning:")]
     assert "set aside as corrupt/" in warnings[0]
     if damage == "truncated manifest":  # the checksums went with it: no run file can be verified, each is rerun
-        assert len(warnings) == 1 + len(run_files(straight))
+        assert len(warnings) == 1 + 2 * len(run_files(straight))  # each run's row and its months
         assert all("has no checksum in the manifest" in line for line in warnings[1:])
     else:
         assert len(warnings) == 1
@@ -215,37 +215,57 @@ def test_a_licence_cap_grid_with_none_merges_and_resumes(tmp_path):
 
 
 # -- the dataset and its CSV export ------------------------------------------------------------------
-def test_run_files_are_a_dataset_partitioned_by_arm_with_outcomes_as_columns(tmp_path):
+def test_runs_hold_one_row_per_run_and_timeseries_the_months_both_partitioned_by_arm(tmp_path):
     path = make_experiment(tmp_path)
     out = tmp_path / "out"
     assert main(["batch", str(path), "--out", str(out), "--workers", "1", "--no-progress", "--csv"]) == 0
-    dataset = results_dataset(out)
-    assert {"arm", "run_id", "month", "wallet_share", "final_wallet_share", "total_fdi_inflow_usd"} <= set(dataset.schema.names)
-    table = dataset.to_table(filter=ds.field("arm") == "ban")
-    assert set(table.column("run_id").to_pylist()) == {"ban__p000__r000", "ban__p000__r001"}
     timeseries, runs = tables(out)
+    dataset = results_dataset(out)
+    assert {"arm", "run_id", "seed", "final_wallet_share", "total_fdi_inflow_usd"} <= set(dataset.schema.names)
+    assert not {"month", "wallet_share"} & set(dataset.schema.names)  # no month repeats a run's totals
+    assert dataset.count_rows() == len(runs) == 4  # a count over runs/ is the number of runs
+    table = dataset.to_table(filter=ds.field("arm") == "ban")
+    assert sorted(table.column("run_id").to_pylist()) == ["ban__p000__r000", "ban__p000__r001"]
+    assert sum(dataset.to_table().column("total_fdi_inflow_usd").to_pylist()) == pytest.approx(
+        runs["total_fdi_inflow_usd"].sum())  # and a sum is the sum over runs
+    months = timeseries_dataset(out)
+    assert {"arm", "run_id", "month", "wallet_share"} <= set(months.schema.names)
+    assert not set(months.schema.names) & {"final_wallet_share", "total_fdi_inflow_usd"}
+    assert months.count_rows() == len(timeseries) == 4 * 4
+    assert months.to_table(filter=ds.field("arm") == "voluntary").num_rows == 2 * 4
     assert len(pd.read_csv(out / "timeseries.csv")) == len(timeseries)
-    csv_runs = pd.read_csv(out / "runs.csv")
+    csv_runs = pd.read_csv(out / "runs.csv", dtype={"seed": str})
     assert list(csv_runs.columns) == list(runs.columns)
     assert csv_runs["final_wallet_share"].tolist() == pytest.approx(runs["final_wallet_share"].tolist())
+    # seeds are text in the CSV (quoted), so a spreadsheet keeps all 19 digits
+    assert csv_runs["seed"].tolist() == [str(seed) for seed in runs["seed"]]
+    first_row = (out / "runs.csv").read_text().splitlines()[1]
+    assert f'"{runs["seed"].iloc[0]}"' in first_row
 
 
-def test_polars_and_duckdb_read_the_outcomes_lazily(tmp_path):
-    pl = pytest.importorskip("polars")
-    duckdb = pytest.importorskip("duckdb")
+def test_polars_and_duckdb_count_and_average_each_run_once(tmp_path):
+    import duckdb
+    import polars as pl
+
     path = make_experiment(tmp_path)
     out = tmp_path / "out"
     run_batch(load_experiment(path), out, InProcessExecutor, progress=False)
-    runs = pd.read_parquet(out / "runs.parquet").set_index("run_id")
+    runs = pd.read_parquet(out / "runs.parquet")
+    expected = runs.groupby("arm")["final_wallet_share"].agg(["mean", "size"])
+    # the README's examples, as written there
     scanned = (pl.scan_parquet(str(out / "runs" / "**" / "*.parquet"), hive_partitioning=True)
-               .group_by("run_id").agg(pl.col("final_wallet_share").first(), pl.col("arm").first()).collect())
-    assert len(scanned) == 4
+               .group_by("arm").agg(pl.col("final_wallet_share").mean(), pl.len().alias("runs")).collect())
     for row in scanned.iter_rows(named=True):
-        assert row["final_wallet_share"] == pytest.approx(runs.loc[row["run_id"], "final_wallet_share"])
-        assert row["arm"] == runs.loc[row["run_id"], "arm"]
-    counted = duckdb.sql(f"select arm, count(distinct run_id) as n, max(total_fdi_inflow_usd) as fdi from "
+        assert row["runs"] == expected.loc[row["arm"], "size"] == 2
+        assert row["final_wallet_share"] == pytest.approx(expected.loc[row["arm"], "mean"])
+    counted = duckdb.sql(f"select arm, count(*) as runs, avg(total_fdi_inflow_usd) as fdi from "
                          f"read_parquet('{out}/runs/*/*.parquet', hive_partitioning=true) group by arm order by arm").fetchall()
     assert [(arm, n) for arm, n, _ in counted] == [("ban", 2), ("voluntary", 2)]
+    for arm, _, fdi in counted:
+        assert fdi == pytest.approx(runs.loc[runs["arm"] == arm, "total_fdi_inflow_usd"].mean())
+    months = duckdb.sql(f"select count(*) from read_parquet('{out}/timeseries/*/*.parquet', hive_partitioning=true)"
+                        ).fetchall()[0][0]
+    assert months == len(runs) * 4
 
 
 # -- a full disk ------------------------------------------------------------------------------------

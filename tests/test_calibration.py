@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 import tomllib
 
 import numpy as np
 import pandas as pd
 import pytest
+import tomli_w
 
 from cryptoabm.batch.experiment import replicate_seed
 from cryptoabm.calibration.calibrate import calibrate, criterion, update_behaviour_file, write_outputs
@@ -108,6 +110,8 @@ def monthly() -> pd.DataFrame:
         "date": ["2021-09", "2021-10", "2021-11", "2021-12", "2022-01", "2022-02"],
         "ever_downloaded_share": [0.10, 0.20, 0.24, 0.25, 0.25, 0.26],
         "active_share": [0.10, 0.18, 0.12, 0.08, 0.06, 0.06],
+        "new_adopters": [100, 100, 40, 10, 0, 10],
+        "bonus_driven_adopters": [90, 80, 20, 0, 0, 0],
         "paid_last_12_months_share": [0.0, 0.05, 0.08, 0.10, 0.11, 0.11],
         "merchant_accept_share": [0.2, 0.2, 0.3, 0.3, 0.2, 0.2],
         "merchant_sale_last_12_months_share": [0.0, 0.1, 0.15, 0.2, 0.2, 0.25],
@@ -130,6 +134,7 @@ METRIC_CASES = [
     ("first_month_download_share", ("2021-10", "2022-02"), (0.20 - 0.10) / (0.26 - 0.10)),
     ("window_download_share", ("2022-01", "2022-02"), (0.26 - 0.25) / 0.26),
     ("mean_active_share", ("2021-11", "2022-01"), (0.12 + 0.08 + 0.06) / 3),
+    ("bonus_driven_download_share", ("2021-09", "2022-02"), (90 + 80 + 20) / 260),
     ("paid_last_12_months_share", ("2021-12", "2021-12"), 0.10),
     ("mean_merchant_accept_share", ("2021-09", "2021-12"), 0.25),
     ("merchant_sale_last_12_months_share", ("2021-09", "2022-02"), 0.25),
@@ -142,6 +147,8 @@ METRIC_CASES = [
     ("mining_operations", ("2021-12", "2022-01"), 45.0),
     ("mean_hashprice_usd_per_ph_day", ("2021-09", "2021-10"), 45.0),
     ("world_hashrate_change", ("2021-12", "2022-02"), 88.0 / 110.0 - 1.0),
+    ("world_hashrate_vs_record", ("2021-12", "2021-12"), 99.0 / 173.2 - 1.0),  # the record: 173.2 EH/s in Dec 2021
+    ("world_hashrate_dip", ("2022-01", "2022-02"), 88.0 / 99.0 - 1.0),  # the deepest month against the month before
 ]
 
 
@@ -226,6 +233,27 @@ def test_calibration_finds_a_toy_models_known_optimum(tmp_path):
     assert distances.set_index("target").loc["a", "distance"] == pytest.approx(0.0, abs=1.0)
 
 
+def test_the_draws_around_the_fit_run_with_the_fitted_integer_parameters():
+    """Each draw is simulated as the whole point it is recorded as: a parameter outside the
+    box (an integer one) runs at its fitted value, not at whatever the config file holds."""
+    designs: list[tuple[str, dict]] = []
+    simulate = toy_simulator([])
+
+    def recording(design, replications, stage):
+        designs.append((stage, design))
+        return simulate(design, replications, stage)
+
+    result = calibrate(toy_targets(), TOY_RANGES, recording, budget=16, replications=2, refine_evaluations=5,
+                       draws=8)
+    stage, design = designs[-1]
+    assert stage == "draws"
+    key = "mining.exit_after_months_below_salvage"
+    simulated = points_of(design, base_seed=7)
+    assert all(point[key] == result.best.point[key] for point in simulated)
+    draws = [e for e in result.evaluations if e.stage == "draws"]
+    assert [e.point for e in draws] == simulated  # what is recorded is what ran
+
+
 def test_fitted_values_are_written_into_the_behaviour_file_keeping_everything_else(tmp_path):
     path = tmp_path / "behaviour.toml"
     shutil.copy(CONFIGS / "behaviour.toml", path)
@@ -237,7 +265,50 @@ def test_fitted_values_are_written_into_the_behaviour_file_keeping_everything_el
     assert after["adoption"]["imitation_q"] == 0.123 and after["mining"]["exit_after_months_below_salvage"] == 7
     before["adoption"]["imitation_q"], before["mining"]["exit_after_months_below_salvage"] = 0.123, 7
     assert after == before
-    assert "imitation_q = 0.123" in path.read_text() and "# fitted: cryptoabm calibrate" in path.read_text()
+    text = path.read_text()
+    assert "imitation_q = 0.123" in text and "# fitted: cryptoabm calibrate" in text
+    original = (CONFIGS / "behaviour.toml").read_text()
+    comments = [line.strip() for line in original.splitlines() if line.strip().startswith("#")]
+    assert comments and all(comment in text for comment in comments)  # every comment line survives
+    assert len(text.splitlines()) == len(original.splitlines())
+
+
+def small_configs(tmp_path: Path) -> Path:
+    """A copy of configs/ with 300 citizens per run (a quick calibration or validation)."""
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIGS, configs)
+    baseline = (CONFIGS / "baseline.toml").read_text().replace("citizens = 2_000 ", "citizens = 300   ")
+    assert "citizens = 300" in baseline
+    (configs / "baseline.toml").write_text(baseline)
+    return configs
+
+
+def test_calibrate_writes_its_fit_to_out_and_the_behaviour_file_only_when_asked(tmp_path, capsys):
+    configs = small_configs(tmp_path)
+    behaviour = configs / "behaviour.toml"
+    before = behaviour.read_bytes()
+    targets = tmp_path / "targets.toml"
+    targets.write_text(GOOD_TARGET)
+    common = [str(targets), "--budget", "2", "--replications", "1", "--refine", "0", "--draws", "0",
+              "--workers", "1", "--configs", str(configs), "--no-progress"]
+    assert main(["calibrate", *common, "--out", str(tmp_path / "fit"), "--work", str(tmp_path / "w1")]) == 0
+    assert behaviour.read_bytes() == before  # untouched without the flag
+    fitted = tomllib.loads((tmp_path / "fit" / "fitted.toml").read_text())
+    assert set(fitted["parameters"]) == set(CALIBRATED_RANGES)
+    assert "untouched" in capsys.readouterr().out
+
+    assert main(["calibrate", *common, "--out", str(tmp_path / "fit2"), "--work", str(tmp_path / "w2"),
+                 "--write-behaviour"]) == 0
+    after = behaviour.read_text()
+    assert after != before.decode() and "# fitted: cryptoabm calibrate" in after
+    values = tomllib.loads(after)
+    written = tomllib.loads((tmp_path / "fit2" / "fitted.toml").read_text())["parameters"]
+    for key, fit in written.items():
+        section, name = key.split(".")
+        assert values[section][name] == fit["value"]
+    # the file's comments that describe it, not a fitted value, are all still there
+    kept = [line for line in before.decode().splitlines() if line.startswith("#")]
+    assert all(line in after.splitlines() for line in kept)
 
 
 # -- validation, end to end ---------------------------------------------------------------
@@ -273,3 +344,22 @@ def test_validate_refuses_a_horizon_that_cuts_a_target_off(tmp_path, capsys):
     assert main(["validate", str(targets), "--months", "2", "--out", str(tmp_path / "o"),
                  "--work", str(tmp_path / "w")]) == 2
     assert "target 'early_payers' needs the run to reach 2021-12" in capsys.readouterr().err
+
+
+def test_targets_giving_one_variant_share_its_runs_and_must_agree_on_its_overrides(tmp_path):
+    variant = {"preset": "baseline", "variant": "on_record", "metric": "world_hashrate_vs_record", "observed": 0.0,
+               "tolerance": 0.15, "source": "facts.md, Mining economics: global hashrate",
+               "overrides": {"start_month": "2022-01", "months": 12, "market.use_history": True,
+                             "market.recorded_hashrate": False}}
+    first = {**variant, "id": "a", "window": ["2022-06", "2022-06"]}
+    second = {**variant, "id": "b", "window": ["2022-12", "2022-12"]}
+    path = tmp_path / "targets.toml"
+    path.write_text(tomli_w.dumps({"targets": [first, second]}))
+    loaded = load_targets(path, ROOT / "configs")
+    assert list(loaded.scenarios) == ["baseline__on_record"]
+    assert loaded.scenarios["baseline__on_record"].start_month == "2022-01"
+    assert not loaded.scenarios["baseline__on_record"].market.recorded_hashrate
+    second["overrides"] = {**second["overrides"], "months": 13}
+    path.write_text(tomli_w.dumps({"targets": [first, second]}))
+    with pytest.raises(ConfigError, match="variant 'on_record'"):
+        load_targets(path, ROOT / "configs")

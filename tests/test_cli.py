@@ -75,3 +75,15 @@ def test_bad_option_values_are_one_line_errors():
     done = subprocess.run([sys.executable, "-m", "cryptoabm", "run", "x.toml", "--months", "0"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "--months: must be at least 1" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_help_text_prints_a_doubled_percent_sign(capsys):
+    from cryptoabm.cli import build_parser
+
+    parser = build_parser()
+    commands = [None, *parser._subparsers._group_actions[0].choices]  # every subcommand's --help
+    for command in commands:
+        with pytest.raises(SystemExit):
+            main([command, "--help"] if command else ["--help"])
+        printed = capsys.readouterr().out
+        assert "%%" not in printed and "usage:" in printed, command

@@ -9,6 +9,7 @@ scale the sums linearly (counted in the derivation) and only make a run slow.
 
 from __future__ import annotations
 
+import itertools
 import math
 import typing
 
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cryptoabm.config import ConfigError, Scenario, load_scenario, scenario_from_dict
+from cryptoabm.config import ConfigError, MarketConfig, Scenario, load_scenario, scenario_from_dict
 from cryptoabm.market import market_path
 from cryptoabm.model import CryptoEconomy
 from tests.conftest import CONFIGS
@@ -129,13 +130,16 @@ def test_the_price_path_stays_positive_and_finite_at_the_bounds():
     """The most volatile, longest, most drifting price path: positive and finite on many seeds."""
     raw = Scenario().model_dump(mode="json")
     raw.update(months=1200)
-    for drift in (-1.0, 2.0):
+    drift_field = MarketConfig.model_fields["price_drift_annual"]
+    lowest = next(m.ge for m in drift_field.metadata if getattr(m, "ge", None) is not None)
+    highest = next(m.le for m in drift_field.metadata if getattr(m, "le", None) is not None)
+    for drift, drift_of in itertools.product((lowest, highest), ("median", "mean")):
         raw["market"] = {**raw["market"], "price_volatility_annual": 2.0, "price_drift_annual": drift,
-                         "btc_price_usd": 0.01, "price_shock_tail_df": 2.0001}
+                         "price_drift_of": drift_of, "btc_price_usd": 0.01, "price_shock_tail_df": 2.0001}
         scenario = scenario_from_dict(raw)
         for seed in range(20):
             prices = market_path(scenario, np.random.default_rng(seed)).btc_price_usd
-            assert np.all(np.isfinite(prices)) and np.all(prices > 0), (drift, seed)
+            assert np.all(np.isfinite(prices)) and np.all(prices > 0), (drift, drift_of, seed)
 
 
 @pytest.mark.parametrize(("key", "value"), [

@@ -152,7 +152,7 @@ def test_standing_levers_are_kept_in_every_arm_over_its_package():
 
 
 def test_replicate_r_draws_the_same_uncertain_behaviour_in_every_arm():
-    ranges = {"adoption.imitation_q": [0.05, 0.3], "capital_flight.moves_per_net_gain": [0.05, 0.2]}
+    ranges = {"adoption.imitation_q": [0.05, 0.3], "capital_flight.adjustment_per_month": [0.05, 0.2]}
     loaded = policy_experiment(uncertainty={"ranges": ranges})
     runs = expand_runs(loaded)
     by_replicate: dict[int, list] = {}
@@ -208,9 +208,10 @@ def test_the_shipped_policy_experiments_compare_policies_on_one_economy():
                           ("el_salvador_counterfactuals", "el_salvador")]:
         loaded = load_experiment(ROOT / "experiments" / f"{name}.toml")
         assert {arm.country for arm in loaded.experiment.arms} == {country}, name
-        economies = {(s.start_month, s.population.model_dump_json(), s.grid.model_dump_json(), s.economy.model_dump_json())
-                     for s in loaded.arm_scenarios.values()}
-        assert len(economies) == 1, name  # one economy ...
-        policies = {s.policy.model_dump_json() for s in loaded.arm_scenarios.values()}
+        economies = {(s.start_month, s.population.model_dump_json(), s.grid.model_dump_json(), s.economy.model_dump_json(),
+                      s.state_capacity.model_dump_json()) for s in loaded.arm_scenarios.values()}
+        assert len(economies) == 1, name  # one economy, one state capacity ...
+        policies = {s.policy.model_dump_json() + str(s.events) for s in loaded.arm_scenarios.values()}
         assert len(policies) == len(loaded.arm_scenarios), name  # ... many policies
+        assert loaded.decomposition["packages"], name  # each split into its levers
         assert loaded.experiment.uncertainty.ranges, name  # intervals that include what we don't know

@@ -1,12 +1,16 @@
 """Free entry into mining: the supply side's economics, stated as specifications."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from cryptoabm.config import MiningConfig
+from cryptoabm.config import MarketConfig, MiningConfig
+from cryptoabm.rules.mining import expected_used_rig_value_usd_per_th
 from cryptoabm.rules.entry import (
     expected_farm_npv_usd,
     expected_hashprice_path,
+    expected_price_growth_annual,
     monthly_discount_factors,
     operating_value_usd_per_th,
     rig_capex_usd_per_w,
@@ -34,9 +38,9 @@ def test_capex_per_watt_declines_over_time_and_a_th_costs_capex_times_efficiency
 def test_expected_hashprice_halves_its_subsidy_part_at_a_scheduled_halving_and_falls_with_difficulty():
     flat = MiningConfig(expected_hashrate_growth_annual=0.0, expected_price_growth_annual=0.0)
     ratio = np.array([1.0, 1.0, 0.5, 0.5])  # the halving comes in the third month ahead
-    path = expected_hashprice_path(40.0, ratio, 0.04, flat)
+    path = expected_hashprice_path(40.0, ratio, 0.04, 0.0, flat)
     assert path[1] == pytest.approx(40.0) and path[2] == pytest.approx(40.0 * (0.96 * 0.5 + 0.04))
-    growing = expected_hashprice_path(40.0, np.ones(12), 0.04, MiningConfig(expected_hashrate_growth_annual=0.2))
+    growing = expected_hashprice_path(40.0, np.ones(12), 0.04, 0.0, MiningConfig(expected_hashrate_growth_annual=0.2))
     assert growing[-1] == pytest.approx(40.0 / 1.2)
 
 
@@ -88,7 +92,7 @@ def test_entry_is_limited_by_the_monthly_site_capacity():
 
 
 def test_with_a_licence_cap_entry_stops_at_the_cap():
-    no_grey = {"policy.enforcement_detection_probability": 1.0, "mining.grey_power_access_share": 0.0}
+    no_grey = {"state_capacity.grey_mining_detection_probability": 1.0, "mining.grey_power_access_share": 0.0}
     _, table = run(**PAYING, **no_grey, **{"policy.license_cap": 8})
     assert table["licensed_miners"].max() == 8
     assert (table["miners"] <= 8).all()
@@ -117,3 +121,63 @@ def test_no_wave_of_sales_and_rebuilds_after_a_scheduled_halving_under_a_flat_pr
     assert farms_before > MiningConfig().initial_farms  # farms were built before the halving
     assert table["btc_price_usd"].nunique() == 1
     assert not (sales_after > 0 and built_after > 0), (sales_after, built_after)
+
+
+def test_farms_expect_the_mean_growth_of_the_models_own_price_process_unless_told_otherwise():
+    """A risk-neutral farm values expected revenue, so by default it expects the MEAN price growth
+    of the process the model draws prices from: a mean-flat process, none; a median-flat one at 55%
+    volatility, exp(0.55^2 / 2) - 1, about 16% a year. A scenario may name another assumption."""
+    default = MiningConfig()
+    assert expected_price_growth_annual(default, MarketConfig(price_drift_annual=0.0, price_volatility_annual=0.55)) \
+        == pytest.approx(0.0)  # the process before issue 18A: the drift is the mean's
+    assert expected_price_growth_annual(default, MarketConfig(price_drift_annual=0.1)) == pytest.approx(0.1)
+    # issue 18A's market config (price_drift_of), standing in until it is merged
+    median_flat = SimpleNamespace(price_drift_annual=0.0, price_volatility_annual=0.55, price_drift_of="median")
+    assert expected_price_growth_annual(default, median_flat) == pytest.approx(np.exp(0.55**2 / 2) - 1)
+    assert 0.15 < expected_price_growth_annual(default, median_flat) < 0.17
+    static = MiningConfig(expected_price_growth_annual=0.0)
+    assert expected_price_growth_annual(static, median_flat) == 0.0
+
+
+def test_a_buyer_does_not_pay_a_years_pre_halving_margin_for_a_rig_that_earns_nothing_after_it():
+    """At Kazakhstan's 2023 numbers: a 34 J/TH rig at a $75/PH/day hashprice, the halving 12 months
+    ahead, after which it is out of the money at the buyer's $0.045/kWh. The market's convention
+    (a year's margin) would hand the seller every dollar the rig will ever earn the buyer,
+    undiscounted; the buyer pays at most its own discounted value of the rig, and shipping comes
+    off what the seller gets."""
+    from cryptoabm.rules.mining import cash_margin_usd_per_th_month
+    mining = MiningConfig(used_rig_payback_months=12.0, scrap_value_usd_per_th=0.5)
+    ratio = np.r_[np.ones(11), np.full(37, 0.5)]
+    path = expected_hashprice_path(75.0, ratio, 0.0, 0.0, MiningConfig(expected_hashrate_growth_annual=0.0))
+    factors = monthly_discount_factors(0.30, len(path))
+    price = expected_used_rig_value_usd_per_th(path, 34.0, 0.045, mining, factors, shipping_usd_per_th=0.0)
+    margins = cash_margin_usd_per_th_month(path, 34.0, 0.045, mining)
+    assert margins[0] > 0 > margins[11]  # earns before the halving, loses after it
+    worth_to_buyer = operating_value_usd_per_th(margins, factors)
+    assert price == pytest.approx(worth_to_buyer)
+    assert price < 11 * margins[0]  # under the undiscounted pre-halving margin
+    shipped = expected_used_rig_value_usd_per_th(path, 34.0, 0.045, mining, factors, shipping_usd_per_th=1.0)
+    assert shipped == pytest.approx(price - 1.0)
+    # a rig that keeps earning is priced at the market's convention of a year's margin
+    flat = expected_hashprice_path(75.0, np.ones(48), 0.0, 0.0, MiningConfig(expected_hashrate_growth_annual=0.0))
+    convention = expected_used_rig_value_usd_per_th(flat, 34.0, 0.045, mining, factors, shipping_usd_per_th=0.0)
+    assert convention == pytest.approx(12 * cash_margin_usd_per_th_month(75.0, 34.0, 0.045, mining))
+
+
+def test_a_farm_that_still_pays_after_the_halving_is_worth_keeping_through_it():
+    """A farm with the buyer's power price, whose margin halves but stays positive at the halving
+    6 months ahead, is worth more running than sold: the forward-looking buyer and the seller see
+    the same path, and the seller saves the shipping."""
+    mining = MiningConfig(used_rig_payback_months=12.0, scrap_value_usd_per_th=0.5)
+    ratio = np.r_[np.ones(6), np.full(42, 0.5)]
+    path = expected_hashprice_path(120.0, ratio, 0.0, 0.0, MiningConfig(expected_hashrate_growth_annual=0.0))
+    margins = cash_margin_usd_per_th_month_for_test(path)
+    assert margins[-1] > 0
+    own = operating_value_usd_per_th(margins, monthly_discount_factors(0.15, len(path)))
+    salvage = expected_used_rig_value_usd_per_th(path, 34.0, 0.045, mining, monthly_discount_factors(0.30, len(path)), 1.0)
+    assert worth_keeping(own, salvage)
+
+
+def cash_margin_usd_per_th_month_for_test(path):
+    from cryptoabm.rules.mining import cash_margin_usd_per_th_month
+    return cash_margin_usd_per_th_month(path, 34.0, 0.045, MiningConfig())

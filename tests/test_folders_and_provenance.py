@@ -24,7 +24,7 @@ import pytest
 from cryptoabm.batch import store as store_module
 from cryptoabm.cli import main
 from cryptoabm.config import ConfigError, load_scenario
-from cryptoabm.folder_lock import LOCK, FolderLock
+from cryptoabm.folder_lock import LOCK_HOLDER, FolderLock
 from tests.conftest import CONFIGS, ROOT
 from tests.test_batch_trust import make_experiment, run_files
 from tests.test_calibration import GOOD_TARGET
@@ -55,10 +55,10 @@ def start(argv: list[str], cwd: Path = ROOT) -> subprocess.Popen:
 
 
 def wait_for_lock_of(process: subprocess.Popen, folder: Path) -> None:
-    """Until ``process`` holds ``folder``'s lock (its pid in the lock file)."""
+    """Until ``process`` holds ``folder``'s lock (its pid beside the lock file)."""
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
-        lock = folder / LOCK
+        lock = folder / LOCK_HOLDER
         if lock.is_file() and lock.read_text().strip() == str(process.pid):
             return
         if process.poll() is not None:
@@ -253,7 +253,7 @@ def calibration_setup(tmp_path: Path, target: str = GOOD_TARGET) -> tuple[Path, 
 
 def calibrate_argv(tmp_path: Path, configs: Path, targets: Path, *extra: str) -> list[str]:
     return ["calibrate", str(targets), "--configs", str(configs), "--budget", "2", "--replications", "1",
-            "--refine", "0", "--draws", "0", "--dry-run", "--out", str(tmp_path / "fit"),
+            "--refine", "0", "--draws", "0", "--method", "smm", "--out", str(tmp_path / "fit"),
             "--work", str(tmp_path / "work"), "--no-progress", *extra]
 
 

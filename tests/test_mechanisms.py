@@ -57,9 +57,12 @@ def test_capital_flight_never_turns_a_dormant_wallet_into_an_active_one():
     # nobody a reason to get a wallet, so wallets and their use are the same with and without it
     wallets = {**ADOPTING, "policy.payment_regime": "ban", "adoption.store_of_value_share": 0.0}
     _, calm = run(seed=2, months=36, **wallets)
-    _, fleeing = run(seed=2, months=36, **wallets, **{"economy.parallel_rate_lcu_per_usd": 6.0,
+    # (a falling currency, not a parallel premium: with the bank route open to all, a premium is a
+    # rent every saver takes through the bank)
+    _, fleeing = run(seed=2, months=36, **wallets, **{"economy.inflation_gap_annual": 0.3,
                                                       "capital_flight.crypto_route_cost_share": 0.005})
-    assert total(fleeing, "capital_flight_usd") > 0 and total(calm, "capital_flight_usd") == 0
+    # (the calm economy's few savers who distrust their banks move a little too)
+    assert total(fleeing, "capital_flight_usd") > 10 * total(calm, "capital_flight_usd")
     pd.testing.assert_series_equal(fleeing["active_share"], calm["active_share"])
     pd.testing.assert_series_equal(fleeing["wallet_share"], calm["wallet_share"])
 
@@ -76,17 +79,14 @@ def test_the_crypto_share_of_remittances_rises_with_the_fee_gap():
 def test_the_balance_of_payments_adds_up_and_the_ledger_balances_in_every_new_flow():
     busy = {**ADOPTING, **PROFITABLE, "economy.parallel_rate_lcu_per_usd": 4.0, "policy.capital_controls": 0.7,
             "remittances.inflow_usd_per_year": 5e8, "policy.license_cap": 2, "mining.initial_farms": 10,
-            "mining.grey_power_price_usd_per_kwh": 0.005, "policy.enforcement_detection_probability": 0.03,
+            "mining.grey_power_price_usd_per_kwh": 0.005, "state_capacity.grey_mining_detection_probability": 0.03,
             "policy.wallet_bonus_usd": 30.0, "policy.bonus_budget_usd": 3_000.0}
     model, table = run(months=36, **busy)
     flows = model.ledger.total_flows
     for kind in ("capital_flight", "official_outflow", "crypto_remittances", "traditional_remittances", "fdi",
                  "rig_imports", "seizure", "profit_repatriation"):
         assert flows.get(kind, 0.0) > 0, kind
-    inflow = table["fdi_inflow_usd"] + table["crypto_remittances_usd"] + table["rig_exports_usd"]
-    outflow = (table["profit_repatriation_usd"] + table["divestment_usd"] + table["capital_flight_usd"]
-               + table["rig_imports_usd"])
-    assert np.allclose(table["net_crypto_capital_flow_usd"], inflow - outflow)
+    assert table["bop_errors_omissions_usd"].abs().max() <= 1e-9 * sum(flows.values())  # tests/test_accounts.py
     assert table["ledger_imbalance_usd"].max() <= 1e-9 * sum(flows.values())
 
 
@@ -109,7 +109,8 @@ def cheapest_idle_cash_cost(model: CryptoEconomy) -> float:
 
 def test_the_world_market_clears_at_the_marginal_rig_and_a_halving_moves_it_down_the_merit_order():
     quiet = scenario(months=30, **{"market.price_volatility_annual": 0.0, "market.months_to_next_halving": 6,
-                                   "mining.initial_farms": 0, "investors.count": 0})
+                                   "mining.initial_farms": 0, "investors.count": 0,
+                                   "world_mining.switch_off_share_monthly": 1.0})  # the instant merit order
     model = CryptoEconomy(quiet, seed=1)
     hashprice, hashrate = [], []
     for _ in range(30):
@@ -123,6 +124,37 @@ def test_the_world_market_clears_at_the_marginal_rig_and_a_halving_moves_it_down
     assert hashrate[5] < hashrate[4]
     # as idle and worn rigs leave and no new ones pay, it creeps back up the merit order within a year
     assert hashprice[17] > hashprice[5]
+
+
+def test_rigs_slow_to_switch_off_soften_a_halving_and_run_at_a_loss_meanwhile():
+    def halving(switch_off: float) -> tuple[list[float], CryptoEconomy]:
+        model = CryptoEconomy(scenario(months=8, **{"market.price_volatility_annual": 0.0, "market.months_to_next_halving": 6,
+                                                    "mining.initial_farms": 0, "investors.count": 0,
+                                                    "world_mining.switch_off_share_monthly": switch_off}), seed=1)
+        hashrate = []
+        for _ in range(6):
+            model.step()
+            hashrate.append(model.market.global_hashrate_ehs)
+        return hashrate, model
+
+    instant, _ = halving(1.0)
+    slow, model = halving(0.25)
+    assert instant[4] == pytest.approx(slow[4])  # the same fleet until the halving
+    assert instant[5] / instant[4] < slow[5] / slow[4] <= 1.0  # then it falls, by less when rigs are slow to stop
+    assert marginal_cash_cost(model) > model.market.hashprice_usd_per_ph_day  # some run at a loss for now
+
+
+def test_world_orders_look_ahead_at_the_halving_schedule():
+    def orders_before_a_halving(horizon: int) -> float:
+        model = CryptoEconomy(scenario(months=6, **{"market.price_volatility_annual": 0.0, "market.months_to_next_halving": 8,
+                                                    "mining.initial_farms": 0, "investors.count": 0,
+                                                    "world_mining.order_horizon_months": horizon}), seed=1)
+        model.run()
+        return float(sum(order.sum() for order in model.market.fleet.orders))
+
+    assert orders_before_a_halving(12) < orders_before_a_halving(0)  # the coming halving cuts the pay the rigs are bought for
+    assert CryptoEconomy(scenario(**{"market.months_to_next_halving": 3}), seed=1).market.pay_ahead_ratio(12) == pytest.approx(
+        (2 * 1.0 + 10 * 0.5) / 12)  # months 1-2 at today's subsidy, 3-12 at half
 
 
 def test_world_hashrate_growth_is_an_outcome_of_miners_profits():
@@ -195,7 +227,7 @@ def test_dearer_licences_push_mining_grey_and_enforcement_pulls_it_back():
     # half the farms (mining.grey_power_access_share) could get off-meter power; only they may go grey
     cheap, dear = grey_share(), grey_share(**{"policy.license_fee_usd": 3_000_000.0})
     assert dear > cheap + 0.1
-    assert grey_share(**{"policy.license_fee_usd": 3_000_000.0, "policy.enforcement_detection_probability": 0.3}) < dear - 0.1
+    assert grey_share(**{"policy.license_fee_usd": 3_000_000.0, "state_capacity.grey_mining_detection_probability": 0.3}) < dear - 0.1
 
 
 def test_a_licence_cap_sends_the_rest_grey():
@@ -323,14 +355,16 @@ def test_past_episodes_run_on_the_record_then_simulate():
     assert table["world_hashrate_ehs"].iloc[0] == pytest.approx(history.at[pd.Period("2025-06", "M"), "world_hashrate_ehs"])
 
 
-def test_the_block_bootstrap_resamples_recorded_returns_with_the_drift_replaced():
-    raw = {"months": 120, "market": {"price_process": "block_bootstrap", "price_drift_annual": 0.0},
+@pytest.mark.parametrize("drift_of", ["median", "mean"])
+def test_the_block_bootstrap_resamples_recorded_returns_with_the_drift_replaced(drift_of):
+    raw = {"months": 120, "market": {"price_process": "block_bootstrap", "price_drift_annual": 0.0, "price_drift_of": drift_of},
            "population": {"citizens": 50}}
     path = CryptoEconomy(scenario_from_dict(raw), seed=3).market.price_path_usd
     again = CryptoEconomy(scenario_from_dict(raw), seed=3).market.price_path_usd
     assert np.array_equal(path, again)
     recorded = np.diff(np.log(load_market_history()["btc_price_usd"].to_numpy()))
-    shift = -recorded.mean() - 0.5 * recorded.var()
+    # median-flat: the recorded returns recentred on zero; mean-flat: also less half their variance
+    shift = -recorded.mean() - (0.5 * recorded.var() if drift_of == "mean" else 0.0)
     simulated = np.diff(np.log(path))
     assert np.isin(np.round(simulated - shift, 9), np.round(recorded, 9)).all()
 
@@ -377,8 +411,9 @@ def test_capital_controls_close_the_bank_route_to_the_same_savers_every_month():
 def test_enforcement_against_crypto_outflows_cuts_crypto_flight_but_not_bank_outflows():
     motive = {**ADOPTING, "economy.parallel_rate_lcu_per_usd": 3.0, "policy.capital_controls": 0.9}
     _, lax = run(seed=6, months=36, **motive)
-    _, policed = run(seed=6, months=36, **motive, **{"policy.crypto_flight_enforcement": 1.0})
-    assert total(policed, "capital_flight_usd") < 0.8 * total(lax, "capital_flight_usd")
+    _, policed = run(seed=6, months=36, **motive, **{"state_capacity.crypto_flight_enforcement": 1.0})
+    # enforcement raises the crypto route's one-off cost, which lowers savers' targets abroad
+    assert total(policed, "capital_flight_usd") < 0.9 * total(lax, "capital_flight_usd")
 
 
 # ---------------------------------------------------------------------------------------
@@ -395,7 +430,8 @@ def test_a_licence_fee_a_farm_cannot_earn_makes_it_sell_up_not_run_into_debt():
 
 def test_a_licensed_farm_that_cannot_pay_its_renewal_gives_the_licence_up():
     model = CryptoEconomy(scenario(months=13, **{**PROFITABLE, "mining.initial_farms": 1, "investors.count": 0,
-                                                  "mining.grey_power_access_share": 1.0}), seed=1)
+                                                  "mining.grey_power_access_share": 1.0,
+                                                  "mining.grey_power_price_usd_per_kwh": 0.2}), seed=1)  # licensed pays better
     for _ in range(11):
         model.step()
     farm = next(iter(model.miners))
@@ -429,13 +465,11 @@ def test_grey_by_choice_and_coin_exports_are_reported_as_defined():
 # A bonus draws in those whose cost of adopting it covers; licensed platforms; the special zone
 # ---------------------------------------------------------------------------------------
 def test_a_bonus_draws_in_only_those_whose_cost_of_adopting_it_covers():
-    from cryptoabm.config import AdoptionConfig
     from cryptoabm.rules.citizens import bonus_covers_adoption_cost
 
-    adoption = AdoptionConfig(adoption_cost_share_of_annual_income=0.007)  # facts.md, El Salvador: adoption cost
-    incomes = np.array([100.0, 357.0, 358.0, 1_000.0])  # USD a month: the cost is 0.084 x monthly income
-    assert bonus_covers_adoption_cost(30.0, incomes, adoption).tolist() == [True, True, False, False]
-    assert bonus_covers_adoption_cost(100.0, incomes, adoption).tolist() == [True, True, True, True]
+    costs = np.array([10.0, 30.0, 31.0, 100.0])  # USD: each adult's cost of adopting (tests/test_households.py)
+    assert bonus_covers_adoption_cost(30.0, costs).tolist() == [True, True, False, False]
+    assert bonus_covers_adoption_cost(100.0, costs).tolist() == [True, True, True, True]
 
 
 def test_a_larger_bonus_draws_in_more_adopters_on_the_same_seed():

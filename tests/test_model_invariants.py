@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, State
-from cryptoabm.model import INDICATOR_NAMES, CryptoEconomy
+from cryptoabm.model import INDICATOR_NAMES, SIGNED_INDICATORS, CryptoEconomy
 from tests.conftest import run, scenario
 
 CONTRACT = [
@@ -82,16 +82,18 @@ def test_no_stock_goes_negative():
         assert all(miner.cash_usd >= 0 and miner.hashrate_ths > 0 for miner in model.miners)
         assert all(investor.capital_usd >= 0 for investor in model.investors)
         assert model.ledger.balance("state") >= 0
-        assert model.state.bonus_budget_left_usd >= 0
+        assert model.state.bonus_campaign.budget_left_usd >= 0
 
 
 def test_flows_and_physical_quantities_are_never_negative():
     _, table = run(**BUSY)
-    numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "net_crypto_capital_flow_usd", "receipts_converted_share",
-                                                          "licensed_power_use_share"])
+    numeric = table.select_dtypes("number").drop(columns=["mining_cap_mw", "receipts_converted_share",
+                                                          "licensed_power_use_share", *SIGNED_INDICATORS,
+                                                          "downloaders_active_year_on_share"])
     assert (numeric >= 0).all().all()
-    # shares that are NaN when nobody is there to measure (no accepting merchant, no licensed farm)
-    for share in ("receipts_converted_share", "licensed_power_use_share"):
+    # shares that are NaN when nobody is there to measure (no accepting merchant, no licensed farm,
+    # nobody a year past their download)
+    for share in ("receipts_converted_share", "licensed_power_use_share", "downloaders_active_year_on_share"):
         measured = table[share].dropna()
         assert measured.between(0, 1).all()
 

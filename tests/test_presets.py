@@ -18,7 +18,7 @@ def test_every_regime_in_the_record_has_a_preset():
 def test_preset_runs_to_the_end_with_balanced_books(name):
     scenario = load_scenario(CONFIGS / f"{name}.toml")
     assert scenario.name == name and scenario.description
-    model = CryptoEconomy(scenario)
+    model = CryptoEconomy(scenario, seed=scenario.seed)
     table = model.run()
     assert len(table) == scenario.months and not model.running
     gross = sum(model.ledger.total_flows.values())

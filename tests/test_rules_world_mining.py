@@ -51,8 +51,20 @@ def test_other_hashrate_always_runs_and_crowds_the_world_fleet_out():
 
 def test_rigs_are_ordered_only_where_they_beat_the_cost_of_capital():
     weights = np.array([0.5, 0.5])
-    orders = rig_orders_ehs(np.array([0.2, 0.5]), WORLD, weights, 1_000.0)
+    unlimited = WORLD.model_copy(update={"max_orders_share_monthly": 1e6})  # no ceiling in sight: the linear rule
+    orders = rig_orders_ehs(np.array([0.2, 0.5]), unlimited, weights, 1_000.0)
     assert orders[0] == 0.0 and orders[1] == pytest.approx(0.05 * 0.2 * 0.5 * 1_000.0)
+
+
+def test_orders_rise_with_the_excess_return_but_never_past_the_monthly_ceiling():
+    weights = np.array([1.0])
+    world = WORLD.model_copy(update={"max_orders_share_monthly": 0.1, "entry_rate_per_excess_return": 1.0})
+    small, large, huge = (float(rig_orders_ehs(np.array([0.3 + x]), world, weights, 1_000.0)[0]) for x in (0.001, 0.2, 50.0))
+    assert small == pytest.approx(1.0 * 0.001 * 1_000.0, rel=0.01)  # the slope near zero
+    assert small < large < huge <= 0.1 * 1_000.0  # rising, saturating at 10% of the fleet
+    assert huge == pytest.approx(0.1 * 1_000.0)
+    assert float(rig_orders_ehs(np.array([5.0]), world.model_copy(update={"max_orders_share_monthly": 0.0}),
+                                weights, 1_000.0)[0]) == 0.0  # no rigs to be had
 
 
 def test_idle_and_loss_making_rigs_leave_with_a_lag_and_all_rigs_wear_out():
@@ -85,3 +97,14 @@ def test_lognormal_classes_hold_equal_mass_around_the_median():
     values, weights = lognormal_classes(0.045, 0.45, 12)
     assert weights.sum() == pytest.approx(1.0) and np.median(values) == pytest.approx(0.045, rel=0.05)
     assert list(lognormal_classes(0.045, 0.0, 3)[0]) == pytest.approx([0.045] * 3)
+
+
+def test_rigs_switch_on_at_once_but_off_only_in_part_each_month():
+    from cryptoabm.rules.world_mining import sticky_running_share
+
+    world = WORLD.model_copy(update={"switch_off_share_monthly": 0.25})
+    previous = np.array([1.0, 1.0, 0.0])
+    equilibrium = np.array([1.0, 0.0, 1.0])  # keep running; switch off; switch on
+    assert np.allclose(sticky_running_share(equilibrium, previous, world), [1.0, 0.75, 1.0])
+    instant = WORLD.model_copy(update={"switch_off_share_monthly": 1.0})
+    assert np.allclose(sticky_running_share(equilibrium, previous, instant), equilibrium)

@@ -19,7 +19,7 @@ from cryptoabm.summary import BETTER, BOUNDED_AT_ZERO, OUTCOMES
 from tests.test_batch import write_experiment
 
 # three real config keys stand for the toy's inputs x1, x2, x3 (the toy simulator reads them from the point)
-X1, X2, X3 = "adoption.innovation_p", "adoption.imitation_q", "capital_flight.moves_per_net_gain"
+X1, X2, X3 = "adoption.innovation_p", "adoption.imitation_q", "capital_flight.adjustment_per_month"
 RANGES = {X1: (0.0, 0.01), X2: (0.0, 0.5), X3: (0.0, 1.0)}
 
 SAMPLED = """
@@ -45,7 +45,7 @@ kind = "{kind}"
 [design.ranges]
 "adoption.innovation_p" = [0.0, 0.01]
 "adoption.imitation_q" = [0.0, 0.5]
-"capital_flight.moves_per_net_gain" = [0.0, 1.0]
+"capital_flight.adjustment_per_month" = [0.0, 1.0]
 """
 
 
@@ -143,6 +143,11 @@ def test_sobol_indices_of_an_additive_function_are_its_variance_shares(tmp_path)
     assert set(result.checks["verdict"]) == {"ok"}  # no seed noise: the dummy scores nothing
     assert (tmp_path / "out" / "sensitivity" / "indices.parquet").is_file()
     assert (tmp_path / "out" / "sensitivity" / "indices.csv").is_file()
+    # the effect's ST over growing prefixes of the base samples: x3 carries it at every size
+    convergence = pd.read_csv(tmp_path / "out" / "sensitivity" / "sobol_convergence.csv")
+    x3 = convergence[(convergence["arm"] == "reform") & (convergence["parameter"] == X3)]
+    assert list(x3["base_samples"]) == [4, 8, 16, 32] and x3["value"].iloc[-1] == pytest.approx(1.0, abs=0.1)
+    assert "## Do the indices settle?" in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_the_dummy_check_flags_a_design_too_small_for_the_seed_noise(tmp_path):
@@ -173,6 +178,9 @@ def test_prim_finds_the_box_a_toy_dataset_fails_in():
     assert box["density"] > 0.9 and box["coverage"] > 0.8
     assert bounds["a"]["low"] == pytest.approx(0.7, abs=0.05) and bounds["b"]["high"] == pytest.approx(0.4, abs=0.05)
     assert bounds["a"]["restricted"] and bounds["b"]["restricted"] and not bounds["c"]["restricted"]
+    # EMA Workbench's resampling finds the two real limits again, and never the irrelevant one
+    assert bounds["a"]["reproduce_coverage"] > 0 and bounds["b"]["reproduce_coverage"] > 0
+    assert bounds["c"]["reproduce_coverage"] == 0
     assert find_box(x, np.zeros(400, bool)) is None
 
 
@@ -211,10 +219,10 @@ def test_a_bootstrap_interval_of_non_negative_values_never_crosses_zero():
     assert bootstrap_interval(revenue) == interval  # seeded: the same every time
     assert bootstrap_interval(np.zeros(5)).low == bootstrap_interval(np.zeros(5)).high == 0.0
     runs = pd.DataFrame({"label": "a", "total_state_revenue_usd": revenue,
-                         "total_net_crypto_capital_flow_usd": revenue - 3e6})
-    table = arm_summaries(runs, ("total_state_revenue_usd", "total_net_crypto_capital_flow_usd")).set_index("outcome")
+                         "total_fiscal_net_usd": revenue - 3e6})
+    table = arm_summaries(runs, ("total_state_revenue_usd", "total_fiscal_net_usd")).set_index("outcome")
     assert "total_state_revenue_usd" in BOUNDED_AT_ZERO and table.loc["total_state_revenue_usd", "method"] == "bootstrap"
-    assert table.loc["total_net_crypto_capital_flow_usd", "method"] == "t"  # can be negative: a t-interval
+    assert table.loc["total_fiscal_net_usd", "method"] == "t"  # can be negative: a t-interval
 
 
 # -- the model, end to end through the command line -----------------------------------------------

@@ -140,10 +140,12 @@ def test_a_policy_package_is_a_presets_policy_and_measures_and_nothing_else():
     moved = with_policy(country, policy_package(other))
     assert moved.policy == other.policy and moved.events == other.events
     assert moved.model_dump(exclude={"policy", "events"}) == country.model_dump(exclude={"policy", "events"})
-    # the world's events stay A's: Kazakhstan's relocation wave and internet shutdown are not its policy
+    # the world's events stay A's: Kazakhstan's relocation wave and internet shutdown are not its policy,
+    # nor is its state capacity (the pursuit of illegal sites from Feb 2022)
     kazakhstan = available["kazakhstan_2021"]
     under_law = with_policy(kazakhstan, policy_package(country))
-    assert [e.kind for e in under_law.events] == ["relocation_wave", "internet_shutdown"]
+    assert [e.kind for e in under_law.events] == ["relocation_wave", "internet_shutdown", "state_capacity"]
+    assert under_law.state_capacity == kazakhstan.state_capacity
     turkmenistan_under_kazakh_record = with_policy(country, policy_package(kazakhstan))
     assert {e.kind for e in turkmenistan_under_kazakh_record.events} == {"policy", "mining_power_cut"}
 
@@ -195,7 +197,7 @@ def test_chart_rows_grow_by_the_new_months_only():
 def test_headline_figures_are_a_b_and_their_difference():
     pair = comparison(months=6)
     figures = headline_figures(pair)
-    assert {figure.key for figure in FIGURES} == {"wallets", "hashrate", "revenue", "fdi", "net-flows"}
+    assert {figure.key for figure in FIGURES} == {"wallets", "hashrate", "revenue", "fdi", "national-gain", "fiscal-net"}
     revenue_a = sum(row["state_revenue_usd"] for row in pair.rows[RUN_A])
     assert figures["revenue"][0] == revenue_a
     for a, b, difference in figures.values():

@@ -293,10 +293,10 @@ def direct_runs(months: int):
 
     other = load_scenario(ROOT / "configs" / f"{OTHER_POLICY}.toml")
     path = ROOT / "configs" / f"{COUNTRY}.toml"
-    a = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS})).run(months)
+    a = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS}), seed=1).run(months)
     b = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS,
                                            "policy": other.policy.model_dump(mode="json"),
-                                           "events": [e.model_dump(mode="json") for e in other.events]})).run(months)
+                                           "events": [e.model_dump(mode="json") for e in other.events]}), seed=1).run(months)
     return a, b
 
 

@@ -7,7 +7,7 @@
     cryptoabm report DIR [--csv]
     cryptoabm sensitivity DIR [--outcome NAME ...] [--threshold 'OUTCOME>VALUE' ...]
     cryptoabm rerun DIR RUN_ID [--out DIR]
-    cryptoabm calibrate TARGETS [--budget N] [--replications R] [--refine N] [--workers N | --scheduler ADDRESS]
+    cryptoabm calibrate TARGETS [--waves N] [--points N] [--split temporal|country:NAME] [--workers N | --scheduler ADDRESS]
     cryptoabm validate [TARGETS] [--replications R] [--workers N | --scheduler ADDRESS]
     cryptoabm viz [--host 127.0.0.1] [--port N]
 
@@ -25,14 +25,17 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
-from cryptoabm.config import ConfigError, InputError, Scenario, load_scenario, scenario_from_dict
+from cryptoabm.config import ConfigError, InputError, Scenario, load_composition, load_scenario, scenario_from_dict
 from cryptoabm.config.calendar import month_of_date
 from cryptoabm.folder_lock import folder_lock
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+CALIBRATION_OUT = "results/calibration_fit"  # a new folder: the committed fit (validation/calibration) stays as it is
+WRITE_BEHAVIOUR_DEFAULT = Path("<behaviour.toml of the configs>")
 
 DESCRIPTION = """\
 cryptoabm: an agent-based model of what a country's crypto policy does when it meets a
@@ -47,7 +50,8 @@ examples:
   cryptoabm check configs/my_scenario.toml
   cryptoabm report results/turkmenistan_options
   cryptoabm sensitivity results/sensitivity_turkmenistan --threshold 'total_capital_flight_usd>20m'
-  cryptoabm calibrate validation/targets.toml   # fit configs/behaviour.toml to the public record
+  cryptoabm calibrate validation/targets.toml   # fit the behaviour to the public record: results/calibration_fit/
+  cryptoabm optimize experiments/turkmenistan_options.toml   # robust levers (EMA Workbench, many objectives)
   cryptoabm validate                             # validation/report.md: K of N targets pass
   cryptoabm viz                       # the browser app on http://127.0.0.1:8765/
 
@@ -158,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = add_command(
         "report", help="write the comparison report of a batch",
-        description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95%% "
+        description="Write DIR/report.md and DIR/figures/ from a batch's tables: per-arm means, SDs and 95% "
                     "intervals of the key outcomes (bootstrap for outcomes bounded at zero, t otherwise), paired differences from the reference arm, fan charts "
                     "and a bar chart of differences. (batch runs this at the end.)",
     )
@@ -188,12 +192,53 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--threshold", action="append", default=[], metavar="'OUTCOME>VALUE'",
                              help="find with PRIM where each arm fails this (repeatable), "
                                   "e.g. 'total_capital_flight_usd>20m' or 'final_wallet_share<5%%'")
+    sensitivity.add_argument("--second-seed", type=Path, metavar="DIR2",
+                             help="the same experiment run with another base_seed: every 'beats the reference at X%% "
+                                  "of points' claim is reported at both seeds")
+
+    optimize = add_command(
+        "optimize", help="search an arm's levers for robust policies (EMA Workbench, many objectives)",
+        description="Search the levers of one arm of an experiment (a country under a policy package) for "
+                    "policies that do well across the uncertainty (pip install 'cryptoabm[analysis]'): EMA "
+                    "Workbench's robust_optimize (epsilon-NSGA-II from platypus-opt) maximises or minimises the "
+                    "mean of each objective over --scenarios sampled scenarios (a Latin hypercube of the behavioural "
+                    "parameters' calibrated ranges, the experiment's [uncertainty.ranges] and the seed). The "
+                    "experiment's standing levers and the arm's overrides stay fixed. Prints the Pareto set with "
+                    "each policy's regret (its largest shortfall, over the scenarios, from the best policy found in "
+                    "that scenario), the package as it stands included, and writes pareto.csv, regret.csv and "
+                    "scenarios.csv into --out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  cryptoabm optimize experiments/turkmenistan_options.toml\n"
+               "  cryptoabm optimize experiments/turkmenistan_options.toml --arm kazakhstan_package --nfe 800 \\\n"
+               "      --objective total_state_revenue_usd --objective total_capital_flight_usd",
+    )
+    optimize.add_argument("experiment", metavar="EXPERIMENT", type=Path, help="an experiment file")
+    optimize.add_argument("--arm", metavar="NAME", help="the arm whose levers to search (default: the reference)")
+    optimize.add_argument("--lever", action="append", metavar="KEY",
+                          help="a lever to search, e.g. policy.license_cap (repeatable; default: the package's own "
+                               "levers that are not standing levers)")
+    optimize.add_argument("--objective", action="append", metavar="OUTCOME",
+                          help="an outcome to optimise (repeatable; default: state revenue, FDI, capital flight and "
+                               "power exports forgone)")
+    optimize.add_argument("--scenarios", type=_positive_int, default=8, metavar="N",
+                          help="scenarios every candidate policy is run on (default 8)")
+    optimize.add_argument("--nfe", type=_positive_int, default=400, metavar="N",
+                          help="function evaluations of the search, each a policy on every scenario (default 400)")
+    optimize.add_argument("--population", type=_positive_int, default=12, metavar="N",
+                          help="population size of the search (default 12)")
+    optimize.add_argument("--citizens", type=_positive_int, metavar="N", help="citizens per run (default: the config's)")
+    optimize.add_argument("--months", type=_positive_int, metavar="N",
+                          help="months per run (default: the experiment's horizon)")
+    optimize.add_argument("--seed", type=_non_negative_int, default=1, metavar="S",
+                          help="seed of the scenario sample and the search (default 1)")
+    optimize.add_argument("--out", type=Path, metavar="DIR", help="where the tables go (default results/<experiment>_optimize)")
 
     rerun = add_command(
         "rerun", help="rerun one run of a batch alone and check it reproduces",
         description="Rerun one run of a batch by itself, from the experiment file named in DIR/manifest.json "
-                    "(refused if that file has changed), check that its kept months equal the stored "
-                    "DIR/runs/RUN_ID.parquet, and write the full single-run outputs (as `cryptoabm run` does) "
+                    "(refused if that file has changed), check that its row (DIR/runs/) and kept months (DIR/timeseries/) "
+                    "equal the stored ones, and write the full single-run outputs (as `cryptoabm run` does) "
                     "into --out.",
     )
     rerun.add_argument("folder", metavar="DIR", type=Path, help="a batch results folder")
@@ -203,42 +248,68 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = add_command(
         "calibrate", help="fit the shared behavioural parameters to the targets",
         description="Fit the shared behavioural parameters (src/cryptoabm/calibration/parameters.py: "
-                    "CALIBRATED_RANGES) to the targets marked calibrate = true, by simulated method of moments: "
-                    "a Sobol' design of --budget points over the ranges, run through the batch layer with "
-                    "--replications runs per point on common random numbers, then a Nelder-Mead refinement of "
-                    "the best point (--refine evaluations), and --draws points around the fitted one, of which those within "
-                    "a chi-square margin of the best are the accepted draws (the fit's uncertainty). Writes into --out: fitted.toml (the fitted values, "
-                    "with the 5-95%% range of the accepted draws), distances.csv (each target at the fitted "
-                    "point), design.parquet (every point evaluated), accepted_draws.csv and convergence.png; and "
-                    "writes the fitted values into --behaviour (configs/behaviour.toml) unless --dry-run. "
-                    "Country inputs are never fitted.",
+                    "CALIBRATED_RANGES) to the targets marked calibrate = true, less the pre-registered hold-outs "
+                    "(--holdouts). Default method (history-matching): a noise study at the centre of the space "
+                    "(--noise-replications runs) chooses the replications per point (at least 10; --replications "
+                    "overrides); --waves waves of --points space-filling points, run through the batch layer on "
+                    "common random numbers, each followed by Gaussian-process emulators of every target and a cut "
+                    "of the space by implausibility (observation, discrepancy and ensemble variances; cut-off 3); "
+                    "then emcee samples the posterior in the non-implausible space (--mcmc-steps, --posterior-draws). "
+                    "Writes into --out: posterior.parquet, summary.toml, waves.csv, noise_study.csv, design.parquet, "
+                    "convergence.png and predictive.csv (the held-out or split targets' posterior predictive check). "
+                    "The shared behaviour file (configs/behaviour.toml) gets the posterior medians only with --write-behaviour "
+                    "(never with --split); its comments are kept. --split temporal fits the "
+                    "record to the end of 2022 and predicts 2023-25; --split country:NAME fits without one country "
+                    "and predicts it. --method smm: the older simulated method of moments (--budget, --refine, "
+                    "--draws). Country inputs are never fitted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  cryptoabm calibrate validation/targets.toml\n"
-               "  cryptoabm calibrate validation/targets.toml --budget 256 --scheduler tcp://10.0.0.5:8786",
+        epilog="examples:\n  cryptoabm calibrate validation/targets.toml --out results/my_fit\n"
+               "  cryptoabm calibrate validation/targets.toml --out validation/calibration --write-behaviour\n"
+               "  cryptoabm calibrate validation/targets.toml --split temporal --out validation/calibration/temporal\n"
+               "  cryptoabm calibrate validation/targets.toml --scheduler tcp://10.0.0.5:8786",
     )
     calibrate.add_argument("targets", metavar="TARGETS", type=Path, help="target file, e.g. validation/targets.toml")
+    calibrate.add_argument("--method", choices=("history-matching", "smm"), default="history-matching",
+                           help="history matching then a posterior (default), or simulated method of moments")
+    calibrate.add_argument("--waves", type=_positive_int, default=3, metavar="N", help="history-matching waves (default 3)")
+    calibrate.add_argument("--points", type=_positive_int, default=48, metavar="N",
+                           help="space-filling points per wave (default 48)")
+    calibrate.add_argument("--implausibility-order", type=_positive_int, default=1, metavar="K",
+                           help="cut on the K-th largest implausibility over the targets (default 1: the largest)")
+    calibrate.add_argument("--noise-replications", type=_positive_int, default=30, metavar="N",
+                           help="runs of the noise study at the centre of the space (default 30)")
+    calibrate.add_argument("--mcmc-steps", type=_positive_int, default=3000, metavar="N",
+                           help="steps of every emcee walker (default 3000; the first half is burn-in)")
+    calibrate.add_argument("--posterior-draws", type=_positive_int, default=1000, metavar="N",
+                           help="rows of posterior.parquet (default 1000)")
+    calibrate.add_argument("--holdouts", type=Path, default=Path("validation/holdouts.toml"), metavar="TOML",
+                           help="pre-registered hold-outs, never fitted (default validation/holdouts.toml)")
+    calibrate.add_argument("--split", metavar="temporal|country:NAME",
+                           help="fit part of the record and predict the rest (out-of-sample check)")
     calibrate.add_argument("--budget", type=_positive_int, default=64, metavar="N",
-                           help="points of the global Sobol' design (default 64; a power of two keeps its balance)")
-    calibrate.add_argument("--replications", type=_positive_int, default=2, metavar="R",
-                           help="runs per point, on common random numbers (default 2)")
+                           help="smm: points of the global Sobol' design (default 64)")
+    calibrate.add_argument("--replications", type=_positive_int, metavar="R",
+                           help="runs per point on common random numbers (default: from the noise study; smm: 2)")
     calibrate.add_argument("--refine", type=_non_negative_int, default=30, metavar="N",
-                           help="evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
+                           help="smm: evaluations of the local Nelder-Mead refinement (default 30; 0: none)")
     calibrate.add_argument("--draws", type=_non_negative_int, default=32, metavar="N",
-                           help="Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
-    calibrate.add_argument("--out", type=Path, default=Path("validation/calibration"), metavar="DIR",
-                           help="where the calibration's outputs go (default validation/calibration)")
-    calibrate.add_argument("--behaviour", type=Path, default=Path("configs/behaviour.toml"), metavar="TOML",
-                           help="the shared behaviour file the fitted values are written into (default configs/behaviour.toml)")
-    calibrate.add_argument("--dry-run", action="store_true", help="do not write the fitted values into --behaviour")
+                           help="smm: Sobol' draws around the fitted point for its uncertainty (default 32; 0: none)")
+    calibrate.add_argument("--out", type=Path, default=Path(CALIBRATION_OUT), metavar="DIR",
+                           help=f"where the fit and the calibration's outputs go (default {CALIBRATION_OUT}; the "
+                                f"committed fit is validation/calibration)")
+    calibrate.add_argument("--write-behaviour", nargs="?", type=Path, const=WRITE_BEHAVIOUR_DEFAULT, default=None,
+                           metavar="TOML", help="also write the fitted values into the shared behaviour file "
+                                                "(default: behaviour.toml of --configs, or configs/behaviour.toml); "
+                                                "without this flag it is never touched")
     _add_simulation_options(calibrate, "results/calibration")
 
     validate = add_command(
         "validate", help="run every preset against the targets: validation/report.md",
         description="Run every preset in configs/ --replications times (common random numbers) through the batch "
                     "layer, with the shared behavioural parameters of configs/behaviour.toml, and write into --out: "
-                    "report.md (per target the model's mean and 95%% interval against the observed value or "
+                    "report.md (per target the model's mean and 95% interval against the observed value or "
                     "range, pass or miss, and the line 'K of N targets pass') and figures/<preset>.png (the "
-                    "model's 5-95%% band over replications with the observed points, on calendar dates).",
+                    "model's 5%-95% band over replications with the observed points, on calendar dates).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  cryptoabm validate\n  cryptoabm validate validation/targets.toml --replications 100",
     )
@@ -250,6 +321,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="cut every run to N months (a quick check; targets after it are refused)")
     validate.add_argument("--out", type=Path, default=Path("validation"), metavar="DIR",
                           help="where report.md and figures/ go (default validation)")
+    validate.add_argument("--posterior", type=Path, default=Path("validation/calibration/posterior.parquet"),
+                          metavar="PARQUET", help="posterior sample for the posterior predictive checks (default "
+                                                  "validation/calibration/posterior.parquet; skipped if absent)")
+    validate.add_argument("--predictive-draws", type=_positive_int, default=20, metavar="N",
+                          help="posterior draws of the predictive checks (default 20)")
+    validate.add_argument("--predictive-replications", type=_positive_int, default=5, metavar="R",
+                          help="seeds per posterior draw in the predictive checks (default 5)")
+    validate.add_argument("--holdouts", type=Path, default=Path("validation/holdouts.toml"), metavar="TOML",
+                          help="pre-registered hold-outs, reported apart (default validation/holdouts.toml)")
     _add_simulation_options(validate, "results/validation")
 
     from cryptoabm.viz.__main__ import add_arguments as add_viz_arguments
@@ -460,8 +540,106 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     analysis = analyse(args.folder, args.outcome, args.threshold)
     for line in summary_lines(analysis):
         print(line)
+    if args.second_seed is not None:
+        for line in _second_seed(args, analysis):
+            print(line)
     print(f"analysed in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def command_optimize(args: argparse.Namespace) -> int:
+    from cryptoabm.batch.experiment import load_experiment
+
+    try:
+        from cryptoabm import ema
+    except ImportError as exc:  # ema_workbench or platypus missing
+        raise ConfigError("optimize", "", f"needs the analysis extra: pip install 'cryptoabm[analysis]' ({exc})") from None
+    loaded = load_experiment(args.experiment, force=True)
+    experiment = loaded.experiment
+    arm_name = args.arm or experiment.reference
+    arm = next((a for a in experiment.arms if a.name == arm_name), None)
+    if arm is None:
+        raise ConfigError(args.experiment, "--arm", f"no arm named '{arm_name}'; arms: "
+                                                    f"{', '.join(a.name for a in experiment.arms)}")
+    if arm.country is None:
+        raise ConfigError(args.experiment, "--arm", f"arm '{arm_name}' is a preset file; optimize searches the levers "
+                                                    f"of an arm that names a country and a policy_package")
+    fixed = {**experiment.standing_levers, **arm.overrides}
+    levers = args.lever or [key for key in ema.package_levers(arm.country, arm.policy_package) if key not in fixed]
+    objectives = tuple(args.objective or [o for o in ema.DEFAULT_OBJECTIVES])
+    model = ema.ema_model(arm.country, arm.policy_package, levers=levers, extra=dict(experiment.uncertainty.ranges),
+                          fixed=fixed, months=args.months or experiment.horizon_months, citizens=args.citizens,
+                          outcomes=list(objectives))
+    scenario = load_composition(_configs_of(args.experiment), arm.country, arm.policy_package, fixed)
+    status_quo = {ema.ema_name(key): getattr(scenario.policy, key.split(".")[1]) for key in levers}
+    started = time.perf_counter()
+    print(f"optimize: {arm_name} ({arm.country} under {arm.policy_package}); levers {', '.join(levers)}; "
+          f"{len(model.uncertainties)} uncertainties; {args.scenarios} scenarios; {args.nfe} evaluations",
+          file=sys.stderr)
+    out = args.out or Path("results") / f"{experiment.name}_optimize"
+    check_out_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pareto, regret, scenarios = ema.robust_policies(model, objectives, scenarios=args.scenarios, nfe=args.nfe,
+                                                    seed=args.seed, population_size=args.population,
+                                                    status_quo=status_quo, directory=out)
+    pareto.to_csv(out / "pareto.csv", index=False)
+    regret.to_csv(out / "regret.csv")
+    scenarios.to_csv(out / "scenarios.csv", index=False)
+    for line in optimize_lines(pareto, regret, levers, objectives, status_quo):
+        print(line)
+    print(f"{len(pareto)} Pareto policies in {time.perf_counter() - started:.0f} s; tables in {out}/")
+    return 0
+
+
+def _configs_of(experiment_path: Path) -> Path:
+    beside = experiment_path.parent
+    return beside if (beside / "countries").is_dir() else beside.parent / "configs"
+
+
+def optimize_lines(pareto, regret, levers: list[str], objectives: tuple[str, ...], status_quo: dict) -> list[str]:
+    """The Pareto set as a plain table: each policy's levers, objective means and regrets."""
+    from cryptoabm import ema
+    from cryptoabm.summary import OUTCOMES, format_value
+
+    names = [ema.ema_name(key) for key in levers]
+    rows = [(f"pareto_{i}", {n: row[n] for n in names}) for i, row in pareto.iterrows()]
+    lines = ["policy | " + " | ".join(key.split(".")[1] for key in levers) + " | "
+             + " | ".join(f"{o}: mean (regret)" for o in objectives)]
+    for name, values in [*rows, (ema.STATUS_QUO, status_quo)]:
+        lever_cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in values.values()]
+        outcome_cells = [f"{format_value(float(regret.loc[name, f'mean_{o}']), OUTCOMES[o][3])} "
+                         f"({format_value(float(regret.loc[name, f'regret_{o}']), OUTCOMES[o][3])})" for o in objectives]
+        lines.append(f"{name} | " + " | ".join(lever_cells) + " | " + " | ".join(outcome_cells))
+    return lines
+
+
+def _second_seed(args: argparse.Namespace, analysis: Any) -> list[str]:
+    """Analyse the second seed's batch, compare every claim, add the section; the lines printed."""
+    from cryptoabm.batch.report import SECTIONS, read_batch, write_report
+    from cryptoabm.batch.seed_check import (
+        SECTION,
+        check_same_experiment,
+        compare_win_shares,
+        second_seed_figure,
+        second_seed_section,
+    )
+    from cryptoabm.batch.sensitivity_report import FOLDER, analyse
+
+    first, _, _ = read_batch(args.folder, timeseries=False)
+    second, _, _ = read_batch(args.second_seed, timeseries=False)
+    check_same_experiment(first, second, str(args.second_seed))
+    other = analyse(args.second_seed, args.outcome, args.threshold)
+    table = compare_win_shares(analysis.wins, other.wins)
+    seeds = (int(first["base_seed"]), int(second["base_seed"]))
+    figure = f"{FOLDER}/figures/second_seed.png"
+    second_seed_figure(table, seeds, args.folder / figure)
+    table.to_csv(args.folder / FOLDER / "second_seed.csv", index=False)
+    (args.folder / SECTIONS / SECTION).write_text("\n".join(second_seed_section(table, seeds, figure)))
+    write_report(args.folder)
+    return [f"second seed ({seeds[1]}): {int(table['agrees'].sum())} of {len(table)} claims agree"] + [
+        f"  {r.arm} beats {r.reference} on {r.outcome}: {r.share_better_first:.0%} (seed {seeds[0]}), "
+        f"{r.share_better_second:.0%} (seed {seeds[1]})" + ("" if r.agrees else "  DISAGREE")
+        for r in table.itertuples()]
 
 
 def command_rerun(args: argparse.Namespace) -> int:
@@ -492,9 +670,11 @@ def command_rerun(args: argparse.Namespace) -> int:
     store.prepare(loaded)
     columns = {name: table[name].to_numpy() for name in table.columns}
     kept = kept_months(columns, spec.metrics, spec.record_every_months)
-    rebuilt = store.run_file_table(spec, kept, summarise(columns)).replace_schema_metadata(None)
+    rebuilt = store.run_file_tables(spec, kept, summarise(columns))
     # compared in pandas, where NaN (e.g. "no rationing cap") equals NaN, unlike in Arrow
-    same = rebuilt.to_pandas().equals(read_run_file(stored_path).to_pandas())
+    same = (rebuilt.row.replace_schema_metadata(None).to_pandas().equals(read_run_file(stored_path).to_pandas())
+            and rebuilt.months.replace_schema_metadata(None).to_pandas().equals(
+                read_run_file(store.series_path(spec.arm, spec.run_id)).to_pandas()))
     print(f"{spec.run_id}: seed {spec.seed}; {'reproduces the stored run exactly' if same else 'DIFFERS from the stored run'}; "
           f"outputs in {out_dir}/")
     return 0 if same else EXIT_FAILED
@@ -527,25 +707,102 @@ def _interrupted_in(work: Path) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
+    if args.method == "smm":
+        return command_calibrate_smm(args)
+    from cryptoabm.calibration.splits import load_holdouts, select
     from cryptoabm.calibration.targets import load_targets
 
     loaded = load_targets(args.targets, args.configs)
-    if not loaded.calibration_targets:
-        raise ConfigError(args.targets, "targets", "no target has calibrate = true: nothing to fit")
-    if not args.dry_run and not args.behaviour.is_file():
-        raise ConfigError("--behaviour", "", f"no such file: {args.behaviour}")
+    selection = select(loaded, load_holdouts(args.holdouts, loaded), args.split)
+    if not selection.fitted:
+        raise ConfigError(args.targets, "targets", "no target left to fit (calibrate = true, not held out, in the split)")
+    behaviour = _behaviour_file(args) if args.split is None else None
+    if behaviour is not None and not behaviour.is_file():
+        raise ConfigError("--write-behaviour", "", f"no such file: {behaviour}")
     check_out_folder(args.out)
     check_out_folder(args.work)
     with folder_lock(args.work, "calibrate or validate", "--work"):  # before anything in it is touched
-        return _calibrate_in_locked_work(args, loaded)
+        return _history_match_in_locked_work(args, loaded, selection, behaviour)
 
 
-def _calibrate_in_locked_work(args: argparse.Namespace, loaded) -> int:
+def _history_match_in_locked_work(args: argparse.Namespace, loaded, selection, behaviour: Path | None) -> int:
+    from cryptoabm.calibration.calibrate import update_behaviour_file
+    from cryptoabm.calibration.history_matching import HistoryMatcher, write_history_matching
+    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
+    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure
+    from cryptoabm.calibration.simulate import BatchSimulator
+
+    command = (f"cryptoabm calibrate {args.targets.as_posix()} --waves {args.waves} --points {args.points} "
+               f"--noise-replications {args.noise_replications} --mcmc-steps {args.mcmc_steps} "
+               f"--posterior-draws {args.posterior_draws} --implausibility-order {args.implausibility_order}"
+               + (f" --replications {args.replications}" if args.replications else "")
+               + (f" --split {args.split}" if args.split else ""))
+    executor, where, close = _shared_executor(args)
+    print(f"calibrate: history matching, {len(CALIBRATED_RANGES)} parameters, {len(selection.fitted)} of "
+          f"{len(loaded.targets.targets)} targets fitted ({selection.name}), on {where}", file=sys.stderr)
+    simulator = BatchSimulator(loaded, args.work, lambda: executor, resume=args.resume, progress=not args.no_progress,
+                               to_last_target=True)
+    say = (lambda line: print(f"calibrate: {line}", file=sys.stderr))
+    try:
+        result = HistoryMatcher(loaded, CALIBRATED_RANGES, simulator, waves=args.waves, points=args.points,
+                                replications=args.replications, noise_replications=args.noise_replications,
+                                steps=args.mcmc_steps, draws=args.posterior_draws, log=say,
+                                targets=selection.fitted, order=args.implausibility_order).run()
+        predicted = None
+        if selection.predicted:  # only the arms of the targets predicted
+            only = BatchSimulator(loaded, args.work, lambda: executor, resume=args.resume,
+                                  progress=not args.no_progress, to_last_target=True,
+                                  only_arms=frozenset(t.arm for t in selection.predicted))
+            predicted = predictive_check(loaded, selection.predicted, result.posterior, only, replications=3,
+                                         checks=frozenset(result.checks), stage="predictive")
+    except KeyboardInterrupt:
+        return _interrupted_in(args.work)
+    finally:
+        close()
+    paths = write_history_matching(result, args.out, command)
+    if predicted is not None:
+        predicted.to_csv(args.out / "predictive.csv", index=False, float_format="%.6g")
+        predictive_figure(predicted, args.out / "predictive.png", f"Out of sample ({selection.name})")
+        paths += [args.out / "predictive.csv", args.out / "predictive.png"]
+    if behaviour is not None:
+        update_behaviour_file(behaviour, result.fitted(), result.uncertainty(), command, "posterior 5-95%")
+    print(f"history matching: {len(result.waves)} waves x {args.points} points x {result.replications} "
+          f"replications in {result.seconds:.0f} s; non-implausible share by wave: "
+          + ", ".join(f"{w.non_implausible_share:.3g}" for w in result.waves)
+          + f"; checks (no parameter moves them): {', '.join(result.checks) or 'none'}")
+    for key, value in result.fitted().items():
+        low, high = result.uncertainty()[key]
+        print(f"  {key:<45} {value:>10.4g}   (posterior 5-95% {low:.4g} to {high:.4g})")
+    if predicted is not None:
+        print(f"out of sample ({selection.name}): {k_of_n(predicted)} targets within the 95% predictive interval")
+    print(f"outputs: {', '.join(str(p) for p in paths)}"
+          + (f"; posterior medians written into {behaviour}" if behaviour is not None
+             else "; configs/behaviour.toml untouched (--write-behaviour writes the medians into it)"))
+    return 0
+
+
+def command_calibrate_smm(args: argparse.Namespace) -> int:
+    from cryptoabm.calibration.targets import load_targets
+
+    args.replications = args.replications or 2
+    loaded = load_targets(args.targets, args.configs)
+    if not loaded.calibration_targets:
+        raise ConfigError(args.targets, "targets", "no target has calibrate = true: nothing to fit")
+    behaviour = _behaviour_file(args)
+    if behaviour is not None and not behaviour.is_file():
+        raise ConfigError("--write-behaviour", "", f"no such file: {behaviour}")
+    check_out_folder(args.out)
+    check_out_folder(args.work)
+    with folder_lock(args.work, "calibrate or validate", "--work"):  # before anything in it is touched
+        return _calibrate_in_locked_work(args, loaded, behaviour)
+
+
+def _calibrate_in_locked_work(args: argparse.Namespace, loaded, behaviour: Path | None) -> int:
     from cryptoabm.calibration.calibrate import UnmeasurableTarget, calibrate, update_behaviour_file, write_outputs
     from cryptoabm.calibration.parameters import CALIBRATED_RANGES
     from cryptoabm.calibration.simulate import BatchSimulator
 
-    command = (f"cryptoabm calibrate {args.targets.as_posix()} --budget {args.budget} "
+    command = (f"cryptoabm calibrate {args.targets.as_posix()} --method smm --budget {args.budget} "
                f"--replications {args.replications} --refine {args.refine} --draws {args.draws}")
     executor, where, close = _shared_executor(args)
     print(f"calibrate: {len(CALIBRATED_RANGES)} parameters, {len(loaded.calibration_targets)} of "
@@ -555,7 +812,8 @@ def _calibrate_in_locked_work(args: argparse.Namespace, loaded) -> int:
     try:
         result = calibrate(loaded.targets.targets, CALIBRATED_RANGES, simulator, budget=args.budget,
                            replications=args.replications, refine_evaluations=args.refine, draws=args.draws,
-                           log=lambda line: print(f"calibrate: {line}", file=sys.stderr))
+                           log=lambda line: print(f"calibrate: {line}", file=sys.stderr),
+                           seed=loaded.targets.base_seed)
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
     except UnmeasurableTarget as exc:  # the target file's mistake: named there
@@ -564,8 +822,8 @@ def _calibrate_in_locked_work(args: argparse.Namespace, loaded) -> int:
     finally:
         close()
     paths = write_outputs(result, args.out, command)
-    if not args.dry_run:
-        update_behaviour_file(args.behaviour, result.fitted(), result.uncertainty(), command)
+    if behaviour is not None:
+        update_behaviour_file(behaviour, result.fitted(), result.uncertainty(), command)
     print(f"fitted {len(result.ranges)} parameters in {result.seconds:.0f} s ({len(result.evaluations)} points x "
           f"{args.replications} replications); criterion {result.best.criterion:.3f}; "
           f"{len(result.accepted)} accepted draws")
@@ -573,8 +831,20 @@ def _calibrate_in_locked_work(args: argparse.Namespace, loaded) -> int:
         low, high = result.uncertainty()[key]
         print(f"  {key:<45} {value:>10.4g}   (accepted draws {low:.4g} to {high:.4g})")
     print(f"outputs: {', '.join(str(p) for p in paths)}"
-          + ("" if args.dry_run else f"; fitted values written into {args.behaviour}"))
+          + (f"; fitted values written into {behaviour}" if behaviour is not None
+             else "; configs/behaviour.toml untouched (--write-behaviour writes the fit into it)"))
     return 0
+
+
+def _behaviour_file(args: argparse.Namespace) -> Path | None:
+    """The behaviour file --write-behaviour names (None without the flag)."""
+    if args.write_behaviour is None:
+        return None
+    if args.write_behaviour != WRITE_BEHAVIOUR_DEFAULT:
+        return args.write_behaviour
+    from cryptoabm.config.catalogue import configs_dir
+
+    return Path(args.configs if args.configs is not None else configs_dir()) / "behaviour.toml"
 
 
 def command_validate(args: argparse.Namespace) -> int:
@@ -609,12 +879,43 @@ def _validate_in_locked_work(args: argparse.Namespace, loaded, presets: dict[str
     started = time.perf_counter()
     try:
         results, report = validate(loaded, simulator, presets, args.replications, args.out, command)
+        predictive = _posterior_predictive(args, loaded, simulator, report) if args.posterior.is_file() else None
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
     finally:
         close()
-    print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}")
+    print(f"{summary_line(results)} ({time.perf_counter() - started:.0f} s); report: {report}"
+          + (f"; posterior predictive: {predictive}" if predictive else ""))
     return 0
+
+
+def _posterior_predictive(args: argparse.Namespace, loaded: Any, simulator: Any, report: Path) -> str:
+    """Run the posterior predictive checks, append their section to the report; the K of N lines."""
+    import tomllib
+
+    import pandas as pd
+
+    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure, predictive_section
+    from cryptoabm.calibration.splits import load_holdouts
+
+    holdouts = load_holdouts(args.holdouts, loaded)
+    summary = args.posterior.parent / "summary.toml"
+    checks = frozenset(tomllib.loads(summary.read_text()).get("checks", [])) if summary.is_file() else frozenset()
+    posterior = pd.read_parquet(args.posterior)
+    table = predictive_check(loaded, loaded.targets.targets, posterior, simulator, draws=args.predictive_draws,
+                             replications=args.predictive_replications, checks=checks)
+    figure = "posterior_predictive.png"
+    predictive_figure(table, args.out / "figures" / figure, "Posterior predictive checks")
+    table.to_csv(args.out / "posterior_predictive.csv", index=False, float_format="%.6g")
+    section = predictive_section(table, holdouts, figure, args.predictive_draws, args.predictive_replications,
+                                 args.posterior.as_posix())
+    if summary.is_file():
+        from cryptoabm.calibration.history_matching import summary_section
+
+        section = summary_section(args.posterior.parent) + section
+    report.write_text(report.read_text().rstrip("\n") + "\n\n" + "\n".join(section))
+    fitted = table[~table["target"].isin(holdouts)]
+    return f"in sample {k_of_n(fitted)}, hold-outs {k_of_n(table[table['target'].isin(holdouts)])}"
 
 
 def command_viz(args: argparse.Namespace) -> int:
@@ -632,7 +933,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     handlers = {"run": command_run, "check": command_check, "batch": command_batch, "report": command_report,
                 "rerun": command_rerun, "calibrate": command_calibrate, "validate": command_validate,
-                "viz": command_viz, "sensitivity": command_sensitivity}
+                "viz": command_viz, "sensitivity": command_sensitivity, "optimize": command_optimize}
     debug = getattr(args, "debug", False)
     try:
         return handlers[args.command](args)

@@ -101,8 +101,8 @@ def dashboard_figure(table: pd.DataFrame, title: str, event_months: list[int] | 
     ax = axes[2, 1]
     for column, label in MONEY_FLOWS.items():
         ax.plot(months, table[column].cumsum(), label=label)
-    ax.plot(months, table["net_crypto_capital_flow_usd"].cumsum(), color="black", linewidth=2,
-            label="Net crypto-related capital flow")
+    ax.plot(months, table["current_account_usd"].cumsum(), color="black", linewidth=2,
+            label="Current account, crypto and mining")
     ax.axhline(0, color="gray", linewidth=0.6)
     ax.set_title("Money flows, cumulative")
     ax.yaxis.set_major_formatter(FuncFormatter(_usd))

@@ -5,7 +5,8 @@ write before they touch anything in it, so that a second command into the same f
 refused with one line instead of deleting or mixing the first one's files. The lock is an
 operating-system lock on the file ``.lock`` in the folder (filelock); the OS releases it when
 the process ends in any way, even when killed, so a stale lock never blocks a later command.
-The lock file holds the process id of its holder, for the message a second command prints.
+The holder's process id is written beside it, in ``.lock.pid`` (the lock file itself may be
+emptied by each attempt to take it), for the message a second command prints.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from filelock import FileLock, Timeout
 from cryptoabm.config.errors import InputError
 
 LOCK = ".lock"
+LOCK_HOLDER = ".lock.pid"  # the process holding the lock
 
 
 class FolderBusy(InputError):
@@ -44,8 +46,11 @@ class FolderLock:
                              f"it to finish or choose another {self.option}") from None
         except OSError as exc:
             raise InputError(f"cannot lock {self.folder}: {exc.strerror or exc}") from None
-        with open(self.folder / LOCK, "w") as handle:  # the holder's id, for a second command's message
-            handle.write(f"{os.getpid()}\n")
+        try:  # the holder's id, for a second command's message
+            (self.folder / LOCK_HOLDER).write_text(f"{os.getpid()}\n")
+        except OSError as exc:
+            self.release()
+            raise InputError(f"cannot write into {self.folder}: {exc.strerror or exc}") from None
 
     def release(self) -> None:
         if self._lock.is_locked:
@@ -57,7 +62,7 @@ class FolderLock:
 
     def holder(self) -> str:
         try:
-            return (self.folder / LOCK).read_text().strip() or "unknown"
+            return (self.folder / LOCK_HOLDER).read_text().strip() or "unknown"
         except OSError:
             return "unknown"
 

@@ -40,6 +40,7 @@ from cryptoabm.rules.world_mining import (
     merit_order_running_share,
     new_rig_return_annual,
     rig_orders_ehs,
+    sticky_running_share,
 )
 
 HISTORY_FILE = "btc_market_monthly.csv"
@@ -136,27 +137,39 @@ def path_from_csv(csv_path: str, months: int) -> tuple[np.ndarray, np.ndarray | 
 # ---------------------------------------------------------------------------------------
 # Simulated price returns
 # ---------------------------------------------------------------------------------------
+def mean_log_return_monthly(config: MarketConfig, variance_monthly: float) -> float:
+    """The monthly mean log return that gives the configured drift (``price_drift_annual``).
+
+    ``price_drift_of = "median"``: the median price grows by the drift a year, so the mean log
+    return is log(1 + drift) / 12 whatever the volatility (drift 0: the typical path stays flat,
+    the mean price rises by about half the variance a year). ``"mean"``: the mean price grows by
+    the drift, so the log return gives up half the monthly variance (drift 0: the mean price stays
+    flat and the median falls, by about 15% a year at 55% volatility).
+    """
+    if config.price_drift_of == "median":
+        return math.log1p(config.price_drift_annual) / MONTHS_PER_YEAR
+    return config.price_drift_annual / MONTHS_PER_YEAR - 0.5 * variance_monthly
+
+
 def student_t_log_returns(config: MarketConfig, months: int, rng: np.random.Generator) -> np.ndarray:
     """Monthly log returns of a geometric random walk with Student-t shocks of unit variance:
-    mean price growth ``price_drift_annual``, volatility ``price_volatility_annual``."""
+    the drift of :func:`mean_log_return_monthly`, volatility ``price_volatility_annual``."""
     df = config.price_shock_tail_df
     shocks = rng.standard_t(df, size=months) * math.sqrt((df - 2.0) / df)
     sigma_month = config.price_volatility_annual / math.sqrt(MONTHS_PER_YEAR)
-    drift_month = config.price_drift_annual / MONTHS_PER_YEAR - 0.5 * sigma_month**2
-    return drift_month + sigma_month * shocks
+    return mean_log_return_monthly(config, sigma_month**2) + sigma_month * shocks
 
 
 def block_bootstrap_log_returns(config: MarketConfig, recorded_log_returns: np.ndarray, months: int,
                                 rng: np.random.Generator) -> np.ndarray:
     """Monthly log returns resampled in blocks of ``bootstrap_block_months`` consecutive recorded
     months (a moving-block bootstrap), which keeps their fat tails and volatility clustering.
-    The recorded mean return is replaced by the configured drift: 2019-25 rose about 60% a
-    year, which no forecast should assume."""
+    The recorded mean return is replaced by the configured drift (:func:`mean_log_return_monthly`):
+    2019-25 rose about 60% a year, which no forecast should assume."""
     block = min(config.bootstrap_block_months, recorded_log_returns.size)
     starts = rng.integers(0, recorded_log_returns.size - block + 1, size=-(-months // block))
     resampled = np.concatenate([recorded_log_returns[s : s + block] for s in starts])[:months]
-    variance = float(np.var(recorded_log_returns))
-    drift_month = config.price_drift_annual / MONTHS_PER_YEAR - 0.5 * variance
+    drift_month = mean_log_return_monthly(config, float(np.var(recorded_log_returns)))
     return resampled - float(np.mean(recorded_log_returns)) + drift_month
 
 
@@ -166,6 +179,7 @@ class MarketPath:
 
     btc_price_usd: np.ndarray
     recorded_world_hashrate_ehs: np.ndarray  # NaN where not recorded (the world fleet decides)
+    world_hashrate_at_start_ehs: float = math.nan  # the record's month 0 when only the price is followed
 
 
 def market_path(scenario: Scenario, rng: np.random.Generator) -> MarketPath:
@@ -196,6 +210,8 @@ def market_path(scenario: Scenario, rng: np.random.Generator) -> MarketPath:
             recorded_until = m
     start = max(recorded_until, 0)
     prices[start + 1 :] = prices[start] * np.exp(np.cumsum(returns[start:]))
+    if config.use_history and not config.recorded_hashrate:
+        return MarketPath(prices, np.full(months + 1, np.nan), float(hashrate[0]))
     return MarketPath(prices, hashrate)
 
 
@@ -251,9 +267,11 @@ class WorldFleet:
         return efficiency_at(self.world.new_rig_efficiency_j_per_th, self.world,
                              self.months_after_reference_at_start + self.months_elapsed)
 
-    def step(self, network_usd_per_day: float, national_ehs: float) -> None:
+    def step(self, network_usd_per_day: float, national_ehs: float, pay_ahead_ratio: float = 1.0) -> None:
         """One month: ordered rigs arrive, the merit order decides who runs, idle and worn rigs
-        leave, and new orders are placed at the hashprice that results."""
+        leave, and new orders are placed at the hashprice expected over the rigs' first years:
+        today's, scaled by ``pay_ahead_ratio`` (the network's pay in coins over that horizon
+        against today's: below 1 when a halving falls within it)."""
         self.months_elapsed += 1
         if self.orders:
             arriving = self.orders.popleft()
@@ -262,13 +280,17 @@ class WorldFleet:
                 self.capacity_ehs = np.vstack([self.capacity_ehs, arriving])
                 self.running_share = np.vstack([self.running_share, np.ones_like(arriving)])
         cost = self.cash_cost()
+        previous = self.running_share
         self.running_share = merit_order_running_share(self.capacity_ehs, cost, network_usd_per_day, national_ehs)
+        if self.world.switch_off_share_monthly < 1.0:
+            self.running_share = sticky_running_share(self.running_share, previous, self.world)
         running = self.running_now_ehs = self.running_ehs
         hashprice = network_usd_per_day / max((running + national_ehs) * PH_PER_EH, MIN_HASHRATE_PH)
         covers_fixed = hashprice - cost >= fixed_cost_usd_per_ph_day(self.world)
         self.capacity_ehs = self.capacity_ehs - leaving_capacity_ehs(self.capacity_ehs, self.running_share, covers_fixed,
                                                                      self.world)
-        expected = new_rig_return_annual(hashprice, self.new_rig_efficiency(), self.power_price_usd_per_kwh, self.world)
+        expected = new_rig_return_annual(hashprice * pay_ahead_ratio, self.new_rig_efficiency(), self.power_price_usd_per_kwh,
+                                         self.world)
         # orders scale with the fleet (its miners' reach), never from nothing
         self.orders.append(rig_orders_ehs(expected, self.world, self.power_weights, max(running, MIN_ORDER_BASE_EHS)))
         if not self.world.entry_lag_months:
@@ -296,6 +318,8 @@ class Market:
         month0 = pd.Period(scenario.start_month, freq="M") - 1
         self.fleet = WorldFleet(scenario.world_mining, (month0 - reference).n)
         recorded_at_start = self.recorded_world_hashrate_ehs[0]
+        if not np.isfinite(recorded_at_start):
+            recorded_at_start = path.world_hashrate_at_start_ehs
         self.rest_of_world_hashrate_ehs = recorded_at_start if np.isfinite(recorded_at_start) else self.config.global_hashrate_ehs
         self.fleet_started = False
         self.pending_hashrate_shock = 1.0
@@ -316,6 +340,17 @@ class Market:
             return self.config.block_subsidy_btc
         halvings = 1 + (month - first) // self.config.halving_interval_months
         return self.config.block_subsidy_btc / 2**halvings
+
+    def pay_ahead_ratio(self, months_ahead: int) -> float:
+        """The network's mean pay in coins over the next ``months_ahead`` months against this
+        month's: what miners who know the halving schedule expect of the subsidy (1 with no
+        halving within the horizon, or a horizon of 0)."""
+        if months_ahead <= 0:
+            return 1.0
+        now = self.subsidy_in_month(self.month)
+        ahead = [self.subsidy_in_month(self.month + k) for k in range(1, months_ahead + 1)]
+        fee_share = self.config.fee_share_of_miner_revenue  # fees are a share of pay: they scale with the subsidy
+        return (sum(ahead) / len(ahead)) / now if now > 0 and fee_share < 1 else 1.0
 
     def network_usd_per_day(self) -> float:
         """What the network pays all miners a day this month, USD (subsidy and fees at today's price)."""
@@ -357,7 +392,8 @@ class Market:
             self.fleet_started = True
         self.fleet.shock(self.pending_hashrate_shock)
         self.pending_hashrate_shock = 1.0
-        self.fleet.step(self.network_usd_per_day(), self.national_hashrate_ehs)
+        self.fleet.step(self.network_usd_per_day(), self.national_hashrate_ehs,
+                        self.pay_ahead_ratio(self.fleet.world.order_horizon_months))
         self.rest_of_world_hashrate_ehs = self.fleet.running_now_ehs
         self.hashprice_usd_per_ph_day = self.hashprice_at(self.global_hashrate_ehs)
 

@@ -25,6 +25,7 @@ The model knows nothing of the command line, batch runs or the browser app.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, fields
 
 import pandas as pd
@@ -32,6 +33,7 @@ from mesa import Model
 from mesa.agent import AgentSet
 from mesa.datacollection import DataCollector
 
+from cryptoabm.accounts import balance_of_payments, fiscal_account, national_gain_from_mining
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, Population, State
 from cryptoabm.agents.licensing import Licensing
 from cryptoabm.agents.mining_entry import MiningEntry
@@ -45,6 +47,7 @@ from cryptoabm.config import (
     PriceShock,
     RelocationWave,
     Scenario,
+    StateCapacityChange,
 )
 from cryptoabm.config.calendar import date_of_month
 from cryptoabm.ledger import HOUSEHOLDS, OPENING_EQUITY, Ledger
@@ -59,15 +62,18 @@ from cryptoabm.rules.mining import (
 from cryptoabm.rules.units import DAYS_PER_MONTH, TH_PER_EH
 from cryptoabm.streams import RandomStreams
 
-STATE_REVENUE_FLOWS = ("surcharge", "licence_fee", "profit_tax", "seizure", "grey_mining_fine")
-# the balance of payments of crypto-related flows: what comes in and what goes out
-CRYPTO_INFLOWS = ("fdi", "zone_fdi", "crypto_remittances", "rig_exports")
-CRYPTO_OUTFLOWS = ("profit_repatriation", "divestment", "capital_flight", "rig_imports")
 
 
 @dataclass
 class MonthlyIndicators:
-    """One month's outcomes: the columns of the output table (units in the names)."""
+    """One month's outcomes: the columns of the output table (units in the names).
+
+    Exchange rates (docs/ODD.md 7.11): coins, rigs, FDI, profits, tariffs, fees, taxes and the
+    energy's shadow value, and the national accounts built from them, are dollars as paid (the
+    official rate, at which licensed firms and the state settle); households' incomes, savings,
+    capital flight by either route, remittances and bonuses are dollars at the market (parallel)
+    rate at which the presets state incomes.
+    """
 
     month: int = 0
     date: str = ""
@@ -83,6 +89,8 @@ class MonthlyIndicators:
     receipts_converted_share: float = 0.0  # accepting merchants who convert receipts to cash at once (NaN: none accept)
     crypto_payment_share: float = 0.0  # citizens who paid in crypto this month
     new_adopters: int = 0
+    bonus_driven_adopters: int = 0  # the new adopters the bonus drew in (would not have adopted that month without it)
+    downloaders_active_year_on_share: float = float("nan")  # of downloaders a year on so far, the share still active then
     hashrate_ehs: float = 0.0  # national hashrate actually running
     world_hashrate_ehs: float = 0.0  # whole network, EH/s (rest of world + national)
     global_hashrate_share: float = 0.0
@@ -100,46 +108,81 @@ class MonthlyIndicators:
     reserve_margin: float = 0.0  # spare capacity / capacity after dispatch
     curtailed_mwh: float = 0.0  # miners' requested energy not served
     unserved_mwh: float = 0.0  # households' and industry's energy not served
-    export_value_forgone_usd: float = 0.0  # miners' power valued at its export price
+    energy_shadow_cost_usd: float = 0.0  # energy served to miners at its shadow value (grid.energy_shadow_value_usd_per_mwh)
     mining_revenue_usd: float = 0.0
     domestic_coin_sales_usd: float = 0.0
     rig_imports_usd: float = 0.0
-    fdi_inflow_usd: float = 0.0  # foreign direct investment, in the special zone or not
+    fdi_inflow_usd: float = 0.0  # foreign direct investment, in the special zone or not (= fdi_gross_usd)
+    fdi_gross_usd: float = 0.0  # foreign direct investment received, in cash or in kind
+    fdi_net_usd: float = 0.0  # FDI received less divestment
     zone_fdi_inflow_usd: float = 0.0  # the part into the special zone (its farms and ventures)
     profit_repatriation_usd: float = 0.0
     divestment_usd: float = 0.0
     capital_flight_usd: float = 0.0  # savings moved abroad through crypto
     licensed_platform_outflow_usd: float = 0.0  # the part of it that went through licensed platforms (the rest peer to peer)
-    official_outflow_usd: float = 0.0  # savings moved abroad through banks (official route)
+    official_outflow_usd: float = 0.0  # savings moved abroad through banks (official route), at the market (parallel) rate
+    official_conversion_rent_usd: float = 0.0  # extra dollars the official rate delivers abroad on it (premium x outflow)
+    foreign_asset_share: float = 0.0  # households' assets abroad / (abroad + savings at home)
     remittances_usd: float = 0.0  # all inbound remittances
     crypto_remittances_usd: float = 0.0  # the part that came through crypto wallets
     rig_exports_usd: float = 0.0  # used rigs sold abroad by farms that closed
     coin_exports_usd: float = 0.0  # mined coins sold abroad (mining revenue less domestic sales): a current-account item
-    crypto_capital_inflow_usd: float = 0.0  # FDI + crypto remittances + rig exports
-    crypto_capital_outflow_usd: float = 0.0  # repatriation + divestment + crypto flight + rig imports
-    net_crypto_capital_flow_usd: float = 0.0  # inflow - outflow: the crypto-related balance of payments
-    state_revenue_usd: float = 0.0  # surcharge + licence fees + profit tax + seizures
+    remittance_fees_saved_usd: float = 0.0  # what crypto remittances saved in transfer fees (their gain; not a new inflow)
+    # balance of payments, crypto- and mining-related part (accounts.py; BPM6 layout; credits +)
+    goods_balance_usd: float = 0.0  # coins mined at the world price + rigs sold abroad - rigs bought - energy exports forgone
+    primary_income_usd: float = 0.0  # - profits repatriated by foreign owners
+    secondary_income_usd: float = 0.0  # remittances received (all channels) + fines paid from abroad
+    current_account_usd: float = 0.0  # goods + primary income + secondary income
+    financial_account_usd: float = 0.0  # net lending: foreign assets acquired - FDI liabilities incurred (= current account)
+    assets_kept_usd: float = 0.0  # the financial account's coins held and foreign exchange kept (net money in over the border)
+    bop_errors_omissions_usd: float = 0.0  # financial - current account: zero when every cross-border flow is classified
+    # fiscal account of the state and its utility, and the national gain from mining (accounts.py)
+    state_revenue_usd: float = 0.0  # surcharge + licence fees + profit tax + seizures + fines
+    utility_tariff_receipts_usd: float = 0.0  # miners' power bills paid to the state utility, less bills written off
     bonus_outlay_usd: float = 0.0
+    enforcement_cost_usd: float = 0.0  # the state's cost of enforcement against grey mining
+    fiscal_net_usd: float = 0.0  # revenue + tariff receipts - energy at its shadow value - bonuses - enforcement
+    national_gain_from_mining_usd: float = 0.0  # coins + rigs sold - rigs bought + owners' net funds + fines from abroad - energy shadow cost
     mining_cap_mw: float = float("nan")  # rationing cap in force (NaN: none)
     ledger_imbalance_usd: float = 0.0  # books out of balance (should be ~0)
 
 
 INDICATOR_NAMES: tuple[str, ...] = tuple(f.name for f in fields(MonthlyIndicators))
+# balances and net flows, which can be negative (every other column is a level, share or one-way flow)
+SIGNED_INDICATORS: tuple[str, ...] = (
+    "fdi_net_usd", "goods_balance_usd", "primary_income_usd", "secondary_income_usd", "current_account_usd",
+    "financial_account_usd", "assets_kept_usd", "bop_errors_omissions_usd", "utility_tariff_receipts_usd",
+    "fiscal_net_usd", "national_gain_from_mining_usd",
+)
+
+SEED_BITS = 63  # a fresh seed fits a signed 64-bit column (Parquet, pandas)
+
+
+def fresh_seed() -> int:
+    """A seed drawn from the operating system's entropy (``seed=None``, as in Mesa)."""
+    return secrets.randbits(SEED_BITS)
 
 
 class CryptoEconomy(Model):
     """The whole economy for one scenario and one seed."""
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None, *, preset: str | None = None,
-                 **levers: object):
-        if preset is not None or levers:  # keyword levers: see cryptoabm.presets
+                 country: str | None = None, policy: str | None = None, **levers: object):
+        """One run: ``scenario`` (or a ``preset``, or a ``country`` under a ``policy`` package,
+        each by name, with ``levers`` by keyword: see :mod:`cryptoabm.presets`) and a ``seed``.
+
+        ``seed=None`` draws a fresh seed from the operating system, as Mesa does, and records
+        it in ``model.seed`` and ``model.config.seed``, so the run can be repeated; a scenario's
+        own ``seed`` is what ``cryptoabm run`` uses, not this constructor.
+        """
+        if preset is not None or country is not None or policy is not None or levers:
             from cryptoabm.presets import scenario_for
 
-            scenario = scenario_for(preset, base=scenario, **levers)
+            scenario = scenario_for(preset, base=scenario, country=country, policy=policy, **levers)
         scenario = scenario if scenario is not None else Scenario()
-        seed = scenario.seed if seed is None else int(seed)
+        seed = fresh_seed() if seed is None else int(seed)
         super().__init__(rng=seed)
-        self.config = scenario  # the validated Scenario (Mesa reserves `scenario`)
+        self.config = scenario.model_copy(update={"seed": seed})  # the validated Scenario (Mesa reserves `scenario`)
         self.seed = seed
         self.month = 0
         self.streams = RandomStreams(seed)
@@ -158,7 +201,7 @@ class CryptoEconomy(Model):
         self.running_hashrate_ths = 0.0
         self.grey_load_share = 0.0
 
-        self.state = State(self, scenario.policy, scenario.state)
+        self.state = State(self, scenario.policy, scenario.state, scenario.state_capacity)
         self.licensing = Licensing(self)
         self.mining_entry = MiningEntry(self)
         self.grid = GridOperator(self, scenario.grid)
@@ -260,7 +303,9 @@ class CryptoEconomy(Model):
 
         self.state.enforce_against_grey_miners()
 
-        self.population.step(self)
+        offer = self.state.bonus_campaign.offer(self.month)
+        self.population.step(self, offer)
+        self.state.bonus_campaign.pay(offer, self.population.bonuses_paid)
 
         self.record_month()
         if self.month >= self.config.months:
@@ -296,6 +341,8 @@ class CryptoEconomy(Model):
                     self.internet_down_until = max(self.internet_down_until, self.month + event.duration_months - 1)
                 case MiningPowerCut():
                     self.mining_power_cut_days += event.days
+                case StateCapacityChange():
+                    self.state.change_capacity(event.set, event.note or "state capacity changed")
 
     def observe_mining(self) -> None:
         """Measure the fleet as dispatched, before any farm settles, expands or closes."""
@@ -317,6 +364,10 @@ class CryptoEconomy(Model):
         flow = self.ledger.flow
         population = self.population
         policy = self.state.policy
+        shadow_cost = self.grid.energy_shadow_cost_usd()
+        bop = balance_of_payments(self.ledger, shadow_cost)
+        fiscal = fiscal_account(self.ledger, shadow_cost)
+        remittances = self.config.remittances
         self.indicators = MonthlyIndicators(
             month=self.month,
             date=date_of_month(self.config.start_month, self.month),
@@ -332,6 +383,8 @@ class CryptoEconomy(Model):
             receipts_converted_share=population.receipts_converted_share,
             crypto_payment_share=population.crypto_payment_share,
             new_adopters=population.new_adopters,
+            bonus_driven_adopters=population.bonus_driven_adopters,
+            downloaders_active_year_on_share=population.downloaders_active_year_on_share,
             hashrate_ehs=running_ths / TH_PER_EH,
             world_hashrate_ehs=self.market.global_hashrate_ehs,
             global_hashrate_share=global_hashrate_share(running_ths / TH_PER_EH, self.market.global_hashrate_ehs),
@@ -350,26 +403,40 @@ class CryptoEconomy(Model):
             reserve_margin=self.grid.reserve_margin,
             curtailed_mwh=self.grid.curtailed_mwh,
             unserved_mwh=self.grid.unserved_mwh,
-            export_value_forgone_usd=self.grid.export_value_forgone_usd(),
+            energy_shadow_cost_usd=shadow_cost,
             mining_revenue_usd=flow("mining_revenue"),
             domestic_coin_sales_usd=flow("domestic_coin_sales"),
             rig_imports_usd=flow("rig_imports"),
             fdi_inflow_usd=flow("fdi") + flow("zone_fdi"),
+            fdi_gross_usd=flow("fdi") + flow("zone_fdi"),
+            fdi_net_usd=bop.fdi_net_liabilities_usd,
             zone_fdi_inflow_usd=flow("zone_fdi"),
             profit_repatriation_usd=flow("profit_repatriation"),
             divestment_usd=flow("divestment"),
             capital_flight_usd=flow("capital_flight"),
             licensed_platform_outflow_usd=population.licensed_platform_outflow_usd,
             official_outflow_usd=flow("official_outflow"),
+            official_conversion_rent_usd=population.official_conversion_rent_usd,
+            foreign_asset_share=population.foreign_asset_share,
             remittances_usd=flow("crypto_remittances") + flow("traditional_remittances"),
             crypto_remittances_usd=flow("crypto_remittances"),
             rig_exports_usd=flow("rig_exports"),
             coin_exports_usd=flow("mining_revenue") - flow("domestic_coin_sales"),
-            crypto_capital_inflow_usd=sum(flow(kind) for kind in CRYPTO_INFLOWS),
-            crypto_capital_outflow_usd=sum(flow(kind) for kind in CRYPTO_OUTFLOWS),
-            net_crypto_capital_flow_usd=sum(flow(kind) for kind in CRYPTO_INFLOWS) - sum(flow(kind) for kind in CRYPTO_OUTFLOWS),
-            state_revenue_usd=sum(flow(kind) for kind in STATE_REVENUE_FLOWS),
-            bonus_outlay_usd=flow("bonus"),
+            remittance_fees_saved_usd=flow("crypto_remittances") * max(0.0, remittances.traditional_fee_share
+                                                                       - remittances.crypto_fee_share),
+            goods_balance_usd=bop.goods_usd,
+            primary_income_usd=bop.primary_income_usd,
+            secondary_income_usd=bop.secondary_income_usd,
+            current_account_usd=bop.current_account_usd,
+            financial_account_usd=bop.financial_account_usd,
+            assets_kept_usd=bop.assets_kept_usd,
+            bop_errors_omissions_usd=bop.errors_and_omissions_usd,
+            state_revenue_usd=fiscal.state_revenue_usd,
+            utility_tariff_receipts_usd=fiscal.utility_tariff_receipts_usd,
+            bonus_outlay_usd=fiscal.bonus_outlay_usd,
+            enforcement_cost_usd=fiscal.enforcement_cost_usd,
+            fiscal_net_usd=fiscal.fiscal_net_usd,
+            national_gain_from_mining_usd=national_gain_from_mining(self.ledger, shadow_cost).total_usd,
             mining_cap_mw=float("nan") if policy.mining_cap_mw is None else policy.mining_cap_mw,
             ledger_imbalance_usd=self.ledger_imbalance_usd(),
         )

@@ -2,6 +2,7 @@
 
     from cryptoabm import CryptoEconomy
     model = CryptoEconomy(preset="turkmenistan_2026", license_cap=5, citizens=500, seed=3)
+    model = CryptoEconomy(country="turkmenistan", policy="full_ban", seed=3)   # configs/countries/, configs/policies/
 
     import mesa
     mesa.batch_run(CryptoEconomy, {"preset": "turkmenistan_2026", "license_cap": [5, 20, "none"]},
@@ -23,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cryptoabm.config import ConfigError, Scenario, load_scenario, with_overrides
+from cryptoabm.config import ConfigError, Scenario, load_composition, load_scenario, with_overrides
 from cryptoabm.config.catalogue import configs_dir, preset_files
 
 SECTION_SEPARATOR = "__"  # market__btc_price_usd -> market.btc_price_usd
@@ -78,11 +79,22 @@ def dotted_overrides(levers: dict[str, Any]) -> dict[str, Any]:
     return overrides
 
 
-def scenario_for(preset: str | Path | None = None, base: Scenario | None = None, **levers: Any) -> Scenario:
-    """The scenario of a preset (or ``base``, or the defaults) with keyword levers applied, validated."""
-    if preset is not None and base is not None:
-        raise ConfigError("CryptoEconomy", "preset", "give either a scenario or a preset, not both")
+def scenario_for(preset: str | Path | None = None, base: Scenario | None = None, *, country: str | None = None,
+                 policy: str | None = None, **levers: Any) -> Scenario:
+    """The scenario of a preset, of a country under a policy package (``configs/countries/``,
+    ``configs/policies/``), of ``base``, or of the defaults, with keyword levers applied, validated."""
+    chosen = [what for what, given in (("a scenario", base), ("a preset", preset),
+                                       ("a country and policy", country or policy)) if given is not None]
+    if len(chosen) > 1:
+        raise ConfigError("CryptoEconomy", "preset", f"give one of a scenario, a preset, or a country and policy, "
+                                                     f"not {' and '.join(chosen)}")
+    if (country is None) != (policy is None):
+        missing = "policy" if policy is None else "country"
+        raise ConfigError("CryptoEconomy", missing, f"a country runs under a policy package: give both country= and "
+                                                    f"policy= (e.g. country=\"turkmenistan\", policy=\"full_ban\")")
     overrides = dotted_overrides(levers)
+    if country is not None:
+        return load_composition(configs_dir(), country, policy, overrides, source="CryptoEconomy")
     if preset is not None:
         return load_scenario(preset_path(preset), overrides)
     return with_overrides(base or Scenario(), overrides, source="CryptoEconomy")

@@ -33,7 +33,8 @@ OUTCOMES: dict[str, tuple[str, str, str, str]] = {
     "min_reserve_margin": ("reserve_margin", "min", "Reserve margin (lowest)", "pct"),
     "total_curtailed_mwh": ("curtailed_mwh", "sum", "Miners' energy curtailed, MWh (total)", "num"),
     "total_unserved_mwh": ("unserved_mwh", "sum", "Households' energy unserved, MWh (total)", "num"),
-    "total_fdi_inflow_usd": ("fdi_inflow_usd", "sum", "FDI inflow, USD (total)", "usd"),
+    "total_fdi_inflow_usd": ("fdi_inflow_usd", "sum", "FDI inflow, gross, USD (total)", "usd"),
+    "total_fdi_net_usd": ("fdi_net_usd", "sum", "FDI net of divestment, USD (total)", "usd"),
     "total_zone_fdi_inflow_usd": ("zone_fdi_inflow_usd", "sum", "FDI into the special zone, USD (total)", "usd"),
     "total_profit_repatriation_usd": ("profit_repatriation_usd", "sum", "Profit repatriated, USD (total)", "usd"),
     "total_capital_flight_usd": ("capital_flight_usd", "sum", "Capital flight via crypto, USD (total)", "usd"),
@@ -41,10 +42,15 @@ OUTCOMES: dict[str, tuple[str, str, str, str]] = {
                                             "Crypto outflow through licensed platforms, USD (total)", "usd"),
     "total_official_outflow_usd": ("official_outflow_usd", "sum", "Savings moved abroad through banks, USD (total)", "usd"),
     "total_crypto_remittances_usd": ("crypto_remittances_usd", "sum", "Remittances through crypto wallets, USD (total)", "usd"),
-    "total_net_crypto_capital_flow_usd": ("net_crypto_capital_flow_usd", "sum", "Net crypto-related capital flow, USD (total)", "usd"),
+    "total_current_account_usd": ("current_account_usd", "sum", "Current account (= financial account), crypto and mining, USD (total)", "usd"),
+    "total_financial_account_usd": ("financial_account_usd", "sum", "Financial account (net lending), USD (total)", "usd"),
+    "total_national_gain_from_mining_usd": ("national_gain_from_mining_usd", "sum", "National gain from mining, USD (total)", "usd"),
     "total_state_revenue_usd": ("state_revenue_usd", "sum", "State revenue from mining, USD (total)", "usd"),
+    "total_fiscal_net_usd": ("fiscal_net_usd", "sum", "Fiscal net: revenue + tariffs - energy, bonus, enforcement, USD (total)", "usd"),
     "total_bonus_outlay_usd": ("bonus_outlay_usd", "sum", "Wallet bonus outlays, USD (total)", "usd"),
-    "total_export_value_forgone_usd": ("export_value_forgone_usd", "sum", "Power exports forgone, USD (total)", "usd"),
+    "total_energy_shadow_cost_usd": ("energy_shadow_cost_usd", "sum", "Miners' energy at its shadow value, USD (total)", "usd"),
+    "max_bop_errors_omissions_usd": ("bop_errors_omissions_usd", "max_abs",
+                                     "Balance of payments errors and omissions, USD (largest either way)", "usd"),
     "max_ledger_imbalance_usd": ("ledger_imbalance_usd", "max", "Ledger imbalance, USD (largest)", "usd"),
 }
 
@@ -52,6 +58,7 @@ OUTCOMES: dict[str, tuple[str, str, str, str]] = {
 AGGREGATIONS = {
     "last": lambda values: values[-1],
     "max": np.max,
+    "max_abs": lambda values: np.max(np.abs(values)),
     "min": np.min,
     "mean": np.mean,
     "sum": np.sum,
@@ -61,6 +68,27 @@ AGGREGATIONS = {
 def summarise(table: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, float]:
     """The headline outcomes of one run's monthly table (a DataFrame, or its columns as arrays)."""
     return {name: float(AGGREGATIONS[how](np.asarray(table[column]))) for name, (column, how, _, _) in OUTCOMES.items()}
+
+
+def outcomes(model_or_table: object) -> dict[str, float]:
+    """The headline outcomes of one run, by name (``OUTCOMES``: end-of-horizon values, peaks,
+    monthly means and totals of flows), in the units their labels give (shares as fractions,
+    money in USD).
+
+    ``model_or_table`` is a :class:`~cryptoabm.model.CryptoEconomy` that has run at least one
+    month (its months so far are summarised), or a monthly table (``model.run()``'s DataFrame,
+    a ``monthly.parquet``, or its columns as arrays)::
+
+        import cryptoabm
+        model = cryptoabm.CryptoEconomy(country="turkmenistan", policy="full_ban", seed=1)
+        model.run()
+        cryptoabm.outcomes(model)["total_capital_flight_usd"]
+    """
+    results = getattr(model_or_table, "results", None)
+    table = results() if callable(results) else model_or_table
+    if len(table[next(iter(OUTCOMES.values()))[0]]) == 0:
+        raise ValueError("no month has been run yet: step the model (model.run()) before asking for its outcomes")
+    return summarise(table)
 
 
 def format_value(value: float, kind: str) -> str:
@@ -111,10 +139,15 @@ BETTER: dict[str, str] = {
     "total_capital_flight_usd": "lower",
     "total_official_outflow_usd": "neither",
     "total_crypto_remittances_usd": "neither",
-    "total_net_crypto_capital_flow_usd": "higher",
+    "total_fdi_net_usd": "higher",
+    "total_current_account_usd": "neither",  # a surplus is lending abroad, not a good in itself
+    "total_financial_account_usd": "neither",
+    "total_national_gain_from_mining_usd": "higher",
     "total_state_revenue_usd": "higher",
+    "total_fiscal_net_usd": "higher",
     "total_bonus_outlay_usd": "lower",
-    "total_export_value_forgone_usd": "lower",
+    "total_energy_shadow_cost_usd": "lower",
+    "max_bop_errors_omissions_usd": "neither",
     "max_ledger_imbalance_usd": "neither",
     # outcomes of the country x policy work (issue 12), declared here so the two merge cleanly
     "total_zone_fdi_inflow_usd": "higher",
@@ -128,5 +161,7 @@ def better_side(outcome: str) -> str:
 
 # Outcomes that cannot be negative (shares, counts, peaks of sizes, totals of flows that only
 # run one way). Their intervals across replications are bootstrap intervals, which stay inside
-# the values seen, so never cross zero. The net flow and the reserve margin can be negative.
-BOUNDED_AT_ZERO: frozenset[str] = frozenset(OUTCOMES) - {"total_net_crypto_capital_flow_usd", "min_reserve_margin"}
+# the values seen, so never cross zero. The accounts' balances, net FDI and the reserve margin can be negative.
+BOUNDED_AT_ZERO: frozenset[str] = frozenset(OUTCOMES) - {
+    "total_fdi_net_usd", "total_current_account_usd", "total_financial_account_usd", "total_national_gain_from_mining_usd",
+    "total_fiscal_net_usd", "min_reserve_margin"}

@@ -4,18 +4,22 @@ Each citizen can be inspected as a Mesa agent (:class:`Citizen`, created on firs
 ``model.citizens``), but their state lives in the arrays of :class:`Population`, one entry per
 citizen, so that each monthly rule runs for the whole population at once. The month, in order:
 
-1. ``adopt_wallets``       Bass-type hazard: innovation p (times a bonus campaign's fading pull)
-                           plus imitation q x share of active contacts; never-adopters never do
-2. ``pay_bonuses``         new adopters collect the wallet bonus while the budget lasts
+1. ``adopt_wallets``       Bass-type hazard: innovation p (times the bonus offer's fading pull,
+                           for those whose cost of adopting it covers) plus imitation q x share of
+                           active contacts; never-adopters never do; each adopter's lasting use
+                           is decided by their bank access and why they adopted
+2. ``pay_bonuses``         new adopters collect the bonus on offer while the campaign can pay
+                           (``bonuses_paid`` tells the campaign how many)
 3. ``use_wallets``         active holders pay in crypto where the regime and merchants allow,
                            hold it as a store of value, and spend down their bonus
-4. ``move_savings_abroad`` savers with a motive move part of their savings abroad, through a
-                           bank where controls allow or through crypto if they hold a wallet
+4. ``move_savings_abroad`` savers rebalance toward their target foreign share of wealth, through
+                           a bank where controls allow or through crypto if they hold a wallet
 5. ``receive_remittances`` remittances arrive, some through recipients' wallets
 6. ``drop_out``            active holders with no bonus left and no use stop using the wallet;
                            dormant holders may delete it
 7. ``review_acceptance``   merchants decide whether to accept crypto
 8. ``save_income``         households add part of their income to savings
+9. ``record_year_on_retention`` those who downloaded a year ago: still active?
 
 Wallet states: never downloaded; downloaded but deleted; held but dormant; active (used this
 month). Imitation reads the active contacts at the start of the month, so everyone updates
@@ -38,19 +42,28 @@ from cryptoabm.rules.capital_flows import (
     crypto_remittance_share,
     crypto_route_cost_share,
     crypto_route_share,
-    flight_motive_annual,
+    expected_local_loss_annual,
     licensed_outflow_usd,
-    moving_probability,
-    wallet_demand_for_flight,
-    wanted_outflow_usd,
+    net_gain_from_foreign_assets_annual,
+    official_allocation_served_share,
+    official_allocation_usd_per_month,
+    official_conversion_rent_usd,
+    official_route_gain_share,
+    official_route_open,
+    parallel_premium,
+    rebalancing_outflow_usd,
+    target_foreign_share,
 )
 from cryptoabm.rules.citizens import (
+    adoption_cost_usd,
     adoption_hazard,
     bonus_covers_adoption_cost,
     bonus_spending_usd,
     crypto_payment_probability,
     dropout_probability,
+    has_access,
     innovation_rate,
+    lasting_use_probability,
     merchant_accepts,
     merchant_net_benefit,
     monthly_saving_usd,
@@ -60,6 +73,7 @@ from cryptoabm.rules.citizens import (
 from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 if TYPE_CHECKING:
+    from cryptoabm.agents.bonus_campaign import BonusOffer
     from cryptoabm.model import CryptoEconomy
 
 # decisions every citizen draws for each month, whatever the policy, from the citizens' stream:
@@ -83,14 +97,18 @@ class Population:
         # Each simulated citizen stands for this many adults: shares are unaffected, and
         # every money flow (bonuses, savings, capital flight) is scaled up to the nation.
         self.people_per_citizen = people.people_per_citizen
-        self.income_usd_per_month = people.income_median_usd_per_month * np.exp(people.income_log_sd * rng.standard_normal(n))
+        income_z = rng.standard_normal(n)  # each citizen's log income, in standard deviations from the median
+        self.income_usd_per_month = people.income_median_usd_per_month * np.exp(people.income_log_sd * income_z)
         self.trust = np.clip(people.trust_mean + people.trust_sd * rng.standard_normal(n), 0.0, 1.0)
-        self.has_internet = rng.random(n) < people.internet_access_share
+        # a phone with internet: the better-off more often where incomes and access go together
+        self.has_internet = has_access(income_z, rng.random(n), people.internet_access_share,
+                                       people.internet_income_correlation)
         self.is_merchant = rng.random(n) < people.merchant_share
         self.merchants = np.flatnonzero(self.is_merchant)  # their indices
         self.complies_with_mandate = self.is_merchant & (rng.random(n) < scenario.merchants.legal_tender_compliance)
-        # some citizens would find a lasting use for a wallet (remittances, savings abroad)
-        self.has_lasting_use = rng.random(n) < scenario.adoption.lasting_use_share
+        # whether an adopter finds a lasting use for the wallet is decided when they adopt, by who
+        # they are and why they adopted (``lasting_use_probability``), against this fixed draw
+        self.lasting_use_draw = rng.random(n)
         self.never_adopts = rng.random(n) < scenario.adoption.never_adopter_share
         self.receives_remittances = rng.random(n) < scenario.remittances.recipient_share
         initial_holders = (rng.random(n) < people.initial_holder_share) & ~self.never_adopts
@@ -102,6 +120,26 @@ class Population:
                                                            scenario.market.price_volatility_annual)
         self.keeps_receipts = self.receipts_holding_gain > 0.0
         self.savings_usd = self.income_usd_per_month * people.savings_months_of_income
+        # The traits drawn after the others, so that the draws above are those of earlier versions:
+        # bank access (mostly the better-off), each adult's cost of adopting a wallet, and each
+        # saver's trust in banks around the country's (the spread of trust in novelty)
+        self.is_banked = has_access(income_z, rng.random(n), people.bank_account_share,
+                                    people.bank_access_income_correlation)
+        mean_income = people.income_median_usd_per_month * float(np.exp(people.income_log_sd**2 / 2.0))
+        self.adoption_cost_usd = adoption_cost_usd(mean_income, self.is_banked, people.bank_account_share,
+                                                   rng.standard_normal(n), scenario.adoption)
+        self.bank_trust = np.clip(scenario.economy.bank_trust + people.trust_sd * rng.standard_normal(n), 0.0, 1.0)
+        self.has_lasting_use = initial_holders & (
+            self.lasting_use_draw < lasting_use_probability(self.is_banked, False, scenario.adoption))
+        self.adopted_for_bonus = np.zeros(n, dtype=bool)  # drawn in by a bonus (would not have adopted that month without it)
+        # savings held abroad, USD (what capital flight has moved, at the dollars it delivered)
+        self.foreign_assets_usd = np.zeros(n)
+        # downloaders by the month they downloaded, until their first anniversary; and whether each
+        # downloader was still active a year on (for the retention indicators)
+        self.downloaders_by_month: dict[int, np.ndarray] = {}
+        self.active_year_on = np.zeros(n, dtype=bool)
+        self.year_on_downloaders = 0
+        self.year_on_active = 0
         self.bonus_left_usd = np.zeros(n)
         self.bonus_spend_usd_per_month = np.zeros(n)
         self.bonuses_outstanding = False  # anyone with bonus left to spend (skips the spending rule)
@@ -135,9 +173,11 @@ class Population:
         self.merchant_draws = np.empty(self.merchants.size, dtype=np.float32)
         # this month's outcomes, for the indicators
         self.new_adopters = 0
-        self.bonus_outlay_usd = 0.0
+        self.bonus_driven_adopters = 0
+        self.bonuses_paid = 0  # simulated citizens paid the bonus this month (the campaign is told)
         self.capital_flight_usd = 0.0
-        self.official_outflow_usd = 0.0
+        self.official_outflow_usd = 0.0  # at the market rate (see rules/capital_flows.py)
+        self.official_conversion_rent_usd = 0.0
         self.licensed_platform_outflow_usd = 0.0  # the part of the crypto outflow through licensed platforms
         self.crypto_remittances_usd = 0.0
         self.remittances_usd = 0.0
@@ -189,6 +229,19 @@ class Population:
         """Share of citizens who paid for something in crypto this month."""
         return float(np.count_nonzero(self.paid_in_crypto)) / self.size
 
+    @property
+    def downloaders_active_year_on_share(self) -> float:
+        """Of the citizens who downloaded a wallet at least a year ago (during the run), the share
+        still active twelve months after they downloaded (NaN: nobody yet)."""
+        return self.year_on_active / self.year_on_downloaders if self.year_on_downloaders else float("nan")
+
+    @property
+    def foreign_asset_share(self) -> float:
+        """Households' assets abroad as a share of their savings at home and abroad."""
+        abroad = float(self.foreign_assets_usd.sum())
+        total = abroad + float(self.savings_usd.sum())
+        return abroad / total if total > 0.0 else 0.0
+
     def national_usd(self, simulated_citizens_usd: float) -> float:
         """A sum of money over the simulated citizens, scaled to the adults they stand for, USD:
         the one place household money flows are scaled up to the nation."""
@@ -199,11 +252,11 @@ class Population:
         ledger account should hold, USD."""
         return self.national_usd(self.savings_usd.sum() + self.bonus_left_usd.sum())
 
-    def bonus_eligible(self, policy) -> np.ndarray:
-        """Who may claim the wallet bonus (everyone, or those under the income ceiling)."""
-        if policy.bonus_eligible_max_income_usd_per_month is None:
+    def bonus_eligible(self, offer: BonusOffer) -> np.ndarray:
+        """Who may claim the bonus on offer (everyone, or those under its income ceiling)."""
+        if offer.eligible_max_income_usd_per_month is None:
             return np.ones(self.size, dtype=bool)
-        return self.income_usd_per_month <= policy.bonus_eligible_max_income_usd_per_month
+        return self.income_usd_per_month <= offer.eligible_max_income_usd_per_month
 
     def neighbours_of(self, index: int) -> np.ndarray:
         """Indices of a citizen's contacts, in increasing order (everyone else in a well-mixed population)."""
@@ -226,8 +279,9 @@ class Population:
         common random numbers hold across policies."""
         return model.streams.keyed_uniforms("citizens", (self.month, decision), holders)
 
-    def step(self, model: CryptoEconomy) -> None:
-        """Apply the monthly rules in order to every citizen at once."""
+    def step(self, model: CryptoEconomy, offer: BonusOffer) -> None:
+        """Apply the monthly rules in order to every citizen at once; ``offer`` is this month's
+        bonus offer (``bonuses_paid`` then says how many were paid)."""
         self.month = model.month
         rng = model.streams.citizens
         # The same draws every month, whatever the policy: keeps the random numbers aligned
@@ -240,8 +294,8 @@ class Population:
         online = self.has_internet if down == 0.0 else self.has_internet * np.float32(1.0 - down)
         active_contacts = self.active_contact_share()
 
-        new = self.adopt_wallets(model, active_contacts, online, draws[ADOPT])
-        self.pay_bonuses(model, new)
+        new = self.adopt_wallets(model, offer, active_contacts, online, draws[ADOPT])
+        self.pay_bonuses(model, offer, new)
         holders = np.flatnonzero(self.has_wallet)  # after this month's adoptions
         active_holders, used = self.use_wallets(model, online, holders)
         self.move_savings_abroad(model, online, draws[MOVE], holders)
@@ -249,50 +303,59 @@ class Population:
         self.drop_out(model, holders, active_holders, used)
         self.review_acceptance(model, active_contacts, merchant_draws)
         self.save_income(model)
+        self.record_year_on_retention()
 
-    def adopt_wallets(self, model: CryptoEconomy, active_contacts: np.ndarray, online: np.ndarray,
+    def adopt_wallets(self, model: CryptoEconomy, offer: BonusOffer, active_contacts: np.ndarray, online: np.ndarray,
                       draw: np.ndarray) -> np.ndarray:
         """Citizens who have never downloaded a wallet adopt with the Bass hazard (never-adopters
-        never do); adopters start active. A bonus campaign multiplies the unprompted hazard of
-        those who may claim it and for whom it covers the cost of adopting, by a pull that fades
-        with the campaign's age. Savers who want to
-        move money out while capital controls close the bank route also seek a wallet (damped,
-        like all unprompted adoption, by information control)."""
+        never do); adopters start active. A bonus on offer multiplies the unprompted hazard of
+        those who may claim it and whose cost of adopting it covers, by a pull that fades with
+        the campaign's age; an adopter whose draw the hazard without the bonus would not have
+        reached is bonus-driven. Savers who want to move money out while capital controls close
+        the bank route also seek a wallet (damped, like all unprompted adoption, by information
+        control). Whether each adopter finds a lasting use is decided now, by their bank access
+        and why they adopted."""
         adoption = model.config.adoption
         policy = model.state.policy
-        pull = model.state.bonus_pull()
-        flight_demand = wallet_demand_for_flight(model.config.economy, model.config.capital_flight, policy)
-        innovation = innovation_rate(adoption, pull, policy.information_control) + flight_demand * (1.0 - policy.information_control)
-        if pull > 1.0:
+        flight_demand = self.wallet_demand_for_flight(model) * (1.0 - policy.information_control)
+        without = innovation_rate(adoption, 1.0, policy.information_control) + flight_demand
+        hazard = adoption_hazard(without, adoption.imitation_q, active_contacts, self.trust_multiplier, online)
+        hazard_without = hazard
+        if offer.pull > 1.0:
             # only those who can claim the bonus, and whose cost of adopting it covers, are drawn in by it
-            without = innovation_rate(adoption, 1.0, policy.information_control) + flight_demand * (1.0 - policy.information_control)
-            drawn_in = self.bonus_eligible(policy) & bonus_covers_adoption_cost(
-                policy.wallet_bonus_usd, self.income_usd_per_month, adoption)
-            innovation = np.where(drawn_in, innovation, without)
-        hazard = adoption_hazard(innovation, adoption.imitation_q, active_contacts, self.trust_multiplier, online)
+            drawn_in = self.bonus_eligible(offer) & bonus_covers_adoption_cost(offer.amount_usd, self.adoption_cost_usd)
+            pulled = innovation_rate(adoption, offer.pull, policy.information_control) + flight_demand
+            hazard = np.where(drawn_in, adoption_hazard(pulled, adoption.imitation_q, active_contacts,
+                                                        self.trust_multiplier, online), hazard_without)
         new = ~self.ever_downloaded & ~self.never_adopts & (draw < hazard)
+        for_bonus = new & (draw >= hazard_without)
         self.ever_downloaded |= new
         self.has_wallet |= new
         self.is_active |= new
-        self.new_adopters = int(np.count_nonzero(new))
+        self.adopted_for_bonus |= for_bonus
+        adopters = np.flatnonzero(new)
+        self.has_lasting_use[adopters] = self.lasting_use_draw[adopters] < lasting_use_probability(
+            self.is_banked[adopters], for_bonus[adopters], adoption)
+        self.downloaders_by_month[self.month] = adopters
+        self.new_adopters = int(adopters.size)
+        self.bonus_driven_adopters = int(np.count_nonzero(for_bonus))
         return new
 
-    def pay_bonuses(self, model: CryptoEconomy, new: np.ndarray) -> None:
-        """Eligible new adopters receive the bonus; when the budget runs short, those first in
-        the bonus queue (a random order fixed at the start) are paid."""
-        policy = model.state.policy
-        self.bonus_outlay_usd = 0.0
-        affordable = model.state.bonuses_affordable()
-        if affordable <= 0:
+    def pay_bonuses(self, model: CryptoEconomy, offer: BonusOffer, new: np.ndarray) -> None:
+        """Eligible new adopters receive the bonus on offer; when the campaign cannot pay every
+        one, those first in the bonus queue (a random order fixed at the start) are paid. Sets
+        ``bonuses_paid`` (the campaign books the outlay)."""
+        self.bonuses_paid = 0
+        if not offer.on_offer:
             return
-        candidates = np.flatnonzero(new & self.bonus_eligible(policy))
-        if candidates.size > affordable:
-            first = np.argpartition(self.bonus_queue[candidates], affordable - 1)[:affordable]
+        candidates = np.flatnonzero(new & self.bonus_eligible(offer))
+        if candidates.size > offer.affordable:
+            first = np.argpartition(self.bonus_queue[candidates], offer.affordable - 1)[:offer.affordable]
             candidates = np.sort(candidates[first])
-        self.bonus_left_usd[candidates] += policy.wallet_bonus_usd
+        self.bonus_left_usd[candidates] += offer.amount_usd
         self.bonuses_outstanding = self.bonuses_outstanding or candidates.size > 0
-        self.bonus_spend_usd_per_month[candidates] = policy.wallet_bonus_usd / model.config.adoption.bonus_spend_months
-        self.bonus_outlay_usd = model.state.pay_bonuses(candidates.size)
+        self.bonus_spend_usd_per_month[candidates] = offer.amount_usd / model.config.adoption.bonus_spend_months
+        self.bonuses_paid = int(candidates.size)
 
     def use_wallets(self, model: CryptoEconomy, online: np.ndarray, holders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Active holders pay in crypto when allowed and a merchant accepts, or find holding
@@ -340,40 +403,97 @@ class Population:
         sold = self.accepts_crypto[self.merchants] & (paying_contacts > 0)
         self.last_sale_month[sold] = self.month
 
+    def flight_targets(self, model: CryptoEconomy, converts_at_official_rate: np.ndarray,
+                       route_gain_share: np.ndarray | float, who: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Target foreign share of wealth of the citizens ``who``, given whether each converts at
+        the official rate and the one-off gain (negative: cost) of their route."""
+        economy, flight = model.config.economy, model.config.capital_flight
+        loss = expected_local_loss_annual(economy, flight, converts_at_official_rate, self.bank_trust[who])
+        wealth = self.savings_usd[who] + self.foreign_assets_usd[who]
+        return target_foreign_share(net_gain_from_foreign_assets_annual(loss, route_gain_share, wealth, flight), flight)
+
+    def bank_route_closed(self, model: CryptoEconomy) -> np.ndarray | bool:
+        """Whether the bank route abroad is closed to each citizen: capital controls bar them
+        (``bank_route_draw`` below ``policy.capital_controls``), or the central bank allocates
+        households no dollars at the official rate (``official_route_open``), closing it to all."""
+        if not official_route_open(model.config.economy, model.config.capital_flight):
+            return True
+        return self.bank_route_draw < model.state.policy.capital_controls
+
+    def wallet_demand_for_flight(self, model: CryptoEconomy) -> np.ndarray | float:
+        """Monthly chance that a citizen without a wallet gets one to move money out: the
+        rebalancing chance, for savers to whom the bank route is closed (by capital controls or
+        for want of an official allocation) and whose target through crypto is above what they
+        hold abroad (0 for everyone else)."""
+        policy, flight = model.state.policy, model.config.capital_flight
+        closed_route = self.bank_route_closed(model)
+        if not np.any(closed_route):
+            return 0.0
+        closed = np.flatnonzero(closed_route & ~self.has_wallet)
+        if not closed.size:
+            return 0.0
+        target = self.flight_targets(model, np.zeros(closed.size, dtype=bool),
+                                     -crypto_route_cost_share(flight, model.state.capacity.crypto_flight_enforcement), closed)
+        wealth = self.savings_usd[closed] + self.foreign_assets_usd[closed]
+        wants = target * wealth > self.foreign_assets_usd[closed]
+        demand = np.zeros(self.size)
+        demand[closed[wants]] = flight.adjustment_per_month
+        return demand
+
     def move_savings_abroad(self, model: CryptoEconomy, online: np.ndarray, move_draw: np.ndarray,
                             holders: np.ndarray) -> None:
-        """Savers with a motive move part of their savings abroad. Capital controls close the
-        bank route to a share of them (the same citizens every month); the rest pick the cheaper
-        route (a logit choice, drawn for wallet holders alone: only they have two routes). Only a wallet holder who is online can use the
-        crypto route, whose cost rises with the enforcement against it. Moving money through a wallet does
-        not make it an active wallet: it is not use in the sense of payments or holding."""
-        policy = model.state.policy
+        """Savers rebalance toward their target foreign share (``rules/capital_flows.py``): a
+        saver rebalances this month when their draw is below ``adjustment_per_month`` and moves
+        the gap between their target and what they hold abroad. Capital controls close the bank
+        route to a share of them (the same citizens every month); those it is open to convert
+        at the official rate and earn its rent, within the central bank's dollar allocation
+        (rationed pro rata when requests exceed it; with no allocation the route is closed to
+        all). Only a wallet holder who is online can use the
+        crypto route, whose cost rises with the enforcement against it; a holder with both
+        routes open picks one by a logit in the cost gap (drawn for holders alone). Moving money
+        through a wallet does not make it an active wallet: it is not use in the sense of
+        payments or holding. Official outflows are stated at the market rate; the dollars they
+        deliver abroad include the conversion rent."""
+        policy, economy = model.state.policy, model.config.economy
         flight = channels_under_policy(model.config.capital_flight, policy.licensed_platform_pull)
-        motive = flight_motive_annual(model.config.economy, flight)
         self.capital_flight_usd = self.official_outflow_usd = self.licensed_platform_outflow_usd = 0.0
-        if motive <= 0.0:
+        self.official_conversion_rent_usd = 0.0
+        rebalancing = np.flatnonzero(move_draw < flight.adjustment_per_month)
+        if not rebalancing.size:
             return
-        crypto_cost = crypto_route_cost_share(flight, policy.crypto_flight_enforcement)
-        p_official = moving_probability(motive, flight.official_route_cost_share, flight)
-        p_crypto = moving_probability(motive, crypto_cost, flight)
-        online_holders = online[holders] if isinstance(online, np.ndarray) else online
-        can_use_crypto = move_draw[holders] < p_crypto * online_holders
-        prefers_crypto = self.holder_draws(model, ROUTE, holders) < crypto_route_share(flight, policy.crypto_flight_enforcement)
-        bank_closed = self.bank_route_draw[holders] < policy.capital_controls
-        by_crypto = holders[can_use_crypto & (bank_closed | prefers_crypto)]  # ascending indices
-        # the bank route: only those whose draw is below its probability need looking at
-        by_bank = np.flatnonzero(move_draw < p_official)
-        by_bank = by_bank[self.bank_route_draw[by_bank] >= policy.capital_controls]
-        if by_crypto.size:
-            by_bank = by_bank[~np.isin(by_bank, by_crypto, assume_unique=True)]  # ascending indices
+        crypto_cost = crypto_route_cost_share(flight, model.state.capacity.crypto_flight_enforcement)
+        official_gain = official_route_gain_share(economy, flight)
+        bank_open = ~np.broadcast_to(self.bank_route_closed(model), (self.size,))[rebalancing]
+        crypto_open = self.has_wallet[rebalancing] & (
+            move_draw[rebalancing] < flight.adjustment_per_month * (online[rebalancing] if isinstance(online, np.ndarray) else online))
+        # holders with both routes open take crypto when its cost beats the official route's net gain (logit)
+        both = np.flatnonzero(bank_open & crypto_open)
+        prefers_crypto = np.zeros(rebalancing.size, dtype=bool)
+        if both.size:
+            share = crypto_route_share(flight, crypto_cost + official_gain)
+            prefers_crypto[both] = self.holder_draws(model, ROUTE, rebalancing[both]) < share
+        by_crypto_mask = crypto_open & (~bank_open | prefers_crypto)
+        by_bank_mask = bank_open & ~by_crypto_mask
+        by_crypto, by_bank = rebalancing[by_crypto_mask], rebalancing[by_bank_mask]
+        crypto_wanted = rebalancing_outflow_usd(
+            self.flight_targets(model, np.zeros(by_crypto.size, dtype=bool), -crypto_cost, by_crypto),
+            self.savings_usd[by_crypto], self.foreign_assets_usd[by_crypto])
+        bank_amounts = rebalancing_outflow_usd(
+            self.flight_targets(model, np.ones(by_bank.size, dtype=bool), official_gain, by_bank),
+            self.savings_usd[by_bank], self.foreign_assets_usd[by_bank])
+        bank_amounts *= official_allocation_served_share(
+            self.national_usd(bank_amounts.sum()),
+            official_allocation_usd_per_month(economy, flight, self.size * self.people_per_citizen), economy)
         self.licensed_platform_outflow_usd = self.national_usd(licensed_outflow_usd(
-            wanted_outflow_usd(self.savings_usd[by_crypto], flight), policy.crypto_outflow_limit_usd_per_month, flight).sum())
-        crypto_amounts = crypto_outflow_usd(self.savings_usd[by_crypto], policy.crypto_outflow_limit_usd_per_month, flight)
-        bank_amounts = self.savings_usd[by_bank] * flight.share_of_savings
+            crypto_wanted, policy.crypto_outflow_limit_usd_per_month, flight).sum())
+        crypto_amounts = crypto_outflow_usd(crypto_wanted, policy.crypto_outflow_limit_usd_per_month, flight)
         self.savings_usd[by_crypto] -= crypto_amounts
         self.savings_usd[by_bank] -= bank_amounts
+        self.foreign_assets_usd[by_crypto] += crypto_amounts
+        self.foreign_assets_usd[by_bank] += bank_amounts * (1.0 + parallel_premium(economy))
         self.capital_flight_usd = self.national_usd(crypto_amounts.sum())
         self.official_outflow_usd = self.national_usd(bank_amounts.sum())
+        self.official_conversion_rent_usd = official_conversion_rent_usd(self.official_outflow_usd, economy)
         model.ledger.transfer("capital_flight", HOUSEHOLDS, REST_OF_WORLD, self.capital_flight_usd)
         model.ledger.transfer("official_outflow", HOUSEHOLDS, REST_OF_WORLD, self.official_outflow_usd)
 
@@ -424,6 +544,18 @@ class Population:
         self.savings_usd += self.saving_usd_per_month
         model.ledger.transfer("household_saving", DOMESTIC_ECONOMY, HOUSEHOLDS,
                               self.national_usd(self.total_saving_usd_per_month))
+
+
+    def record_year_on_retention(self) -> None:
+        """The citizens who downloaded twelve months ago reach their first anniversary: count
+        them, and those of them still active."""
+        cohort = self.downloaders_by_month.pop(self.month - MONTHS_PER_YEAR, None)
+        if cohort is None or not cohort.size:
+            return
+        still = self.is_active[cohort]
+        self.active_year_on[cohort] = still
+        self.year_on_downloaders += int(cohort.size)
+        self.year_on_active += int(np.count_nonzero(still))
 
 
 class Citizen(Agent):

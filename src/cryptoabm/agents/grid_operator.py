@@ -1,8 +1,9 @@
 """The GridOperator: dispatches the country's power between households, industry and miners.
 
 It forecasts non-mining demand (trend, season, noise), hears miners' requests, serves load
-in the priority the policy sets, curtails miners first and households last, and books what
-miners' power would have earned as exports (the opportunity cost of the gas burned).
+in the priority the policy sets, curtails miners first and households last, and values the
+energy miners used at its shadow value (the opportunity cost of the gas burned: the export it
+could have earned, 0 if stranded).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class GridOperator(Agent):
     def mining_load_mw(self) -> float:
         return self.last_dispatch.miners_served_mw
 
-    def export_value_forgone_usd(self) -> float:
-        """What the power miners used this month would have earned as exports, USD."""
-        return self.mining_load_mw * HOURS_PER_MONTH * self.config.export_value_usd_per_mwh
+    def energy_shadow_cost_usd(self) -> float:
+        """What the energy miners used this month costs the country, USD: served MWh at the
+        energy's shadow value (the export its gas or power could have earned; 0 if stranded)."""
+        return self.mining_load_mw * HOURS_PER_MONTH * self.config.energy_shadow_value_usd_per_mwh

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from cryptoabm.ledger import DOMESTIC_ECONOMY, REST_OF_WORLD, SEZ_VENTURES, STATE
+from cryptoabm.ledger import DOMESTIC_ECONOMY, NON_RESIDENT, REST_OF_WORLD, SEZ_VENTURES, STATE
 from cryptoabm.rules.investment import invests, policy_risk_premium_annual, zone_venture_return_annual
 from cryptoabm.rules.mining import profit_tax_usd
 from cryptoabm.rules.units import MONTHS_PER_YEAR
@@ -36,7 +36,7 @@ class ForeignInvestor(Agent):
         self.account = f"investor:{self.unique_id}"
         self.sez_stake_usd = 0.0
         self.farms: list[Miner] = []  # farms this investor owns here
-        model.ledger.open_account(self.account, capital_usd)
+        model.ledger.open_account(self.account, capital_usd, sector=NON_RESIDENT)
 
     @property
     def capital_usd(self) -> float:

@@ -16,13 +16,20 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from cryptoabm.ledger import BITCOIN_NETWORK, DOMESTIC_ECONOMY, GRID_OPERATOR, REST_OF_WORLD, STATE
+from cryptoabm.ledger import (
+    BITCOIN_NETWORK,
+    DOMESTIC_ECONOMY,
+    FOREIGN_OWNED_MINING_SECTOR,
+    GRID_OPERATOR,
+    MINING_SECTOR,
+    REST_OF_WORLD,
+    STATE,
+)
 from cryptoabm.rules.entry import monthly_discount_factors, operating_value_usd_per_th, worth_keeping
 from cryptoabm.rules.mining import (
     cash_margin_usd_per_th_month,
     exits,
     expansion_hashrate_ths,
-    expected_used_rig_value_usd_per_th,
     farm_power_mw,
     fixed_cost_usd_per_th_month,
     goes_grey,
@@ -74,7 +81,7 @@ class Miner(Agent):
         self.serial = model.farms_ever_built  # this farm's number in the order farms were built
         model.farms_ever_built += 1
         self.account = f"miner:{self.unique_id}"
-        model.ledger.open_account(self.account)
+        model.ledger.open_account(self.account, sector=MINING_SECTOR if owner is None else FOREIGN_OWNED_MINING_SECTOR)
 
     # -- what the farm is -----------------------------------------------------------------
     @property
@@ -126,10 +133,9 @@ class Miner(Agent):
     def salvage_value_usd(self) -> float:
         """What the farm's rigs would fetch second-hand today, USD: a buyer with the world's median
         power price, foreseeing the same hashprice path as the farm, pays a year or so of their
-        margin (see ``expected_used_rig_value_usd_per_th``)."""
-        return self.hashrate_ths * expected_used_rig_value_usd_per_th(
-            self.model.mining_entry.expected_hashprice_path(lag_months=0), self.efficiency_j_per_th,
-            self.model.config.world_mining.power_price_median_usd_per_kwh, self.model.config.mining)
+        margin, never more than the rigs are worth to it, less shipping
+        (see ``MiningEntry.used_rig_value_usd_per_th``)."""
+        return self.hashrate_ths * self.model.mining_entry.used_rig_value_usd_per_th(self.efficiency_j_per_th)
 
     def expected_operating_value_usd(self) -> float:
         """What running the farm as it is (licensed or grey) for the rest of its rigs' life is
@@ -287,7 +293,7 @@ def expected_margins_usd_per_th_month(
     at_stake = rigs + (cash_usd + policy.grey_fine_usd_per_mw * power_mw) / farm_ths
     grey = grey_margin_usd_per_th_month(
         cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, grey_price, mining, uptime),
-        policy.enforcement_detection_probability, at_stake)
+        state.capacity.grey_mining_detection_probability, at_stake)
     return licensed, grey
 
 

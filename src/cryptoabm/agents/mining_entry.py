@@ -25,7 +25,9 @@ from cryptoabm.ledger import DOMESTIC_ECONOMY, REST_OF_WORLD
 from cryptoabm.rules.entry import (
     expected_farm_npv_usd,
     expected_hashprice_path,
+    expected_price_growth_annual,
     farm_enters,
+    monthly_discount_factors,
     rig_capex_usd_per_w,
     rig_price_usd_per_th,
     sites_this_month,
@@ -97,10 +99,23 @@ class MiningEntry:
             life = self.model.config.mining.rig_life_months
             months_ahead = range(market.month + 1, market.month + lag_months + life + 1)
             subsidy_ratio = np.array([market.subsidy_in_month(m) for m in months_ahead]) / market.block_subsidy_btc
+            growth = expected_price_growth_annual(self.model.config.mining, market.config)
             expected = expected_hashprice_path(market.hashprice_usd_per_ph_day, subsidy_ratio,
-                                               market.config.fee_share_of_miner_revenue, self.model.config.mining)
+                                               market.config.fee_share_of_miner_revenue, growth, self.model.config.mining)
             self._paths[key] = expected[lag_months:]
         return self._paths[key]
+
+    def used_rig_value_usd_per_th(self, efficiency_j_per_th: float) -> float:
+        """What a TH/s of used rigs of this efficiency fetches on the world's second-hand market
+        this month, USD, net of shipping (``rules.mining.expected_used_rig_value_usd_per_th``): a
+        buyer with the world's median power price, foreseeing the same hashprice path, valuing the
+        rigs at the world's miners' cost of capital (``world_mining.capital_cost_annual``)."""
+        config = self.model.config
+        path = self.expected_hashprice_path(lag_months=0)
+        buyer_factors = monthly_discount_factors(config.world_mining.capital_cost_annual, len(path))
+        return expected_used_rig_value_usd_per_th(path, efficiency_j_per_th,
+                                                  config.world_mining.power_price_median_usd_per_kwh, config.mining,
+                                                  buyer_factors, config.investors.relocation_cost_usd_per_th)
 
     @property
     def pipeline_mw(self) -> float:
@@ -176,11 +191,7 @@ class MiningEntry:
         model = self.model
         licensing = model.licensing
         if site.relocated:  # the rigs could be sold second-hand instead: that is their cost here
-            used_value = expected_used_rig_value_usd_per_th(self.expected_hashprice_path(lag_months=0),
-                                                            site.efficiency_j_per_th,
-                                                            model.config.world_mining.power_price_median_usd_per_kwh,
-                                                            model.config.mining)
-            site.capex_usd = site.hashrate_ths * used_value
+            site.capex_usd = site.hashrate_ths * self.used_rig_value_usd_per_th(site.efficiency_j_per_th)
             site.relocation_cost_usd = site.hashrate_ths * model.config.investors.relocation_cost_usd_per_th
         else:
             site.capex_usd = site.hashrate_ths * self.rig_price_usd_per_th(site.efficiency_j_per_th)

@@ -2,7 +2,7 @@
 
 It holds the policy in force (mining licences are kept by ``Licensing``, which reads the cap and
 fee from it), collects the power surcharge and profit tax (through the miners' settlement), catches
-unlicensed ("grey") farms, pays wallet bonuses from a budget, and follows its adaptive
+unlicensed ("grey") farms, runs the wallet-bonus campaign (``bonus_campaign``), and follows its adaptive
 rules when the grid or the capital account comes under stress.
 """
 
@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from mesa import Agent
 
-from cryptoabm.config import Policy, StateConfig
-from cryptoabm.ledger import DOMESTIC_ECONOMY, HOUSEHOLDS, STATE
-from cryptoabm.rules.citizens import bonus_pull
+from cryptoabm.config import Policy, StateCapacityConfig, StateConfig
+from cryptoabm.agents.bonus_campaign import BonusCampaign
+from cryptoabm.ledger import DOMESTIC_ECONOMY, STATE
 from cryptoabm.rules.mining import average_surcharge_usd_per_kwh, surcharge_usd
 from cryptoabm.rules.state import (
-    bonuses_affordable,
+    enforcement_cost_usd_per_month,
     grey_farm_detected,
     rationed_mining_cap_mw,
     should_ration,
@@ -31,38 +31,40 @@ ACCOUNT = STATE
 
 
 class State(Agent):
-    """The regulator. ``policy`` is the policy in force this month."""
+    """The regulator. ``policy`` is the policy in force this month; ``capacity`` what the state
+    can enforce (the country's, whatever the policy)."""
 
     model: CryptoEconomy
 
-    def __init__(self, model: CryptoEconomy, policy: Policy, config: StateConfig):
+    def __init__(self, model: CryptoEconomy, policy: Policy, config: StateConfig, capacity: StateCapacityConfig):
         super().__init__(model)
         self.policy = policy
+        self.config = config
+        self.capacity = capacity
         self.months_since_policy_change = 10**6  # no change in living memory at the start
-        self.bonus_budget_left_usd = policy.bonus_budget_usd
         self.grey_farms_caught = 0
         self.grey_mw_caught = 0.0  # MW (at full load) of the grey farms caught this month
         self.policy_log: list[tuple[int, str]] = []
-        # month the current bonus campaign was launched (None: no campaign); month 1 if on at the start
-        self.bonus_launch_month: int | None = 1 if policy.wallet_bonus_usd > 0 else None
         model.ledger.open_account(ACCOUNT, config.opening_balance_usd + policy.bonus_budget_usd)
+        # the wallet-bonus instrument, paid from the state's account
+        self.bonus_campaign = BonusCampaign(model.ledger, ACCOUNT, policy, model.config.adoption,
+                                            model.config.population.people_per_citizen)
 
     # -- policy -------------------------------------------------------------------------
     def change_policy(self, changes: dict[str, Any], reason: str) -> None:
         """Put new lever values into force from this month on (validated like the config)."""
         updated = Policy.model_validate({**self.policy.model_dump(), **changes})
-        if "bonus_budget_usd" in changes:
-            extra = max(0.0, updated.bonus_budget_usd - self.bonus_budget_left_usd)
-            self.model.ledger.transfer("bonus_budget_allocation", DOMESTIC_ECONOMY, ACCOUNT, extra)
-            self.bonus_budget_left_usd = updated.bonus_budget_usd
-        if updated.wallet_bonus_usd > 0 and self.policy.wallet_bonus_usd <= 0:
-            self.bonus_launch_month = self.model.month  # a new campaign
-        elif updated.wallet_bonus_usd <= 0:
-            self.bonus_launch_month = None
+        self.bonus_campaign.policy_changed(changes, updated, self.model.month)
         if updated != self.policy:
             self.policy = updated
             self.months_since_policy_change = 0
             self.policy_log.append((self.model.month, reason))
+
+    def change_capacity(self, changes: dict[str, Any], reason: str) -> None:
+        """The state's capacity to enforce changes from this month on (not a policy change: investors'
+        policy-change premium does not react)."""
+        self.capacity = StateCapacityConfig.model_validate({**self.capacity.model_dump(), **changes})
+        self.policy_log.append((self.model.month, reason))
 
     def start_month(self) -> None:
         """A month passes: policy changes made from now on are 0 months old."""
@@ -110,12 +112,14 @@ class State(Agent):
         """Each grey farm is caught with the detection probability: its cash is seized, its rigs
         are confiscated, its owner is fined (``grey_fine_usd_per_mw`` of the farm's power, paid
         from the foreign owner's funds, or by the domestic owner out of the domestic economy),
-        and it closes."""
+        and it closes. The enforcement costs the state its effort's yearly cost, a twelfth a month."""
         streams = self.model.streams
+        self.model.ledger.transfer("enforcement_costs", ACCOUNT, DOMESTIC_ECONOMY,
+                                   enforcement_cost_usd_per_month(self.config, self.capacity.grey_mining_detection_probability))
         for miner in list(self.model.miners):
             # each farm's own draw for the month: no farm's luck shifts when others come or go
             draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)
-            if miner.grey and grey_farm_detected(draw, self.policy.enforcement_detection_probability):
+            if miner.grey and grey_farm_detected(draw, self.capacity.grey_mining_detection_probability):
                 ledger = self.model.ledger
                 ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
                 fine = self.policy.grey_fine_usd_per_mw * miner.power_mw
@@ -128,30 +132,6 @@ class State(Agent):
                 miner.close(reason="seized")
                 self.grey_farms_caught += 1
 
-    # -- wallet bonus -------------------------------------------------------------------
-    def bonuses_affordable(self) -> int:
-        """How many more simulated citizens can be paid the bonus (each stands for
-        ``people_per_citizen`` adults, all of whom are paid)."""
-        return bonuses_affordable(self.bonus_budget_left_usd, self.model.ledger.balance(ACCOUNT), self.policy,
-                                  self.model.population.people_per_citizen)
-
-    def bonus_on_offer(self) -> bool:
-        """A bonus is on offer while at least one more can be paid."""
-        return self.bonuses_affordable() > 0
-
-    def bonus_pull(self) -> float:
-        """How strongly the bonus campaign draws people in this month (1: not at all): its pull
-        fades with the campaign's age, and there is none once no bonus can be paid."""
-        if not self.bonus_on_offer() or self.bonus_launch_month is None:
-            return 1.0
-        return bonus_pull(self.model.config.adoption, self.model.month - self.bonus_launch_month)
-
-    def pay_bonuses(self, count: int) -> float:
-        """Pay ``count`` simulated citizens the bonus (each ``people_per_citizen`` adults); returns the outlay, USD."""
-        outlay = self.model.population.national_usd(count * self.policy.wallet_bonus_usd)
-        self.model.ledger.transfer("bonus", ACCOUNT, HOUSEHOLDS, outlay)
-        self.bonus_budget_left_usd -= outlay
-        return outlay
-
+    # -- wallet bonus (the campaign is agents/bonus_campaign.py) -----------------------
     def end_bonus_programme(self) -> None:
         self.change_policy({"wallet_bonus_usd": 0.0}, "bonus programme ended")

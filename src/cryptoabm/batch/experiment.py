@@ -42,6 +42,7 @@ from cryptoabm.config import (
     read_toml,
     with_overrides,
 )
+from cryptoabm.batch.posterior import Posterior, PosteriorError, find_posterior, posterior_rows, read_posterior
 from cryptoabm.model import INDICATOR_NAMES
 from cryptoabm.sizing import (
     FORCE_HINT,
@@ -60,7 +61,8 @@ SEED_BITS = 63  # scenario seeds are non-negative 63-bit integers
 HEADLINE_OUTCOMES = (
     "final_wallet_share", "final_active_share", "peak_global_hashrate_share", "mean_grey_load_share",
     "min_reserve_margin", "total_unserved_mwh", "total_fdi_inflow_usd", "total_profit_repatriation_usd",
-    "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd", "total_export_value_forgone_usd",
+    "total_capital_flight_usd", "total_state_revenue_usd", "total_bonus_outlay_usd", "total_energy_shadow_cost_usd",
+    "total_national_gain_from_mining_usd", "total_fiscal_net_usd", "total_current_account_usd", "total_fdi_net_usd",
 )  # what a report shows unless the experiment names its own `report_outcomes`
 ID_COLUMNS = ("run_id", "arm", "point", "label", "replicate", "seed")
 CONFIG_KEYS = frozenset({"extends", "country", "policy_package", "market", "grid", "mining", "population", "policy", "events", "months", "seed",
@@ -84,6 +86,8 @@ class Arm(_Table):
     country: SafeName | None = None  # configs/countries/<country>.toml ...
     policy_package: SafeName | None = None  # ... under configs/policies/<policy_package>.toml
     overrides: dict[str, Any] = Field(default_factory=dict)
+    replications: int | None = Field(None, ge=1)  # run only replicates 0..n-1 (default: the experiment's)
+    display_name: str | None = Field(None, min_length=1, max_length=60)  # how the report names it (default: from name)
 
     @model_validator(mode="after")
     def _one_source(self) -> Arm:
@@ -177,13 +181,17 @@ class Uncertainty(_Table):
     """Parameters nobody knows, drawn once per replicate and shared by every arm and design point.
 
     Replicate r runs every arm with the same seed **and** the same parameter draw, so a paired
-    difference between arms is a policy effect on the same economy, and its interval across
+    difference between arms is a policy effect on the same economy, and its spread across
     replicates covers both the luck of the draw and what we do not know about behaviour. The
     draws are a Latin hypercube over ``ranges`` (dotted key -> [low, high]), one row a replicate,
-    seeded from the experiment's base seed.
+    seeded from the experiment's base seed; and, with ``posterior`` (a file name: the
+    calibration's ``posterior.parquet``, see :mod:`cryptoabm.batch.posterior`), one draw of the
+    fitted parameters from the posterior sample per replicate. Parameters the calibration does
+    not fit go in ``ranges``, with their sources.
     """
 
     ranges: dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
+    posterior: str | None = None  # a posterior sample's file name (next to the experiment or in ../validation/calibration/)
 
     @model_validator(mode="after")
     def _ranges_ascend(self) -> Uncertainty:
@@ -202,6 +210,10 @@ class Experiment(_Table):
     reference: str  # name of the reference arm
     reference_point: dict[str, Any] | None = None  # compare with this design point (default: the same point)
     design: Design = Design()
+    # assumptions the answer may hinge on (the price regime, the value of energy, farm size), as
+    # dotted config keys -> levels: every combination is crossed with the design's points, so each
+    # effect is reported at each level; any config key can be one (it is validated like a design's)
+    scenario_factors: dict[str, list[Any]] = Field(default_factory=dict)
     # levers every arm keeps, over its policy package: the country's standing policies that the
     # packages compared do not replace (e.g. its capital-account controls), as dotted policy keys
     standing_levers: dict[str, Any] = Field(default_factory=dict)
@@ -212,6 +224,10 @@ class Experiment(_Table):
     record_every_months: int | Literal["end"] = 1  # keep every k-th month, or only the last
     base_seed: int = Field(ge=0, le=2**SEED_BITS - 1)
     report_outcomes: list[str] = Field(default_factory=lambda: list(HEADLINE_OUTCOMES))  # what the report shows
+    # split each package's effect into its levers: one lever at a time from the reference, plus the
+    # interaction (see batch/decomposition.py); the one-lever arms run the first decompose_replications
+    decompose: bool = False
+    decompose_replications: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
@@ -228,6 +244,16 @@ class Experiment(_Table):
         both = sorted(set(self.uncertainty.ranges) & _design_keys(self))
         if both:
             raise ValueError(f"{both[0]} is both in the design and in uncertainty.ranges: give it one place")
+        empty = next((key for key, levels in self.scenario_factors.items() if not levels), None)
+        if empty is not None:
+            raise ValueError(f"scenario_factors.{empty} is an empty list: the experiment would have no runs")
+        clash = sorted(set(self.scenario_factors) & (_design_keys(self, factors=False) | set(self.uncertainty.ranges)))
+        if clash:
+            raise ValueError(f"{clash[0]} is both a scenario factor and in the design or uncertainty.ranges: "
+                             f"give it one place")
+        if self.scenario_factors and (self.design.is_sensitivity or self.reference_point is not None):
+            raise ValueError("scenario_factors do not go with a morris/sobol design or a reference_point: each arm "
+                             "is compared with the reference at the same factor levels")
         not_levers = [key for key in self.standing_levers if not key.startswith("policy.")]
         if not_levers:
             raise ValueError(f"standing_levers.{not_levers[0]}: standing levers are policy levers, named "
@@ -235,6 +261,17 @@ class Experiment(_Table):
         if self.design.is_sensitivity and self.reference_point is not None:
             raise ValueError(f"reference_point does not go with a '{self.design.kind}' design: each arm is compared "
                              f"with the reference at the same point")
+        if self.decompose and self.design.is_sensitivity:
+            raise ValueError(f"decompose does not go with a '{self.design.kind}' design: decompose the packages in an "
+                             f"experiment of their own")
+        if self.decompose_replications is not None and not self.decompose:
+            raise ValueError("decompose_replications is set but decompose is not: add decompose = true")
+        if (self.decompose_replications or 0) > self.replications:
+            raise ValueError(f"decompose_replications ({self.decompose_replications}) cannot exceed replications "
+                             f"({self.replications})")
+        too_many = next((arm.name for arm in self.arms if (arm.replications or 0) > self.replications), None)
+        if too_many is not None:
+            raise ValueError(f"arm '{too_many}' asks for more replications than the experiment's ({self.replications})")
         not_outcomes = [o for o in self.report_outcomes if o not in OUTCOMES]
         if not_outcomes:
             raise ValueError(f"unknown outcome '{not_outcomes[0]}' in report_outcomes; outcomes: {', '.join(OUTCOMES)}")
@@ -267,6 +304,9 @@ class LoadedExperiment:
     file_hash: str
     arm_scenarios: dict[str, Scenario]
     inputs: dict[str, str] = field(default_factory=dict)  # every file a run reads -> its SHA-256
+    # decompose = true: {"replications": n, "packages": {arm: {lever: one-lever arm}}, "arms": {one-lever arm: {...}}}
+    decomposition: dict[str, Any] = field(default_factory=dict)
+    posterior: Posterior | None = None  # the behaviour drawn per replicate from a calibration's posterior
 
     @property
     def inputs_digest(self) -> str:
@@ -308,8 +348,14 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
     except ValidationError as exc:
         field_name, message = first_problem(exc, _unknown_experiment_key)
         raise ConfigError(path, field_name, message) from None
+    decomposition: dict[str, Any] = {}
+    if experiment.decompose:
+        experiment, decomposition = with_one_lever_arms(experiment, path)
     ensure_results_fit(experiment, path, force)
     inputs = {str(path.resolve()): file_hash}
+    posterior = load_posterior(experiment, path)
+    if posterior is not None:
+        inputs[str(posterior.path)] = file_sha256(posterior.path)
     arm_scenarios = {}
     points = design_points(experiment)
     for index, arm in enumerate(experiment.arms):
@@ -322,7 +368,7 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
         ensure_model_fits(scenario, path, force)
         arm_scenarios[arm.name] = scenario
         inputs.update({str(f): file_sha256(f) for f in source.files()})
-        checked = points + uncertainty_corners(experiment)
+        checked = points + uncertainty_corners(experiment, posterior)
         for point in tqdm(checked, desc=f"checking arm '{arm.name}' at each design point", unit="point",
                           disable=len(checked) < PROGRESS_FROM_POINTS, file=sys.stderr, mininterval=1.0):
             try:
@@ -333,7 +379,80 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
             inputs.update({str(f): file_sha256(f) for f in data_files(at_point)})
     if experiment.reference_point is not None and experiment.reference_point not in points:
         raise ConfigError(path, "reference_point", "is not one of the design's points")
-    return LoadedExperiment(experiment, path, file_hash, arm_scenarios, inputs)
+    return LoadedExperiment(experiment, path, file_hash, arm_scenarios, inputs, decomposition, posterior)
+
+
+def with_one_lever_arms(experiment: Experiment, path: Path) -> tuple[Experiment, dict[str, Any]]:
+    """The experiment with, for every arm that differs from the reference only in its policy, one
+    arm per lever it moves (the reference with that lever alone as the package sets it), and
+    what the manifest records of them. ConfigError (one line) for an arm on another economy."""
+    from cryptoabm.batch.decomposition import (
+        levers,
+        levers_moved,
+        one_lever_arm_name,
+        one_lever_overrides,
+        runs_alike,
+        same_economy,
+    )
+
+    arms = {arm.name: arm for arm in experiment.arms}
+    reference_arm = arms[experiment.reference]
+
+    def scenario_of(index: int, arm: Arm) -> Scenario:
+        return arm_source(path, arm, index).load(arm_overrides(experiment, arm))
+
+    reference = scenario_of(experiment.arms.index(reference_arm), reference_arm)
+    replications = experiment.decompose_replications or experiment.replications
+    added: list[Arm] = []
+    decomposition: dict[str, Any] = {"replications": replications, "packages": {}, "arms": {}}
+    scenarios = {arm.name: scenario_of(index, arm) for index, arm in enumerate(experiment.arms)}
+    known = {runs_alike(scenario): name for name, scenario in scenarios.items()}  # the arms that run already
+    for arm in experiment.arms:
+        if arm.name == experiment.reference:
+            continue
+        package = scenarios[arm.name]
+        differs = same_economy(reference, package)
+        if differs is not None:
+            raise ConfigError(path, "decompose", f"arm '{arm.name}' differs from the reference '{reference_arm.name}' "
+                                                 f"beyond its policy (in {differs}): a decomposition into levers needs "
+                                                 f"arms on the reference's economy")
+        decomposition["packages"][arm.name] = parts = {}
+        for lever in levers_moved(reference, package):
+            one_lever = reference_arm.model_copy(update={
+                "name": one_lever_arm_name(arm.name, lever), "replications": replications,
+                "overrides": {**reference_arm.overrides, **one_lever_overrides(reference, package, lever)}})
+            alike = runs_alike(scenario_of(experiment.arms.index(reference_arm), one_lever))
+            if alike in known:  # an arm of the experiment, or another package's lever set alike: run once
+                parts[lever] = known[alike]
+                continue
+            if one_lever.name in arms:
+                raise ConfigError(path, "decompose", f"arm '{one_lever.name}' is the name of a one-lever arm the "
+                                                     f"decomposition adds itself; rename that arm")
+            parts[lever] = known[alike] = one_lever.name
+            added.append(one_lever)
+            decomposition["arms"][one_lever.name] = {"lever": lever, "fields": list(levers()[lever])}
+    return experiment.model_copy(update={"arms": [*experiment.arms, *added]}), decomposition
+    
+
+def load_posterior(experiment: Experiment, path: Path) -> Posterior | None:
+    """The posterior sample the experiment names, checked (ConfigError naming uncertainty.posterior)."""
+    name = experiment.uncertainty.posterior
+    if name is None:
+        return None
+    field_name = "uncertainty.posterior"
+    try:
+        found = find_posterior(path, name)
+        if found is None:
+            raise PosteriorError(f"no such file: {name} (looked next to the experiment and in "
+                                 f"../validation/calibration/; cryptoabm calibrate writes it)")
+        posterior = read_posterior(found)
+    except PosteriorError as exc:
+        raise ConfigError(path, field_name, str(exc)) from None
+    clash = sorted(set(posterior.keys) & (_design_keys(experiment) | set(experiment.uncertainty.ranges)))
+    if clash:
+        raise ConfigError(path, field_name, f"{clash[0]} is drawn from the posterior and also set in the design, "
+                                            f"scenario_factors or uncertainty.ranges: give it one place")
+    return posterior
 
 
 def point_scenario(source: ArmSource, arm_scenario: Scenario, arm_overrides: dict[str, Any],
@@ -367,28 +486,34 @@ def data_files(scenario: Scenario) -> list[Path]:
 def run_sizes(loaded: LoadedExperiment) -> list[tuple[int, int]]:
     """(citizens, months) of every run, for estimating a batch's work (arms as they stand)."""
     experiment = loaded.experiment
-    runs_per_arm = experiment.replications * design_point_count(experiment)
+    replications = {arm.name: arm.replications or experiment.replications for arm in experiment.arms}
     return [(scenario.population.citizens, experiment.horizon_months)
-            for scenario in loaded.arm_scenarios.values() for _ in range(runs_per_arm)]
+            for arm, scenario in loaded.arm_scenarios.items()
+            for _ in range(replications[arm] * design_point_count(experiment))]
 
 
 def design_point_count(experiment: Experiment) -> int:
     """How many points the design has, counted without listing them."""
     design = experiment.design
     if design.kind == "grid":
-        return math.prod(len(values) for values in design.parameters.values())
+        return math.prod(len(values) for values in design.parameters.values()) * factor_level_count(experiment)
     if design.kind == "zip":
-        return len(next(iter(design.parameters.values())))
+        return len(next(iter(design.parameters.values()))) * factor_level_count(experiment)
     if design.kind == "table":
-        return len(design.rows)
+        return len(design.rows) * factor_level_count(experiment)
     if design.kind in ("lhs", "sobol_sequence"):
-        return design.samples
+        return design.samples * factor_level_count(experiment)
     if design.kind == "morris":
         return design.trajectories * (len(design.sampled_ranges) + 1)
     if design.kind == "sobol":
         dimensions = len(design.sampled_ranges)
         return design.samples * (2 * dimensions + 2 if design.second_order else dimensions + 2)
-    return 1
+    return factor_level_count(experiment)
+
+
+def factor_level_count(experiment: Experiment) -> int:
+    """How many combinations of scenario-factor levels there are (1 without factors)."""
+    return math.prod(len(levels) for levels in experiment.scenario_factors.values())
 
 
 def kept_row_count(horizon_months: int, record_every_months: int | str) -> int:
@@ -400,7 +525,7 @@ def kept_row_count(horizon_months: int, record_every_months: int | str) -> int:
 
 def results_estimate(experiment: Experiment) -> tuple[int, str]:
     """Bytes of a batch's tidy results, and how they were counted (runs x kept months x columns)."""
-    runs = len(experiment.arms) * design_point_count(experiment) * experiment.replications
+    runs = sum(arm.replications or experiment.replications for arm in experiment.arms) * design_point_count(experiment)
     rows = kept_row_count(experiment.horizon_months, experiment.record_every_months)
     columns = len(ID_COLUMNS) + len(experiment.metrics) + 2 + len(OUTCOMES) + len(_design_keys(experiment))
     return results_bytes(runs, rows, columns), f"{runs:,} runs x {rows:,} kept months x {columns} columns"
@@ -429,9 +554,11 @@ def ensure_results_fit(experiment: Experiment, path: Path, force: bool = False) 
             f"replications or metrics, record_every_months, or {FORCE_HINT}"))
 
 
-def _design_keys(experiment: Experiment) -> set[str]:
+def _design_keys(experiment: Experiment, factors: bool = True) -> set[str]:
+    """The keys the design's points set (with the scenario factors, unless ``factors`` is false)."""
     design = experiment.design
-    return {*design.parameters, *design.sampled_ranges, *(key for row in design.rows for key in row)}
+    keys = {*design.parameters, *design.sampled_ranges, *(key for row in design.rows for key in row)}
+    return keys | set(experiment.scenario_factors) if factors else keys
 
 
 def _find_config(experiment_path: Path, name: str) -> Path | None:
@@ -514,7 +641,18 @@ def _unknown_experiment_key(loc: tuple[Any, ...]) -> str:
 
 
 def design_points(experiment: Experiment) -> list[dict[str, Any]]:
-    """The design's points in a fixed order: each a dict of dotted key -> value."""
+    """The design's points in a fixed order: each a dict of dotted key -> value. With scenario
+    factors, every combination of their levels (in the order given, the last varying fastest)
+    is crossed with every point of the design, the factors first in each point."""
+    points = _design_only_points(experiment)
+    if not experiment.scenario_factors:
+        return points
+    keys = list(experiment.scenario_factors)
+    return [{**dict(zip(keys, levels, strict=True)), **point}
+            for levels in itertools.product(*experiment.scenario_factors.values()) for point in points]
+
+
+def _design_only_points(experiment: Experiment) -> list[dict[str, Any]]:
     design = experiment.design
     if design.kind == "none":
         return [{}]
@@ -600,25 +738,31 @@ def scaled_points(ranges: dict[str, list[int | float]], unit: np.ndarray) -> lis
     return points
 
 
-def uncertainty_draws(experiment: Experiment) -> list[dict[str, Any]]:
-    """Replicate r's draw of the uncertain parameters (an empty dict each without any)."""
+def uncertainty_draws(experiment: Experiment, posterior: Posterior | None = None) -> list[dict[str, Any]]:
+    """Replicate r's draw of the uncertain parameters: its Latin-hypercube row over the ranges
+    and its row of the posterior sample (an empty dict each without either)."""
     ranges = experiment.uncertainty.ranges
-    if not ranges:
-        return [{} for _ in range(experiment.replications)]
-    return latin_hypercube_points(ranges, experiment.replications, experiment.base_seed, stream=UNCERTAINTY_STREAM)
+    draws = ([{} for _ in range(experiment.replications)] if not ranges else
+             latin_hypercube_points(ranges, experiment.replications, experiment.base_seed, stream=UNCERTAINTY_STREAM))
+    if posterior is not None:
+        rows = posterior_rows(posterior, experiment.replications, experiment.base_seed)
+        draws = [{**draw, **posterior.row(int(row))} for draw, row in zip(draws, rows, strict=True)]
+    return draws
 
 
-def uncertainty_corners(experiment: Experiment) -> list[dict[str, Any]]:
+def uncertainty_corners(experiment: Experiment, posterior: Posterior | None = None) -> list[dict[str, Any]]:
     """The lowest and the highest values of every uncertain parameter: what load-time validation tries."""
     ranges = experiment.uncertainty.ranges
-    if not ranges:
+    if not ranges and posterior is None:
         return []
-    return [{key: bounds[0] for key, bounds in ranges.items()}, {key: bounds[1] for key, bounds in ranges.items()}]
+    low, high = posterior.corners() if posterior is not None else ({}, {})
+    return [{**{key: bounds[0] for key, bounds in ranges.items()}, **low},
+            {**{key: bounds[1] for key, bounds in ranges.items()}, **high}]
 
 
-def run_parameters(experiment: Experiment) -> list[dict[str, Any]]:
+def run_parameters(experiment: Experiment, posterior: Posterior | None = None) -> list[dict[str, Any]]:
     """Every set of parameter values a run may record: the design points and the uncertainty draws."""
-    return design_points(experiment) + uncertainty_draws(experiment)
+    return design_points(experiment) + uncertainty_draws(experiment, posterior)
 
 
 def model_overrides(point: dict[str, Any]) -> dict[str, Any]:
@@ -669,7 +813,7 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     """Every run of the experiment: arms x design points x replicates, in a fixed order."""
     experiment = loaded.experiment
     points = design_points(experiment)
-    draws = uncertainty_draws(experiment)
+    draws = uncertainty_draws(experiment, loaded.posterior)
     runs = []
     for index, arm in enumerate(experiment.arms):
         source = arm_source(loaded.path, arm, index)
@@ -679,9 +823,8 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
                                                  disable=len(points) < PROGRESS_FROM_POINTS, file=sys.stderr,
                                                  mininterval=1.0)):
             at_point = model_overrides(point)
-            base = point_scenario(source, arm_scenario, overrides, at_point) if not experiment.uncertainty.ranges \
-                else None
-            for replicate in range(experiment.replications):
+            base = point_scenario(source, arm_scenario, overrides, at_point) if not any(draws[0]) else None
+            for replicate in range(arm.replications or experiment.replications):
                 draw = draws[replicate]
                 scenario = base or point_scenario(source, arm_scenario, overrides, {**at_point, **draw})
                 runs.append(RunSpec(

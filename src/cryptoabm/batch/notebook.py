@@ -4,12 +4,13 @@
     results = cryptoabm.run_experiment("experiments/turkmenistan_options.toml", workers=2)
     results.runs                          # one row per run: ids, design values, outcomes
     results.timeseries                    # the kept months of every run, tidy
-    results.compare("kazakhstan_2021")    # paired differences from a reference arm, with 95% intervals
+    results.compare("kazakhstan_package")  # paired differences from another reference arm, with 95% intervals
 
 An experiment given as a dict has the same keys as an experiment file; its configs are looked
 up relative to ``base_dir`` (default: the working folder) and its ``configs/`` folder. The
 results go into ``out`` (default: a new temporary folder, so a cell can be run again), with
-the same files, checks and report as ``cryptoabm batch``; progress is a ``tqdm.auto`` bar.
+the same files, checks and report as ``cryptoabm batch`` (``report=False`` skips the report:
+``results.report()`` writes it later); progress is a ``tqdm.auto`` bar.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from cryptoabm.batch.experiment import (
 )
 from cryptoabm.batch.report import paired_differences, write_report
 from cryptoabm.batch.runner import run_batch
-from cryptoabm.batch.store import RUNS_TABLE, TIMESERIES, read_manifest, results_dataset
+from cryptoabm.batch.store import RUNS_TABLE, TIMESERIES, read_manifest, results_dataset, timeseries_dataset
 
 DICT_SOURCE = "<experiment dict>"
 
@@ -59,8 +60,13 @@ class Results:
 
     @property
     def dataset(self) -> ds.Dataset:
-        """The per-run files as a lazy pyarrow dataset, partitioned by arm."""
+        """The runs as a lazy pyarrow dataset, one row per run, partitioned by arm."""
         return results_dataset(self.folder)
+
+    @property
+    def timeseries_dataset(self) -> ds.Dataset:
+        """The kept months as a lazy pyarrow dataset, one row per run and month, partitioned by arm."""
+        return timeseries_dataset(self.folder)
 
     def compare(self, reference: str | None = None, outcomes: list[str] | None = None) -> pd.DataFrame:
         """Paired differences (mean, SD, 95% t-interval) of every other arm and point from
@@ -72,6 +78,16 @@ class Results:
             raise ValueError(f"no arm named {arm!r}; arms: {', '.join(dict.fromkeys(self.runs['arm']))}")
         point = manifest.get("reference_point_index") if reference in (None, manifest["reference"]) else None
         return paired_differences(self.runs, arm, point, chosen)
+
+    def decomposition(self, outcomes: list[str] | None = None) -> pd.DataFrame:
+        """Each package's effect by lever (one lever at a time from the reference, the
+        interaction, the package effect), as the report's last section; empty without
+        ``decompose = true``."""
+        from cryptoabm.batch.decomposition import decompose_runs
+
+        manifest = read_manifest(self.folder)
+        chosen = tuple(outcomes or manifest.get("report_outcomes") or HEADLINE_OUTCOMES)
+        return decompose_runs(self.runs, manifest.get("decomposition") or {}, manifest["reference"], chosen)
 
     def report(self) -> Path:
         """Write (again) report.md and its figures; returns the report's path."""
@@ -90,11 +106,13 @@ def load(experiment: dict[str, Any] | str | Path, base_dir: str | Path | None = 
 
 def run_experiment(experiment: dict[str, Any] | str | Path, workers: int | None = None,
                    out: str | Path | None = None, resume: bool = False, progress: bool = True,
-                   base_dir: str | Path | None = None, force: bool = False, csv: bool = False) -> Results:
+                   base_dir: str | Path | None = None, force: bool = False, csv: bool = False,
+                   report: bool = True) -> Results:
     """Run every run of an experiment (a dict or an experiment file) and return its results.
 
     ``workers``: 1 runs in this process; default, a pool of one worker per core unless the
-    batch is too small to pay for starting one. Raises ConfigError (one line) on bad input.
+    batch is too small to pay for starting one. ``report=False`` leaves out report.md and its
+    figures (about half of a small batch's time). Raises ConfigError (one line) on bad input.
     """
     loaded = load(experiment, base_dir, force)
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"cryptoabm-{loaded.experiment.name}-"))
@@ -104,5 +122,6 @@ def run_experiment(experiment: dict[str, Any] | str | Path, workers: int | None 
         run_batch(loaded, folder, placement.make_executor, resume=resume, progress=progress, csv=csv)
     finally:
         placement.close()
-    write_report(folder)
+    if report:
+        write_report(folder)
     return Results(folder)

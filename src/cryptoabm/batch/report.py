@@ -26,12 +26,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.ppf computes), without scipy.stats
 
+from cryptoabm.batch.decomposition import decompose_runs, decomposition_section
+from cryptoabm.batch.effects import replicate_effects
 from cryptoabm.batch.experiment import HEADLINE_OUTCOMES
 from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest
 from cryptoabm.config.errors import InputError
 from cryptoabm.summary import BOUNDED_AT_ZERO, OUTCOMES, format_value
 
 REPORT = "report.md"
+DECOMPOSITION_TABLE = "decomposition.csv"  # decompose = true: each package's effect by lever
 FIGURES = "figures"
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000  # resamples of a bootstrap interval (scipy.stats.bootstrap, BCa)
@@ -135,16 +138,15 @@ def arm_summaries(runs: pd.DataFrame, outcomes: tuple[str, ...] = KEY_OUTCOMES) 
     return pd.DataFrame(rows)
 
 
-def paired_differences(runs: pd.DataFrame, reference_arm: str, reference_point: int | None,
-                       outcomes: tuple[str, ...] = KEY_OUTCOMES) -> pd.DataFrame:
-    """Each (label, outcome)'s mean difference from the reference, paired by replicate.
+def paired_runs(runs: pd.DataFrame, reference_arm: str, reference_point: int | None):
+    """For each label but the reference's: (label, its runs merged with the reference's on the
+    replicate, with the reference's columns suffixed ``_ref``, the reference's label).
 
     ``reference_point`` is the index of the reference design point (None: the same point).
     """
     reference = runs[runs["arm"] == reference_arm]
     if reference_point is not None:
         reference = reference[reference["point"] == reference_point]
-    rows = []
     for label, group in runs.groupby("label", sort=False):
         if reference_point is None:
             matched = reference[reference["point"] == group["point"].iloc[0]]
@@ -152,12 +154,22 @@ def paired_differences(runs: pd.DataFrame, reference_arm: str, reference_point: 
             matched = reference
         if group["run_id"].isin(matched["run_id"]).all():
             continue  # the reference itself
-        paired = group.merge(matched, on="replicate", suffixes=("", "_ref"))
+        yield (label, group.merge(matched, on="replicate", suffixes=("", "_ref")),
+               matched["label"].iloc[0] if len(matched) else reference_arm)
+
+
+def paired_differences(runs: pd.DataFrame, reference_arm: str, reference_point: int | None,
+                       outcomes: tuple[str, ...] = KEY_OUTCOMES) -> pd.DataFrame:
+    """Each (label, outcome)'s mean difference from the reference, paired by replicate.
+
+    ``reference_point`` is the index of the reference design point (None: the same point).
+    """
+    rows = []
+    for label, paired, reference_label in paired_runs(runs, reference_arm, reference_point):
         for outcome in outcomes:
             difference = paired[outcome].to_numpy() - paired[f"{outcome}_ref"].to_numpy()
             interval = t_interval(difference)
-            rows.append({"label": label, "outcome": outcome, **interval.__dict__,
-                         "reference": matched["label"].iloc[0] if len(matched) else reference_arm})
+            rows.append({"label": label, "outcome": outcome, **interval.__dict__, "reference": reference_label})
     return pd.DataFrame(rows)
 
 
@@ -190,18 +202,18 @@ def outcome_unit(outcome: str) -> str:
 
 
 def time_axis(timeseries: pd.DataFrame) -> tuple[str, str]:
-    """(column, label) of the time axis: calendar dates when the arms start in different
-    months, otherwise the month of the run (naming its calendar start)."""
+    """(column, label) of the time axis: calendar dates (the month's date), whether or not
+    the arms start in the same month."""
     starts = timeseries.groupby("arm", sort=False)["date"].first()
     if starts.nunique() > 1:
         return "calendar", "calendar month (the arms start at different dates)"
-    return "month", f"month of the run (month 1 = {starts.iloc[0]})"
+    return "calendar", "calendar month"
 
 
-def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) -> None:
+def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str,
+               reference_labels: frozenset[str] = frozenset()) -> Figure:
     x_column, x_label = time_axis(timeseries)
-    if x_column == "calendar":
-        timeseries = timeseries.assign(calendar=pd.to_datetime(timeseries["date"], format="%Y-%m"))
+    timeseries = timeseries.assign(calendar=pd.to_datetime(timeseries["date"], format="%Y-%m"))
     columns = min(PANELS_PER_ROW, len(panels))
     rows = math.ceil(len(panels) / columns)
     by = "label" if timeseries["label"].nunique() <= MAX_FAN_LINES else "arm"
@@ -210,25 +222,28 @@ def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str) 
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     for ax, (column, label, unit) in zip(axes.flat, panels, strict=False):
-        for name, group in timeseries.groupby(by, sort=False):
+        for index, (name, group) in enumerate(timeseries.groupby(by, sort=False)):
             by_time = group.groupby(x_column)[column]
             mean = by_time.mean()
-            ax.plot(mean.index, mean.to_numpy(), label=name)
+            style = reference_style(name in reference_labels, index)
+            ax.plot(mean.index, mean.to_numpy(), label=name, **style)
             ax.fill_between(mean.index, by_time.quantile(BAND[0]).to_numpy(), by_time.quantile(BAND[1]).to_numpy(),
-                            alpha=0.2)
+                            alpha=0.2, color=style["color"], zorder=style["zorder"] - 1, linewidth=0)
         ax.set_title(label, fontsize=LABEL_POINTS + 1)
         ax.set_xlabel(x_label, fontsize=LABEL_POINTS)
+        date_axis(ax)
         ax.yaxis.set_major_formatter(axis_formatter(unit))
         ax.tick_params(labelsize=LABEL_POINTS)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncols=min(3, len(names)), fontsize=LABEL_POINTS)
     across = "replications" if by == "label" else "design points and replications"
-    fig.suptitle(f"{title}: mean and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band across {across}",
+    fig.suptitle(f"{title}: mean and {int(BAND[0] * 100)}%-{int(BAND[1] * 100)}% band across {across}",
                  fontsize=LABEL_POINTS + 2)
     fig.savefig(path, **PNG_OPTIONS)
+    return fig
 
 
-def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], reference_label: str, path: Path) -> None:
+def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], reference_label: str, path: Path) -> Figure:
     shown = [o for o in outcomes if o in set(differences["outcome"])]
     columns = min(3, len(shown))
     rows = math.ceil(len(shown) / columns)
@@ -240,14 +255,15 @@ def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], refer
         ax.barh(part["label"], part["mean"], xerr=np.nan_to_num(errors), color="tab:blue", alpha=0.7, capsize=3)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_title(OUTCOMES[outcome][2], fontsize=LABEL_POINTS + 1)
-        ax.xaxis.set_major_formatter(axis_formatter(outcome_unit(outcome)))
+        difference_axis(ax, outcome)
         ax.tick_params(axis="both", labelsize=LABEL_POINTS)
         ax.invert_yaxis()  # the first arm on top, as in the tables
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
-    fig.suptitle(f"Difference from the reference, {reference_label} (mean and 95% t-interval, paired by replicate)",
-                 fontsize=LABEL_POINTS + 2)
+    fig.suptitle(f"Difference from the reference, {reference_label} (mean and 95% t-interval, paired by replicate;\n"
+                 f"shares in percentage points)", fontsize=LABEL_POINTS + 2)
     fig.savefig(path, **PNG_OPTIONS)
+    return fig
 
 
 def declared_panels(outcomes: tuple[str, ...], timeseries: pd.DataFrame) -> tuple:
@@ -263,14 +279,43 @@ def declared_panels(outcomes: tuple[str, ...], timeseries: pd.DataFrame) -> tupl
 
 
 def uncertainty_note(manifest: dict) -> list[str]:
-    """What the intervals cover: the luck of the draw, and the parameters drawn per replicate."""
+    """What the spread across replicates covers: the luck of the draw, and the behaviour drawn
+    per replicate (uncertainty ranges, the calibration's posterior)."""
     ranges = manifest.get("uncertainty") or {}
-    if not ranges:
+    posterior = manifest.get("posterior_keys") or []
+    if not ranges and not posterior:
         return ["The intervals cover the luck of the draw only: every behavioural parameter is held at its "
                 "configured value.", ""]
-    listed = ", ".join(f"`{key}` in [{low:g}, {high:g}]" for key, (low, high) in ranges.items())
-    return [f"**What we do not know.** Each replicate also draws {listed} (a Latin hypercube, one row a replicate), "
-            "the same in every arm: the intervals cover both the luck of the draw and these parameters.", ""]
+    parts = []
+    if posterior:
+        parts.append(f"{', '.join(f'`{key}`' for key in posterior)} from the calibration's posterior sample "
+                     f"(`{manifest.get('posterior')}`, one draw per replicate)")
+    if ranges:
+        listed = ", ".join(f"`{key}` in [{low:g}, {high:g}]" for key, (low, high) in ranges.items())
+        parts.append(f"{listed} (a Latin hypercube, one row a replicate)")
+    return [f"**What we do not know.** Each replicate also draws {'; and '.join(parts)}, the same in every arm: "
+            "the spread across replicates covers both the luck of the draw and this behaviour.", ""]
+
+
+def effects_distribution_lines(manifest: dict, runs: pd.DataFrame, timeseries: pd.DataFrame,
+                               outcomes: tuple[str, ...]) -> list[str]:
+    """The section on effects as distributions and their variance decomposition
+    (:mod:`cryptoabm.batch.effects`)."""
+    from cryptoabm.batch.effects import effects_section, price_path_features, variance_decomposition
+
+    reference_point = manifest.get("reference_point_index")
+    effects = replicate_effects(runs, manifest["reference"], reference_point, outcomes)
+    behaviour_keys = behaviour_draw_keys(manifest)
+    decomposition = variance_decomposition(effects, runs, behaviour_keys,
+                                           price_path_features(timeseries, manifest["reference"]))
+    return effects_section(effects, decomposition, {o: OUTCOMES[o][2] for o in outcomes},
+                           lambda outcome: lambda value: _fmt(outcome, value), behaviour_keys)
+
+
+def behaviour_draw_keys(manifest: dict) -> list[str]:
+    """The parameters drawn per replicate (the same in every arm): the uncertainty ranges' and
+    the posterior's."""
+    return [*(manifest.get("uncertainty") or {}), *(manifest.get("posterior_keys") or [])]
 
 
 def read_batch(folder: Path, timeseries: bool = True) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
@@ -313,19 +358,23 @@ def write_report(folder: Path) -> Path:
     appended, in name order."""
     folder = Path(folder)
     manifest, runs, timeseries = read_batch(folder)
+    all_runs, one_lever_arms = runs, set((manifest.get("decomposition") or {}).get("arms", {}))
+    runs, timeseries = runs[~runs["arm"].isin(one_lever_arms)], timeseries[~timeseries["arm"].isin(one_lever_arms)]
     spec = manifest.get("design_spec") or {}
     sampled = spec.get("kind") in SAMPLED_KINDS
     points = runs["point"].nunique()
     n_reps = runs.groupby(["label", "point"]).size()  # replications of each arm (and point)
     if sampled:
         runs, timeseries = pool_sampled_points(runs), pool_sampled_points(timeseries)
+    runs, timeseries = with_display_names(runs, manifest), with_display_names(timeseries, manifest)
+    reference_labels = frozenset(runs.loc[runs["arm"] == manifest["reference"], "label"])
     outcomes = tuple(manifest.get("report_outcomes") or KEY_OUTCOMES)
     figures = folder / FIGURES
     figures.mkdir(exist_ok=True)
     summaries = arm_summaries(runs, outcomes)
     differences = paired_differences(runs, manifest["reference"], manifest.get("reference_point_index"), outcomes)
 
-    lines = [f"# {manifest['experiment']}", "", f"**Question.** {manifest['question']}", ""]
+    lines = [f"# {manifest['experiment']}", "", *summary_section(manifest, runs, outcomes), "## Design", ""]
     shape = (f"{runs['label'].nunique()} arms/design points x " if not sampled
              else f"{runs['arm'].nunique()} arms x {points} sampled points x ")
     lines += [f"{len(runs)} runs: {shape}"
@@ -343,6 +392,29 @@ def write_report(folder: Path) -> Path:
                   f"points are a design, not a random draw). Differences stay paired on the same point and seed. "
                   f"`cryptoabm sensitivity {folder}` says which parameters drive them.", ""]
     lines += [] if sampled else uncertainty_note(manifest)
+    if not differences.empty:
+        reference_label = differences["reference"].iloc[0]
+        lines += ["## Paired differences from the reference", "",
+                  f"Reference: **{reference_label}**"
+                  + ("" if manifest.get("reference_point") is None else " (the reference design point)")
+                  + ". Each cell is the mean over replicates of (arm - reference) on the same random numbers, "
+                    "with its 95% t-interval; an interval that excludes 0 is marked *. Differences of shares are in "
+                    "percentage points (pp).", ""]
+        diff_labels = list(dict.fromkeys(differences["label"]))
+        lines += ["| outcome | " + " | ".join(diff_labels) + " |", "|---" * (len(diff_labels) + 1) + "|"]
+        difference_rows = {(row["label"], row["outcome"]): row for row in differences.to_dict("records")}
+        for outcome in outcomes:
+            cells = []
+            for label in diff_labels:
+                row = difference_rows[label, outcome]
+                excludes_zero = row["low"] > 0 or row["high"] < 0
+                cells.append(f"{difference_text(outcome, row['mean'])} [{difference_text(outcome, row['low'])}, "
+                             f"{difference_text(outcome, row['high'])}]" + (" *" if excludes_zero else ""))
+            lines.append(f"| {OUTCOMES[outcome][2]} | " + " | ".join(cells) + " |")
+        lines.append("")
+        _difference_bars(differences, outcomes, reference_label, figures / "differences.png")
+        lines += ["![Differences from the reference](figures/differences.png)", ""]
+        lines += effects_distribution_lines(manifest, runs, timeseries, outcomes)
     lines += ["## Outcomes by arm", "", "Mean, with [95% interval] and (SD) across replications "
               "(\u2020: bootstrap interval, else t-interval).", ""]
     labels = list(dict.fromkeys(runs["label"]))
@@ -358,27 +430,6 @@ def write_report(folder: Path) -> Path:
         mark = " \u2020" if outcome in BOUNDED_AT_ZERO else ""
         lines.append(f"| {OUTCOMES[outcome][2]}{mark} | " + " | ".join(cells) + " |")
     lines.append("")
-    if not differences.empty:
-        reference_label = differences["reference"].iloc[0]
-        lines += ["## Paired differences from the reference", "",
-                  f"Reference: **{reference_label}**"
-                  + ("" if manifest.get("reference_point") is None else " (the reference design point)")
-                  + ". Each cell is the mean over replicates of (arm - reference) on the same random numbers, "
-                    "with its 95% t-interval; an interval that excludes 0 is marked *.", ""]
-        diff_labels = list(dict.fromkeys(differences["label"]))
-        lines += ["| outcome | " + " | ".join(diff_labels) + " |", "|---" * (len(diff_labels) + 1) + "|"]
-        difference_rows = {(row["label"], row["outcome"]): row for row in differences.to_dict("records")}
-        for outcome in outcomes:
-            cells = []
-            for label in diff_labels:
-                row = difference_rows[label, outcome]
-                excludes_zero = row["low"] > 0 or row["high"] < 0
-                cells.append(f"{_fmt(outcome, row['mean'])} [{_fmt(outcome, row['low'])}, {_fmt(outcome, row['high'])}]"
-                             + (" *" if excludes_zero else ""))
-            lines.append(f"| {OUTCOMES[outcome][2]} | " + " | ".join(cells) + " |")
-        lines.append("")
-        _difference_bars(differences, outcomes, reference_label, figures / "differences.png")
-        lines += ["![Differences from the reference](figures/differences.png)", ""]
     all_panels = {**FAN_PANELS, "declared_outcomes": declared_panels(outcomes, timeseries)}
     if timeseries["month"].nunique() > 1:  # a batch that kept only the last month has no time series to chart
         lines += ["## Time series", ""]
@@ -386,8 +437,13 @@ def write_report(folder: Path) -> Path:
         all_panels = {}
     for name, panels in all_panels.items():
         if panels and all(column in timeseries.columns for column, _, _ in panels):
-            _fan_chart(timeseries, panels, figures / f"fan_{name}.png", name.replace("_", " ").capitalize())
+            _fan_chart(timeseries, panels, figures / f"fan_{name}.png", name.replace("_", " ").capitalize(),
+                       reference_labels)
             lines += [f"![{name}](figures/fan_{name}.png)", ""]
+    if (manifest.get("decomposition") or {}).get("packages"):  # decompose = true (its arms may all be the experiment's)
+        decomposition = decompose_runs(all_runs, manifest["decomposition"], manifest["reference"], outcomes)
+        decomposition.to_csv(folder / DECOMPOSITION_TABLE, index=False)
+        lines += decomposition_section(decomposition, manifest["reference"], outcomes, _fmt)
     failed = sorted(p.name.removesuffix(".json") for p in (folder / "failed").glob("*.json"))
     if failed:
         lines += ["## Failed runs", "", f"{len(failed)} runs failed and are left out above: "
@@ -397,3 +453,126 @@ def write_report(folder: Path) -> Path:
     report = folder / REPORT
     report.write_text("\n".join(lines))
     return report
+
+
+# -- what an analyst reads first: the summary, arms by name, units, dates, the reference on top --
+SUMMARY_EFFECTS = 3  # the largest effects the summary names
+SPREAD = (0.05, 0.95)  # the summary's spread of a paired difference across replicates
+REFERENCE_COLOUR = "black"
+ARM_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
+               "tab:olive", "tab:cyan", "tab:grey")
+MAX_TICKS = 4  # value ticks on a bar chart's axis: money labels such as "-$185m" are wide
+
+
+def arm_display_name(arm: str, manifest: dict) -> str:
+    """The name the report gives an arm: the experiment's ``display_name``, else its id in words."""
+    named = (manifest.get("display_names") or {}).get(arm)
+    if named:
+        return named
+    words = arm.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def with_display_names(frame: pd.DataFrame, manifest: dict) -> pd.DataFrame:
+    """Runs or months with each label's arm id replaced by the arm's display name (a design
+    point's values stay in the label)."""
+    names = {arm: arm_display_name(arm, manifest) for arm in frame["arm"].unique()}
+    labels = [names[arm] + label[len(arm):] if label.startswith(arm) else label
+              for arm, label in zip(frame["arm"], frame["label"], strict=True)]
+    return frame.assign(label=labels)
+
+
+def difference_text(outcome: str, value: float) -> str:
+    """A difference in the outcome's units; a difference of shares in percentage points."""
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    if OUTCOMES[outcome][3] == "pct":
+        return f"{value * 100:+.1f} pp" if value else "0.0 pp"
+    return format_value(value, OUTCOMES[outcome][3])
+
+
+def reference_style(is_reference: bool, index: int) -> dict:
+    """Line style of an arm in a fan chart: the reference black, thicker and drawn on top."""
+    if is_reference:
+        return {"color": REFERENCE_COLOUR, "linewidth": 2.2, "zorder": 10}
+    return {"color": ARM_COLOURS[index % len(ARM_COLOURS)], "linewidth": 1.4, "zorder": 3}
+
+
+def date_axis(ax) -> None:
+    """Calendar dates on a time axis, as few labels as keep them apart ('2027', 'Jul 2028')."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def difference_axis(ax, outcome: str) -> None:
+    """A difference's value axis: the outcome's units (percentage points for shares), few ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    if OUTCOMES[outcome][3] == "pct":
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value * 100:.3g} pp"))
+    else:
+        ax.xaxis.set_major_formatter(axis_formatter(outcome_unit(outcome)))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=MAX_TICKS, min_n_ticks=2))
+
+
+def effect_distributions(runs: pd.DataFrame, reference_arm: str, reference_point: int | None,
+                         outcomes: tuple[str, ...]) -> pd.DataFrame:
+    """Each (label, outcome)'s paired differences across replicates as a distribution: median,
+    5%-95% range, share of replicates above zero, and a scale-free size (|mean difference| over
+    the larger of the two arms' mean magnitudes: 1 is a change as large as the level)."""
+    rows = []
+    for label, paired, reference_label in paired_runs(runs, reference_arm, reference_point):
+        for outcome in outcomes:
+            arm, reference = paired[outcome].to_numpy(float), paired[f"{outcome}_ref"].to_numpy(float)
+            difference = arm - reference
+            scale = max(abs(arm.mean()), abs(reference.mean()))
+            rows.append({"label": label, "outcome": outcome, "reference": reference_label,
+                         "mean": difference.mean(), "median": float(np.median(difference)),
+                         "low": float(np.quantile(difference, SPREAD[0])),
+                         "high": float(np.quantile(difference, SPREAD[1])),
+                         "above_zero": float((difference > 0).mean()), "below_zero": float((difference < 0).mean()),
+                         "size": abs(difference.mean()) / scale if scale > 0 else 0.0,
+                         "precision": abs(difference.mean()) / sd if (sd := difference.std(ddof=1)) > 0 else math.inf,
+                         "n": difference.size})
+    return pd.DataFrame(rows)
+
+
+def largest_effects(effects: pd.DataFrame, count: int = SUMMARY_EFFECTS) -> pd.DataFrame:
+    """The ``count`` largest effects: by scale-free size times the share of replicates on the
+    mean's side of zero (a large effect in every replicate before one in half of them), then by
+    the mean over its standard deviation."""
+    shown = effects[effects["size"] > 0]
+    consistency = np.where(shown["mean"] > 0, shown["above_zero"], shown["below_zero"])
+    ranked = shown.assign(score=shown["size"] * consistency)
+    return ranked.sort_values(["score", "precision"], ascending=False, kind="stable").head(count)
+
+
+def summary_section(manifest: dict, runs: pd.DataFrame, outcomes: tuple[str, ...]) -> list[str]:
+    """The report's opening: the question, the arms, and the largest effects with their spread
+    across replicates and the share of replicates on each side of zero."""
+    reference_arm = manifest["reference"]
+    arms = list(dict.fromkeys(runs["arm"]))
+    listed = ", ".join(f"**{arm_display_name(arm, manifest)}**" + (" (the reference)" if arm == reference_arm else "")
+                       for arm in arms)
+    lines = ["## Summary", "", f"**Question.** {manifest['question']}", "",
+             f"**Arms.** {listed}; {runs.groupby('label').size().max()} replications each, paired on common random "
+             f"numbers.", ""]
+    effects = effect_distributions(runs, reference_arm, manifest.get("reference_point_index"), outcomes)
+    largest = largest_effects(effects) if not effects.empty else effects
+    if largest.empty:
+        return lines + ["No arm differs from the reference on the outcomes shown.", ""]
+    lines += [f"**Largest effects** against {largest['reference'].iloc[0]} (the mean difference over the larger "
+              f"arm's mean level, times the share of replicates on its side of zero), each as the median paired "
+              f"difference across replicates, its "
+              f"{int(SPREAD[0] * 100)}%-{int(SPREAD[1] * 100)}% range, and the share of replicates in which it is "
+              f"above zero:", ""]
+    for number, row in enumerate(largest.to_dict("records"), start=1):
+        outcome = row["outcome"]
+        lines.append(f"{number}. {row['label']}, {OUTCOMES[outcome][2]}: {difference_text(outcome, row['median'])} "
+                     f"(range {difference_text(outcome, row['low'])} to {difference_text(outcome, row['high'])}); "
+                     f"above zero in {row['above_zero']:.0%} of {row['n']} replicates, below in "
+                     f"{row['below_zero']:.0%}.")
+    return lines + [""]

@@ -31,6 +31,8 @@ from cryptoabm.summary import OUTCOMES, better_side
 
 PRIM_MIN_COVERAGE = 0.5  # analysis choice: a box must hold at least half the failing points
 PRIM_MASS_MIN = 0.05  # EMA Workbench's default: the smallest box holds 5% of the points
+PRIM_RESAMPLES = 10  # EMA Workbench's resampling of a box: PRIM rerun on this many half-samples
+PRIM_RESAMPLE_SEED = 19  # the resampling is the same every time the analysis is run
 COMPARISONS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "bn": 1e9, "%": 0.01}
 THRESHOLD_PATTERN = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=|>|<)\s*(-?)\$?\s*([0-9][0-9_,]*(?:\.[0-9]+)?|\.[0-9]+)"
@@ -143,6 +145,15 @@ def find_box(x: pd.DataFrame, failing: np.ndarray) -> dict[str, Any] | None:
                        "range_high": float(full[name].iloc[1]),
                        "restricted": not (math.isclose(low, float(full[name].iloc[0]))
                                           and math.isclose(high, float(full[name].iloc[1])))})
+    # stability (EMA Workbench's resampling): in what % of PRIM reruns on random halves of the
+    # points each parameter is restricted again, judged by coverage and by density
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stability = box.resample(chosen, iterations=PRIM_RESAMPLES, p=0.5, rng=PRIM_RESAMPLE_SEED)
+    for bound in bounds:
+        found = bound["parameter"] in stability.index
+        bound["reproduce_coverage"] = float(stability.loc[bound["parameter"], "reproduce coverage"]) if found else 0.0
+        bound["reproduce_density"] = float(stability.loc[bound["parameter"], "reproduce density"]) if found else 0.0
     row = trajectory.loc[chosen]
     return {"coverage": float(row["coverage"]), "density": float(row["density"]), "mass": float(row["mass"]),
             "bounds": bounds}
@@ -167,7 +178,7 @@ def prim_boxes(runs: pd.DataFrame, threshold: Threshold, ranges: dict[str, list[
         if box is None:
             rows.append({**base, "coverage": math.nan, "density": math.nan, "mass": math.nan, "parameter": "",
                          "low": math.nan, "high": math.nan, "range_low": math.nan, "range_high": math.nan,
-                         "restricted": False})
+                         "restricted": False, "reproduce_coverage": math.nan, "reproduce_density": math.nan})
             continue
         for bound in box["bounds"]:
             declared = {"range_low": float(ranges[bound["parameter"]][0]),

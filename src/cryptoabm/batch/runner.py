@@ -283,7 +283,7 @@ def _run_into(store: ResultStore, loaded: LoadedExperiment, runs: list[RunSpec],
     first_executor = make_executor() if todo else None
     failed: list[str] = []
     timings: dict[str, float] = {}
-    finished_now: dict[str, Future] = {}  # run id -> its file's write, whose result is the table written
+    finished_now: dict[str, Future] = {}  # run id -> its files' write, whose result is the tables written
     # Result files are written by one background thread (Parquet writing releases the GIL),
     # overlapping with the next run; it is drained before merging, and on any stop.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cryptoabm-writer")

@@ -42,7 +42,14 @@ from cryptoabm.batch.report import (  # noqa: E402
     read_batch,
     write_report,
 )
-from cryptoabm.batch.robustness import Threshold, parse_threshold, prim_boxes, regret_table, win_shares  # noqa: E402
+from cryptoabm.batch.robustness import (  # noqa: E402
+    PRIM_RESAMPLES,
+    Threshold,
+    parse_threshold,
+    prim_boxes,
+    regret_table,
+    win_shares,
+)
 from cryptoabm.batch.sensitivity import (  # noqa: E402
     DUMMY_COMPARABLE,
     INDEX_WORDS,
@@ -126,8 +133,20 @@ def _analyse(folder: Path, outcomes: list[str] | None, thresholds: list[str] | t
             table.to_parquet(staging / f"{name}.parquet", index=False)
             table.to_csv(staging / f"{name}.csv", index=False)
         figures = _figures(staging / "figures", indices, checks, wins, boxes, parsed, design, chosen, reference)
+        if design.design.kind == "sobol":  # do the effects' total indices settle as the sample grows?
+            convergence = effect_convergence(runs, design, reference, chosen, staging / "figures")
+            convergence.to_csv(staging / "sobol_convergence.csv", index=False)
+            figures.update({f"convergence_{o}": f"convergence_{o}.png" for o in dict.fromkeys(convergence["outcome"])})
         section = _section(folder, manifest, runs, design, analysed, reference, indices, checks, wins, regret, boxes,
                            parsed, figures, thresholds)
+        if design.design.kind == "sobol":
+            section += "\n".join(["", "## Do the indices settle?", "",
+                                   "Each arm's effect's total index ST with its 95% bootstrap interval, recomputed on the "
+                                   "first 1/8, 1/4, 1/2 and all of the base samples (`sensitivity/sobol_convergence.csv`). "
+                                   "An index still moving between the last two sizes, or not clear of the dummy's, "
+                                   "supports no statement.", ""]
+                                  + [f"![convergence]({FOLDER}/figures/{name})" for key, name in figures.items()
+                                     if key.startswith("convergence_")]) + "\n"
         final = folder / FOLDER
         if final.exists():
             shutil.rmtree(final)
@@ -165,6 +184,31 @@ def _check_points(runs: pd.DataFrame, design: SensitivityDesign, folder: Path) -
     if extra:
         raise AnalysisError(f"{folder}: the runs hold point {extra[0]}, beyond the design's {len(points)} points")
     return points
+
+
+def effect_convergence(runs: pd.DataFrame, design: SensitivityDesign, reference: str, outcomes: list[str],
+                       figures: Path) -> pd.DataFrame:
+    """ST of each arm's paired effect on growing prefixes of the Saltelli sample, and one
+    figure per outcome (:mod:`cryptoabm.batch.sensitivity_convergence`)."""
+    from cryptoabm.batch.sensitivity import ANALYSIS_STREAM, paired_effects
+    from cryptoabm.batch.sensitivity_convergence import convergence_figure, sobol_convergence
+
+    n_points = len(design.unit_sample())
+    seed = int(np.random.SeedSequence([design.base_seed, ANALYSIS_STREAM]).generate_state(1)[0])
+    frames = []
+    for outcome in outcomes:
+        per_outcome = []
+        for arm, values in paired_effects(runs, outcome, reference, n_points).items():
+            table = sobol_convergence(design, values.reindex(range(n_points)).to_numpy(dtype=float), seed)
+            per_outcome.append(table.assign(arm=arm, outcome=outcome))
+        if per_outcome:
+            joined = pd.concat(per_outcome, ignore_index=True)
+            frames.append(joined)
+            shown = joined.assign(parameter=joined["arm"] + ": " + joined["parameter"])
+            convergence_figure(shown, figures / f"convergence_{outcome}.png",
+                               f"ST of each arm's effect on {OUTCOMES[outcome][2]} against sample size")
+    columns = ["base_samples", "parameter", "value", "conf", "arm", "outcome"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 # -- figures ------------------------------------------------------------------------------
@@ -400,7 +444,10 @@ def _section(folder: Path, manifest: dict, runs: pd.DataFrame, design: Sensitivi
                   f"an arm's failing points. Coverage: share of the failing points inside the box; density: share of "
                   f"the points inside the box that fail; mass: share of all points inside the box. A bound marked "
                   f"\u2021 is on a parameter not clear of the dummy in the indices of this outcome's level under "
-                  f"that arm: the box there follows seed noise or the design's few distinct values, not a driver."
+                  f"that arm: the box there follows seed noise or the design's few distinct values, not a driver. "
+                  f"Stability: EMA Workbench's resampling reruns PRIM on {PRIM_RESAMPLES} random halves of the points; "
+                  f"'found again in X%' is how often a parameter is restricted again (reproduce coverage): a box "
+                  f"found in few resamples is not a finding."
                   + (f" On a Morris design the points lie on a grid of {spec.levels} levels along "
                      f"{spec.trajectories} trajectories, so boxes are coarse; a sobol design samples the space "
                      f"more evenly." if spec.kind == "morris" else ""), "",
@@ -417,8 +464,9 @@ def _section(folder: Path, manifest: dict, runs: pd.DataFrame, design: Sensitivi
             check = checks[(checks["quantity"] == "level") & (checks["arm"] == arm)
                            & (checks["outcome"] == threshold.outcome)]
             noise = set(check["within_noise"].iloc[0].split(", ")) if not check.empty else set()
-            box = "; ".join(f"`{r.parameter}` in [{r.low:.4g}, {r.high:.4g}] of [{r.range_low:.4g}, {r.range_high:.4g}]"
-                            + (" \u2021" if r.parameter in noise else "")
+            box = "; ".join(f"`{r.parameter}` in [{r.low:.4g}, {r.high:.4g}] of "
+                            f"[{r.range_low:.4g}, {r.range_high:.4g}] (found again in {r.reproduce_coverage:.0f}% of "
+                            f"resamples)" + (" \u2021" if r.parameter in noise else "")
                             for r in restricted.itertuples()) or "the whole space"
             lines.append(f"| {arm} | {first['failing_share']:.0%} | {first['coverage']:.0%} | {first['density']:.0%} | "
                          f"{first['mass']:.0%} | {box} |")

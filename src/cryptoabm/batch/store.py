@@ -1,17 +1,23 @@
 """The results folder of a batch: locked, provenance-checked, crash-safe, resumable.
 
     DIR/manifest.json          the SHA-256 of every input, versions, git commit, the design with seeds, timings
-    DIR/runs/arm=<arm>/<run_id>.parquet   one file per finished run: a Parquet dataset partitioned by
-                               arm (hive style), with the run's ids, design values, kept months and
-                               outcomes all as real columns (pl.scan_parquet, duckdb and R arrow read it)
+    DIR/runs/arm=<arm>/<run_id>.parquet   one ROW per finished run: its ids, design values, seed and
+                               outcomes as real columns; a Parquet dataset partitioned by arm (hive
+                               style) that pl.scan_parquet, duckdb and R arrow read lazily. A count or a
+                               mean over it counts each run once.
+    DIR/timeseries/arm=<arm>/<run_id>.parquet   the run's kept months, one row a month: its ids and
+                               design values, the month and the metrics (no outcomes: nothing there
+                               repeats a run's totals on every month)
     DIR/failed/<run_id>.json   a run that raised: parameters, seed, traceback
     DIR/corrupt/               run files found unreadable on a resume, set aside (the runs are rerun)
     DIR/timeseries.parquet     all runs' kept months, tidy: run_id, arm, parameters, replicate, seed, month, metrics
     DIR/runs.parquet           one row per run: end-of-horizon and cumulative outcomes
     DIR/.lock                  held (filelock: cryptoabm.folder_lock) while a batch writes here; the OS releases it on any exit
+    DIR/.lock.pid              the process holding the lock, named to a second batch
 
 Every file is written to a temporary name and renamed into place, so a crash never leaves a
-half-written result; a run's file exists only once the run is complete. A temporary file
+half-written result; a run's months are written first and its row last, so a run is finished
+exactly when its row exists. A temporary file
 left by a kill is removed when the batch resumes.
 """
 
@@ -23,6 +29,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -41,11 +48,12 @@ from cryptoabm.batch.experiment import (
 )
 from cryptoabm import folder_lock
 from cryptoabm.config import NONE_WORD, InputError
-from cryptoabm.folder_lock import LOCK, FolderLock
+from cryptoabm.folder_lock import LOCK, LOCK_HOLDER, FolderLock
 from cryptoabm.provenance import code_difference, code_record
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
+SERIES_DIR = "timeseries"
 FAILED_DIR = "failed"
 CORRUPT_DIR = "corrupt"
 TIMESERIES = "timeseries.parquet"
@@ -53,8 +61,17 @@ RUNS_TABLE = "runs.parquet"
 INPUTS_KEY = b"cryptoabm.inputs_sha256"  # a run file's record of the inputs it was run from
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "networkx", "pydantic", "dask", "distributed")
 PARTITION = "arm"
-CHECKSUMS = "run_sha256"  # the manifest's record of every stored run file's SHA-256
+CHECKSUMS = "run_sha256"  # the manifest's record of the SHA-256 of every run's row file (runs/)
+SERIES_CHECKSUMS = "timeseries_sha256"  # ... and of every run's months file (timeseries/)
 CHECKSUM_SAVE_SECONDS = 2.0  # how often the manifest is saved while runs finish
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """One finished run as its two files hold it: its row in runs/ and its months in timeseries/."""
+
+    row: pa.Table
+    months: pa.Table
 
 
 class StoreError(InputError):
@@ -151,8 +168,13 @@ def read_run_file(path: Path) -> pa.Table:
 
 
 def results_dataset(folder: Path) -> ds.Dataset:
-    """The batch's run files as one lazy pyarrow dataset (the arm comes from the folder names)."""
+    """The batch's runs as one lazy pyarrow dataset, one row per run (the arm comes from the folder names)."""
     return ds.dataset(Path(folder) / RUNS_DIR, format="parquet", partitioning="hive")
+
+
+def timeseries_dataset(folder: Path) -> ds.Dataset:
+    """The batch's kept months as one lazy pyarrow dataset, one row per run and month."""
+    return ds.dataset(Path(folder) / SERIES_DIR, format="parquet", partitioning="hive")
 
 
 class ResultStore:
@@ -161,6 +183,7 @@ class ResultStore:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.runs_folder = self.folder / RUNS_DIR
+        self.series_folder = self.folder / SERIES_DIR
         self.failed_folder = self.folder / FAILED_DIR
         self.warnings: list[str] = []
         self._lock_handle = None
@@ -191,7 +214,7 @@ class ResultStore:
             raise StoreError(f"--out {self.folder} is a file, not a folder")
         self._created = not self.folder.exists()
         if not self._created:
-            others = sorted(p.name for p in self.folder.iterdir() if p.name != LOCK)
+            others = sorted(p.name for p in self.folder.iterdir() if p.name not in (LOCK, LOCK_HOLDER))
             if others and not (self.folder / MANIFEST).exists():
                 raise StoreError(f"--out {self.folder} is not empty and holds no cryptoabm batch (no {MANIFEST}; it "
                                  f"holds {', '.join(others[:3])}); choose a new or empty folder")
@@ -222,7 +245,7 @@ class ResultStore:
     # -- starting and resuming ------------------------------------------------------------
     def prepare(self, loaded: LoadedExperiment) -> None:
         """Learn what this experiment's run files hold: design column types, inputs, row count."""
-        self._column_types = design_column_types(run_parameters(loaded.experiment))
+        self._column_types = design_column_types(run_parameters(loaded.experiment, loaded.posterior))
         self._inputs_digest = loaded.inputs_digest
         experiment = loaded.experiment
         self._expected_rows = kept_row_count(experiment.horizon_months, experiment.record_every_months)
@@ -245,7 +268,9 @@ class ResultStore:
                 check_same_code(previous.get("code"), self.folder)
             self._manifest = previous or self._new_manifest(loaded, runs)
             self._manifest.setdefault(CHECKSUMS, {})
+            self._manifest.setdefault(SERIES_CHECKSUMS, {})
             self.runs_folder.mkdir(exist_ok=True)
+            self.series_folder.mkdir(exist_ok=True)
             if previous is None:
                 self._write_manifest()
             self._remove_partials()
@@ -285,7 +310,11 @@ class ResultStore:
             "reference_point_index": None if reference_point is None else points.index(reference_point),
             "report_outcomes": list(experiment.report_outcomes),
             "uncertainty": dict(experiment.uncertainty.ranges),
+            "posterior": experiment.uncertainty.posterior,  # drawn per replicate (posterior_keys)
+            "posterior_keys": list(loaded.posterior.keys) if loaded.posterior is not None else [],
             "standing_levers": dict(experiment.standing_levers),
+            "decomposition": loaded.decomposition,  # the one-lever arms of decompose = true
+            "display_names": {arm.name: arm.display_name for arm in experiment.arms if arm.display_name},
             "start_months": {arm: scenario.start_month for arm, scenario in loaded.arm_scenarios.items()},
             "cryptoabm_version": _package_version("cryptoabm"),
             "code": code_record(),  # version, source hash, packaged data files: compared on --resume
@@ -300,7 +329,8 @@ class ResultStore:
                 for r in runs
             ],
             "timings": {},
-            CHECKSUMS: {},  # run id -> SHA-256 of its run file, verified on resume and merge
+            CHECKSUMS: {},  # run id -> SHA-256 of its row file, verified on resume and merge
+            SERIES_CHECKSUMS: {},  # run id -> SHA-256 of its months file, verified likewise
         }
 
     def _write_manifest(self) -> None:
@@ -311,24 +341,40 @@ class ResultStore:
     def _remove_partials(self) -> None:
         """Temporary files a killed batch left behind (nobody else writes here: we hold the lock),
         only where the batch writes them: beside its tables, and among its run and failure files."""
-        for pattern in (".*.partial", f"{RUNS_DIR}/{PARTITION}=*/.*.parquet.partial", f"{FAILED_DIR}/.*.json.partial"):
+        for pattern in (".*.partial", f"{RUNS_DIR}/{PARTITION}=*/.*.parquet.partial",
+                        f"{SERIES_DIR}/{PARTITION}=*/.*.parquet.partial", f"{FAILED_DIR}/.*.json.partial"):
             for partial in self.folder.glob(pattern):
                 partial.unlink(missing_ok=True)
 
     def _set_aside_unusable(self, runs: list[RunSpec]) -> None:
-        expected = {self.run_path(spec.arm, spec.run_id) for spec in runs}
+        """Run rows and months that cannot be used; a row whose months are unusable goes with them."""
+        expected = {self.run_path(spec.arm, spec.run_id): spec for spec in runs}
+        expected_series = {self.series_path(spec.arm, spec.run_id): spec for spec in runs}
+        for path in sorted(self.series_folder.rglob("*.parquet")):
+            problem = ("belongs to no run of this experiment" if path not in expected_series else
+                       self.checksum_problem(path) or run_file_problem(path, self._expected_rows, self._inputs_digest))
+            if problem:
+                self._set_aside(path, problem)
         for path in sorted(self.runs_folder.rglob("*.parquet")):
-            if path not in expected:
+            spec = expected.get(path)
+            if spec is None:
                 self._set_aside(path, "belongs to no run of this experiment")
                 continue
-            problem = self.checksum_problem(path) or run_file_problem(path, self._expected_rows, self._inputs_digest)
+            problem = (self.checksum_problem(path) or run_file_problem(path, 1, self._inputs_digest))
+            if problem is None and not self.series_path(spec.arm, spec.run_id).exists():
+                problem = "has no months in timeseries/"
             if problem:
                 self._set_aside(path, problem)
         self._write_manifest()
 
+    def _checksums_of(self, path: Path) -> dict[str, str]:
+        """The manifest's checksums for a run file of this kind: its row (runs/) or its months (timeseries/)."""
+        kind = SERIES_CHECKSUMS if path.is_relative_to(self.series_folder) else CHECKSUMS
+        return self._manifest.setdefault(kind, {})
+
     def checksum_problem(self, path: Path) -> str | None:
         """Why a run file is not the file this batch wrote (no checksum recorded, or another), or None."""
-        recorded = self._manifest[CHECKSUMS].get(path.stem)
+        recorded = self._checksums_of(path).get(path.stem)
         if recorded is None:
             return "has no checksum in the manifest (written after the manifest was last saved)"
         if file_sha256(path) != recorded:
@@ -336,15 +382,18 @@ class ResultStore:
         return None
 
     def verify_stored(self, run_ids: Iterable[str]) -> list[str]:
-        """Check the stored files of these runs against their checksums; a file that does not
-        match is set aside (a warning) and its run id returned, to be run again."""
+        """Check the stored files of these runs (row and months) against their checksums; when
+        either does not match, both are set aside (a warning each) and the run id returned, to be
+        run again."""
         design = {run["run_id"]: run for run in self._manifest["design"]}
         bad = []
         for run_id in run_ids:
-            path = self.run_path(design[run_id]["arm"], run_id)
-            problem = self.checksum_problem(path) if path.exists() else None
-            if problem:
-                self._set_aside(path, problem)
+            arm = design[run_id]["arm"]
+            paths = [p for p in (self.run_path(arm, run_id), self.series_path(arm, run_id)) if p.exists()]
+            problems = {path: self.checksum_problem(path) for path in paths}
+            if any(problems.values()):
+                for path in paths:
+                    self._set_aside(path, problems[path] or "goes with its run's other file, which changed")
                 bad.append(run_id)
         if bad:
             self._write_manifest()
@@ -359,22 +408,26 @@ class ResultStore:
             counter += 1
             target = target_folder / f"{path.name}.{counter}.corrupt"
         os.replace(path, target)
-        self._manifest.get(CHECKSUMS, {}).pop(path.stem, None)
+        if path.suffix == ".parquet":
+            self._checksums_of(path).pop(path.stem, None)
         relative = path.relative_to(self.folder)
         self.warnings.append(f"{relative} {why}: set aside as {target.relative_to(self.folder)}"
                              + ("; its run will be run again" if path.suffix == ".parquet" else ""))
 
     def run_path(self, arm: str, run_id: str) -> Path:
-        """Where a run's file lives: its arm's partition folder."""
+        """Where a run's row lives: its arm's partition folder of runs/."""
         return self.runs_folder / f"{PARTITION}={arm}" / f"{run_id}.parquet"
+
+    def series_path(self, arm: str, run_id: str) -> Path:
+        """Where a run's months live: its arm's partition folder of timeseries/."""
+        return self.series_folder / f"{PARTITION}={arm}" / f"{run_id}.parquet"
 
     def finished_run_ids(self) -> set[str]:
         return {p.name.removesuffix(".parquet") for p in self.runs_folder.rglob("*.parquet")}
 
     # -- one run ------------------------------------------------------------------------
-    def run_file_table(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> pa.Table:
-        """A run's file: its ids and design values, kept months and outcomes, all as columns."""
-        rows = table.num_rows
+    def run_ids_table(self, spec: RunSpec, rows: int) -> dict[str, pa.Array]:
+        """A run's ids and design values, repeated over ``rows`` rows."""
         ids: dict[str, pa.Array] = {
             "run_id": pa.array([spec.run_id] * rows, pa.string()),
             "point": pa.array([spec.point] * rows, pa.int64()),
@@ -384,22 +437,31 @@ class ResultStore:
             ids[key] = pa.array([design_value(spec.params.get(key), kind)] * rows, kind)
         ids["replicate"] = pa.array([spec.replicate] * rows, pa.int64())
         ids["seed"] = pa.array([spec.seed] * rows, pa.int64())
-        months = {name: table[name] for name in table.column_names}
-        outcome_columns = {name: pa.array([value] * rows, pa.float64()) for name, value in outcomes.items()}
-        whole = pa.table({**ids, **months, **outcome_columns})
-        return whole.replace_schema_metadata({INPUTS_KEY: self._inputs_digest.encode()})
+        return ids
 
-    def save_run(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> pa.Table:
-        """Write one finished run's file; returns the table written."""
-        whole = self.run_file_table(spec, table, outcomes)
-        path = self.run_path(spec.arm, spec.run_id)
-        path.parent.mkdir(exist_ok=True)
-        write_atomically(path, lambda p: pq.write_table(whole, p, compression="none", write_statistics=False))
-        self._manifest[CHECKSUMS][spec.run_id] = file_sha256(path)
+    def run_file_tables(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> RunTables:
+        """A run's two files: its row (ids, design values, outcomes) and its kept months (ids, months)."""
+        metadata = {INPUTS_KEY: self._inputs_digest.encode()}
+        row = pa.table({**self.run_ids_table(spec, 1),
+                        **{name: pa.array([value], pa.float64()) for name, value in outcomes.items()}})
+        months = pa.table({**self.run_ids_table(spec, table.num_rows),
+                           **{name: table[name] for name in table.column_names}})
+        return RunTables(row.replace_schema_metadata(metadata), months.replace_schema_metadata(metadata))
+
+    def save_run(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> RunTables:
+        """Write one finished run's months, then its row (which marks it finished), recording each
+        file's SHA-256 in the manifest; returns both tables."""
+        tables = self.run_file_tables(spec, table, outcomes)
+        for path, written in ((self.series_path(spec.arm, spec.run_id), tables.months),
+                              (self.run_path(spec.arm, spec.run_id), tables.row)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, lambda p, t=written: pq.write_table(t, p, compression="none",
+                                                                        write_statistics=False))
+            self._checksums_of(path)[spec.run_id] = file_sha256(path)
         if time.monotonic() - self._saved_at > CHECKSUM_SAVE_SECONDS:
             self._write_manifest()
         (self.failed_folder / f"{spec.run_id}.json").unlink(missing_ok=True)
-        return whole
+        return tables
 
     def save_failure(self, spec: RunSpec, error: str) -> None:
         record = {"run_id": spec.run_id, "arm": spec.arm, "params": spec.params, "replicate": spec.replicate,
@@ -414,31 +476,29 @@ class ResultStore:
         self._write_manifest()
 
     # -- the merged tables ----------------------------------------------------------------
-    def merge(self, in_memory: dict[str, pa.Table] | None = None) -> None:
+    def merge(self, in_memory: dict[str, RunTables] | None = None) -> None:
         """Merge finished runs, in design order, into the tidy timeseries and runs tables.
 
-        Runs finished in this session are taken from ``in_memory`` (their file tables); the
+        Runs finished in this session are taken from ``in_memory`` (their files' tables); the
         others are read from their files. Either way the tables are the same.
         """
         in_memory = in_memory or {}
-        outcome_names: list[str] = []
         series_parts, run_rows = [], []
         for run in self._manifest["design"]:
-            whole = in_memory.get(run["run_id"])
-            if whole is None:
+            tables = in_memory.get(run["run_id"])
+            if tables is None:
                 path = self.run_path(run["arm"], run["run_id"])
                 if not path.exists():
                     continue
-                problem = self.checksum_problem(path)
-                if problem:  # verify_stored ran just before: a file changed during the merge
-                    raise StoreError(f"{path} {problem}; resume the batch to run it again")
-                whole = read_run_file(path)
-            whole = whole.replace_schema_metadata(None)
-            whole = whole.add_column(1, PARTITION, pa.array([run["arm"]] * whole.num_rows, pa.string()))
-            outcome_names = outcome_names or [n for n in whole.column_names if n in _outcome_names()]
-            series_parts.append(whole.drop_columns(outcome_names))
-            run_rows.append(whole.slice(0, 1).drop_columns([n for n in whole.column_names
-                                                             if n not in _run_row_columns(whole, outcome_names)]))
+                series = self.series_path(run["arm"], run["run_id"])
+                for stored in (path, series):
+                    problem = self.checksum_problem(stored) if stored.exists() else "is missing"
+                    if problem:  # verify_stored ran just before: a file changed during the merge
+                        raise StoreError(f"{stored} {problem}; resume the batch to run it again")
+                tables = RunTables(read_run_file(path), read_run_file(series))
+            for part, parts in ((tables.row, run_rows), (tables.months, series_parts)):
+                part = part.replace_schema_metadata(None)
+                parts.append(part.add_column(1, PARTITION, pa.array([run["arm"]] * part.num_rows, pa.string())))
         timeseries = pa.concat_tables(series_parts, promote_options="permissive") if series_parts else pa.table({})
         runs_table = pa.concat_tables(run_rows, promote_options="permissive") if run_rows else pa.table({})
         write_atomically(self.folder / TIMESERIES, lambda p: pq.write_table(timeseries, p))
@@ -458,6 +518,8 @@ def export_csv(folder: Path) -> list[Path]:
         source = Path(folder) / name
         target = source.with_suffix(".csv")
         table = pq.read_table(source)
+        if "seed" in table.column_names:  # 19-digit seeds as text: a spreadsheet would round a number
+            table = table.set_column(table.column_names.index("seed"), "seed", table["seed"].cast(pa.string()))
         write_atomically(target, lambda p, t=table: pacsv.write_csv(t, p))
         written.append(target)
     return written
@@ -475,18 +537,6 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or "design" not in manifest:
         raise StoreError(f"{path} is not a batch manifest")
     return manifest
-
-
-def _outcome_names() -> set[str]:
-    from cryptoabm.summary import OUTCOMES
-
-    return set(OUTCOMES)
-
-
-def _run_row_columns(whole: pa.Table, outcome_names: list[str]) -> list[str]:
-    """The columns of a run's row in runs.parquet: its ids and design values, then outcomes."""
-    month_start = whole.column_names.index("month")
-    return [*whole.column_names[:month_start], *outcome_names]
 
 
 def check_same_code(recorded: dict[str, Any] | None, folder: Path) -> None:

@@ -6,5 +6,8 @@ every preset against it (``cryptoabm calibrate`` and ``cryptoabm validate``).
 - :mod:`.metrics`: named metrics of one run's monthly table
 - :mod:`.simulate`: the targets' metrics simulated through the batch layer
 - :mod:`.calibrate`: simulated method of moments (Sobol' global stage, Nelder-Mead refinement)
+- :mod:`.history_matching`: history matching with Gaussian-process emulators, then an emcee posterior
+- :mod:`.splits`: pre-registered hold-outs, the temporal and the cross-country split
+- :mod:`.predictive`: posterior predictive checks ("K of N" within the predictive interval)
 - :mod:`.validate`: the validation report and figures
 """

@@ -12,7 +12,8 @@ between seeds). The procedure:
    best global point over the continuous parameters (integer ones stay at the best point's
    value), at most ``refine_evaluations`` evaluations, each a one-point batch;
 3. **uncertainty**: ``draws`` more points, a Sobol' design over a box around the fitted point
-   (``draw_box`` of each range on either side, clipped to the range; integer parameters kept);
+   (``draw_box`` of each range on either side, clipped to the range; integer parameters kept at
+   their fitted values, and simulated with them: each draw runs as a whole point);
    the *accepted draws* are every global point and every such draw whose criterion is within
    ``accept_margin`` of the best one found. By default the margin is the 90% quantile of a
    chi-square with as many degrees of freedom as parameters fitted: were each distance a
@@ -143,9 +144,13 @@ def calibrate(
     draw_box: float = 0.1,
     accept_margin: float | None = None,
     log: Any = None,
+    seed: int = 0,
 ) -> CalibrationResult:
-    """Fit the parameters in ``ranges`` to the calibration targets (see the module docstring)."""
+    """Fit the parameters in ``ranges`` to the calibration targets (see the module docstring).
+    ``seed``: the seed of the draws' Sobol' sequence (the target file's base seed)."""
     from scipy.stats import chi2
+
+    from cryptoabm.batch.experiment import sobol_sequence_points
 
     started = time.perf_counter()
     if accept_margin is None:
@@ -179,10 +184,13 @@ def calibrate(
         box = {k: v for k, v in box.items() if v[0] < v[1]}
         if box:
             say(f"uncertainty: {draws} draws around the fitted point")
-            simulated = simulate({"kind": "sobol_sequence", "ranges": box, "samples": draws}, replications, "draws")
+            # every draw is simulated as a whole point: the box's continuous values over the fitted
+            # point, so parameters outside the box (the integer ones) run at their fitted values too
+            rows = [{**best.point, **point} for point in sobol_sequence_points(box, draws, seed)]
+            simulated = simulate({"kind": "table", "rows": rows}, replications, "draws")
             for point, means in zip(simulated.points, _means(simulated), strict=True):
-                full = {**best.point, **point}
-                evaluations.append(Evaluation("draws", len(evaluations), full, means, criterion(targets, means)))
+                evaluations.append(Evaluation("draws", len(evaluations), dict(point), means,
+                                              criterion(targets, means)))
             best = min([best, *(e for e in evaluations if e.stage == "draws")], key=lambda e: e.criterion)
     accepted = [e for e in evaluations if e.stage in ("global", "draws")
                 and e.criterion <= best.criterion + accept_margin]
@@ -302,37 +310,22 @@ def convergence_figure(result: CalibrationResult, path: Path) -> None:
 
 
 def update_behaviour_file(path: Path, fitted: dict[str, Any], uncertainty: dict[str, tuple[float, float]],
-                          command: str) -> None:
-    """Write fitted values into the shared behaviour file, in place: each fitted key's line gets
-    the value and a comment saying it was fitted (with its accepted range and the command); its
-    old continuation comment lines go. Every other line is kept as it is."""
-    import re
+                          command: str, spread_label: str = "accepted draws") -> None:
+    """Write fitted values into the shared behaviour file, in place, through tomlkit: each
+    fitted key gets its value and a comment saying it was fitted (with its accepted range and
+    the command); every other key, comment and blank line is kept as it is."""
+    import tomlkit
 
-    lines = path.read_text().split("\n")
-    section = None
-    out: list[str] = []
-    skipping = False
-    found: set[str] = set()
-    for line in lines:
-        header = re.match(r"^\[(\w+)\]", line)
-        if header:
-            section = header.group(1)
-        if skipping and re.match(r"^\s+#", line):
-            continue
-        skipping = False
-        match = re.match(r"^(\w+)(\s*)=", line)
-        key = f"{section}.{match.group(1)}" if match and section else None
-        if key in fitted:
-            low, high = uncertainty[key]
-            value = _rounded(fitted[key])
-            text = f"{match.group(1)} = {value!r}"
-            spread = f"{_rounded(low)}-{_rounded(high)}" if not isinstance(value, int) else f"{low:.0f}-{high:.0f}"
-            out.append(f"{text:<33}  # fitted: {command} (accepted draws {spread})")
-            found.add(key)
-            skipping = True
-            continue
-        out.append(line)
-    missing = set(fitted) - found
+    document = tomlkit.parse(path.read_text())
+    missing = [key for key in fitted if key.partition(".")[2] not in document.get(key.partition(".")[0], {})]
     if missing:
         raise ValueError(f"{path} has no line for {', '.join(sorted(missing))}")
-    path.write_text("\n".join(out))
+    for key, value in fitted.items():
+        section, _, name = key.partition(".")
+        low, high = uncertainty[key]
+        rounded = _rounded(value)
+        spread = f"{_rounded(low)}-{_rounded(high)}" if not isinstance(rounded, int) else f"{low:.0f}-{high:.0f}"
+        item = tomlkit.item(rounded)
+        item.comment(f"fitted: {command} ({spread_label} {spread})")
+        document[section][name] = item
+    path.write_text(tomlkit.dumps(document))

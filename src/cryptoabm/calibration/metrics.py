@@ -70,6 +70,14 @@ def window_download_share(table: pd.DataFrame, window: Window, scenario: Scenari
     return within / total if total > 0 else float("nan")
 
 
+def bonus_driven_download_share(table: pd.DataFrame, window: Window, scenario: Scenario) -> float:
+    """Of the downloads made in the window, the share the bonus drew in (adopters who would not
+    have downloaded that month without it)."""
+    rows = in_window(table, window)
+    downloads = float(rows["new_adopters"].sum())
+    return float(rows["bonus_driven_adopters"].sum()) / downloads if downloads > 0 else float("nan")
+
+
 def mean_active_share(table: pd.DataFrame, window: Window, scenario: Scenario) -> float:
     """Mean share of citizens actively using a wallet over the window."""
     return float(in_window(table, window)["active_share"].mean())
@@ -148,6 +156,23 @@ def world_hashrate_change(table: pd.DataFrame, window: Window, scenario: Scenari
     return _last(table, window, "world_hashrate_ehs") / before - 1.0
 
 
+def world_hashrate_vs_record(table: pd.DataFrame, window: Window, scenario: Scenario) -> float:
+    """The whole network's hashrate in the window's last month against the recorded hashrate of
+    that month (src/cryptoabm/data/btc_market_monthly.csv), as a relative gap (0.1: 10% above)."""
+    from cryptoabm.market import load_market_history
+
+    recorded = load_market_history().at[pd.Period(window[1], freq="M"), "world_hashrate_ehs"]
+    return _last(table, window, "world_hashrate_ehs") / float(recorded) - 1.0
+
+
+def world_hashrate_dip(table: pd.DataFrame, window: Window, scenario: Scenario) -> float:
+    """The deepest the whole network's hashrate falls within the window against the month before
+    it, as a relative change (e.g. -0.05; positive when it only grows): a halving's response
+    over the months that follow it."""
+    before = _before(table, window, "world_hashrate_ehs", start_value=float("nan"))
+    return float(in_window(table, window)["world_hashrate_ehs"].min()) / before - 1.0
+
+
 @dataclass(frozen=True)
 class Metric:
     function: Callable[[pd.DataFrame, Window, Scenario], float]
@@ -168,6 +193,8 @@ METRICS: dict[str, Metric] = {
                                          "ever_downloaded_share", False, "share"),
     "window_download_share": Metric(window_download_share, ("ever_downloaded_share",),
                                     "ever_downloaded_share", False, "share"),
+    "bonus_driven_download_share": Metric(bonus_driven_download_share, ("new_adopters", "bonus_driven_adopters"),
+                                          "new_adopters", False, "share"),
     "mean_active_share": Metric(mean_active_share, ("active_share",), "active_share", True, "share"),
     "paid_last_12_months_share": Metric(paid_last_12_months_share, ("paid_last_12_months_share",),
                                         "paid_last_12_months_share", True, "share"),
@@ -190,6 +217,9 @@ METRICS: dict[str, Metric] = {
                                             "hashprice_usd_per_ph_day", True, "USD/PH/day"),
     "world_hashrate_change": Metric(world_hashrate_change, ("world_hashrate_ehs",), "world_hashrate_ehs", False,
                                     "change"),
+    "world_hashrate_vs_record": Metric(world_hashrate_vs_record, ("world_hashrate_ehs",), "world_hashrate_ehs", False,
+                                       "change"),
+    "world_hashrate_dip": Metric(world_hashrate_dip, ("world_hashrate_ehs",), "world_hashrate_ehs", False, "change"),
 }
 
 

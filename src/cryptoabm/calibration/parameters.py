@@ -20,6 +20,8 @@ BEHAVIOURAL_KEYS: tuple[str, ...] = (
     "adoption.bonus_pull_half_life_months",
     "adoption.bonus_innovation_multiplier",
     "adoption.adoption_cost_share_of_annual_income",
+    "adoption.unbanked_adoption_cost_multiplier",
+    "adoption.adoption_cost_log_sd",
     "adoption.trust_elasticity",
     "adoption.bonus_spend_months",
     "adoption.payment_propensity",
@@ -28,6 +30,8 @@ BEHAVIOURAL_KEYS: tuple[str, ...] = (
     "adoption.lasting_use_dropout_hazard",
     "adoption.dormant_abandon_hazard",
     "adoption.lasting_use_share",
+    "adoption.unbanked_lasting_use_ratio",
+    "adoption.bonus_adopter_lasting_use_ratio",
     # merchants' costs and reviews
     "merchants.review_probability",
     "merchants.sales_gain_per_active_customer_share",
@@ -36,10 +40,12 @@ BEHAVIOURAL_KEYS: tuple[str, ...] = (
     "merchants.staff_time_cost_share",
     "merchants.holding_gain_per_trust",
     # savers' flight sensitivities
-    "capital_flight.moves_per_net_gain",
+    "capital_flight.adjustment_per_month",
     "capital_flight.holding_horizon_years",
     "capital_flight.route_choice_scale",
-    "capital_flight.share_of_savings",
+    "capital_flight.max_foreign_share",
+    "capital_flight.half_target_net_gain_annual",
+    "capital_flight.fixed_cost_usd_per_move",
     # senders of remittances
     "remittances.sender_crypto_access",
     "remittances.fee_gap_sensitivity",
@@ -53,6 +59,9 @@ BEHAVIOURAL_KEYS: tuple[str, ...] = (
     "world_mining.entry_rate_per_excess_return",
     "world_mining.entry_lag_months",
     "world_mining.idle_exit_rate_monthly",
+    "world_mining.max_orders_share_monthly",
+    "world_mining.order_horizon_months",
+    "world_mining.switch_off_share_monthly",
     # foreign investors' hurdle and premia (a country's own base premium is a country input)
     "investors.alternative_return_annual",
     "investors.no_licence_premium_annual",

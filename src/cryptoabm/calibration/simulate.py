@@ -104,6 +104,7 @@ class BatchSimulator:
     extra_arms: dict[str, Path] = field(default_factory=dict)
     keep_runs: bool = False
     to_last_target: bool = False
+    only_arms: frozenset[str] | None = None  # run only these target arms (None: every one)
 
     def arm_specs(self) -> list[tuple[str, Path, Any]]:
         """(arm, config path, scenario) of each target arm (a preset, with any target's events), then extras."""
@@ -111,6 +112,8 @@ class BatchSimulator:
 
         specs = []
         for arm, scenario in self.loaded.scenarios.items():
+            if self.only_arms is not None and arm not in self.only_arms:
+                continue
             preset = next(t.preset for t in self.loaded.targets.targets if t.arm == arm)
             specs.append((arm, self.loaded.preset_paths[preset], scenario))
         for arm, path in self.extra_arms.items():
@@ -134,7 +137,8 @@ class BatchSimulator:
         values, runs, points = [], [], None
         for arm, path, scenario in self.arm_specs():
             horizon = self.horizon(arm, scenario)
-            overrides: dict[str, Any] = {"events": [_plain(e.model_dump(mode="json")) for e in scenario.events
+            overrides: dict[str, Any] = {**self.loaded.arm_overrides.get(arm, {}),
+                                         "events": [_plain(e.model_dump(mode="json")) for e in scenario.events
                                                     if e.month <= horizon]}
             if self.citizens is not None:
                 overrides["population.citizens"] = self.citizens
@@ -166,10 +170,14 @@ class BatchSimulator:
         }
         self.work_dir.mkdir(parents=True, exist_ok=True)
         experiment_path = self.work_dir / f"{name}.toml"
-        experiment_path.write_text(tomli_w.dumps(raw))
+        text = tomli_w.dumps(raw)
         out_dir = self.work_dir / name
-        if not self.resume and (out_dir / MANIFEST).is_file():
-            shutil.rmtree(out_dir)  # a previous run of this stage, by this command: start afresh
+        # a previous run of this stage, by this command, is started afresh unless resuming; and
+        # when resuming, a stage whose design has changed (a stage before it ended differently)
+        # is too: its finished runs belong to another design
+        if (out_dir / MANIFEST).is_file() and (not self.resume or _started_from(out_dir) != _sha256(text)):
+            shutil.rmtree(out_dir)
+        experiment_path.write_text(text)
         loaded = load_experiment(experiment_path, force=True)
         outcome = run_batch(loaded, out_dir, self.make_executor, resume=self.resume,
                             progress=self.progress and not stage.startswith("local"))
@@ -190,6 +198,22 @@ class BatchSimulator:
                 value = evaluate(target.metric, run, tuple(target.window), self.loaded.scenarios[arm])
                 rows.append((int(point), int(replicate), target.id, value))
         return pd.DataFrame(rows, columns=list(VALUE_COLUMNS))
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _started_from(out_dir: Path) -> str | None:
+    """The SHA-256 of the experiment file a stage's batch was started from (None if unreadable)."""
+    import json
+
+    try:
+        return json.loads((out_dir / MANIFEST).read_text()).get("experiment_sha256")
+    except (OSError, ValueError):
+        return None
 
 
 def _plain(value: Any) -> Any:

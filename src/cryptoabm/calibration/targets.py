@@ -16,7 +16,7 @@ distances of the targets marked ``calibrate = true`` (simulated method of moment
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,6 +51,16 @@ class Target(_Table):
     calibrate: bool = True  # false: held out of the fit, validation only
     weight: float = Field(1.0, gt=0)  # weight in the calibration's distance
     events: list[dict[str, Any]] = Field(default_factory=list)  # extra scheduled events for this target's runs
+    # a variant of the preset for this target's runs: dotted keys -> values (e.g. "market.use_history"), named by
+    # ``variant`` so that targets giving the same variant share its runs (they must then give the same overrides)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    variant: SafeName | None = None
+    # history matching (issue 19): the observation error's standard deviation (metric's units) and
+    # where it comes from; None: the tolerance stands in for it (argued, not sourced). The model
+    # discrepancy's SD: None is the file's discrepancy_share of the observation SD.
+    observation_sd: float | None = Field(None, gt=0)
+    observation_sd_source: str = ""
+    discrepancy_sd: float | None = Field(None, ge=0)
 
     @field_validator("metric")
     @classmethod
@@ -82,8 +92,11 @@ class Target(_Table):
 
     @property
     def arm(self) -> str:
-        """The batch arm its runs belong to: the preset, or the preset with this target's events."""
-        return f"{self.preset}__{self.id}" if self.events else self.preset
+        """The batch arm its runs belong to: the preset, the preset's named variant, or the
+        preset with this target's own events or overrides."""
+        if self.variant is not None:
+            return f"{self.preset}__{self.variant}"
+        return f"{self.preset}__{self.id}" if self.events or self.overrides else self.preset
 
     def distance(self, value: float) -> float:
         """Signed distance of a model value from the observed range, in tolerances (0 inside it;
@@ -96,6 +109,11 @@ class Target(_Table):
             return (value - self.high) / self.tolerance
         return 0.0
 
+    @property
+    def observation_error_sd(self) -> float:
+        """The observation error's SD: the stated one, or the tolerance standing in for it."""
+        return self.observation_sd if self.observation_sd is not None else self.tolerance
+
     def observed_text(self) -> str:
         return f"{self.low:g}-{self.high:g}" if isinstance(self.observed, list) else f"{self.observed:g}"
 
@@ -104,6 +122,8 @@ class TargetFile(_Table):
     """A whole target file."""
 
     base_seed: int = Field(DEFAULT_BASE_SEED, ge=0, le=2**63 - 1)  # seeds of the replications (common random numbers)
+    # model discrepancy's SD as a share of each target's observation SD, where a target states none
+    discrepancy_share: float = Field(0.5, ge=0)
     targets: list[Target] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -123,7 +143,13 @@ class LoadedTargets:
     targets: TargetFile
     path: Path
     preset_paths: dict[str, Path]  # preset name -> its config file
-    scenarios: dict[str, Scenario]  # arm -> the preset's scenario (with the target's events)
+    scenarios: dict[str, Scenario]  # arm -> the preset's scenario (with the target's events and overrides)
+    arm_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # arm -> its targets' overrides
+
+    def discrepancy_sd(self, target: Target) -> float:
+        """A target's model-discrepancy SD: its own, or the file's share of its observation SD."""
+        return (target.discrepancy_sd if target.discrepancy_sd is not None
+                else self.targets.discrepancy_share * target.observation_error_sd)
 
     @property
     def calibration_targets(self) -> list[Target]:
@@ -157,6 +183,7 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
     folder = Path(configs) if configs is not None else configs_dir()
     preset_paths: dict[str, Path] = {}
     scenarios: dict[str, Scenario] = {}
+    arm_overrides: dict[str, dict[str, Any]] = {}
     for index, target in enumerate(targets.targets):
         where = f"targets.{index}"
         preset_path = folder / f"{target.preset}.toml"
@@ -170,23 +197,29 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
                                                    f"{MAX_ARM_CHARS - len(target.preset) - 2} for the id")
         if target.arm not in scenarios:
             try:
-                scenarios[target.arm] = arm_scenario(preset_path, target.events)
+                scenarios[target.arm] = arm_scenario(preset_path, target.events, target.overrides)
             except ConfigError as exc:
-                raise ConfigError(path, f"{where}.events", f"{exc.field}: {exc.message}") from None
+                field_name = "events" if exc.field.startswith("events") else "overrides"
+                raise ConfigError(path, f"{where}.{field_name}", f"{exc.field}: {exc.message}") from None
+            arm_overrides[target.arm] = dict(target.overrides)
+        elif arm_overrides.get(target.arm, {}) != dict(target.overrides):
+            raise ConfigError(path, f"{where}.overrides", f"variant '{target.variant}' is given other overrides "
+                                                          "by an earlier target: give each variant one set")
         scenario = scenarios[target.arm]
         first, last = run_months(scenario)
         if target.window[0] < first or target.window[1] > last:
             raise ConfigError(path, f"{where}.window", f"{target.window[0]} to {target.window[1]} is outside the run "
                                                        f"of '{target.preset}' ({first} to {last})")
-    return LoadedTargets(targets, path, preset_paths, scenarios)
+    return LoadedTargets(targets, path, preset_paths, scenarios, arm_overrides)
 
 
-def arm_scenario(preset_path: Path, events: list[dict[str, Any]]) -> Scenario:
-    """A preset's scenario with extra events added to its own."""
+def arm_scenario(preset_path: Path, events: list[dict[str, Any]], overrides: dict[str, Any] | None = None) -> Scenario:
+    """A preset's scenario with extra events added to its own, and any overrides (dotted keys)."""
+    overrides = dict(overrides or {})
     if not events:
-        return load_scenario(preset_path)
-    own = [event.model_dump(mode="json") for event in load_scenario(preset_path).events]
-    return load_scenario(preset_path, {"events": [*own, *events]})
+        return load_scenario(preset_path, overrides) if overrides else load_scenario(preset_path)
+    own = [event.model_dump(mode="json") for event in load_scenario(preset_path, overrides).events]
+    return load_scenario(preset_path, {**overrides, "events": [*own, *events]})
 
 
 def run_months(scenario: Scenario) -> tuple[str, str]:

@@ -32,6 +32,10 @@ class ConfigError(InputError):
         where = f"{self.file}: {field}: " if field else f"{self.file}: "
         super().__init__(where + message)
 
+    def __reduce__(self):
+        # rebuilt from its three parts, so it crosses process boundaries (mesa.batch_run's pool)
+        return (type(self), (self.file, self.field, self.message))
+
 
 class _FieldProblem(ValueError):
     """A cross-field check that already knows which field is wrong."""
@@ -80,7 +84,10 @@ def _is_event_tag(loc: tuple[Any, ...], i: int) -> bool:
 
 
 _EVENT_KINDS = {"policy", "relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown",
-                "mining_power_cut", "legal_tender_reversal"}
+                "mining_power_cut", "legal_tender_reversal", "state_capacity"}
+# a policy lever of earlier versions that is state capacity now -> its field in [state_capacity]
+STATE_CAPACITY_FROM_POLICY = {"enforcement_detection_probability": "grey_mining_detection_probability",
+                              "crypto_flight_enforcement": "crypto_flight_enforcement"}
 
 
 def _describe_error(error: dict[str, Any]) -> str:
@@ -104,6 +111,9 @@ def _describe_error(error: dict[str, Any]) -> str:
 
 
 def _unknown_key_message(key: str, allowed: tuple[str, ...] | list[str]) -> str:
+    if key in STATE_CAPACITY_FROM_POLICY and key not in allowed:
+        return (f"'{key}' is state capacity, not a policy lever: set state_capacity."
+                f"{STATE_CAPACITY_FROM_POLICY[key]} (a country trait; a state_capacity event changes it)")
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
     return f"unknown key '{key}'{hint}"

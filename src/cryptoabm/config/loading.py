@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from cryptoabm.config.errors import ConfigError
+from cryptoabm.config.errors import STATE_CAPACITY_FROM_POLICY, ConfigError
 from cryptoabm.config.origins import Origins
 from cryptoabm.config.scenario import Scenario, _set_dotted, scenario_from_dict
 from cryptoabm.config.values import SAFE_NAME_PATTERN, SAFE_NAME_RULE, _none_word
@@ -109,7 +109,8 @@ def _note(origins: Origins | None, data: dict[str, Any], path: Path) -> None:
 COUNTRIES_FOLDER = "countries"
 POLICIES_FOLDER = "policies"
 BASE_FILE = "baseline.toml"  # the defaults every composition starts from, next to the preset
-COUNTRY_EVENT_KINDS = ("relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown")  # the world's, not the state's
+COUNTRY_EVENT_KINDS = ("relocation_wave", "price_shock", "hashrate_shock", "internet_shutdown",  # the world's, not the state's
+                       "state_capacity")  # nor the state's capacity to enforce, which is the country's
 POLICY_EVENT_KINDS = ("policy", "legal_tender_reversal", "mining_power_cut")  # measures a policy package carries
 NOT_IN_A_COUNTRY = ("policy", "name", "seed", "months", "extends", "country", "policy_package")
 POLICY_PACKAGE_KEYS = ("description", "extends", "policy", "events")
@@ -233,6 +234,7 @@ def _package_part(path: Path, files: list[Path] | None, chain: tuple[Path, ...] 
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise ConfigError(path, "extends", f"the extends chain is longer than {MAX_EXTENDS_DEPTH} files")
     data = _read_part(path, files)
+    _no_state_capacity_in(path, data)
     extra = next((key for key in data if key not in POLICY_PACKAGE_KEYS), None)
     if extra is not None:
         raise ConfigError(path, extra, f"not allowed in a policy package, which holds only "
@@ -248,6 +250,21 @@ def _package_part(path: Path, files: list[Path] | None, chain: tuple[Path, ...] 
     _note(origins, data, path)  # after its parent's: the package's own levers win
     events = [*parent.pop("events", []), *data.pop("events", [])]
     return {**_deep_merge(parent, data), "events": events}
+
+
+def _no_state_capacity_in(path: Path, data: dict[str, Any]) -> None:
+    """A policy package carries no state capacity: not as a table, a lever or a scheduled change."""
+    policy = data.get("policy") if isinstance(data.get("policy"), dict) else {}
+    events = data.get("events") if isinstance(data.get("events"), list) else []
+    changes = [(f"events.{i}.set.{key}", key) for i, e in enumerate(events) if isinstance(e, dict)
+               and isinstance(e.get("set"), dict) for key in e["set"]]
+    found = ([("state_capacity", None)] if "state_capacity" in data else []) + \
+        [(f"policy.{key}", key) for key in policy] + changes
+    for field, key in found:
+        if key is None or key in STATE_CAPACITY_FROM_POLICY:
+            name = "state_capacity" + ("" if key is None else f".{STATE_CAPACITY_FROM_POLICY[key]}")
+            raise ConfigError(path, field, f"state capacity is a trait of the country, not of a policy package: set "
+                                           f"{name} in the country file (configs/countries/)")
 
 
 def _check_event_kinds(path: Path, data: dict[str, Any], allowed: tuple[str, ...], what: str, why: str) -> None:

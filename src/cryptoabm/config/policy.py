@@ -38,11 +38,9 @@ class Policy(_Section):
     sez_tax_holiday: bool = False
     sez_share_of_new_farms: Share = 0.5
     capital_controls: Share = 0.0  # strictness of official (bank) capital controls: share of savers the bank route is closed to
-    crypto_flight_enforcement: Share = 0.0  # strength of enforcement (KYC, policing) against moving money out via crypto
     crypto_outflow_limit_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # per citizen, licensed channel
     licensed_platform_pull: Share = 0.0  # of would-be peer-to-peer crypto flows, the share a licensed framework draws onto licensed platforms
     information_control: Share = 0.0  # how much the state suppresses crypto information/internet
-    enforcement_detection_probability: Share = 0.05  # monthly chance a grey farm is caught
     grey_fine_usd_per_mw: Money = 0.0  # fine on a caught grey farm on top of seizing its cash and rigs, USD per MW
     wallet_bonus_usd: Money = 0.0
     bonus_budget_usd: Money = 0.0
@@ -122,6 +120,13 @@ class MiningPowerCut(_Event):
     days: float = Field(gt=0.0, le=31.0)
 
 
+class StateCapacityChange(_Event):
+    """The state's capacity to enforce changes from this month on (``set``: fields of [state_capacity])."""
+
+    kind: Literal["state_capacity"]
+    set: dict[str, Any]
+
+
 class LegalTenderReversal(_Event):
     """Legal tender status ends; payments fall back to another regime."""
 
@@ -132,7 +137,7 @@ class LegalTenderReversal(_Event):
 
 Event = Annotated[
     Union[PolicyChange, RelocationWave, PriceShock, HashrateShock, InternetShutdown, MiningPowerCut,
-          LegalTenderReversal],
+          LegalTenderReversal, StateCapacityChange],
     Field(discriminator="kind"),
 ]
 
@@ -146,4 +151,5 @@ EVENT_MODELS = {
     "internet_shutdown": InternetShutdown,
     "mining_power_cut": MiningPowerCut,
     "legal_tender_reversal": LegalTenderReversal,
+    "state_capacity": StateCapacityChange,
 }

@@ -20,7 +20,7 @@ from cryptoabm.config.errors import (
     _unknown_key_message,
 )
 from cryptoabm.config.origins import Origins
-from cryptoabm.config.policy import POLICY_LEVERS, Event, Policy, PolicyChange
+from cryptoabm.config.policy import POLICY_LEVERS, Event, Policy, PolicyChange, StateCapacityChange
 from cryptoabm.config.sections import (
     AdoptionConfig,
     CapitalFlightConfig,
@@ -32,6 +32,7 @@ from cryptoabm.config.sections import (
     MiningConfig,
     PopulationConfig,
     RemittanceConfig,
+    StateCapacityConfig,
     StateConfig,
     WorldMiningConfig,
 )
@@ -58,6 +59,7 @@ class Scenario(_Section):
     capital_flight: CapitalFlightConfig = CapitalFlightConfig()
     remittances: RemittanceConfig = RemittanceConfig()
     state: StateConfig = StateConfig()
+    state_capacity: StateCapacityConfig = StateCapacityConfig()
     policy: Policy = Policy()
     events: list[Event] = Field(default_factory=list)
 
@@ -90,6 +92,19 @@ class Scenario(_Section):
                         raise _FieldProblem(f"events.{i}.set.{key}", _unknown_key_message(key, POLICY_LEVERS))
                 try:
                     Policy.model_validate({**self.policy.model_dump(), **event.set})
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    problem = _field_problem_in(first)
+                    field = problem.field if problem else ".".join(str(p) for p in first["loc"])
+                    message = problem.message if problem else _describe_error(first)
+                    raise _FieldProblem(f"events.{i}.set.{field}", message) from None
+            if isinstance(event, StateCapacityChange):
+                capacity = StateCapacityConfig.model_fields
+                for key in event.set:
+                    if key not in capacity:
+                        raise _FieldProblem(f"events.{i}.set.{key}", _unknown_key_message(key, list(capacity)))
+                try:
+                    StateCapacityConfig.model_validate({**self.state_capacity.model_dump(), **event.set})
                 except ValidationError as exc:
                     first = exc.errors()[0]
                     problem = _field_problem_in(first)

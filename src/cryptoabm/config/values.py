@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 PaymentRegime = Literal["ban", "voluntary", "legal_tender", "fee_conversion"]
 GridPriority = Literal["equal", "last", "interruptible", "surplus_only"]
 PriceProcess = Literal["student_t", "block_bootstrap"]
+DriftOf = Literal["median", "mean"]
 NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete", "well_mixed"]
 
 NONE_WORD = "none"

@@ -6,7 +6,10 @@ applies it to the whole population at once. Probabilities are per month.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from scipy.special import ndtri  # the standard normal quantile
 
 from cryptoabm.config import AdoptionConfig, MerchantConfig
 from cryptoabm.rules.units import MONTHS_PER_YEAR
@@ -27,14 +30,51 @@ def bonus_pull(adoption: AdoptionConfig, campaign_age_months: int | None) -> flo
     return 1.0 + extra * 0.5 ** (campaign_age_months / adoption.bonus_pull_half_life_months)
 
 
-def bonus_covers_adoption_cost(
-    wallet_bonus_usd: float, income_usd_per_month: np.ndarray, adoption: AdoptionConfig
-) -> np.ndarray:
-    """Whether a bonus pays for a citizen's fixed cost of adopting (learning the wallet, the
-    time and trouble), USD: that cost is ``adoption_cost_share_of_annual_income`` of their
-    annual income. Only those it covers are drawn in by a bonus campaign, so a larger bonus
-    draws in more of the better-off."""
-    return wallet_bonus_usd >= adoption.adoption_cost_share_of_annual_income * MONTHS_PER_YEAR * income_usd_per_month
+def has_access(income_z: np.ndarray, access_uniform: np.ndarray, share: float, income_correlation: float) -> np.ndarray:
+    """Who has an access that a share ``share`` of adults has (a phone with internet, a bank
+    account): those whose latent access is among the top ``share``, the latent access being log
+    income's standard score ``income_z`` with weight ``income_correlation`` and, for the rest,
+    their own draw (``access_uniform``, turned standard normal), so the better-off have it more
+    often. With no correlation, exactly those with ``access_uniform < share``."""
+    if income_correlation == 0.0 or share <= 0.0 or share >= 1.0:
+        return access_uniform < share
+    latent = income_correlation * income_z - np.sqrt(1.0 - income_correlation**2) * ndtri(access_uniform)
+    return latent > ndtri(1.0 - share)
+
+
+def adoption_cost_usd(mean_income_usd_per_month: float, is_banked: np.ndarray, bank_account_share: float,
+                      cost_z: np.ndarray, adoption: AdoptionConfig) -> np.ndarray:
+    """Each adult's one-off cost of adopting a wallet (learning it, the time and trouble, the
+    privacy given up), USD: a dollar cost, not a share of one's own income, so a bonus does not
+    draw in the poorest first. It averages ``adoption_cost_share_of_annual_income`` of the
+    country's annual income per capita over all adults; the unbanked's is
+    ``unbanked_adoption_cost_multiplier`` times the banked's (the complexity is greater for
+    them), and it is spread log-normally across adults (``adoption_cost_log_sd``; ``cost_z``
+    standard normal)."""
+    average = adoption.adoption_cost_share_of_annual_income * MONTHS_PER_YEAR * mean_income_usd_per_month
+    multiplier = adoption.unbanked_adoption_cost_multiplier
+    # the banked's median cost that makes the average over everyone come out at ``average``
+    banked_median = average / ((bank_account_share + (1.0 - bank_account_share) * multiplier)
+                               * math.exp(adoption.adoption_cost_log_sd**2 / 2.0))
+    barrier = np.where(is_banked, 1.0, multiplier)
+    return banked_median * barrier * np.exp(adoption.adoption_cost_log_sd * cost_z)
+
+
+def bonus_covers_adoption_cost(wallet_bonus_usd: float, adoption_cost_usd: np.ndarray) -> np.ndarray:
+    """Whether a bonus pays for a citizen's cost of adopting: only those it covers are drawn in
+    by a bonus campaign, so a larger bonus reaches adults for whom adopting is harder."""
+    return wallet_bonus_usd >= adoption_cost_usd
+
+
+def lasting_use_probability(is_banked: np.ndarray, adopted_for_bonus: np.ndarray, adoption: AdoptionConfig) -> np.ndarray:
+    """Chance that a new adopter finds a lasting use for the wallet (remittances, savings,
+    payments), decided by who they are and why they adopted: ``lasting_use_share`` for a banked
+    adult who adopted of their own accord, times ``unbanked_lasting_use_ratio`` for the
+    unbanked and times ``bonus_adopter_lasting_use_ratio`` for one the bonus drew in (who would
+    not have downloaded that month without it)."""
+    banked = np.where(is_banked, 1.0, adoption.unbanked_lasting_use_ratio)
+    motive = np.where(adopted_for_bonus, adoption.bonus_adopter_lasting_use_ratio, 1.0)
+    return adoption.lasting_use_share * banked * motive
 
 
 def innovation_rate(adoption: AdoptionConfig, pull: float, information_control: float) -> float:

@@ -13,9 +13,11 @@ USD per TH/s per month, rates per year.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from cryptoabm.config import MiningConfig
+from cryptoabm.config import MarketConfig, MiningConfig
 from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 
@@ -32,20 +34,43 @@ def rig_price_usd_per_th(capex_usd_per_w: float, efficiency_j_per_th: float) -> 
     return capex_usd_per_w * efficiency_j_per_th
 
 
+def price_process_mean_growth_annual(market: MarketConfig) -> float:
+    """Yearly growth of the MEAN BTC price under the model's own price process, a share.
+
+    With ``price_drift_of = "median"`` (the default) the median grows by
+    ``price_drift_annual`` and the mean by (1 + drift) x exp(sigma^2 / 2) - 1, about 16% a year at
+    zero drift and 55% volatility; otherwise (mean-flat) the mean grows by
+    the drift itself. A risk-neutral investor valuing expected revenue expects this growth."""
+    if market.price_drift_of == "median":
+        return (1.0 + market.price_drift_annual) * math.exp(0.5 * market.price_volatility_annual ** 2) - 1.0
+    return market.price_drift_annual
+
+
+def expected_price_growth_annual(mining: MiningConfig, market: MarketConfig) -> float:
+    """BTC price growth farms expect a year (the price expectation rule): the named assumption
+    ``mining.expected_price_growth_annual`` when a scenario sets one, otherwise model-consistent,
+    the mean growth of the model's own price process (``price_process_mean_growth_annual``)."""
+    if mining.expected_price_growth_annual is not None:
+        return mining.expected_price_growth_annual
+    return price_process_mean_growth_annual(market)
+
+
 def expected_hashprice_path(
-    hashprice_today: float, subsidy_ratio: np.ndarray, fee_share: float, mining: MiningConfig
+    hashprice_today: float, subsidy_ratio: np.ndarray, fee_share: float, price_growth_annual: float,
+    mining: MiningConfig,
 ) -> np.ndarray:
-    """The hashprice a farm expects in each coming month, USD per PH/s per day (the price
-    expectation rule, "halving-aware static expectations").
+    """The hashprice a farm expects in each coming month, USD per PH/s per day (the expectation
+    rule, "halving-aware expectations").
 
     Month k ahead: today's hashprice with the subsidy part scaled by the scheduled subsidy then
     relative to today's (``subsidy_ratio[k-1]``; fees, ``fee_share`` of revenue, do not halve),
-    the BTC price grown at ``expected_price_growth_annual`` and the world's hashrate at
-    ``expected_hashrate_growth_annual`` (each PH/s earns a smaller share of a growing network).
+    the BTC price grown at ``price_growth_annual`` (see ``expected_price_growth_annual``) and the
+    world's hashrate at ``expected_hashrate_growth_annual`` (each PH/s earns a smaller share of a
+    growing network).
     """
     months_ahead = np.arange(1, len(subsidy_ratio) + 1) / MONTHS_PER_YEAR
     revenue_factor = (1.0 - fee_share) * np.asarray(subsidy_ratio) + fee_share
-    growth = ((1.0 + mining.expected_price_growth_annual) / (1.0 + mining.expected_hashrate_growth_annual)) ** months_ahead
+    growth = ((1.0 + price_growth_annual) / (1.0 + mining.expected_hashrate_growth_annual)) ** months_ahead
     return hashprice_today * revenue_factor * growth
 
 

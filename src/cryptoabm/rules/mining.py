@@ -14,6 +14,7 @@ from statistics import NormalDist
 import numpy as np
 
 from cryptoabm.config import MarketConfig, MiningConfig
+from cryptoabm.rules.entry import operating_value_usd_per_th
 from cryptoabm.rules.units import (
     DAYS_PER_MONTH,
     HOURS_PER_MONTH,
@@ -217,17 +218,26 @@ def used_rig_value_usd_per_th(
 
 def expected_used_rig_value_usd_per_th(
     expected_hashprice_path: np.ndarray, efficiency_j_per_th: float, world_power_price_usd_per_kwh: float,
-    mining: MiningConfig,
+    mining: MiningConfig, buyer_discount_factors: np.ndarray, shipping_usd_per_th: float,
 ) -> float:
     """What a used rig fetches second-hand when the buyer foresees what the seller foresees, USD per
-    TH/s: the rig's cash margin at the world's median power price, after the buyer's own fixed
-    costs (it hosts the rig too, as the seller's own valuation counts them), summed over the first
-    ``used_rig_payback_months`` of the expected hashprice path (halvings and difficulty growth
-    included), never less than scrap."""
+    TH/s, net of shipping it to the buyer.
+
+    The buyer has the world's median power price and its own fixed costs (it hosts the rig too, as
+    the seller's own valuation counts them). It pays the market's convention,
+    ``used_rig_payback_months`` of the rig's cash margin along the expected hashprice path
+    (halvings and difficulty growth included), but never more than running the rig is worth to it:
+    the margins over the rest of the path, discounted (``buyer_discount_factors``, one a month) and
+    stopped when carrying on no longer pays (``operating_value_usd_per_th``). Without that cap a
+    buyer would pay a year's pre-halving margin for a rig that earns nothing after the halving,
+    and every farm would sell to it. The seller gets the price less ``shipping_usd_per_th``, never
+    less than scrap."""
+    path = np.asarray(expected_hashprice_path)
+    margins = cash_margin_usd_per_th_month(path, efficiency_j_per_th, world_power_price_usd_per_kwh, mining)
     months = max(1, round(mining.used_rig_payback_months))
-    margins = cash_margin_usd_per_th_month(np.asarray(expected_hashprice_path)[:months], efficiency_j_per_th,
-                                           world_power_price_usd_per_kwh, mining)
-    return float(max(mining.scrap_value_usd_per_th, np.mean(margins) * mining.used_rig_payback_months))
+    convention = float(np.mean(margins[:months])) * mining.used_rig_payback_months
+    worth_to_buyer = operating_value_usd_per_th(margins, np.asarray(buyer_discount_factors)[:len(margins)])
+    return float(max(mining.scrap_value_usd_per_th, min(convention, worth_to_buyer) - shipping_usd_per_th))
 
 
 def exits(months_not_worth_keeping: int, mining: MiningConfig, cash_usd: float) -> bool:

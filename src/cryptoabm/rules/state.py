@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cryptoabm.config import Policy
+from cryptoabm.config import Policy, StateConfig
+from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 MONTHS_PER_LICENCE_TERM = 12  # a mining licence runs a year; its fee is due again on each anniversary
 MAX_BONUSES = 2**53  # an upper bound on any count of citizens (exactly representable as a float)
@@ -16,6 +17,12 @@ def licence_available(licences_in_force: int, license_cap: int | None) -> bool:
 def grey_farm_detected(uniform_draw: float, detection_probability_monthly: float) -> bool:
     """An unlicensed farm is caught this month with the enforcement's detection probability."""
     return uniform_draw < detection_probability_monthly
+
+
+def enforcement_cost_usd_per_month(config: StateConfig, detection_probability_monthly: float) -> float:
+    """What enforcement against grey mining costs the state this month, USD: the yearly cost of a
+    unit of monthly detection probability times the detection probability in force, over twelve."""
+    return config.enforcement_cost_usd_per_year_per_detection * detection_probability_monthly / MONTHS_PER_YEAR
 
 
 def should_ration(reserve_margin: float, ration_below_reserve_margin: float | None) -> bool:

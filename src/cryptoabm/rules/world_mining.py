@@ -75,6 +75,18 @@ def merit_order_running_share(
     return share.reshape(capacity.shape)
 
 
+def sticky_running_share(equilibrium_share: np.ndarray, previous_share: np.ndarray, world: WorldMiningConfig) -> np.ndarray:
+    """Share of each class of rigs that runs this month when miners are slow to switch off.
+
+    Rigs the merit order would switch on run at once; of the running rigs it would switch off,
+    only ``switch_off_share_monthly`` stop this month, the rest run at a loss for now (power
+    bought forward, hosting contracts, hedges, and the expectation that the difficulty will fall
+    as others stop). A share of 1 is the instant merit order.
+    """
+    keep_running = previous_share * (1.0 - world.switch_off_share_monthly)
+    return np.maximum(equilibrium_share, np.minimum(previous_share, keep_running))
+
+
 def fixed_cost_usd_per_ph_day(world: WorldMiningConfig) -> float:
     """The world's miners' fixed costs (staff, hosting, maintenance) per PH/s per day, USD."""
     return world.fixed_cost_usd_per_th_month * TH_PER_PH / DAYS_PER_MONTH
@@ -105,12 +117,19 @@ def rig_orders_ehs(
     """New capacity ordered this month in each power-price class, EH/s.
 
     Where a new rig earns more than the cost of capital, miners with that power price order
-    rigs in proportion to the excess return: ``entry_rate_per_excess_return`` of the fleet a
-    month for each unit (100 percentage points) of annual excess return, spread over classes
-    by where the world's power is (their weights).
+    rigs: ``entry_rate_per_excess_return`` of the fleet a month for each unit (100 percentage
+    points) of annual excess return while the excess is small, saturating at
+    ``max_orders_share_monthly`` of the fleet (the makers' output and the sites ready for them)
+    however large the excess; spread over classes by where the world's power is (their weights).
     """
     excess = np.maximum(0.0, np.asarray(expected_return_annual) - world.capital_cost_annual)
-    return world.entry_rate_per_excess_return * excess * power_class_weights * fleet_ehs
+    # rig makers' output and the sites ready to plug in limit how much can be ordered in a month:
+    # the share ordered saturates at the ceiling (slope entry_rate_per_excess_return near zero)
+    ceiling = world.max_orders_share_monthly
+    if ceiling <= 0.0:
+        return np.zeros_like(excess * power_class_weights)  # no rigs to be had
+    share = ceiling * -np.expm1(-world.entry_rate_per_excess_return * excess / ceiling)
+    return share * power_class_weights * fleet_ehs
 
 
 def efficiency_at(efficiency_in_reference_month: float, world: WorldMiningConfig, months_after_reference: float) -> float:

@@ -2,7 +2,7 @@
 the runs, and a live replay of any run against the reference arm on the same seed.
 
 Everything is read with the batch layer's own readers: the manifest (:func:`read_manifest`),
-the runs dataset (``runs/arm=<arm>/``, :func:`results_dataset`), the one-row-per-run table,
+the months dataset (``timeseries/arm=<arm>/``, :func:`timeseries_dataset`), the one-row-per-run table,
 and the report's statistics (:func:`paired_differences`, :func:`t_interval`). A replay rebuilds
 the runs' scenarios from the experiment file the manifest names (:func:`expand_runs`), after
 checking that none of its inputs changed since the batch ran (:func:`check_unchanged`); the
@@ -26,7 +26,7 @@ import solara
 
 from cryptoabm.batch.experiment import RunSpec, expand_runs, load_experiment
 from cryptoabm.batch.report import BAND, KEY_OUTCOMES, paired_differences
-from cryptoabm.batch.store import RUNS_TABLE, StoreError, check_unchanged, read_manifest, results_dataset
+from cryptoabm.batch.store import RUNS_TABLE, StoreError, check_unchanged, read_manifest, timeseries_dataset
 from cryptoabm.config import ConfigError, scenario_from_dict
 from cryptoabm.summary import OUTCOMES, format_value
 from cryptoabm.viz.compare import Comparison
@@ -96,7 +96,7 @@ def open_results(folder: Path) -> BatchResults:
         raise ResultsError(f"{folder} holds no finished batch (no {RUNS_TABLE}: the batch has not finished)")
     try:
         runs = pd.read_parquet(runs_table)
-        timeseries = results_dataset(folder).to_table().to_pandas()
+        timeseries = timeseries_dataset(folder).to_table().to_pandas()
     except (OSError, ValueError) as exc:
         raise ResultsError(f"{folder}: cannot read the batch's tables: {str(exc).splitlines()[0]}") from None
     if runs.empty:

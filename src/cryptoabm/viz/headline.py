@@ -47,7 +47,8 @@ FIGURES: tuple[Figure, ...] = (
            lambda x: f"{x:,.2f} EH/s", lambda d: f"{d:+,.2f} EH/s"),
     Figure("revenue", "State revenue to date", _total("state_revenue_usd"), usd, _signed_usd),
     Figure("fdi", "FDI inflow to date", _total("fdi_inflow_usd"), usd, _signed_usd),
-    Figure("net-flows", "Net crypto capital flows to date", _total("net_crypto_capital_flow_usd"), usd, _signed_usd),
+    Figure("national-gain", "National gain from mining to date", _total("national_gain_from_mining_usd"), usd, _signed_usd),
+    Figure("fiscal-net", "Fiscal net to date", _total("fiscal_net_usd"), usd, _signed_usd),
 )
 
 

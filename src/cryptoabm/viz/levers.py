@@ -138,9 +138,10 @@ LEVERS: tuple[Lever, ...] = (
     Lever("information_control", "policy.information_control", "Information control (0 none, 1 total)",
           SLIDER_FLOAT, step=0.05,
           help="How much the state suppresses information about crypto (and access to it): it slows word of mouth."),
-    Lever("enforcement_detection_probability", "policy.enforcement_detection_probability",
-          "Chance a grey farm is caught, a month", SLIDER_FLOAT, step=0.01,
-          help="Monthly probability that each unlicensed (grey) farm is found; a caught farm loses its cash and rigs."),
+    Lever("grey_mining_detection_probability", "state_capacity.grey_mining_detection_probability",
+          "State capacity: chance a grey farm is caught, a month", SLIDER_FLOAT, step=0.01,
+          help="Monthly probability that each unlicensed (grey) farm is found, a trait of the country (its state "
+               "capacity), not of the policy; a caught farm loses its cash and rigs."),
     Lever("citizens", "population.citizens", "Citizens (agents)", SLIDER_INT,
           minimum=CITIZENS_MIN, maximum=CITIZENS_MAX, step=CITIZENS_STEP, whole=True,
           help="How many citizens are simulated (both runs). Each stands for many real people; over 1,000 the "
