@@ -51,7 +51,10 @@ def main() -> None:
     central = grid.energy_shadow_value_usd_per_mwh
     low, high = grid.energy_shadow_value_range_usd_per_mwh
     runs = pd.read_parquet(args.results / "runs.parquet")
-    reference = json.loads((args.results / "manifest.json").read_text()).get("reference") or runs["arm"].iloc[0]
+    manifest = json.loads((args.results / "manifest.json").read_text())
+    reference = manifest.get("reference") or runs["arm"].iloc[0]
+    one_lever_arms = set((manifest.get("decomposition") or {}).get("arms", {}))  # decompose = true: left out
+    runs = runs[~runs["arm"].isin(one_lever_arms)]
     base = runs[runs["arm"] == reference].set_index("replicate")
     print(f"{args.results.name}: paired differences from {reference}, USD; shadow value {central:g} in [{low:g}, {high:g}] USD/MWh")
     for arm in [a for a in runs["arm"].unique() if a != reference]:

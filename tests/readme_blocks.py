@@ -33,6 +33,7 @@ MARKER = re.compile(r"^<!--\s*readme-test:\s*(.*?)\s*-->\s*$")
 RUN_LANGUAGES = ("bash", "python", "sql")
 FULL_ENV = "CRYPTOABM_README_FULL"
 QUICK_EXPERIMENT_EDITS = ((re.compile(r"^replications = \d+", re.M), "replications = 2"),
+                          (re.compile(r"^decompose_replications = \d+", re.M), "decompose_replications = 2"),
                           (re.compile(r"^trajectories = \d+", re.M), "trajectories = 2"))
 
 

@@ -281,6 +281,26 @@ def test_resume_refuses_a_changed_experiment_and_a_new_batch_refuses_a_used_fold
     assert len(done.stderr.strip().splitlines()) == 2  # the "running on" line and the one error line
 
 
+def test_base_seed_option_reruns_the_same_experiment_on_other_random_numbers(tmp_path):
+    """--base-seed S: the same design, every replicate's seed derived from S (common across arms),
+    recorded in the manifest; a resume with another base seed is refused in one line."""
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=3))
+    first = expand_runs(load_experiment(path))
+    second = expand_runs(load_experiment(path, base_seed=777))
+    assert [run.run_id for run in first] == [run.run_id for run in second]
+    assert {run.seed for run in second} == {replicate_seed(777, r) for r in range(2)}
+    assert not {run.seed for run in first} & {run.seed for run in second}
+    out = tmp_path / "seed777"
+    done = subprocess.run([sys.executable, "-m", "cryptoabm", "batch", str(path), "--base-seed", "777", "--out",
+                           str(out), "--no-progress", "--workers", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "manifest.json").read_text())["base_seed"] == 777
+    done = subprocess.run([sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(out), "--resume",
+                           "--no-progress", "--workers", "1"], capture_output=True, text=True)
+    assert done.returncode == 2 and "was started with base_seed 777, this one has 7" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_one_worker_two_workers_and_a_dask_cluster_give_identical_tables(tmp_path):
     distributed = pytest.importorskip("distributed")
     path = write_experiment(tmp_path, TWO_ARMS.format(reps=3, months=12))

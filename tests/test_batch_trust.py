@@ -282,7 +282,7 @@ def test_a_full_disk_is_one_line_exit_1_and_leaves_no_partial_file(tmp_path):
                           preexec_fn=_small_file_limit)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-    assert lines[-1].startswith("cryptoabm: error: ") and "File too large" in lines[-1]  # Python's or Arrow's words
+    assert lines[-1].startswith("cryptoabm: error: ") and "File too large" in lines[-1]  # the OS's words, or Arrow's
     assert not list(out.rglob("*.partial"))
 
 

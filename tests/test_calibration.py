@@ -289,7 +289,7 @@ def test_calibrate_writes_its_fit_to_out_and_the_behaviour_file_only_when_asked(
     before = behaviour.read_bytes()
     targets = tmp_path / "targets.toml"
     targets.write_text(GOOD_TARGET)
-    common = [str(targets), "--budget", "2", "--replications", "1", "--refine", "0", "--draws", "0",
+    common = [str(targets), "--method", "smm", "--budget", "2", "--replications", "1", "--refine", "0", "--draws", "0",
               "--workers", "1", "--configs", str(configs), "--no-progress"]
     assert main(["calibrate", *common, "--out", str(tmp_path / "fit"), "--work", str(tmp_path / "w1")]) == 0
     assert behaviour.read_bytes() == before  # untouched without the flag

@@ -1,6 +1,5 @@
 """Free entry into mining: the supply side's economics, stated as specifications."""
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -128,11 +127,11 @@ def test_farms_expect_the_mean_growth_of_the_models_own_price_process_unless_tol
     of the process the model draws prices from: a mean-flat process, none; a median-flat one at 55%
     volatility, exp(0.55^2 / 2) - 1, about 16% a year. A scenario may name another assumption."""
     default = MiningConfig()
-    assert expected_price_growth_annual(default, MarketConfig(price_drift_annual=0.0, price_volatility_annual=0.55)) \
-        == pytest.approx(0.0)  # the process before issue 18A: the drift is the mean's
-    assert expected_price_growth_annual(default, MarketConfig(price_drift_annual=0.1)) == pytest.approx(0.1)
-    # issue 18A's market config (price_drift_of), standing in until it is merged
-    median_flat = SimpleNamespace(price_drift_annual=0.0, price_volatility_annual=0.55, price_drift_of="median")
+    mean_flat = MarketConfig(price_drift_annual=0.0, price_volatility_annual=0.55, price_drift_of="mean")
+    assert expected_price_growth_annual(default, mean_flat) == pytest.approx(0.0)  # the drift is the mean's
+    assert expected_price_growth_annual(default, MarketConfig(price_drift_annual=0.1, price_drift_of="mean")) \
+        == pytest.approx(0.1)
+    median_flat = MarketConfig(price_drift_annual=0.0, price_volatility_annual=0.55)  # the default: median-flat
     assert expected_price_growth_annual(default, median_flat) == pytest.approx(np.exp(0.55**2 / 2) - 1)
     assert 0.15 < expected_price_growth_annual(default, median_flat) < 0.17
     static = MiningConfig(expected_price_growth_annual=0.0)

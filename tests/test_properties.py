@@ -87,4 +87,7 @@ def test_any_valid_scenario_runs_and_keeps_its_invariants(scenario):
     assert all(math.isfinite(v) for v in numeric.to_numpy().ravel())
     assert (model.population.savings_usd >= 0).all()
     assert all(miner.cash_usd >= 0 for miner in model.miners)
-    assert model.ledger.balance("state") >= 0
+    # the state never pays out more than it has, except its enforcement effort, which it funds by
+    # borrowing (a fiscal deficit the fiscal net shows): its balance is at least minus that cost
+    enforcement = float(table["enforcement_cost_usd"].sum())
+    assert model.ledger.balance("state") >= -enforcement * (1 + 1e-9) - 1e-6

@@ -31,7 +31,7 @@ from cryptoabm.batch.runner import InProcessExecutor, run_batch
 from tests.conftest import CONFIGS
 
 OUTCOMES = ("final_wallet_share", "total_fdi_inflow_usd", "total_capital_flight_usd", "total_state_revenue_usd",
-            "total_export_value_forgone_usd", "total_net_crypto_capital_flow_usd")
+            "total_energy_shadow_cost_usd", "total_current_account_usd")
 
 EXPERIMENT = """
 name = "reading"
@@ -172,7 +172,7 @@ def test_no_label_of_a_money_difference_collides_even_for_large_uneven_values(tm
     # the money panels whose tick labels used to collide: wide "-$185.70m"-style labels on both sides of 0
     rows = []
     for outcome, scale in (("total_fdi_inflow_usd", 1.5e8), ("total_capital_flight_usd", 3e7),
-                           ("total_net_crypto_capital_flow_usd", 1.2e9)):
+                           ("total_current_account_usd", 1.2e9)):
         for label, sign in (("Kazakhstan package", 0.4), ("Legal tender + bonus", 1.0), ("Full ban", -1.2)):
             mean = sign * scale
             rows.append({"label": label, "outcome": outcome, "mean": mean, "low": mean - 0.3 * scale,

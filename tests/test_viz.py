@@ -54,10 +54,14 @@ from cryptoabm.viz.network_view import (
     shows_ego_networks,
     wallet_codes,
 )
-from cryptoabm.viz.presets import CONFIGS_ENV, presets
+from cryptoabm.viz.app import DEFAULT_B_PACKAGE
+from cryptoabm.viz.compare import comparison_sentence
+from cryptoabm.viz.levers import CITIZENS_MAX, CITIZENS_MIN
+from cryptoabm.viz.presets import CONFIGS_ENV, policy_packages, presets
 from tests.conftest import CONFIGS, scenario
 
-COUNTRY, OTHER_POLICY = "turkmenistan_2026", "el_salvador_2021"
+COUNTRY, OTHER_POLICY = "turkmenistan_2026", "el_salvador_bitcoin_law"
+OTHER_PRESET = "el_salvador_2021"  # the preset whose package is OTHER_POLICY
 SMALL = 300  # citizens: quick, and drawn one by one
 
 
@@ -66,7 +70,7 @@ def scenarios():
 
 
 def comparison(policy: str = OTHER_POLICY, citizens: int = SMALL, months: int = 0, **levers) -> Comparison:
-    built = build_comparison(ComparisonRequest(COUNTRY, policy, levers, citizens, None), scenarios())
+    built = build_comparison(ComparisonRequest(COUNTRY, policy, levers, citizens, None), presets())
     for _ in range(months):
         built.step()
     return built
@@ -134,7 +138,7 @@ class Browser:
 # -- the comparison ------------------------------------------------------------------------------
 def test_a_policy_package_is_a_presets_policy_and_measures_and_nothing_else():
     available = scenarios()
-    country, other = available[COUNTRY], available[OTHER_POLICY]
+    country, other = available[COUNTRY], available[OTHER_PRESET]
     same = with_policy(country, policy_package(country))
     assert same == country  # a preset under its own package is itself
     moved = with_policy(country, policy_package(other))
@@ -162,14 +166,14 @@ def test_a_and_b_share_the_world_and_differ_by_the_policy():
 
 
 def test_b_under_its_own_policy_is_a_exactly():
-    pair = comparison(policy=COUNTRY, months=6)
+    pair = comparison(policy="turkmenistan_2026_law", months=6)
     assert pd.DataFrame(pair.rows[RUN_A]).equals(pd.DataFrame(pair.rows[RUN_B]))  # NaN where NaN
 
 
 def test_each_run_is_what_a_direct_model_run_gives():
     pair = comparison(months=8)
     available = scenarios()
-    direct_b = CryptoEconomy(with_policy(available[COUNTRY], policy_package(available[OTHER_POLICY]),
+    direct_b = CryptoEconomy(with_policy(available[COUNTRY], policy_package(available[OTHER_PRESET]),
                                          {"population.citizens": SMALL}), seed=available[COUNTRY].seed).run(8)
     assert [row["state_revenue_usd"] for row in pair.rows[RUN_B]] == direct_b["state_revenue_usd"].tolist()
     assert [row["wallet_share"] for row in pair.rows[RUN_B]] == direct_b["wallet_share"].tolist()
@@ -197,37 +201,66 @@ def test_chart_rows_grow_by_the_new_months_only():
 def test_headline_figures_are_a_b_and_their_difference():
     pair = comparison(months=6)
     figures = headline_figures(pair)
-    assert {figure.key for figure in FIGURES} == {"wallets", "hashrate", "revenue", "fdi", "national-gain", "fiscal-net"}
+    assert {figure.key for figure in FIGURES} == {"wallets", "hashrate", "revenue", "fdi"}
+    assert {"national-gain", "fiscal-net"} <= set(figures)  # every run's table has the accounts' columns
     revenue_a = sum(row["state_revenue_usd"] for row in pair.rows[RUN_A])
     assert figures["revenue"][0] == revenue_a
     for a, b, difference in figures.values():
         assert difference == b - a
 
 
+def parse_address(query: str):
+    return request_from_query(query, presets(), set(policy_packages()), COUNTRY, DEFAULT_B_PACKAGE)
+
+
 @pytest.mark.parametrize("request_", [
     ComparisonRequest(COUNTRY, OTHER_POLICY),
-    ComparisonRequest("baseline", "baseline", {"license_cap": "3", "payment_regime": "ban"}, 700, 42),
-    ComparisonRequest(COUNTRY, COUNTRY, {"crypto_outflow_limit_usd_per_month": "none"}, 100, 0),
+    ComparisonRequest("baseline", "", {"license_cap": "3", "payment_regime": "ban"}, 700, 42),
+    ComparisonRequest(COUNTRY, "turkmenistan_2026_law", {"crypto_outflow_limit_usd_per_month": "none"}, 100, 0),
 ])
 def test_a_comparison_round_trips_through_its_address(request_):
-    back, problems = request_from_query(request_.to_query(), set(presets()), COUNTRY)
+    back, problems = parse_address(request_.to_query())
     assert problems == [] and back == request_
 
 
+def test_an_empty_address_opens_the_law_against_another_package_and_old_links_still_work():
+    opened, problems = parse_address("")
+    assert problems == [] and opened == ComparisonRequest(COUNTRY, DEFAULT_B_PACKAGE)
+    assert DEFAULT_B_PACKAGE != presets()[COUNTRY].package
+    itself, _ = parse_address(f"preset={COUNTRY}")  # a preset named alone: against itself
+    assert itself.policy == presets()[COUNTRY].package
+    old, problems = parse_address(f"preset={COUNTRY}&policy={OTHER_PRESET}")  # a preset as B's source
+    assert problems == [] and old.policy == OTHER_POLICY
+
+
 def test_a_bad_address_is_reported_and_falls_back():
-    back, problems = request_from_query("preset=atlantis&b.license_cap=-3&b.warp=9&citizens=lots&seed=x",
-                                        set(presets()), COUNTRY)
-    assert back == ComparisonRequest(COUNTRY, COUNTRY)
+    back, problems = parse_address("preset=atlantis&b.license_cap=-3&b.warp=9&citizens=lots&seed=x")
+    assert back == ComparisonRequest(COUNTRY, presets()[COUNTRY].package)
     text = " | ".join(problems)
-    for words in ("no preset named 'atlantis'", "must be at least 0", "no lever named 'warp'", "citizens must be",
+    for words in ("no preset named 'atlantis'", "must be at least 0", "no lever named 'warp'",
+                  f"citizens must be a whole number from {CITIZENS_MIN:,} to {CITIZENS_MAX:,}",
                   "seed must be a whole number"):
         assert words in text
 
 
+def test_names_come_from_the_files_own_descriptions():
+    law = presets()[COUNTRY]
+    assert (law.country_title, law.package_title) == ("Turkmenistan (2026)", "Law No. 298")
+    assert law.title == "Turkmenistan (2026): Law No. 298"
+    packages = policy_packages()
+    assert packages["dubai_vara"].title == "VARA licensing"
+    assert "turkmenistan_2026_law" in packages and "full_ban" in packages
+    for package in packages.values():  # each describes the policy, not a country's story
+        assert package.description and package.title
+    request = ComparisonRequest(COUNTRY, "dubai_vara", {}, 2_000, None)
+    assert comparison_sentence(request, presets(), packages, 1) == (
+        "Turkmenistan (2026): Law No. 298 (A) against VARA licensing (B), seed 1, 2,000 citizens.")
+
+
 # -- the network -------------------------------------------------------------------------------
 def test_a_networks_layout_and_communities_are_computed_once_and_reused():
-    first = comparison(policy=COUNTRY).a.population.adjacency
-    again = comparison(policy=COUNTRY).b.population.adjacency
+    first = comparison(policy="turkmenistan_2026_law").a.population.adjacency
+    again = comparison(policy="turkmenistan_2026_law").b.population.adjacency
     drawing = layout.network_drawing(first)
     assert layout.is_cached(again) and layout.network_drawing(again) is drawing
     assert (layout.force_layout(first, seed=layout.LAYOUT_SEED) == drawing.positions).all()  # seeded
@@ -356,7 +389,7 @@ def test_reset_with_unchanged_values_starts_again():
 def test_picking_b_s_policy_loads_its_levers_and_a_fresh_pair():
     tab = Browser(f"preset={COUNTRY}&citizens={SMALL}")
     tab.click("Step")
-    picker = [w for w in tab.rc.find(vw.Select).widgets if w.label == "B: policy of preset"][0]
+    picker = [w for w in tab.rc.find(vw.Select).widgets if w.label == "B: policy package"][0]
     picker.v_model = OTHER_POLICY
     assert f"policy={OTHER_POLICY}" in tab.address
     shown = tab.headline()
@@ -364,6 +397,114 @@ def test_picking_b_s_policy_loads_its_levers_and_a_fresh_pair():
     assert tab.text_field("Licence cap").v_model == "none"
     regime = [w for w in tab.rc.find(vw.Select).widgets if w.label == "Payment regime"][0]
     assert regime.v_model == "legal_tender"
+
+
+def pending(tab: Browser) -> bool:
+    return any((w.attributes or {}).get("data-testid") == "pending" for w in tab.rc.find(solara.widgets.HTML).widgets)
+
+
+def test_an_edit_is_pending_until_reset_and_the_header_says_what_runs():
+    tab = Browser(f"preset={COUNTRY}&policy=dubai_vara&citizens={SMALL}")
+    assert tab.headline()["header"] == f"Turkmenistan (2026): Law No. 298 (A) against VARA licensing (B), seed 1, {SMALL} citizens."
+    assert not pending(tab)
+    tab.type_into("Licence cap", "7")
+    assert pending(tab)
+    tab.type_into("Licence cap", "none")  # back to the package's value: nothing pending
+    assert not pending(tab)
+    tab.type_into("Licence cap", "7")
+    tab.click("Reset")
+    assert not pending(tab) and tab.headline()["in-force-b-licence-cap"] == "7"
+    assert "VARA licensing with levers changed (B)" in tab.headline()["header"]
+
+
+def test_a_package_that_cannot_run_falls_back_and_the_panel_shows_the_fallback():
+    # El Salvador's package makes acceptance voluntary in month 42, after the CAR preset's 36 months
+    tab = Browser(f"preset=car_2022&policy={OTHER_POLICY}&citizens={SMALL}")
+    shown = tab.headline()
+    assert "Bitcoin legal tender without a bonus (A) against Bitcoin legal tender without a bonus (B)" in shown["header"]
+    picker = [w for w in tab.rc.find(vw.Select).widgets if w.label == "B: policy package"][0]
+    assert picker.v_model == presets()["car_2022"].package  # the picker shows what runs
+    notices = [w for w in tab.rc.find(vw.Alert).widgets]
+    assert any("B cannot run The Bitcoin Law on this economy" in str(w.children) for w in notices)
+    assert not pending(tab)
+
+
+def test_a_bonus_without_a_budget_is_flagged():
+    tab = Browser(f"preset={COUNTRY}&citizens={SMALL}")
+    warned = lambda: any("zero budget pays nothing" in str(w.children)  # noqa: E731
+                         for w in tab.rc.find(vw.Alert).widgets)
+    assert not warned()
+    slider = [w for w in tab.rc.find(vw.Slider).widgets if w.label.startswith("Wallet bonus")][0]
+    slider.v_model = 15.0
+    assert warned()
+
+
+def test_every_card_has_a_definition_and_the_accounts_show_when_the_table_has_them():
+    from cryptoabm.viz.charts import ACCOUNTS, charts_for
+    from cryptoabm.viz.headline import ACCOUNT_FIGURES, figures_for
+
+    basic = ["wallet_share", "hashrate_ehs", "state_revenue_usd", "fdi_inflow_usd"]
+    assert [figure.key for figure in figures_for(basic)] == [figure.key for figure in FIGURES]
+    stub = basic + [figure.column for figure in ACCOUNT_FIGURES]  # a table with the accounts' columns
+    assert [figure.key for figure in figures_for(stub)][-4:] == [figure.key for figure in ACCOUNT_FIGURES]
+    assert ACCOUNTS in charts_for(stub) and ACCOUNTS not in charts_for(basic)
+    for figure in (*FIGURES, *ACCOUNT_FIGURES):
+        assert "B - A" in figure.definition and "USD" in figure.definition or figure.unit != "USD"
+    rows = [{figure.column: 2.0 for figure in ACCOUNT_FIGURES}, {figure.column: 3.0 for figure in ACCOUNT_FIGURES}]
+    assert all(figure.read(rows) == 5.0 for figure in ACCOUNT_FIGURES)  # summed to date
+
+
+def test_event_markers_are_the_runs_events_and_the_halvings():
+    from cryptoabm.viz.charts import chart_spec, comparison_markers
+
+    pair = build_comparison(ComparisonRequest(COUNTRY, "kazakhstan_2021_record", {}, SMALL, None), presets())
+    markers = comparison_markers(pair)
+    halving = presets()[COUNTRY].scenario.market.months_to_next_halving
+    assert (halving, "halving") in {(m.month, m.label) for m in markers}
+    b_only = [event.month for event in pair.b.config.events if event not in pair.a.config.events]
+    assert b_only and set(b_only) <= {m.month for m in markers if m.label.startswith("B: ")}
+    spec = chart_spec(CHARTS[1], pair.months, PAIR, pair.labels, False, markers)
+    ruled = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "rule"]
+    assert sorted(row["month"] for row in ruled[0]["data"]["values"]) == sorted(m.month for m in markers)
+
+
+def test_the_over_seeds_summary_is_the_median_of_paired_runs():
+    from cryptoabm.viz.seeds import SeedsRun, paired_differences, seeds_for
+
+    pair = comparison()
+    figures = FIGURES[:3]
+    seeds = seeds_for(5, 3)
+    run = SeedsRun(pair.a.config, pair.b.config, seeds, figures)
+
+    class Here:  # runs each seed at once, in this process
+        def submit(self, fn, *args):
+            from concurrent.futures import Future
+            future = Future()
+            future.set_result(fn(*args))
+            return future
+
+    run.start(executor=Here())
+    assert run.complete and seeds == [5, 6, 7]
+    summary = run.summary()
+    direct = []
+    for seed in seeds:
+        a = CryptoEconomy(pair.a.config, seed=seed).run()
+        b = CryptoEconomy(pair.b.config, seed=seed).run()
+        direct.append(float(b["state_revenue_usd"].sum() - a["state_revenue_usd"].sum()))
+    assert summary["revenue"]["median"][-1] == pytest.approx(float(np.median(direct)), rel=1e-12)
+    assert summary["revenue"]["p_b_above_a"] == np.mean(np.array(direct) > 0)
+    one = paired_differences(pair.a.config.model_dump(mode="json"), pair.b.config.model_dump(mode="json"), 5,
+                             ("wallets",))
+    assert len(one["wallets"]) == pair.months
+
+
+def test_the_difference_colour_scale_is_symmetric_around_zero():
+    from cryptoabm.viz.network_view import difference_extent
+
+    pair = comparison(citizens=layout.MAX_DRAWN_CITIZENS + 500, months=6)
+    spec, rows = network_view_spec(pair, SHOW_DIFFERENCE)
+    low, high = spec["encoding"]["color"]["scale"]["domain"]
+    assert low == -high and high == difference_extent(rows) >= max(abs(row["difference"]) for row in rows)
 
 
 def test_each_session_has_its_own_runs():

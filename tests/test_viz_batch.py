@@ -143,3 +143,30 @@ def test_the_explorer_page_offers_a_replay_of_each_run(batch):
     buttons[-1].click()
     assert replayed == [f"{OTHER}__p000__r001"]
     assert np.isfinite([row["median"] for row in fan.values]).all()
+
+
+def test_the_explorer_opens_on_an_outcome_that_differs_between_arms(batch):
+    from cryptoabm.summary import OUTCOMES
+    from cryptoabm.viz.batch_view import ARM_COLOURS, arm_styles, first_varying, series_label
+
+    results = open_results(batch.resolve())
+    first = first_varying(results)
+    medians = results.timeseries.groupby(["label", "month"])[first].median().unstack("label")
+    assert (medians.max(axis=1) - medians.min(axis=1)).abs().max() > 0  # the arms' lines part
+    outcome_columns = {column for column, *_ in OUTCOMES.values()}
+    assert set(results.metrics) <= outcome_columns  # outcomes only, no parameter columns
+    assert series_label("hashrate_ehs") == "National hashrate, EH/s"
+    labels = tuple(f"arm {i}" for i in range(12))
+    colours, dashes = arm_styles(labels)
+    assert len(set(zip(colours, map(tuple, dashes)))) == 12  # beyond eight arms, still told apart
+    assert set(colours) <= set(ARM_COLOURS)
+
+
+def test_the_differences_are_a_matrix_in_points_or_money_and_the_runs_page(batch):
+    from cryptoabm.viz.batch_view import difference_matrix_html, filtered_runs, runs_outcomes
+
+    results = open_results(batch.resolve())
+    matrix = difference_matrix_html(difference_table(results))
+    assert " pp" in matrix and "$" in matrix and f"<th>{OTHER}</th>" in matrix
+    assert runs_outcomes(results) == [o for o in results.outcomes if o in results.runs.columns][:len(runs_outcomes(results))]
+    assert len(filtered_runs(results, "r001")) == 2 and len(filtered_runs(results, "")) == len(results.runs)

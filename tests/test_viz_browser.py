@@ -5,9 +5,11 @@ One server serves every test here, started as users start it (``python -m crypto
 is Debian's ``chromium`` package driven by Python playwright (no browser download). Every
 request that is not for loopback is blocked and fails the test, as does any console error, page
 error or HTTP error response, and any error in the server's log. Two tests take the screenshots
-the documentation shows, into a temporary folder; to regenerate the docs images:
+the documentation shows (each mode: the first page, a comparison a year in, the fallback, the
+seeds view, the batch explorer and a replay), into a temporary folder; to regenerate the docs
+images:
 
-    CRYPTOABM_SCREENSHOT_DIR=docs python -m pytest tests/test_viz_browser.py -k "draws_both or replay"
+    CRYPTOABM_SCREENSHOT_DIR=docs python -m pytest tests/test_viz_browser.py -k "draws_both or first_page or falls_back or seeds_view or replay"
 
 Without a browser (or playwright, or the viz extra) these tests are skipped, unless
 CRYPTOABM_REQUIRE_BROWSER=1 (as ``.ci/run`` sets), which makes that a failure.
@@ -41,8 +43,9 @@ SERVER_START_S = 60  # importing Solara and Mesa on a slow machine
 PAGE_LOAD_MS = 60_000
 UPDATE_MS = 20_000  # a step or a reset to show in the page
 CITIZENS = 300  # drawn one by one
-COUNTRY, OTHER_POLICY = "turkmenistan_2026", "el_salvador_2021"
+COUNTRY, OTHER_PRESET, OTHER_POLICY = "turkmenistan_2026", "el_salvador_2021", "el_salvador_bitcoin_law"
 COMPARE = f"?preset={COUNTRY}&policy={OTHER_POLICY}&citizens={CITIZENS}"
+SEEDS = 3  # the seeds view's test: few seeds of a small population
 DOCS_MONTHS = 14  # a lively stretch for the screenshot
 NETWORK_SIZE = 320  # CSS pixels from the canvas's left edge that hold the drawing (the legend is to its right)
 MIN_PIXELS_PER_CITIZEN = 3  # a dot covers 14-60 square pixels; many overlap
@@ -285,18 +288,21 @@ def series_colours(chart) -> list[str]:
 
 
 
-def direct_runs(months: int):
+def direct_runs(months: int | None, seed: int | None = None):
     """A and B of COMPARE run straight from the config files, without the app: A the preset,
     B the same file with El Salvador's [policy] and events put in its place."""
     from cryptoabm.config import load_scenario
     from cryptoabm.model import CryptoEconomy
 
-    other = load_scenario(ROOT / "configs" / f"{OTHER_POLICY}.toml")
+    other = load_scenario(ROOT / "configs" / f"{OTHER_PRESET}.toml")
     path = ROOT / "configs" / f"{COUNTRY}.toml"
-    a = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS}), seed=1).run(months)
+    a_scenario = load_scenario(path, {"population.citizens": CITIZENS})
+    seed = a_scenario.seed if seed is None else seed  # the preset's seed, as the app runs it
+    a = CryptoEconomy(a_scenario, seed=seed).run(months)
     b = CryptoEconomy(load_scenario(path, {"population.citizens": CITIZENS,
                                            "policy": other.policy.model_dump(mode="json"),
-                                           "events": [e.model_dump(mode="json") for e in other.events]}), seed=1).run(months)
+                                           "events": [e.model_dump(mode="json") for e in other.events]}),
+                      seed=seed).run(months)
     return a, b
 
 
@@ -352,9 +358,15 @@ def test_the_address_round_trips_a_comparison(session, app_url):
     expect_text(page, "in-force-b-regime", "ban")
     expect_text(page, "seed", "7")
     assert text_input(page, 'Licence cap, farms ("none": no cap)').input_value() == "3"
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("pending")).to_have_count(0)
     commit_text(page, 'Licence cap, farms ("none": no cap)', "5")
+    expect(page.get_by_test_id("pending")).to_contain_text("changes not applied", timeout=UPDATE_MS)  # beside Step
+    expect_text(page, "in-force-b-licence-cap", "3")  # the runs as they were until Reset
     page.get_by_role("button", name="Reset", exact=True).click()
     expect_text(page, "in-force-b-licence-cap", "5")
+    expect(page.get_by_test_id("pending")).to_have_count(0, timeout=UPDATE_MS)
     assert "b.license_cap=5" in page.url and "seed=7" in page.url
     shared = open_app(context, watch, page.url, "")  # the link, opened afresh
     expect_text(shared, "in-force-b-licence-cap", "5")
@@ -389,6 +401,7 @@ def test_an_invalid_value_keeps_the_run_and_enables_reset_only_when_fixed(sessio
 def test_a_batch_run_replays_live_as_it_was_stored(session, app, tmp_path):
     import pandas as pd
 
+    from cryptoabm.viz.batch_view import open_results
     from playwright.sync_api import expect
 
     context, watch = session
@@ -396,10 +409,17 @@ def test_a_batch_run_replays_live_as_it_was_stored(session, app, tmp_path):
     page.get_by_role("tab", name="Batch results").click()
     page.get_by_test_id("batch-fan").locator("canvas.marks").wait_for(timeout=UPDATE_MS)
     expect(page.get_by_test_id("batch-differences")).to_contain_text("Paired differences", timeout=UPDATE_MS)
+    results = open_results(app.results.resolve())
+    series = page.get_by_test_id("batch-fan").get_attribute("data-series")
+    medians = results.timeseries.groupby(["label", "month"])[series].median().unstack("label")
+    assert (medians.max(axis=1) - medians.min(axis=1)).abs().max() > 0  # the first fan's arms part
+    assert page.get_by_text("B's levers").count() == 0  # the batch tab holds no levers
     screenshot(page, "viz_batch.png", tmp_path)
     run_id = "licence_cap_5__p000__r001"
     page.get_by_test_id(f"run-{run_id}").get_by_role("button", name="Replay").click()
     expect_text(page, "run-name-b", f"B: {run_id}")
+    expect_text(page, "header", f"Replaying batch run {run_id} (B) against licence_cap_20__p000__r001 (reference) (A)")
+    expect(page.get_by_test_id("replay-names")).to_contain_text(run_id)
     assert f"replay={run_id}" in page.url
     page.get_by_role("button", name="Play", exact=True).click()
     expect_text(page, "month", "12 of 12")
@@ -408,6 +428,76 @@ def test_a_batch_run_replays_live_as_it_was_stored(session, app, tmp_path):
     assert value(page, "headline-fdi-a") == pytest.approx(runs.loc["licence_cap_20__p000__r001", "total_fdi_inflow_usd"],
                                                           rel=1e-12)
     assert value(page, "headline-wallets-b") == runs.loc[run_id, "final_wallet_share"]
+    screenshot(page, "viz_replay.png", tmp_path)
+    page.get_by_role("button", name="Back to presets").click()
+    expect_text(page, "header", "Turkmenistan (2026): Law No. 298 (A) against VARA licensing (B)")
+
+
+def test_the_first_page_compares_the_law_with_another_package_and_says_so(session, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    context, watch = session
+    page = open_app(context, watch, app_url, "")
+    expect_text(page, "header", "Turkmenistan (2026): Law No. 298 (A) against VARA licensing (B), seed 1, 2,000 citizens.")
+    expect_text(page, "in-force-a-regime", "ban")
+    expect_text(page, "in-force-b-regime", "fee_conversion")  # B is not A
+    step(page, 2)
+    differences = [value(page, f"headline-{key}-diff") for key in ("wallets", "hashrate", "revenue", "fdi", "fiscal-net", "national-gain")]
+    assert any(difference != 0 for difference in differences), differences
+    assert page.title() == "cryptoabm: crypto policy meets the economy"
+    screenshot(page, "viz_compare_default.png", tmp_path)
+
+
+def test_a_package_that_cannot_run_falls_back_and_the_marks_explain_the_lines(session, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    context, watch = session
+    page = open_app(context, watch, app_url, f"?preset=car_2022&policy={OTHER_POLICY}&citizens={CITIZENS}")
+    expect(page.get_by_test_id("notice")).to_contain_text("B cannot run The Bitcoin Law on this economy")
+    expect_text(page, "header", "Central African Republic (2022): Bitcoin legal tender without a bonus (A) against "
+                                "Bitcoin legal tender without a bonus (B)")
+    expect(page.locator(".v-select", has=page.get_by_text("B: policy package"))).to_contain_text(
+        "Bitcoin legal tender without a bonus")  # the picker shows what runs
+    screenshot(page, "viz_fallback.png", tmp_path)
+    page = open_app(context, watch, app_url, f"?preset={COUNTRY}&policy=kazakhstan_2021_record&citizens={CITIZENS}")
+    from cryptoabm.viz.presets import presets
+
+    law = presets()[COUNTRY].scenario
+    package = load_package_months("kazakhstan_2021_record")
+    for chart in CHARTS:
+        marked = {int(m) for m in page.get_by_test_id(f"markers-{chart.test_id}").get_attribute("data-months").split(",")}
+        assert law.market.months_to_next_halving in marked and package <= marked, (chart.test_id, marked)
+    expect(page.get_by_test_id("markers-chart-mining")).to_contain_text("B: ")
+
+
+def load_package_months(package: str) -> set[int]:
+    from cryptoabm.config import read_toml
+
+    raw = read_toml(ROOT / "configs" / "policies" / f"{package}.toml")[0]
+    return {event["month"] for event in raw.get("events", [])}
+
+
+def test_the_seeds_view_is_the_median_of_paired_runs_on_the_same_seeds(session, app_url, tmp_path):
+    import numpy as np
+
+    from playwright.sync_api import expect
+
+    context, watch = session
+    page = open_app(context, watch, app_url)
+    page.get_by_role("tab", name="Over N seeds").click()
+    commit_text(page, "Seeds", str(SEEDS))
+    page.get_by_role("button", name="Run again with this many seeds").click()
+    expect(page.get_by_test_id("seeds-done")).to_contain_text(f"{SEEDS} of {SEEDS} seeds", timeout=120_000)
+    revenue, wallets = [], []
+    for seed in range(1, SEEDS + 1):  # the page's seed (the preset's, 1) and the next ones
+        a, b = direct_runs(None, seed)
+        revenue.append(b["state_revenue_usd"].sum() - a["state_revenue_usd"].sum())
+        wallets.append(b["wallet_share"].iloc[-1] - a["wallet_share"].iloc[-1])
+    assert value(page, "seeds-median-revenue") == pytest.approx(float(np.median(revenue)), rel=1e-9)
+    assert value(page, "seeds-median-wallets") == pytest.approx(float(np.median(wallets)), rel=1e-9, abs=1e-15)
+    assert value(page, "seeds-p-wallets") == np.mean(np.array(wallets) > 0)
+    page.get_by_test_id("seeds-chart-wallets").locator("canvas.marks").wait_for(timeout=UPDATE_MS)
+    screenshot(page, "viz_seeds.png", tmp_path)
 
 
 def test_play_runs_months_until_pause(session, app_url):

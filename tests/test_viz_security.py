@@ -50,7 +50,7 @@ def test_host_option_adds_its_name_and_a_wildcard_bind_answers_any():
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
-    ("citizens", 1_000_000, "citizens must be a whole number from 100 to 10000"),
+    ("citizens", 1_000_000, "citizens must be a whole number from 100 to 10,000"),
     ("b.bonus_budget_musd", 1e303, "must be at most 500"),
     ("b.license_cap", 10**12, "must be at most 100000"),
 ])
@@ -59,13 +59,13 @@ def test_levers_refuse_values_beyond_their_controls_when_called_directly(key, va
 
     from cryptoabm.viz.compare import ComparisonRequest, build_comparison, request_from_query
     from cryptoabm.viz.levers import DEFAULT_CITIZENS
-    from cryptoabm.viz.presets import presets
+    from cryptoabm.viz.presets import policy_packages, presets
 
     available = presets()
-    request, problems = request_from_query(urlencode({key: value}), set(available), "baseline")
+    request, problems = request_from_query(urlencode({key: value}), available, set(policy_packages()), "baseline",
+                                           "dubai_vara")
     assert any(words in problem for problem in problems), problems
     assert request.levers == {} and request.citizens == DEFAULT_CITIZENS  # never reaches a model
     if key.startswith("b."):  # built directly, the comparison refuses it too
         with pytest.raises(ValueError, match=words):
-            build_comparison(ComparisonRequest("baseline", "baseline", {key[2:]: value}),
-                             {name: preset.scenario for name, preset in available.items()})
+            build_comparison(ComparisonRequest("baseline", "", {key[2:]: value}), available)

@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="finish an interrupted batch in DIR: run only the missing runs (refused if the "
                             "experiment file changed since)")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch.add_argument("--base-seed", type=_non_negative_int, metavar="S",
+                       help="run the experiment on other random numbers: replaces its base_seed (for a second-seed "
+                            "robustness check, with its own --out)")
 
     report = add_command(
         "report", help="write the comparison report of a batch",
@@ -490,7 +493,7 @@ def command_batch(args: argparse.Namespace) -> int:
     from cryptoabm.batch.report import write_report
     from cryptoabm.batch.runner import run_batch
 
-    loaded = load_experiment(args.experiment, force=args.force)
+    loaded = load_experiment(args.experiment, force=args.force, base_seed=args.base_seed)
     out_dir = args.out if args.out is not None else Path("results") / loaded.experiment.name
     check_out_folder(out_dir)
     ensure_results_fit_on_disk(loaded.experiment, out_dir, args.force)
@@ -503,7 +506,8 @@ def command_batch(args: argparse.Namespace) -> int:
                             progress=not args.no_progress, csv=args.csv)
     except KeyboardInterrupt:
         print(f"cryptoabm: interrupted; finished runs are kept in {out_dir}/runs/; "
-              f"finish with: cryptoabm batch {args.experiment} --out {out_dir} --resume", file=sys.stderr)
+              f"finish with: cryptoabm batch {args.experiment} --out {out_dir} --resume"
+              + (f" --base-seed {args.base_seed}" if args.base_seed is not None else ""), file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         placement.close()
@@ -651,7 +655,7 @@ def command_rerun(args: argparse.Namespace) -> int:
     from cryptoabm.summary import summarise
 
     manifest = read_manifest(args.folder)
-    loaded = load_experiment(manifest["experiment_file"], force=True)
+    loaded = load_experiment(manifest["experiment_file"], force=True, base_seed=manifest.get("base_seed"))
     check_unchanged(manifest.get("inputs", {}), loaded.inputs, args.folder)
     spec = next((run for run in expand_runs(loaded) if run.run_id == args.run_id), None)
     if spec is None:

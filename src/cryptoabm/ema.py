@@ -48,11 +48,9 @@ LEVER_RANGES: dict[str, tuple[float, float]] = {
     "policy.domestic_sale_share": (0.0, 1.0),
     "policy.mining_profit_tax_rate": (0.0, 0.4),
     "policy.capital_controls": (0.0, 1.0),
-    "policy.crypto_flight_enforcement": (0.0, 1.0),
     "policy.crypto_outflow_limit_usd_per_month": (0.0, 1_000.0),
     "policy.licensed_platform_pull": (0.0, 1.0),
     "policy.information_control": (0.0, 1.0),
-    "policy.enforcement_detection_probability": (0.0, 0.5),
     "policy.wallet_bonus_usd": (0.0, 100.0),
 }
 # Uncertainties of the world that a scenario may carry (added only if the config has the field):
@@ -206,7 +204,7 @@ def _holds_integers(dotted: str) -> bool:
 
 # -- robust policies: EMA's many-objective search under the uncertainty ------------------------
 DEFAULT_OBJECTIVES = ("total_state_revenue_usd", "total_fdi_inflow_usd", "total_capital_flight_usd",
-                      "total_export_value_forgone_usd")
+                      "total_energy_shadow_cost_usd")
 EPSILON_SHARE = 0.05  # an objective's epsilon: 5% of its mean under the package as it stands
 STATUS_QUO = "package as it stands"
 

@@ -323,17 +323,21 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def load_experiment(path: str | Path, force: bool = False) -> LoadedExperiment:
+def load_experiment(path: str | Path, force: bool = False, base_seed: int | None = None) -> LoadedExperiment:
     """Read and validate an experiment file and every config it names.
 
     Raises :class:`ConfigError` (one line: file, field, what is allowed) on any mistake,
     including a design whose results, or a model whose memory, would not fit on this
-    machine (unless ``force``).
+    machine (unless ``force``). ``base_seed`` replaces the file's ``base_seed`` (the same
+    experiment on other random numbers, e.g. for a second-seed robustness check); the
+    manifest records the seed used, and a resume must use the same one.
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(path, "", "no such experiment file")
     raw, raw_bytes = read_toml(path)
+    if base_seed is not None:
+        raw = {**raw, "base_seed": base_seed}
     return experiment_from_dict(raw, path, hashlib.sha256(raw_bytes).hexdigest(), force=force)
 
 

@@ -95,26 +95,30 @@ class Results:
 
 
 def load(experiment: dict[str, Any] | str | Path, base_dir: str | Path | None = None,
-         force: bool = False) -> LoadedExperiment:
-    """An experiment from a file or a dict, validated as ``cryptoabm batch`` validates it."""
+         force: bool = False, base_seed: int | None = None) -> LoadedExperiment:
+    """An experiment from a file or a dict, validated as ``cryptoabm batch`` validates it;
+    ``base_seed`` replaces the experiment's own."""
     if isinstance(experiment, dict):
+        if base_seed is not None:
+            experiment = {**experiment, "base_seed": base_seed}
         text = json.dumps(experiment, sort_keys=True, default=str)
         where = Path(base_dir or Path.cwd()) / DICT_SOURCE
         return experiment_from_dict(experiment, where, hashlib.sha256(text.encode()).hexdigest(), force=force)
-    return load_experiment(experiment, force=force)
+    return load_experiment(experiment, force=force, base_seed=base_seed)
 
 
 def run_experiment(experiment: dict[str, Any] | str | Path, workers: int | None = None,
                    out: str | Path | None = None, resume: bool = False, progress: bool = True,
                    base_dir: str | Path | None = None, force: bool = False, csv: bool = False,
-                   report: bool = True) -> Results:
+                   report: bool = True, base_seed: int | None = None) -> Results:
     """Run every run of an experiment (a dict or an experiment file) and return its results.
 
     ``workers``: 1 runs in this process; default, a pool of one worker per core unless the
     batch is too small to pay for starting one. ``report=False`` leaves out report.md and its
-    figures (about half of a small batch's time). Raises ConfigError (one line) on bad input.
+    figures (about half of a small batch's time). ``base_seed`` runs the experiment on other
+    random numbers than its file's ``base_seed``. Raises ConfigError (one line) on bad input.
     """
-    loaded = load(experiment, base_dir, force)
+    loaded = load(experiment, base_dir, force, base_seed)
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix=f"cryptoabm-{loaded.experiment.name}-"))
     ensure_results_fit_on_disk(loaded.experiment, folder, force)
     placement = local_placement(workers, run_sizes(loaded))

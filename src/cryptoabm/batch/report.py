@@ -15,6 +15,7 @@ dates on the time axis when the arms start in different months.
 from __future__ import annotations
 
 import math
+import textwrap
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +244,9 @@ def _fan_chart(timeseries: pd.DataFrame, panels: tuple, path: Path, title: str,
     return fig
 
 
+TITLE_WRAP_CHARACTERS = 48  # a panel title longer than this wraps (6.2-inch panels)
+
+
 def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], reference_label: str, path: Path) -> Figure:
     shown = [o for o in outcomes if o in set(differences["outcome"])]
     columns = min(3, len(shown))
@@ -254,7 +258,7 @@ def _difference_bars(differences: pd.DataFrame, outcomes: tuple[str, ...], refer
         errors = np.vstack([part["mean"] - part["low"], part["high"] - part["mean"]])
         ax.barh(part["label"], part["mean"], xerr=np.nan_to_num(errors), color="tab:blue", alpha=0.7, capsize=3)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_title(OUTCOMES[outcome][2], fontsize=LABEL_POINTS + 1)
+        ax.set_title(textwrap.fill(OUTCOMES[outcome][2], TITLE_WRAP_CHARACTERS), fontsize=LABEL_POINTS + 1)
         difference_axis(ax, outcome)
         ax.tick_params(axis="both", labelsize=LABEL_POINTS)
         ax.invert_yaxis()  # the first arm on top, as in the tables

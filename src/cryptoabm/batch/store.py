@@ -266,6 +266,10 @@ class ResultStore:
             if previous is not None:
                 check_unchanged(previous["inputs"], loaded.inputs, self.folder)
                 check_same_code(previous.get("code"), self.folder)
+                if previous.get("base_seed", loaded.experiment.base_seed) != loaded.experiment.base_seed:
+                    raise StoreError(f"the batch in {self.folder} was started with base_seed "
+                                     f"{previous['base_seed']}, this one has {loaded.experiment.base_seed}; "
+                                     f"resume with --base-seed {previous['base_seed']}, or choose another --out")
             self._manifest = previous or self._new_manifest(loaded, runs)
             self._manifest.setdefault(CHECKSUMS, {})
             self._manifest.setdefault(SERIES_CHECKSUMS, {})

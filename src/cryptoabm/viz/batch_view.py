@@ -1,6 +1,13 @@
 """Explore a finished batch (``cryptoabm viz --results DIR``): fan charts, paired differences,
 the runs, and a live replay of any run against the reference arm on the same seed.
 
+The page opens on what the batch is about: the fan chart shows the first of the experiment's
+own outcomes that differs between its arms (:func:`first_varying`), the series on offer are
+the monthly columns behind outcomes (by their names and units, not raw column names), arms are
+coloured from the Okabe-Ito palette and, beyond its eight colours, also dashed (so that no two
+arms look alike), the paired differences are an outcome x arm matrix in percentage points or
+money, and the runs list is filterable and paginated, with the experiment's outcomes.
+
 Everything is read with the batch layer's own readers: the manifest (:func:`read_manifest`),
 the months dataset (``timeseries/arm=<arm>/``, :func:`timeseries_dataset`), the one-row-per-run table,
 and the report's statistics (:func:`paired_differences`, :func:`t_interval`). A replay rebuilds
@@ -38,6 +45,12 @@ ID_COLUMNS = ("run_id", "arm", "point", "label", "replicate", "seed", "month", "
 FAN_HEIGHT = 220
 RUNS_NEEDED = ("run_id", "arm", "label")  # what the app reads of each run's row
 TIMESERIES_NEEDED = ("run_id", "arm", "label", "month")  # and of each kept month
+# Okabe & Ito (2008): eight colours told apart with the common colour-vision deficiencies
+ARM_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442")
+ARM_DASHES = ([1, 0], [6, 3], [2, 2], [8, 3, 2, 3])  # after each eight arms, the next line style
+RUNS_PER_PAGE = 20
+RUNS_TABLE_OUTCOMES = 4  # the experiment's first outcomes shown beside each run
+PERCENTAGE_POINTS = 100.0
 
 
 class ResultsError(Exception):
@@ -61,8 +74,11 @@ class BatchResults:
 
     @property
     def metrics(self) -> list[str]:
-        """The monthly series the batch kept (what a fan chart can show)."""
-        return [c for c in self.timeseries.columns if c not in ID_COLUMNS and c in _numeric(self.timeseries)]
+        """The monthly series behind outcomes that the batch kept (what a fan chart can show):
+        the experiment's own outcomes' first, then the other outcomes'."""
+        numeric = _numeric(self.timeseries)
+        ordered = [OUTCOMES[o][0] for o in self.outcomes if o in OUTCOMES] + [column for column, *_ in OUTCOMES.values()]
+        return [c for c in dict.fromkeys(ordered) if c in numeric and c not in ID_COLUMNS]
 
 
 def _numeric(table: pd.DataFrame) -> set[str]:
@@ -110,6 +126,41 @@ def open_results(folder: Path) -> BatchResults:
     return BatchResults(folder, manifest, runs, timeseries.sort_values(["run_id", "month"], kind="stable"))
 
 
+def series_label(column: str) -> str:
+    """A monthly column's name in words, with its unit: from the outcome it is behind
+    ("National hashrate, EH/s (peak)" -> "National hashrate, EH/s")."""
+    for name, (source, _, label, kind) in OUTCOMES.items():
+        if source == column:
+            words = label.rsplit(" (", 1)[0]
+            return words + (", share" if kind == "pct" else ", USD a month" if kind == "usd" and "USD" not in words
+                            else "")
+    return column
+
+
+def series_kind(column: str) -> str:
+    """pct, usd, int or num: how a column's values are shown."""
+    return next((kind for source, _, _, kind in OUTCOMES.values() if source == column), "num")
+
+
+def first_varying(results: BatchResults) -> str:
+    """The fan chart's first series: the first outcome series whose arms' medians differ at some
+    month (else the first that varies at all; else the first)."""
+    metrics = results.metrics
+    table = results.timeseries
+    for metric in metrics:
+        medians = table.groupby(["label", "month"])[metric].median().unstack("label")
+        if medians.shape[1] > 1 and not np.allclose(medians.min(axis=1), medians.max(axis=1), equal_nan=True):
+            return metric
+    return next((m for m in metrics if table[m].nunique(dropna=True) > 1), metrics[0])
+
+
+def arm_styles(labels: tuple[str, ...]) -> tuple[list[str], list[list[int]]]:
+    """Each arm's colour and line dash: eight colours, then the same colours dashed."""
+    colours = [ARM_COLOURS[i % len(ARM_COLOURS)] for i in range(len(labels))]
+    dashes = [ARM_DASHES[(i // len(ARM_COLOURS)) % len(ARM_DASHES)] for i in range(len(labels))]
+    return colours, dashes
+
+
 def fan_rows(results: BatchResults, metric: str) -> list[dict[str, Any]]:
     """Per arm (label) and month: the median and the 5th-95th percentile band across replications."""
     rows = []
@@ -125,20 +176,28 @@ def fan_rows(results: BatchResults, metric: str) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=16)
 def fan_spec(metric: str, labels: tuple[str, ...]) -> dict[str, Any]:
     """A fan chart: per arm, the median line over its 5-95% band."""
-    colour = alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=300),
-                       scale=alt.Scale(domain=list(labels), range=["#0072b2", "#d55e00", "#009e73", "#cc79a7",
-                                                                   "#e69f00", "#56b4e9", "#000000"]))
+    colours, dashes = arm_styles(labels)
+    legend = alt.Legend(orient="bottom", labelLimit=300, symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1,
+                        symbolSize=300, columns=min(len(labels), 4))
+    colour = alt.Color("label:N", title=None, legend=legend, scale=alt.Scale(domain=list(labels), range=colours))
+    dash = alt.StrokeDash("label:N", legend=None, scale=alt.Scale(domain=list(labels), range=dashes))
     base = alt.Chart(alt.NamedData(DATA_NAME))
     x = alt.X("month:Q", title="month", axis=alt.Axis(tickMinStep=1, format="d"))
-    band = base.mark_area(opacity=0.2).encode(x=x, y=alt.Y("low:Q", title=metric), y2="high:Q", color=colour)
+    kind = series_kind(metric)
+    axis = alt.Axis(format="%" if kind == "pct" else "$,.3~s" if kind == "usd" else ",.4~g")
+    shown = ".2%" if kind == "pct" else "$,.4~s" if kind == "usd" else ",.4~g"
+    label = series_label(metric)
+    band = base.mark_area(opacity=0.15).encode(x=x, y=alt.Y("low:Q", title=label, axis=axis), y2="high:Q",
+                                                color=alt.Color("label:N", legend=None,
+                                                                scale=alt.Scale(domain=list(labels), range=colours)))
     line = base.mark_line(strokeWidth=2).encode(
-        x=x, y="median:Q", color=colour,
+        x=x, y="median:Q", color=colour, strokeDash=dash,
         tooltip=[alt.Tooltip("label:N", title="Arm"), alt.Tooltip("month:Q", title="Month"),
-                 alt.Tooltip("median:Q", title="Median", format=",.4~g"),
-                 alt.Tooltip("low:Q", title=f"{int(BAND[0] * 100)}th percentile", format=",.4~g"),
-                 alt.Tooltip("high:Q", title=f"{int(BAND[1] * 100)}th percentile", format=",.4~g")])
-    title = alt.TitleParams(metric, subtitle=f"median and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band "
-                                             "across replications, per arm", anchor="start")
+                 alt.Tooltip("median:Q", title="Median", format=shown),
+                 alt.Tooltip("low:Q", title=f"{int(BAND[0] * 100)}th percentile", format=shown),
+                 alt.Tooltip("high:Q", title=f"{int(BAND[1] * 100)}th percentile", format=shown)])
+    title = alt.TitleParams(label, subtitle=f"median and {int(BAND[0] * 100)}-{int(BAND[1] * 100)}% band "
+                                            "across replications, per arm", anchor="start")
     chart = alt.layer(band, line).properties(title=title, width="container", height=FAN_HEIGHT)
     return for_shipped_vega(chart).configure_view(stroke=None).to_dict()
 
@@ -153,6 +212,40 @@ def _shown(outcome: str, value: float) -> str:
     if isinstance(value, float) and math.isnan(value):
         return "n/a"
     return format_value(value, OUTCOMES[outcome][3])
+
+
+def shown_difference(outcome: str, value: float) -> str:
+    """A difference of an outcome: percentage points for shares, signed money or numbers."""
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    kind = OUTCOMES[outcome][3]
+    if kind == "pct":
+        return f"{value * PERCENTAGE_POINTS:+.2f} pp"
+    sign = "+" if value > 0 else ""
+    return sign + format_value(value, kind)
+
+
+def difference_matrix_html(differences: pd.DataFrame) -> str:
+    """The paired differences as a table: an outcome per row, an arm per column; each cell the
+    mean difference and its 95% interval (* when the interval excludes 0)."""
+    arms = list(dict.fromkeys(str(label) for label in differences["label"]))
+    header = "".join(f"<th>{html.escape(arm)}</th>" for arm in arms)
+    rows = []
+    for outcome, group in differences.groupby("outcome", sort=False):
+        by_arm = {str(row.label): row for row in group.itertuples()}
+        cells = []
+        for arm in arms:
+            row = by_arm.get(arm)
+            if row is None:
+                cells.append("<td></td>")
+                continue
+            excludes_zero = row.low > 0 or row.high < 0
+            cells.append(f'<td data-testid="difference-{html.escape(outcome)}-{html.escape(arm)}" '
+                         f'data-value="{float(row.mean)!r}"><b>{shown_difference(outcome, row.mean)}</b>'
+                         f"{' *' if excludes_zero else ''}<br><small>[{shown_difference(outcome, row.low)}, "
+                         f"{shown_difference(outcome, row.high)}]</small></td>")
+        rows.append(f"<tr><td>{html.escape(OUTCOMES[outcome][2])}</td>{''.join(cells)}</tr>")
+    return f"<table><tr><th>outcome</th>{header}</tr>{''.join(rows)}</table>"
 
 
 # -- replay ----------------------------------------------------------------------------------
@@ -195,16 +288,17 @@ def BatchExplorer(folder: Path, on_replay):
     Replay button each (``on_replay(run_id)``)."""
     results = open_results(folder.resolve())
     metrics = results.metrics
-    metric = solara.use_reactive(next((m for m in ("hashrate_ehs", "active_share") if m in metrics), metrics[0]))
+    metric = solara.use_reactive(first_varying(results))
     with solara.Column(classes=["cryptoabm-batch"]) as page:
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"<b>{html.escape(results.manifest['experiment'])}</b>: {html.escape(results.manifest['question'])}<br>"
             f"{len(results.runs)} runs in <code>{html.escape(str(results.folder))}</code>; reference arm: "
             f"<b>{html.escape(results.reference)}</b>."))
-        solara.Select(label="Series for the fan chart", value=metric, values=metrics)
+        solara.v.Select(label="Series for the fan chart", v_model=metric.value, on_v_model=metric.set,
+                        items=[{"text": series_label(m), "value": m} for m in metrics])
         rows = fan_rows(results, metric.value)
         labels = tuple(dict.fromkeys(row["label"] for row in rows))
-        with solara.Div(classes=["cryptoabm-panel"], attributes={"data-testid": "batch-fan"}):
+        with solara.Div(classes=["cryptoabm-panel"], attributes={"data-testid": "batch-fan", "data-series": metric.value}):
             LiveChart.element(spec=fan_spec(metric.value, labels), values=rows)
         DifferencesTable(results)
         RunsTable(results, on_replay)
@@ -217,28 +311,50 @@ def DifferencesTable(results: BatchResults):
     if differences.empty:
         solara.Text("No paired differences: the batch has only the reference arm.")
         return
-    cells = []
-    for row in differences.itertuples():
-        excludes_zero = row.low > 0 or row.high < 0
-        cells.append(f"<tr><td>{html.escape(OUTCOMES[row.outcome][2])}</td><td>{html.escape(str(row.label))}</td>"
-                     f"<td>{_shown(row.outcome, row.mean)}</td><td>[{_shown(row.outcome, row.low)}, "
-                     f"{_shown(row.outcome, row.high)}]{' *' if excludes_zero else ''}</td></tr>")
     reference = html.escape(str(differences["reference"].iloc[0]))
     solara.HTML(tag="div", attributes={"data-testid": "batch-differences"}, classes=["cryptoabm-table"], unsafe_innerHTML=(
-        f"<p><b>Paired differences</b> from <b>{reference}</b> (the same replicate: the same random numbers), "
-        f"mean over replicates with its 95% t-interval; * marks an interval that excludes 0.</p>"
-        "<table><tr><th>outcome</th><th>arm</th><th>mean difference</th><th>95% interval</th></tr>"
-        + "".join(cells) + "</table>"))
+        f"<p><b>Paired differences</b>: each arm minus <b>{reference}</b> on the same replicate (the same random "
+        "numbers), mean over replicates with its 95% t-interval below; shares in percentage points (pp), money "
+        "in USD; * marks an interval that excludes 0.</p>" + difference_matrix_html(differences)))
+
+
+def runs_outcomes(results: BatchResults) -> list[str]:
+    """The outcomes shown beside each run: the experiment's own first ones that the table has."""
+    return [o for o in results.outcomes if o in results.runs.columns and o in OUTCOMES][:RUNS_TABLE_OUTCOMES]
+
+
+def filtered_runs(results: BatchResults, text: str) -> pd.DataFrame:
+    """The runs whose id or arm contains ``text`` (any case)."""
+    wanted = text.strip().lower()
+    if not wanted:
+        return results.runs
+    keep = (results.runs["run_id"].astype(str).str.lower().str.contains(wanted, regex=False)
+            | results.runs["label"].astype(str).str.lower().str.contains(wanted, regex=False))
+    return results.runs[keep]
 
 
 @solara.component
 def RunsTable(results: BatchResults, on_replay):
-    outcomes = [o for o in ("final_wallet_share", "total_state_revenue_usd", "total_fdi_inflow_usd")
-                if o in results.runs.columns]
+    outcomes = runs_outcomes(results)
+    search = solara.use_reactive("")
+    page = solara.use_reactive(0)
+    shown = filtered_runs(results, search.value)
+    pages = max(1, math.ceil(len(shown) / RUNS_PER_PAGE))
+    current = min(page.value, pages - 1)
     with solara.Div(attributes={"data-testid": "batch-runs"}):
         solara.HTML(tag="p", unsafe_innerHTML="<b>Runs</b>: Replay runs one live in the comparison, against the "
                                               "reference arm's run on the same seed.")
-        for row in results.runs.itertuples():
+        with solara.Row(style={"align-items": "center"}):
+            def filter_by(text: str) -> None:
+                search.set(text)
+                page.set(0)
+
+            solara.InputText("Filter by run or arm", value=search.value, continuous_update=True, on_value=filter_by)
+            solara.Button("Previous", small=True, disabled=current == 0, on_click=lambda: page.set(current - 1))
+            solara.HTML(tag="span", attributes={"data-testid": "runs-page"},
+                        unsafe_innerHTML=f"page {current + 1} of {pages} ({len(shown)} runs)")
+            solara.Button("Next", small=True, disabled=current >= pages - 1, on_click=lambda: page.set(current + 1))
+        for row in shown.iloc[current * RUNS_PER_PAGE:(current + 1) * RUNS_PER_PAGE].itertuples():
             with solara.Div(classes=["cryptoabm-run-row"], attributes={"data-testid": f"run-{row.run_id}"}):
                 solara.Button("Replay", small=True, outlined=True, on_click=lambda r=row.run_id: on_replay(r))
                 solara.Text(f"{row.run_id} · seed {row.seed} · "

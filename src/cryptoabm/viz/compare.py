@@ -7,8 +7,8 @@ same population and the same network (common random numbers): what differs betwe
 caused by the policy, not by luck.
 
 B's policy is a *policy package*: a preset is a country under a package
-(``configs/policies/``), and B takes another preset's package, its ``[policy]`` levers and its
-policy measures (events of the kinds ``config.POLICY_EVENT_KINDS``), into A's country by
+(``configs/policies/``), and B takes a package from that folder, its ``[policy]`` levers and
+its policy measures (events of the kinds ``config.POLICY_EVENT_KINDS``), into A's country by
 :func:`with_policy`. A's own events of the world and the economy (a relocation wave, an
 internet shutdown: ``config.COUNTRY_EVENT_KINDS``) stay in B, so both runs meet the same
 world. Then, if the user moved a lever, the levers as dotted overrides.
@@ -20,12 +20,22 @@ and :func:`request_from_query`), so a comparison can be shared as a link.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from cryptoabm.config import COUNTRY_EVENT_KINDS, POLICY_EVENT_KINDS, ConfigError, Scenario, scenario_from_dict
+from cryptoabm.config import (
+    COUNTRIES_FOLDER,
+    COUNTRY_EVENT_KINDS,
+    POLICY_EVENT_KINDS,
+    ConfigError,
+    Scenario,
+    load_composition,
+    scenario_from_dict,
+)
 from cryptoabm.config import _set_dotted as set_dotted
 from cryptoabm.model import INDICATOR_NAMES, CryptoEconomy
 from cryptoabm.viz.levers import (
@@ -36,11 +46,14 @@ from cryptoabm.viz.levers import (
     SEED_PARAM,
     parse_seed,
 )
+from cryptoabm.viz.presets import PolicyPackage, Preset
 
 RUN_A, RUN_B = "A", "B"
 LEVER_PREFIX = "b."  # query keys of B's levers: b.license_cap=3
 QUERY_PRESET, QUERY_POLICY, QUERY_CITIZENS = "preset", "policy", "citizens"
 CITIZENS_KEY = "population.citizens"
+OWN_POLICY = ""  # B's policy source for a preset that is not a composition: A's own policy
+ANY_HORIZON = 1_200  # months: the longest run a config allows, so that any package's events fit
 
 
 def policy_package(scenario: Scenario) -> dict[str, Any]:
@@ -121,7 +134,7 @@ class ComparisonRequest:
     its policy source (as text or numbers, as the controls send them)."""
 
     preset: str
-    policy: str  # the preset whose policy package B runs
+    policy: str  # the package in configs/policies/ that B runs (OWN_POLICY: A's own policy)
     levers: dict[str, Any] = field(default_factory=dict)
     citizens: int = DEFAULT_CITIZENS
     seed: int | None = None  # None: the preset's seed
@@ -135,9 +148,18 @@ class ComparisonRequest:
         return urlencode(pairs)
 
 
-def request_from_query(query: str, available: set[str], default: str) -> tuple[ComparisonRequest, list[str]]:
+def own_policy(preset: Preset) -> str:
+    """B's policy source that makes B run A's own policy: the preset's package, if it has one."""
+    return preset.package or OWN_POLICY
+
+
+def request_from_query(query: str, available: dict[str, Preset], packages: set[str], default: str,
+                       default_policy: str) -> tuple[ComparisonRequest, list[str]]:
     """A request from a URL query string, and what in it was unusable (left at defaults).
 
+    An empty address opens ``default`` against ``default_policy``; an address that names a
+    preset but no policy compares the preset with itself. ``policy`` may also name a preset
+    (links from before packages were picked directly): B then runs that preset's package.
     Unknown presets, levers and malformed numbers are reported, never raised: a shared link
     with a typo still opens the app.
     """
@@ -147,10 +169,17 @@ def request_from_query(query: str, available: set[str], default: str) -> tuple[C
     if preset not in available:
         problems.append(f"no preset named {preset!r} in this app's configs")
         preset = default
-    policy = values.get(QUERY_POLICY, preset)
-    if policy not in available:
-        problems.append(f"no preset named {policy!r} to take B's policy from")
-        policy = preset
+    own = own_policy(available[preset])
+    asked = values.get(QUERY_POLICY)
+    if asked is None:
+        policy = own if QUERY_PRESET in values or default_policy not in packages else default_policy
+    elif asked in packages or asked == own:
+        policy = asked
+    elif asked in available:
+        policy = own_policy(available[asked]) if available[asked].package else own
+    else:
+        problems.append(f"no policy package named {asked!r} in configs/policies/ for B")
+        policy = own
     citizens = DEFAULT_CITIZENS
     if QUERY_CITIZENS in values:
         try:
@@ -158,7 +187,8 @@ def request_from_query(query: str, available: set[str], default: str) -> tuple[C
             if not CITIZENS_MIN <= citizens <= CITIZENS_MAX:
                 raise ValueError
         except ValueError:
-            problems.append(f"citizens must be a whole number from {CITIZENS_MIN} to {CITIZENS_MAX}")
+            problems.append(f"citizens must be a whole number from {CITIZENS_MIN:,} to {CITIZENS_MAX:,} "
+                            f"(got {values[QUERY_CITIZENS]!r}); {DEFAULT_CITIZENS:,} used")
             citizens = DEFAULT_CITIZENS
     seed = None
     if SEED_PARAM in values:
@@ -195,25 +225,70 @@ def lever_overrides(levers: dict[str, Any]) -> dict[str, Any]:
     return overrides
 
 
-def build_comparison(request: ComparisonRequest, scenarios: dict[str, Scenario]) -> Comparison:
+@functools.lru_cache(maxsize=64)
+def package_scenario(configs: Path, package: str) -> Scenario:
+    """A policy package on some country of ``configs`` over the longest horizon allowed: its
+    ``policy`` and its policy events are the package's (a country sets neither), whatever the
+    country. What B's levers start from, and what :func:`package_of` takes into A's economy."""
+    country = next(iter(sorted((configs / COUNTRIES_FOLDER).glob("*.toml"))), None)
+    if country is None:
+        raise ConfigError(configs / COUNTRIES_FOLDER, "", "no country file to compose a policy package with")
+    return load_composition(configs, country.stem, package, {"months": ANY_HORIZON})
+
+
+def policy_source(request: ComparisonRequest, available: dict[str, Preset]) -> Scenario:
+    """The scenario whose policy B starts from, before its levers: A's preset for its own policy,
+    else the package (composed on some country: only its policy and measures are read)."""
+    preset = available[request.preset]
+    if request.policy in (OWN_POLICY, preset.package):
+        return preset.scenario
+    return package_scenario(preset.path.parent.resolve(), request.policy)
+
+
+def build_comparison(request: ComparisonRequest, available: dict[str, Preset],
+                     packages: dict[str, PolicyPackage] | None = None) -> Comparison:
     """The two runs a request asks for: A is the preset as it stands, B the preset's country
-    under the policy of ``request.policy`` with the levers set; both with the request's
+    under the policy package ``request.policy`` with the levers set; both with the request's
     citizens and seed. Raises ValueError or ConfigError (one sentence) for a bad request."""
-    country = scenarios[request.preset]
+    country = available[request.preset].scenario
     citizens = {CITIZENS_KEY: request.citizens}
     scenario_a = with_policy(country, policy_package(country), citizens)
-    scenario_b = with_policy(country, policy_package(scenarios[request.policy]),
+    scenario_b = with_policy(country, policy_package(policy_source(request, available)),
                              {**citizens, **lever_overrides(request.levers)})
     seed = country.seed if request.seed is None else request.seed
-    return Comparison(scenario_a, scenario_b, seed, labels=comparison_labels(request))
+    return Comparison(scenario_a, scenario_b, seed, labels=comparison_labels(request, available, packages or {}))
 
 
-def comparison_labels(request: ComparisonRequest) -> tuple[str, str]:
-    """Names of A and B on the page."""
-    b = request.preset if request.policy == request.preset else f"{request.policy} policy"
+def policy_title(request: ComparisonRequest, available: dict[str, Preset],
+                 packages: dict[str, PolicyPackage]) -> str:
+    """B's policy by name: its package's short name, or "its own policy"."""
+    preset = available[request.preset]
+    if request.policy in (OWN_POLICY, preset.package):
+        return preset.package_title or "its own policy"
+    found = packages.get(request.policy)
+    return found.title if found else request.policy
+
+
+def comparison_labels(request: ComparisonRequest, available: dict[str, Preset],
+                      packages: dict[str, PolicyPackage]) -> tuple[str, str]:
+    """Names of A and B on the page: the policy each runs."""
+    preset = available[request.preset]
+    b = policy_title(request, available, packages)
     if request.levers:
         b += ", levers changed"
-    return f"A: {request.preset}", f"B: {b}"
+    return f"A: {preset.package_title or preset.title}", f"B: {b}"
+
+
+def comparison_sentence(request: ComparisonRequest, available: dict[str, Preset],
+                        packages: dict[str, PolicyPackage], seed: int) -> str:
+    """The header: what runs, in plain words. "Turkmenistan (2026): Law No. 298 (A) against
+    VARA licensing (B), seed 1, 2,000 citizens." """
+    preset = available[request.preset]
+    a = preset.package_title or "its own policy"
+    b = policy_title(request, available, packages)
+    if request.levers:
+        b += " with levers changed"
+    return f"{preset.economy}: {a} (A) against {b} (B), seed {seed}, {request.citizens:,} citizens."
 
 
 def config_error_text(exc: ConfigError) -> str:

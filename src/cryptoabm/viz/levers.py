@@ -19,7 +19,7 @@ SELECT, SLIDER_FLOAT, SLIDER_INT, TEXT = "Select", "SliderFloat", "SliderInt", "
 PAYMENT_REGIMES: tuple[str, ...] = typing.get_args(PaymentRegime)
 USD_PER_MILLION = 1_000_000.0
 
-DEFAULT_CITIZENS = 500  # a few hundred: the network draws at once (presets use 2,000)
+DEFAULT_CITIZENS = 2_000  # as the presets (and `cryptoabm run`): the same numbers as the command line
 CITIZENS_MIN, CITIZENS_MAX, CITIZENS_STEP = 100, 10_000, 100
 LICENCE_CAP_MAX = 100_000  # as many licences as the config allows farms
 OUTFLOW_LIMIT_MAX = 1e9  # USD per citizen a month: beyond any real limit

@@ -47,6 +47,7 @@ COORDINATE_DECIMALS = 4
 CHART_SIZE = 300  # pixels on each side of the drawing
 SQUARE_GAP = 0.12  # between community squares, as a share of a square
 INCOME_DECILES = 10
+DIFFERENCE_EXTENTS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)  # the B - A colour scale runs from -x to +x
 
 
 def wallet_codes(population: Population) -> np.ndarray:
@@ -182,13 +183,25 @@ def group_rows(comparison: Comparison) -> list[dict[str, Any]]:
             for g in range(count)]
 
 
+def difference_extent(rows: list[dict[str, Any]]) -> float:
+    """The end of the symmetric B - A colour scale: the first of DIFFERENCE_EXTENTS that covers
+    every group's difference (so that -2 pp and +2 pp are equally dark, and the scale changes
+    only in steps)."""
+    largest = max((abs(row["difference"]) for row in rows), default=0.0)
+    return next((extent for extent in DIFFERENCE_EXTENTS if largest <= extent), DIFFERENCE_EXTENTS[-1])
+
+
 @functools.lru_cache(maxsize=64)
-def aggregate_spec(show: str, citizens: int, why: str, kind: str) -> dict[str, Any]:
+def aggregate_spec(show: str, citizens: int, why: str, kind: str, extent: float = DIFFERENCE_EXTENTS[0]) -> dict[str, Any]:
     """Squares per group coloured by the share holding a wallet (A or B; sequential from 0) or
-    by B minus A (diverging around 0); the legend gives the scale."""
+    by B minus A (diverging, centred on 0 and symmetric: -extent to +extent); the legend gives
+    the scale."""
     if show == SHOW_DIFFERENCE:
-        colour = alt.Color("difference:Q", scale=alt.Scale(scheme="blueorange", domainMid=0, reverse=True),
-                           legend=alt.Legend(title=["B - A: share", "holding a wallet"], format="+.1%", orient="right"))
+        colour = alt.Color("difference:Q",
+                           scale=alt.Scale(scheme="blueorange", domain=[-extent, extent], domainMid=0, reverse=True,
+                                           clamp=True),
+                           legend=alt.Legend(title=["B - A: share", "holding a wallet"], orient="right",
+                                             labelExpr="format(datum.value * 100, '+.1f') + ' pp'", values=[-extent, -extent / 2, 0, extent / 2, extent]))
     else:
         field = "share_a" if show == SHOW_A else "share_b"
         colour = alt.Color(f"{field}:Q", scale=alt.Scale(scheme="viridis", domainMin=0, zero=True),
@@ -223,7 +236,8 @@ def network_view_spec(comparison: Comparison, show: str) -> tuple[dict[str, Any]
     why = ("well mixed: everyone meets everyone, no network to draw" if population.adjacency is None
            else f"too many to draw one by one (over {MAX_DRAWN_CITIZENS:,})")
     kind = "community" if population.adjacency is not None else "income decile"
-    return aggregate_spec(show, population.size, why, kind), group_rows(comparison)
+    rows = group_rows(comparison)
+    return aggregate_spec(show, population.size, why, kind, difference_extent(rows)), rows
 
 
 @solara.component

@@ -12,7 +12,8 @@ server that fetches whatever it lacks. Here:
 - the proxy's upstream CDN is a closed loopback port, so a missing file ends in a 404 (after
   Solara's retries, a few seconds) and a browser console error the end-to-end test catches,
   never in a download;
-- Solara's usage telemetry and its version check are switched off.
+- Solara's usage telemetry and its version check are switched off, and so is its "runs on
+  Solara" banner (it sat over the bottom of the page).
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def prepare(app: str, title: str) -> Path:
         "SOLARA_ASSETS_CDN": UNREACHABLE_CDN,
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
         "SOLARA_THEME_TITLE": title,
+        "SOLARA_THEME_SHOW_BANNER": "False",
         "SOLARA_MODE": "production",  # no development banner, no call home to check the version
     })
     _apply_to_loaded_settings(folder, title)
@@ -144,6 +146,7 @@ def _apply_to_loaded_settings(folder: Path, title: str) -> None:
     server_settings.assets.proxy_cache_dir = folder
     server_settings.telemetry.mixpanel_enable = False
     server_settings.theme.title = title
+    server_settings.theme.show_banner = False
     server_settings.main.mode = "production"
 
 

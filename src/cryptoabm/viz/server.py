@@ -70,9 +70,13 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, configs: str | Pat
         assets = offline.prepare(APP_MODULE, PAGE_TITLE)
     except offline.AssetsMissing as exc:
         return _fail(str(exc), EXIT_UNAVAILABLE)
+    from cryptoabm.viz import seeds
+
+    seeds.shared_pool()  # the "over N seeds" workers, started from this (the main) thread
     try:
         _run_until_interrupted(host, port)
     finally:
+        seeds.stop_shared_pool()
         offline.cleanup(assets)
     return EXIT_OK
 
