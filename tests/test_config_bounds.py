@@ -151,6 +151,15 @@ def test_a_value_beyond_the_bounds_is_refused_at_check_time(key, value):
         load_scenario(CONFIGS / "baseline.toml", {key: value})
 
 
+@pytest.mark.parametrize("overrides", [{"mining.farm_size_mw": 1e-9}, {"mining.max_new_mw_per_month": 1e9}])
+def test_more_farm_sites_a_month_than_the_model_can_weigh_are_refused(overrides):
+    """Each extreme alone was valid, and 25 MW of sites a month in farms of 1e-9 MW made 2.5e10
+    entry decisions a month: a run that never ends. Their ratio is bounded instead."""
+    with pytest.raises(ConfigError, match="farm sites a month; at most") as caught:
+        load_scenario(CONFIGS / "baseline.toml", overrides)
+    assert caught.value.field == "mining.max_new_mw_per_month"
+
+
 def test_the_crash_input_of_the_issue_runs():
     """Issue 23, item 12: months = 12, btc_price_usd = 1.0, initial_farms = 500, license_fee_usd
     = 1e9 passed check, and run failed with ZeroDivisionError on every seed."""

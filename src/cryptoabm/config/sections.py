@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from cryptoabm.config.calendar import MONTH_PATTERN
 from cryptoabm.config.errors import _FieldProblem
 from cryptoabm.config.values import (
+    MAX_NEW_SITES_PER_MONTH,
     MAX_PEOPLE,
     MAX_PRICE_VOLATILITY,
     MAX_QUANTITY,
@@ -130,6 +131,16 @@ class MiningConfig(_Section):
     expansion_share_of_cash: Share = 0.5  # of spare cash spent on rigs in a good month
     max_expansion_share_per_month: Share = 0.1  # of current hashrate
     repatriation_share_of_profit: Share = 1.0  # of repatriable profit a foreign owner takes home
+
+    @model_validator(mode="after")
+    def _sites_a_month_within_bounds(self) -> MiningConfig:
+        sites = self.max_new_mw_per_month / self.farm_size_mw
+        if sites > MAX_NEW_SITES_PER_MONTH:
+            raise _FieldProblem("mining.max_new_mw_per_month",
+                                f"{self.max_new_mw_per_month:g} MW a month in farms of farm_size_mw "
+                                f"{self.farm_size_mw:g} MW is {sites:.3g} farm sites a month; at most "
+                                f"{MAX_NEW_SITES_PER_MONTH:,} (raise farm_size_mw or lower max_new_mw_per_month)")
+        return self
 
 
 class InvestorConfig(_Section):

@@ -43,6 +43,9 @@ MAX_USD = 1e13  # any money stock or flow a config sets (about a tenth of world 
 MAX_PEOPLE = 10_000_000_000  # people one population may stand for
 MAX_PRICE_VOLATILITY = 2.0  # annualised SD of log BTC returns (recorded: below 1.5 since 2013)
 MAX_SHOCK_PRODUCT = 1e6  # the product of all price (or hashrate) shock factors, and of their inverses
+MAX_NEW_SITES_PER_MONTH = 1_000  # farm sites a month (max_new_mw_per_month / farm_size_mw): each is a decision
+# the model takes that month, so this bounds a run's work as initial_farms does (assumption: far above the
+# presets' 2.5 to 25 a month; without it, 25 MW of sites in farms of 1e-9 MW are 2.5e10 decisions a month)
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
