@@ -334,6 +334,30 @@ def test_calibrate_ends_promptly_after_an_early_error_with_a_pool_up(tmp_path, c
     assert ("in use" if case == "work in use" else "targets.0.id: '" + long_id) in done.stderr
 
 
+def test_calibrate_resumed_after_an_edit_or_with_another_budget_ends_promptly_with_a_pool_up(tmp_path):
+    """Item 11, the two --resume triggers: the pool is up when the edited behaviour.toml is found
+    (one line, exit 2), and another --budget restarts the stage whose design changed (exit 0);
+    neither waits for idle workers."""
+    configs, targets = calibration_setup(tmp_path)
+    first = subprocess.run([*CRYPTOABM, *calibrate_argv(tmp_path, configs, targets, "--workers", "1")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=WAIT_S)
+    assert first.returncode == 0, first.stderr
+    argv = calibrate_argv(tmp_path, configs, targets, "--workers", "2", "--resume")
+    budget = argv.index("--budget") + 1
+    other_budget = subprocess.run([*CRYPTOABM, *argv[:budget], "3", *argv[budget + 1:]], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=120)
+    assert other_budget.returncode == 0 and "3 Sobol' points" in other_budget.stderr, other_budget.stderr
+    behaviour = configs / "behaviour.toml"
+    text = behaviour.read_text()
+    assert "capital_cost_annual = 0.30 " in text
+    behaviour.write_text(text.replace("capital_cost_annual = 0.30 ", "capital_cost_annual = 0.31 "))
+    edited = subprocess.run([*CRYPTOABM, *argv[:budget], "3", *argv[budget + 1:]], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    errors = [line for line in edited.stderr.splitlines() if line.startswith("cryptoabm: error:")]
+    assert edited.returncode == 2 and len(errors) == 1 and "Traceback" not in edited.stderr, edited.stderr
+    assert f"{behaviour} has changed since" in errors[0]
+
+
 def test_the_shared_pool_stops_its_idle_workers_when_closed():
     from cryptoabm.batch.runner import process_pool
     from cryptoabm.calibration.simulate import SharedExecutor
