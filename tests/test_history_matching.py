@@ -48,19 +48,46 @@ def test_the_likelihood_weight_by_hand():
 
 
 def test_replications_from_the_noise_study_by_hand():
-    # SE of a point's mean sd / sqrt(R) at most 0.3 x the scale SD 0.05 = 0.015: R >= (sd / 0.015)^2
-    assert choose_replications({"a": 0.06}, {"a": 0.05}, share=0.3) == 16
-    assert choose_replications({"a": 0.03}, {"a": 0.05}, share=0.3) == 10  # (0.03 / 0.015)^2 = 4: the minimum, 10
-    assert choose_replications({"a": 0.1}, {"a": 0.05}, share=0.3) == 40  # 45 needed: capped, and reported as noise
-    assert choose_replications({"a": 0.03, "b": 0.09}, {"a": 0.05, "b": 0.05}, share=0.3) == 36  # (0.09 / 0.015)^2
+    # SE of a point's mean, sd / sqrt(R), at most share x sqrt(scale^2 + sd^2), the SD a distance is
+    # judged against: R >= sd^2 / (share^2 (scale^2 + sd^2))
+    # 0.0036 / (0.09 x (0.0025 + 0.0036)) = 6.56 -> 7
+    assert choose_replications({"a": 0.06}, {"a": 0.05}, share=0.3, minimum=1) == 7
+    # 0.0009 / (0.09 x 0.0034) = 2.94 -> 3, and the minimum, 10, when it is larger
+    assert choose_replications({"a": 0.03}, {"a": 0.05}, share=0.3, minimum=1) == 3
+    assert choose_replications({"a": 0.03}, {"a": 0.05}, share=0.3) == 10
+    # 0.01 / (0.04 x 0.0125) = 20; at share 0.1, 80: capped at 40
+    assert choose_replications({"a": 0.1}, {"a": 0.05}, share=0.2) == 20
+    assert choose_replications({"a": 0.1}, {"a": 0.05}, share=0.1) == 40
+    # the noisiest target decides: b needs 0.0081 / (0.09 x 0.0106) = 8.49 -> 9
+    assert choose_replications({"a": 0.03, "b": 0.09}, {"a": 0.05, "b": 0.05}, share=0.3, minimum=1) == 9
     assert choose_replications({"a": float("nan")}, {"a": 0.05}) == 10
-    # the default share, a half: (0.1 / 0.025)^2 = 16
-    assert choose_replications({"a": 0.1}, {"a": 0.05}) == 16
+    # a target whose runs scatter 100 times the record's error needs at most 1 / share^2 = 4 at the
+    # default share, a half: its ensemble variance is in the denominator whole
+    assert choose_replications({"a": 5.0}, {"a": 0.05}, minimum=1) == 4
 
 
 def test_maximin_subset_by_hand():
     candidates = np.array([[0.0], [0.1], [1.0], [0.5]])
     assert maximin_subset(candidates, 3).ravel().tolist() == [0.0, 1.0, 0.5]
+
+
+def test_a_small_non_implausible_space_still_gets_a_whole_design():
+    """When fewer than a design's points of the first 4,096 candidates survive, the candidate
+    sequence is lengthened until enough do: a region of 1/4,600 of a 13-parameter cube (about one
+    a candidate in 4,096) still yields a later wave's 20 points, every one inside it."""
+    from cryptoabm.calibration.history_matching import CANDIDATES, MAX_CANDIDATES, Space, sobol_unit
+
+    matcher = HistoryMatcher.__new__(HistoryMatcher)
+    matcher.space = Space({f"p{i}": (0.0, 1.0) for i in range(13)})
+    matcher.seed = 7
+    matcher.non_implausible = lambda unit, waves, informative: np.all(unit[:, :3] < 0.06, axis=1)
+    kept = matcher.non_implausible_candidates([], [], wanted=20)
+    assert len(kept) >= 20 and np.all(kept[:, :3] < 0.06)
+    first = matcher.non_implausible(sobol_unit(13, CANDIDATES, 7, 2), [], [])
+    assert first.sum() < 20 <= MAX_CANDIDATES * 0.06 ** 3  # the first candidates alone would not do
+    # nothing survives anywhere: an empty set after MAX_CANDIDATES tries, not an endless search
+    matcher.non_implausible = lambda unit, waves, informative: np.zeros(len(unit), dtype=bool)
+    assert len(matcher.non_implausible_candidates([], [], wanted=5)) == 0
 
 
 def test_split_rhat_is_one_for_mixed_walkers_and_large_for_stuck_ones():

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -546,3 +548,15 @@ def test_every_presets_values_sit_on_their_sliders():
             steps = (value - entry["min"]) / entry["step"]
             assert entry["min"] <= value <= entry["max"], (name, lever.name, entry)
             assert steps == pytest.approx(round(steps)), (name, lever.name, entry)
+
+
+def test_a_process_that_rendered_the_page_exits_when_its_work_is_done():
+    """The seeds view's watcher (a Solara task thread, not a daemon) must not keep the interpreter
+    alive: a script that renders the page and returns ends, as a test session or a notebook does."""
+    script = ("import solara, threading\n"
+              "from cryptoabm.viz.app import Page\n"
+              "solara.render(Page(), handle_error=False)\n"
+              "assert any(t.name.startswith('Thread') and not t.daemon for t in threading.enumerate())\n"
+              "print('rendered')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "rendered" in done.stdout, done.stderr[-2000:]

@@ -7,7 +7,7 @@
 
 The model's **uncertainties** are the behaviour nobody has measured: the shared behavioural
 parameters over the 5%-95% range of their posterior (``validation/calibration/posterior.parquet``
-when it exists), else of the calibration's accepted draws (``validation/calibration/fitted.toml``),
+when it exists), else of the calibration's accepted draws (``validation/calibration/smm/fitted.toml``),
 else over the ranges the calibration searches (``CALIBRATED_RANGES``); plus any ``extra``
 ranges (an experiment's ``[uncertainty.ranges]``), the price regime and the value of energy when
 the scenario has them, and the **seed**: the same scenario (seed included) under two policies
@@ -36,7 +36,7 @@ SEED_PARAMETER = "seed"
 SEED_RANGE = (0, 2**31 - 1)  # EMA samples integers as int32
 NAME_SEPARATOR = "__"  # EMA passes parameters as keywords: "adoption.imitation_q" -> "adoption__imitation_q"
 POSTERIOR_FILE = "validation/calibration/posterior.parquet"  # draws of the behavioural parameters (one column each)
-FITTED_FILE = "validation/calibration/fitted.toml"  # the calibration's accepted 5%-95% range per parameter
+FITTED_FILE = "validation/calibration/smm/fitted.toml"  # the calibration's accepted 5%-95% range per parameter
 POSTERIOR_QUANTILES = (0.05, 0.95)
 # Each lever's range for a search (assumption: from nothing to about twice the strongest package's
 # value, or the whole share). A package's levers are those of this table its [policy] table sets.

@@ -7,9 +7,15 @@ posterior is drawn (Vernon, Goldstein and Bower 2010; Andrianakis et al. 2015):
    numbers give each target's ensemble standard deviation (the spread of one run's value
    around the model's mean). The replications per design point are the fewest, at least
    ``MIN_REPLICATIONS``, that bring the standard error of a point's mean to at most
-   ``NOISE_SHARE`` of the target's observation-and-discrepancy SD (:func:`choose_replications`).
+   ``NOISE_SHARE`` of the SD a distance is judged against (observation, discrepancy and
+   ensemble together, :func:`choose_replications`): the mean's own noise then adds at most a
+   quarter to that variance. (A target whose single runs scatter far more than the record's
+   error, such as the world hashrate's response to one price cut, has the ensemble variance
+   in its denominator whole; averaging it away would take hundreds of runs a point and change
+   no implausibility.)
 2. **Waves.** Each wave runs a space-filling design (a scrambled Sobol' sequence, scipy's
-   ``qmc``; later waves a maximin subset of the candidates still non-implausible) at that many
+   ``qmc``; later waves a maximin subset of the candidates still non-implausible, the candidate
+   sequence lengthened while too few survive) at that many
    replications, on common random numbers, through the batch layer (parallel, resumable,
    Dask-capable: each wave is one stage of :class:`~cryptoabm.calibration.simulate.BatchSimulator`).
    A Gaussian-process **emulator** per target (scikit-learn; an anisotropic RBF kernel plus a
@@ -54,13 +60,15 @@ from cryptoabm.calibration.targets import LoadedTargets, Target
 
 CUTOFF = 3.0  # implausibility cut-off: Pukelsheim's three-sigma rule for unimodal distributions
 MIN_REPLICATIONS = 10
-# a point mean's standard error at most this share of the observation-and-discrepancy SD: it then adds
-# at most a quarter to the variance a distance is judged against (and the emulators count it, as each
-# point's own variance); half rather than less keeps a full calibration within 30 minutes on 2 cores
+# a point mean's standard error at most this share of the SD a distance is judged against (observation,
+# discrepancy and ensemble): it then adds at most a quarter to that variance (and the emulators count
+# it, as each point's own variance); half rather than less keeps a full calibration within 30 minutes
+# on 2 cores
 NOISE_SHARE = 0.5
 MAX_REPLICATIONS = 40  # cap: beyond it, the noise is reported rather than averaged away
 TEST_POINTS = 4096  # the fixed test set on which the non-implausible share is measured
-CANDIDATES = 4096  # candidates a later wave's design is chosen from
+CANDIDATES = 4096  # candidates a later wave's design is chosen from (doubled while too few survive)
+MAX_CANDIDATES = 2 ** 17  # the most candidates tried: a non-implausible share below ~1e-4 ends the waves
 HM_STREAM = 0x4A  # the calibration's own Sobol' sequences and sampler draw from (base seed, this, ...)
 
 
@@ -95,13 +103,15 @@ def log_likelihood_term(mean: np.ndarray, emulator_var: np.ndarray, low: float, 
 
 def choose_replications(ensemble_sd: dict[str, float], scale_sd: dict[str, float], share: float = NOISE_SHARE,
                         minimum: int = MIN_REPLICATIONS, maximum: int = MAX_REPLICATIONS) -> int:
-    """The fewest replications (within [minimum, maximum]) for which every target's standard
-    error of a point's mean, ensemble SD / sqrt(R), is at most ``share`` of its scale SD
-    (the observation-and-discrepancy SD)."""
+    """The fewest replications R (within [minimum, maximum]) for which every target's standard
+    error of a point's mean, ensemble SD / sqrt(R), is at most ``share`` of the SD its distance
+    is judged against, sqrt(scale SD^2 + ensemble SD^2) (scale SD: observation and discrepancy):
+    R >= ensemble SD^2 / (share^2 (scale SD^2 + ensemble SD^2)), never more than 1 / share^2."""
     needed = minimum
     for key, sd in ensemble_sd.items():
-        if math.isfinite(sd) and scale_sd[key] > 0:
-            needed = max(needed, math.ceil((sd / (share * scale_sd[key])) ** 2))
+        total = scale_sd[key] ** 2 + sd ** 2
+        if math.isfinite(sd) and total > 0:
+            needed = max(needed, math.ceil(sd ** 2 / (share ** 2 * total) - 1e-9))
     return int(min(maximum, needed))
 
 
@@ -313,6 +323,19 @@ class HistoryMatcher:
             keep &= self.implausibility_max(unit, wave, informative) <= CUTOFF
         return keep
 
+    def non_implausible_candidates(self, waves: list[Wave], informative: list[str], wanted: int) -> np.ndarray:
+        """The candidates still non-implausible: the first CANDIDATES points of the candidates'
+        Sobol' sequence, lengthened (doubling; the same sequence, so the first points stay) until
+        ``wanted`` survive or MAX_CANDIDATES have been tried. A small non-implausible space is
+        then still sampled by a whole design, as history matching's later waves need."""
+        count = CANDIDATES
+        while True:
+            candidates = sobol_unit(len(self.space.keys), count, self.seed, 2)
+            kept = candidates[self.non_implausible(candidates, waves, informative)]
+            if len(kept) >= wanted or count >= MAX_CANDIDATES:
+                return kept
+            count *= 2
+
     def log_posterior(self, unit: np.ndarray, waves: list[Wave], informative: list[str],
                       constrained: bool = True) -> np.ndarray:
         """Uniform prior on the cube, zero outside the non-implausible space (unless not
@@ -360,9 +383,9 @@ class HistoryMatcher:
             if index == 1:
                 unit = sobol_unit(dimensions, self.points, self.seed, 3)
             else:
-                kept = candidates[self.non_implausible(candidates, waves, informative)]
+                kept = self.non_implausible_candidates(waves, informative, self.points)
                 if len(kept) == 0:
-                    self.say(f"wave {index}: no candidate is non-implausible; stopping")
+                    self.say(f"wave {index}: no candidate of {MAX_CANDIDATES:,} is non-implausible; stopping")
                     break
                 unit = maximin_subset(kept, self.points)
             points = self.space.to_points(unit)
@@ -414,7 +437,7 @@ class HistoryMatcher:
         import emcee
 
         dimensions = len(self.space.keys)
-        kept = candidates[self.non_implausible(candidates, waves, informative)]
+        kept = self.non_implausible_candidates(waves, informative, self.walkers)
         constrained = len(kept) > 0
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, HM_STREAM, 5]))
         if not constrained:

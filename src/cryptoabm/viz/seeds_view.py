@@ -138,7 +138,9 @@ def SeedsView(comparison: Comparison, shown: bool):
     solara.use_effect(begin, [shown])
 
     def watch() -> None:
-        while not holder.closed.is_set():
+        # Solara's task thread is not a daemon: it also ends when the interpreter shuts down (the
+        # main thread has stopped), or a process that rendered the page would never exit
+        while not holder.closed.is_set() and threading.main_thread().is_alive():
             run = holder.run
             if run is None or run.complete:
                 holder.closed.wait(WAIT_S)
