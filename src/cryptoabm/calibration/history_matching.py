@@ -534,8 +534,8 @@ def write_history_matching(result: HistoryMatchingResult, out_dir: Path, command
         "implausibility_order": result.settings["implausibility_order"],
         "noise_study": {"runs_at_centre": result.settings["noise_replications"],
                         "rule": f"fewest replications >= {MIN_REPLICATIONS} (at most {MAX_REPLICATIONS}) with every "
-                                f"target's standard error of a point mean <= {NOISE_SHARE} x its observation-and-"
-                                f"discrepancy SD"},
+                                f"target's standard error of a point mean <= {NOISE_SHARE} x the SD its distance is judged "
+                                f"against (observation, discrepancy and ensemble)"},
         "discrepancy": f"model discrepancy SD = {result.settings['discrepancy_share']:g} x observation SD unless a "
                        f"target states its own",
         "informative_targets": result.informative,
