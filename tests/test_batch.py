@@ -403,5 +403,5 @@ def test_a_pool_shut_down_before_any_work_leaves_no_worker_waiting():
     pool = process_pool(2)
     workers = list(pool._processes.values())
     assert workers and all(worker.is_alive() for worker in workers)
-    runner._shutdown(pool)
+    runner.shutdown_executor(pool)
     assert not any(worker.is_alive() for worker in workers)

@@ -37,7 +37,7 @@ def test_dotted_overrides_apply_on_top_of_the_file(tmp_path):
     [
         ('[policy]\nlicence_cap = 3\n', "policy.licence_cap", "did you mean 'license_cap'"),
         ('[polcy]\nlicense_cap = 3\n', "polcy", "did you mean 'policy'"),
-        ('[policy]\nlicense_cap = "many"\n', "policy.license_cap", "valid integer"),
+        ('[policy]\nlicense_cap = "many"\n', "policy.license_cap", "must be a whole number (got 'many')"),
         ('[policy]\nlicense_cap = -1\n', "policy.license_cap", "greater than or equal to 0"),
         ('[policy]\npayment_regime = "crypto"\n', "policy.payment_regime", "'ban', 'voluntary', 'legal_tender' or 'fee_conversion'"),
         ('[population]\nnetwork = "grid"\n', "population.network", "watts_strogatz"),

@@ -29,6 +29,7 @@ from typing import Any
 
 from cryptoabm.config import ConfigError, InputError, Scenario, load_composition, load_scenario, scenario_from_dict
 from cryptoabm.config.calendar import month_of_date
+from cryptoabm.folder_lock import folder_lock
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="months to simulate (default: the config's `months`); later events do not fire")
     run.add_argument("--out", type=Path, metavar="DIR",
                      help="results folder (default: results/<scenario name>-seed<N>)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the results of an earlier run in DIR (a folder holding anything else is "
+                          "never written into)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the results folder")
     run.add_argument("--force", action="store_true",
                      help="run even if the memory estimate says the model will not fit on this machine")
@@ -405,6 +409,16 @@ def with_horizon(scenario: Scenario, months: int | None, seed: int | None = None
     return scenario_from_dict(raw, source=f"{source} with {' '.join(options)}")
 
 
+def warn_of_dropped_events(scenario: Scenario, months: int | None) -> None:
+    """One warning line naming the scheduled events a shorter ``--months`` leaves out."""
+    dropped = [event for event in scenario.events if months is not None and event.month > months]
+    if dropped:
+        shown = ", ".join(f"{event.kind} in month {event.month}" for event in dropped[:4])
+        more = f" and {len(dropped) - 4} more" if len(dropped) > 4 else ""
+        print(f"cryptoabm: warning: --months {months} ends the run before {len(dropped)} scheduled event(s), "
+              f"which will not happen: {shown}{more}", file=sys.stderr)
+
+
 def command_check(args: argparse.Namespace) -> int:
     from cryptoabm.sizing import ensure_model_fits
 
@@ -418,21 +432,24 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     from cryptoabm.model import CryptoEconomy
-    from cryptoabm.outputs import write_run
+    from cryptoabm.outputs import check_run_folder, write_run
     from cryptoabm.sizing import ensure_model_fits
     from cryptoabm.summary import summary_table
 
-    scenario = with_horizon(load_scenario(args.config), args.months, args.seed, args.config)
+    loaded = load_scenario(args.config)
+    warn_of_dropped_events(loaded, args.months)
+    scenario = with_horizon(loaded, args.months, args.seed, args.config)
     ensure_model_fits(scenario, args.config, args.force)
     seed = scenario.seed
     out_dir = args.out if args.out is not None else Path("results") / f"{scenario.name}-seed{seed}"
     check_out_folder(out_dir)
+    check_run_folder(out_dir, args.overwrite)  # before the run, not after it
     started = time.perf_counter()
     model = CryptoEconomy(scenario, seed=seed)
     table = model.run()
     elapsed = time.perf_counter() - started
     try:
-        write_run(out_dir, scenario, seed, table, str(args.config))
+        write_run(out_dir, scenario, seed, table, str(args.config), overwrite=args.overwrite)
     except OSError as exc:
         print(f"cryptoabm: error: cannot write results to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -652,7 +669,8 @@ def command_rerun(args: argparse.Namespace) -> int:
     scenario = scenario_from_dict(spec.scenario)
     table = CryptoEconomy(scenario, seed=spec.seed).run()
     out_dir = args.out if args.out is not None else args.folder / "rerun" / spec.run_id
-    write_run(out_dir, scenario, spec.seed, table, f"{manifest['experiment_file']} [{spec.run_id}]")
+    write_run(out_dir, scenario, spec.seed, table, f"{manifest['experiment_file']} [{spec.run_id}]",
+              overwrite=args.out is None)  # its own folder in the batch's is replaced; a chosen --out is not
     store = ResultStore(args.folder)
     stored_path = store.run_path(spec.arm, spec.run_id)
     if not stored_path.exists():
@@ -700,11 +718,6 @@ def _interrupted_in(work: Path) -> int:
 def command_calibrate(args: argparse.Namespace) -> int:
     if args.method == "smm":
         return command_calibrate_smm(args)
-    from cryptoabm.calibration.calibrate import update_behaviour_file
-    from cryptoabm.calibration.history_matching import HistoryMatcher, write_history_matching
-    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
-    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure
-    from cryptoabm.calibration.simulate import BatchSimulator
     from cryptoabm.calibration.splits import load_holdouts, select
     from cryptoabm.calibration.targets import load_targets
 
@@ -718,6 +731,17 @@ def command_calibrate(args: argparse.Namespace) -> int:
         raise ConfigError("--write-behaviour", "", f"no such file: {behaviour}")
     check_out_folder(args.out)
     check_out_folder(args.work)
+    with folder_lock(args.work, "calibrate or validate", "--work"):  # before anything in it is touched
+        return _history_match_in_locked_work(args, loaded, selection, behaviour)
+
+
+def _history_match_in_locked_work(args: argparse.Namespace, loaded, selection, behaviour: Path | None) -> int:
+    from cryptoabm.calibration.calibrate import update_behaviour_file
+    from cryptoabm.calibration.history_matching import HistoryMatcher, write_history_matching
+    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
+    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure
+    from cryptoabm.calibration.simulate import BatchSimulator
+
     command = (f"cryptoabm calibrate {args.targets.as_posix()} --waves {args.waves} --points {args.points} "
                f"--noise-replications {args.noise_replications} --mcmc-steps {args.mcmc_steps} "
                f"--posterior-draws {args.posterior_draws} --implausibility-order {args.implausibility_order}"
@@ -768,9 +792,6 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 
 def command_calibrate_smm(args: argparse.Namespace) -> int:
-    from cryptoabm.calibration.calibrate import calibrate, update_behaviour_file, write_outputs
-    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
-    from cryptoabm.calibration.simulate import BatchSimulator
     from cryptoabm.calibration.targets import load_targets
 
     args.replications = args.replications or 2
@@ -782,6 +803,15 @@ def command_calibrate_smm(args: argparse.Namespace) -> int:
         raise ConfigError("--write-behaviour", "", f"no such file: {behaviour}")
     check_out_folder(args.out)
     check_out_folder(args.work)
+    with folder_lock(args.work, "calibrate or validate", "--work"):  # before anything in it is touched
+        return _calibrate_in_locked_work(args, loaded, behaviour)
+
+
+def _calibrate_in_locked_work(args: argparse.Namespace, loaded, behaviour: Path | None) -> int:
+    from cryptoabm.calibration.calibrate import UnmeasurableTarget, calibrate, update_behaviour_file, write_outputs
+    from cryptoabm.calibration.parameters import CALIBRATED_RANGES
+    from cryptoabm.calibration.simulate import BatchSimulator
+
     command = (f"cryptoabm calibrate {args.targets.as_posix()} --method smm --budget {args.budget} "
                f"--replications {args.replications} --refine {args.refine} --draws {args.draws}")
     executor, where, close = _shared_executor(args)
@@ -796,6 +826,9 @@ def command_calibrate_smm(args: argparse.Namespace) -> int:
                            seed=loaded.targets.base_seed)
     except KeyboardInterrupt:
         return _interrupted_in(args.work)
+    except UnmeasurableTarget as exc:  # the target file's mistake: named there
+        index = next(i for i, t in enumerate(loaded.targets.targets) if t.id == exc.target_id)
+        raise ConfigError(args.targets, f"targets.{index}.window", str(exc)) from None
     finally:
         close()
     paths = write_outputs(result, args.out, command)
@@ -825,9 +858,7 @@ def _behaviour_file(args: argparse.Namespace) -> Path | None:
 
 
 def command_validate(args: argparse.Namespace) -> int:
-    from cryptoabm.calibration.simulate import BatchSimulator
     from cryptoabm.calibration.targets import load_targets
-    from cryptoabm.calibration.validate import summary_line, validate
     from cryptoabm.config.catalogue import configs_dir, preset_files
 
     loaded = load_targets(args.targets, args.configs)
@@ -841,6 +872,14 @@ def command_validate(args: argparse.Namespace) -> int:
                                               f"after month {args.months}")
     check_out_folder(args.out)
     check_out_folder(args.work)
+    with folder_lock(args.work, "calibrate or validate", "--work"):  # before anything in it is touched
+        return _validate_in_locked_work(args, loaded, presets)
+
+
+def _validate_in_locked_work(args: argparse.Namespace, loaded, presets: dict[str, Path]) -> int:
+    from cryptoabm.calibration.simulate import BatchSimulator
+    from cryptoabm.calibration.validate import summary_line, validate
+
     command = f"cryptoabm validate {args.targets.as_posix()} --replications {args.replications}" + (
         f" --months {args.months}" if args.months is not None else "")
     executor, where, close = _shared_executor(args)

@@ -52,7 +52,13 @@ from cryptoabm.config import (
 from cryptoabm.config.calendar import date_of_month
 from cryptoabm.ledger import HOUSEHOLDS, OPENING_EQUITY, Ledger
 from cryptoabm.market import Market
-from cryptoabm.rules.mining import farm_efficiency_j_per_th, farm_hashrate_ths, monthly_revenue_usd, power_contract_factor
+from cryptoabm.rules.mining import (
+    farm_efficiency_j_per_th,
+    farm_hashrate_ths,
+    global_hashrate_share,
+    monthly_revenue_usd,
+    power_contract_factor,
+)
 from cryptoabm.rules.units import DAYS_PER_MONTH, TH_PER_EH
 from cryptoabm.streams import RandomStreams
 
@@ -381,7 +387,7 @@ class CryptoEconomy(Model):
             downloaders_active_year_on_share=population.downloaders_active_year_on_share,
             hashrate_ehs=running_ths / TH_PER_EH,
             world_hashrate_ehs=self.market.global_hashrate_ehs,
-            global_hashrate_share=(running_ths / TH_PER_EH) / self.market.global_hashrate_ehs,
+            global_hashrate_share=global_hashrate_share(running_ths / TH_PER_EH, self.market.global_hashrate_ehs),
             miners=len(miners),
             licensed_miners=self.licensing.count,
             grey_miners=sum(1 for m in miners if m.grey),

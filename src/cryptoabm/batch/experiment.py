@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,18 +26,21 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
+from tqdm.auto import tqdm
 
 from cryptoabm.config import (
     COUNTRIES_FOLDER,
     ConfigError,
     SafeName,
     Scenario,
+    StrictValues,
     composition_files,
     config_files,
     first_problem,
     load_composition,
     load_scenario,
     read_toml,
+    with_overrides,
 )
 from cryptoabm.batch.posterior import Posterior, PosteriorError, find_posterior, posterior_rows, read_posterior
 from cryptoabm.model import INDICATOR_NAMES
@@ -65,10 +69,11 @@ CONFIG_KEYS = frozenset({"extends", "country", "policy_package", "market", "grid
                          "start_month", "description", "adoption", "investors", "merchants", "state"})
 RESULTS_SHARE_OF_MEMORY = 0.8  # the merged tables are built in memory: leave the rest to everything else
 RESULTS_COPIES_ON_DISK = 2  # the run files, then the merged tables
+PROGRESS_FROM_POINTS = 1_000  # designs this large show their progress while they are checked and listed
 DUMMY = "dummy"  # the parameter a morris/sobol design adds: read by no model, it sets the replications' seeds
 
 
-class _Table(BaseModel):
+class _Table(StrictValues):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
@@ -360,13 +365,18 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
     for index, arm in enumerate(experiment.arms):
         source = arm_source(path, arm, index)
         overrides = arm_overrides(experiment, arm)
-        scenario = source.load(overrides)
+        try:
+            scenario = source.load(overrides, arm_override_origins(path, experiment, index))
+        except ConfigError as exc:
+            raise ConfigError(exc.file, exc.field, f"{exc.message} (in arm '{arm.name}' of {path})") from None
         ensure_model_fits(scenario, path, force)
         arm_scenarios[arm.name] = scenario
         inputs.update({str(f): file_sha256(f) for f in source.files()})
-        for point in points + uncertainty_corners(experiment, posterior):
+        checked = points + uncertainty_corners(experiment, posterior)
+        for point in tqdm(checked, desc=f"checking arm '{arm.name}' at each design point", unit="point",
+                          disable=len(checked) < PROGRESS_FROM_POINTS, file=sys.stderr, mininterval=1.0):
             try:
-                at_point = source.load({**overrides, **model_overrides(point)})
+                at_point = point_scenario(source, scenario, overrides, model_overrides(point))
             except ConfigError as exc:
                 raise ConfigError(path, "design", f"with arm '{arm.name}': {exc.field}: {exc.message}") from None
             ensure_model_fits(at_point, path, force)
@@ -447,6 +457,16 @@ def load_posterior(experiment: Experiment, path: Path) -> Posterior | None:
         raise ConfigError(path, field_name, f"{clash[0]} is drawn from the posterior and also set in the design, "
                                             f"scenario_factors or uncertainty.ranges: give it one place")
     return posterior
+
+
+def point_scenario(source: ArmSource, arm_scenario: Scenario, arm_overrides: dict[str, Any],
+                   point: dict[str, Any]) -> Scenario:
+    """The arm's scenario at a design point: its validated scenario with the point's values set
+    (no file is read again), or, when the point names a file (a CSV: relative to its config),
+    read from the arm's files."""
+    if any(isinstance(value, str) and value.lower().endswith(".csv") for value in point.values()):
+        return source.load({**arm_overrides, **point})
+    return with_overrides(arm_scenario, point, source=source.experiment_path)
 
 
 def data_files(scenario: Scenario) -> list[Path]:
@@ -568,11 +588,12 @@ class ArmSource:
     country: str | None = None
     policy_package: str | None = None
 
-    def load(self, overrides: dict[str, Any]) -> Scenario:
+    def load(self, overrides: dict[str, Any], origins: dict[str, tuple[str | Path, str]] | None = None) -> Scenario:
+        """The arm's scenario with ``overrides``; ``origins`` names where each override was written."""
         if self.config_path is not None:
-            return load_scenario(self.config_path, overrides)
+            return load_scenario(self.config_path, overrides, origins)
         return load_composition(_configs_folder(self.experiment_path), self.country, self.policy_package, overrides,
-                                source=self.experiment_path)
+                                source=self.experiment_path, override_origins=origins)
 
     def files(self) -> list[Path]:
         if self.config_path is not None:
@@ -584,6 +605,14 @@ def arm_overrides(experiment: Experiment, arm: Arm) -> dict[str, Any]:
     """What an experiment sets on top of an arm's scenario: the standing levers, then the arm's
     own overrides, then the horizon (design points go on top of these)."""
     return {**experiment.standing_levers, **arm.overrides, "months": experiment.horizon_months}
+
+
+def arm_override_origins(path: Path, experiment: Experiment, index: int) -> dict[str, tuple[str | Path, str]]:
+    """Where each of :func:`arm_overrides` is written in the experiment file (for errors)."""
+    arm = experiment.arms[index]
+    return {**{key: (path, f"standing_levers.{key}") for key in experiment.standing_levers},
+            **{key: (path, f"arms.{index}.overrides.{key}") for key in arm.overrides},
+            "months": (path, "horizon_months")}
 
 
 def arm_source(experiment_path: Path, arm: Arm, index: int) -> ArmSource:
@@ -792,12 +821,16 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     runs = []
     for index, arm in enumerate(experiment.arms):
         source = arm_source(loaded.path, arm, index)
-        for point_index, point in enumerate(points):
-            at_point = {**arm_overrides(experiment, arm), **model_overrides(point)}
-            base = source.load(at_point) if not any(draws[0]) else None
+        overrides = arm_overrides(experiment, arm)
+        arm_scenario = source.load(overrides)
+        for point_index, point in enumerate(tqdm(points, desc=f"listing the runs of arm '{arm.name}'", unit="point",
+                                                 disable=len(points) < PROGRESS_FROM_POINTS, file=sys.stderr,
+                                                 mininterval=1.0)):
+            at_point = model_overrides(point)
+            base = point_scenario(source, arm_scenario, overrides, at_point) if not any(draws[0]) else None
             for replicate in range(arm.replications or experiment.replications):
                 draw = draws[replicate]
-                scenario = base or source.load({**at_point, **draw})
+                scenario = base or point_scenario(source, arm_scenario, overrides, {**at_point, **draw})
                 runs.append(RunSpec(
                     run_id=f"{arm.name}__p{point_index:03d}__r{replicate:03d}",
                     order=len(runs),

@@ -65,6 +65,9 @@ def parse_threshold(text: str) -> Threshold:
     if outcome not in OUTCOMES:
         raise AnalysisError(f"--threshold '{text}': unknown outcome '{outcome}'; outcomes: {', '.join(OUTCOMES)}")
     value = float(number.replace(",", "").replace("_", "")) * SUFFIXES[(suffix or "").lower()]
+    if not math.isfinite(value):
+        raise AnalysisError(f"--threshold '{text}': the value {number}{suffix or ''} is too large to be a number "
+                            f"(it overflows to infinity); give a finite value")
     return Threshold(outcome, op, -value if sign else value, text.strip())
 
 

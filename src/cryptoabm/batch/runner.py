@@ -201,7 +201,7 @@ def worker_threads(executor: Executor) -> int:
     return os.cpu_count() or 1
 
 
-def _shutdown(executor: Executor) -> None:
+def shutdown_executor(executor: Executor) -> None:
     """Stop an executor without waiting, dropping queued work (where the executor allows it).
 
     A process pool whose workers were started but never given work has no manager thread to
@@ -263,7 +263,13 @@ def run_batch(
         store.open(loaded, runs, resume)
         for line in store.warnings:
             warn(line)
-        return _run_into(store, loaded, runs, make_executor, run_function, progress, isolate_on_crash, csv, started)
+        shown = len(store.warnings)
+        try:
+            return _run_into(store, loaded, runs, make_executor, run_function, progress, isolate_on_crash, csv,
+                             started)
+        finally:
+            for line in store.warnings[shown:]:  # files set aside when checked again before the merge
+                warn(line)
 
 
 def _run_into(store: ResultStore, loaded: LoadedExperiment, runs: list[RunSpec],
@@ -304,6 +310,13 @@ def _run_into(store: ResultStore, loaded: LoadedExperiment, runs: list[RunSpec],
             for crashed in leftover:
                 record(crashed, RunResult(crashed.run_id, None, None,
                                           "the worker process running this run died (killed or crashed)", 0.0))
+        # the files of earlier sessions, checked against their checksums again before they are
+        # merged: one that changed meanwhile is set aside and its run is run again
+        changed = set(store.verify_stored(done))
+        again = [run for run in runs if run.run_id in changed]
+        if again:
+            todo += again
+            _run_pool(again, make_executor, run_function, record)
     finally:
         writer.shutdown(wait=True)  # every finished run reaches the disk, even on Ctrl-C
         bar.close()
@@ -344,7 +357,7 @@ def _run_pool(
                     queue.append(spec)
                     break
             if not pending:
-                _shutdown(executor)
+                shutdown_executor(executor)
                 executor = make_executor()
                 capacity = _Capacity(executor)
                 continue
@@ -363,7 +376,7 @@ def _run_pool(
                 # the pool is gone: every run still in flight was lost with it
                 lost.extend(pending.values())
                 pending.clear()
-                _shutdown(executor)
+                shutdown_executor(executor)
                 if not rebuild or not queue:
                     break
                 executor = make_executor()
@@ -372,7 +385,7 @@ def _run_pool(
         _stop_workers(executor)
         raise
     finally:
-        _shutdown(executor)
+        shutdown_executor(executor)
     return lost
 
 

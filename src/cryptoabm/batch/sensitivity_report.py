@@ -61,7 +61,8 @@ from cryptoabm.batch.sensitivity import (  # noqa: E402
     sensitivity_indices,
     targets,
 )
-from cryptoabm.batch.store import write_atomically  # noqa: E402
+from cryptoabm.batch.store import MANIFEST, write_atomically  # noqa: E402
+from cryptoabm.folder_lock import folder_lock  # noqa: E402
 from cryptoabm.summary import OUTCOMES, better_side  # noqa: E402
 
 FOLDER = "sensitivity"
@@ -85,8 +86,18 @@ class Analysis:
 
 
 def analyse(folder: Path, outcomes: list[str] | None = None, thresholds: list[str] | tuple[str, ...] = ()) -> Analysis:
-    """Analyse the sampled batch in ``folder`` and write its tables, figures and report section."""
+    """Analyse the sampled batch in ``folder`` and write its tables, figures and report section.
+
+    The folder's lock is held throughout (:mod:`cryptoabm.folder_lock`): a second analysis, or a
+    batch resuming into the folder, is refused rather than mixing its files with this one's."""
     folder = Path(folder)
+    if not (folder / MANIFEST).is_file():  # no batch: refused with one line, and nothing written there
+        return _analyse(folder, outcomes, thresholds)
+    with folder_lock(folder, "batch or sensitivity analysis", "folder"):
+        return _analyse(folder, outcomes, thresholds)
+
+
+def _analyse(folder: Path, outcomes: list[str] | None, thresholds: list[str] | tuple[str, ...]) -> Analysis:
     manifest, runs, _ = read_batch(folder, timeseries=False)
     design = design_from_manifest(manifest, str(folder))
     chosen = list(dict.fromkeys(outcomes or manifest.get("report_outcomes") or []))

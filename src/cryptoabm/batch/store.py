@@ -12,7 +12,8 @@
     DIR/corrupt/               run files found unreadable on a resume, set aside (the runs are rerun)
     DIR/timeseries.parquet     all runs' kept months, tidy: run_id, arm, parameters, replicate, seed, month, metrics
     DIR/runs.parquet           one row per run: end-of-horizon and cumulative outcomes
-    DIR/.lock                  held (filelock) while a batch writes here; the OS releases it on any exit
+    DIR/.lock                  held (filelock: cryptoabm.folder_lock) while a batch writes here; the OS releases it on any exit
+    DIR/.lock.pid              the process holding the lock, named to a second batch
 
 Every file is written to a temporary name and renamed into place, so a crash never leaves a
 half-written result; a run's months are written first and its row last, so a run is finished
@@ -26,6 +27,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -36,21 +38,32 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, design_points, kept_row_count, run_parameters
+from cryptoabm.batch.experiment import (
+    LoadedExperiment,
+    RunSpec,
+    design_points,
+    file_sha256,
+    kept_row_count,
+    run_parameters,
+)
+from cryptoabm import folder_lock
 from cryptoabm.config import NONE_WORD, InputError
+from cryptoabm.folder_lock import LOCK, LOCK_HOLDER, FolderLock
+from cryptoabm.provenance import code_difference, code_record
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
 SERIES_DIR = "timeseries"
 FAILED_DIR = "failed"
 CORRUPT_DIR = "corrupt"
-LOCK = ".lock"
-LOCK_HOLDER = ".lock.pid"  # the process holding the lock (the lock file itself is emptied by each attempt)
 TIMESERIES = "timeseries.parquet"
 RUNS_TABLE = "runs.parquet"
 INPUTS_KEY = b"cryptoabm.inputs_sha256"  # a run file's record of the inputs it was run from
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "networkx", "pydantic", "dask", "distributed")
 PARTITION = "arm"
+CHECKSUMS = "run_sha256"  # the manifest's record of the SHA-256 of every run's row file (runs/)
+SERIES_CHECKSUMS = "timeseries_sha256"  # ... and of every run's months file (timeseries/)
+CHECKSUM_SAVE_SECONDS = 2.0  # how often the manifest is saved while runs finish
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ class StoreError(InputError):
     """A results folder that cannot be used as asked (one plain line)."""
 
 
-class FolderBusy(StoreError):
+class FolderBusy(StoreError, folder_lock.FolderBusy):
     """Another batch holds the results folder's lock."""
 
 
@@ -179,6 +192,7 @@ class ResultStore:
         self._column_types: dict[str, pa.DataType] = {}
         self._inputs_digest = ""
         self._expected_rows = 0
+        self._saved_at = time.monotonic()
 
     # -- the lock -------------------------------------------------------------------------
     def __enter__(self) -> ResultStore:
@@ -199,6 +213,11 @@ class ResultStore:
         if self.folder.exists() and not self.folder.is_dir():
             raise StoreError(f"--out {self.folder} is a file, not a folder")
         self._created = not self.folder.exists()
+        if not self._created:
+            others = sorted(p.name for p in self.folder.iterdir() if p.name not in (LOCK, LOCK_HOLDER))
+            if others and not (self.folder / MANIFEST).exists():
+                raise StoreError(f"--out {self.folder} is not empty and holds no cryptoabm batch (no {MANIFEST}; it "
+                                 f"holds {', '.join(others[:3])}); choose a new or empty folder")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -207,29 +226,15 @@ class ResultStore:
             raise StoreError(f"cannot write into the results folder {self.folder}: permission denied")
 
     def _lock(self) -> None:
-        """Hold ``DIR/.lock`` (filelock: an OS lock on every platform, released when the process
-        dies) and say who holds it in ``DIR/.lock.pid``."""
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(self.folder / LOCK, timeout=0, thread_local=False)
+        lock = FolderLock(self.folder, "batch")
         try:
             lock.acquire()
-        except Timeout:
-            try:
-                holder = (self.folder / LOCK_HOLDER).read_text().strip() or "unknown"
-            except OSError:
-                holder = "unknown"
-            raise FolderBusy(f"{self.folder} is in use by another batch (process {holder}); wait for it to "
-                             f"finish or choose another --out") from None
-        except OSError as exc:
+        except folder_lock.FolderBusy as exc:
+            raise FolderBusy(str(exc)) from None
+        except InputError as exc:
             self._discard_created()
-            raise StoreError(f"cannot lock the results folder {self.folder}: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot write into the results folder {self.folder}: {exc}") from None
         self._lock_handle = lock
-        try:
-            (self.folder / LOCK_HOLDER).write_text(f"{os.getpid()}\n")
-        except OSError as exc:
-            self._discard_created()
-            raise StoreError(f"cannot write into the results folder {self.folder}: {exc.strerror or exc}") from None
 
     def _discard_created(self) -> None:
         """Remove the folder this batch created, if it failed before writing a result."""
@@ -260,11 +265,14 @@ class ResultStore:
                                  f"hashes, so a resume cannot be checked; run the batch into a new --out folder")
             if previous is not None:
                 check_unchanged(previous["inputs"], loaded.inputs, self.folder)
+                check_same_code(previous.get("code"), self.folder)
                 if previous.get("base_seed", loaded.experiment.base_seed) != loaded.experiment.base_seed:
                     raise StoreError(f"the batch in {self.folder} was started with base_seed "
                                      f"{previous['base_seed']}, this one has {loaded.experiment.base_seed}; "
                                      f"resume with --base-seed {previous['base_seed']}, or choose another --out")
             self._manifest = previous or self._new_manifest(loaded, runs)
+            self._manifest.setdefault(CHECKSUMS, {})
+            self._manifest.setdefault(SERIES_CHECKSUMS, {})
             self.runs_folder.mkdir(exist_ok=True)
             self.series_folder.mkdir(exist_ok=True)
             if previous is None:
@@ -297,7 +305,7 @@ class ResultStore:
         reference_point = experiment.reference_point
         return {
             "experiment": experiment.name,
-            "experiment_file": str(loaded.path),
+            "experiment_file": str(loaded.path.resolve()),  # absolute: rerun and replay work from any folder
             "experiment_sha256": loaded.file_hash,
             "inputs": loaded.inputs,
             "question": experiment.question,
@@ -313,6 +321,7 @@ class ResultStore:
             "display_names": {arm.name: arm.display_name for arm in experiment.arms if arm.display_name},
             "start_months": {arm: scenario.start_month for arm, scenario in loaded.arm_scenarios.items()},
             "cryptoabm_version": _package_version("cryptoabm"),
+            "code": code_record(),  # version, source hash, packaged data files: compared on --resume
             "git_commit": _git_commit(),
             "dependencies": {name: _package_version(name) for name in DEPENDENCIES},
             "design_columns": {key: str(kind) for key, kind in self._column_types.items()},
@@ -324,16 +333,22 @@ class ResultStore:
                 for r in runs
             ],
             "timings": {},
+            CHECKSUMS: {},  # run id -> SHA-256 of its row file, verified on resume and merge
+            SERIES_CHECKSUMS: {},  # run id -> SHA-256 of its months file, verified likewise
         }
 
     def _write_manifest(self) -> None:
         text = json.dumps(self._manifest, indent=1) + "\n"
         write_atomically(self.folder / MANIFEST, lambda p: p.write_text(text))
+        self._saved_at = time.monotonic()
 
     def _remove_partials(self) -> None:
-        """Temporary files a killed batch left behind (nobody else writes here: we hold the lock)."""
-        for partial in self.folder.rglob(".*.partial"):
-            partial.unlink(missing_ok=True)
+        """Temporary files a killed batch left behind (nobody else writes here: we hold the lock),
+        only where the batch writes them: beside its tables, and among its run and failure files."""
+        for pattern in (".*.partial", f"{RUNS_DIR}/{PARTITION}=*/.*.parquet.partial",
+                        f"{SERIES_DIR}/{PARTITION}=*/.*.parquet.partial", f"{FAILED_DIR}/.*.json.partial"):
+            for partial in self.folder.glob(pattern):
+                partial.unlink(missing_ok=True)
 
     def _set_aside_unusable(self, runs: list[RunSpec]) -> None:
         """Run rows and months that cannot be used; a row whose months are unusable goes with them."""
@@ -341,7 +356,7 @@ class ResultStore:
         expected_series = {self.series_path(spec.arm, spec.run_id): spec for spec in runs}
         for path in sorted(self.series_folder.rglob("*.parquet")):
             problem = ("belongs to no run of this experiment" if path not in expected_series else
-                       run_file_problem(path, self._expected_rows, self._inputs_digest))
+                       self.checksum_problem(path) or run_file_problem(path, self._expected_rows, self._inputs_digest))
             if problem:
                 self._set_aside(path, problem)
         for path in sorted(self.runs_folder.rglob("*.parquet")):
@@ -349,11 +364,44 @@ class ResultStore:
             if spec is None:
                 self._set_aside(path, "belongs to no run of this experiment")
                 continue
-            problem = run_file_problem(path, 1, self._inputs_digest)
+            problem = (self.checksum_problem(path) or run_file_problem(path, 1, self._inputs_digest))
             if problem is None and not self.series_path(spec.arm, spec.run_id).exists():
                 problem = "has no months in timeseries/"
             if problem:
                 self._set_aside(path, problem)
+        self._write_manifest()
+
+    def _checksums_of(self, path: Path) -> dict[str, str]:
+        """The manifest's checksums for a run file of this kind: its row (runs/) or its months (timeseries/)."""
+        kind = SERIES_CHECKSUMS if path.is_relative_to(self.series_folder) else CHECKSUMS
+        return self._manifest.setdefault(kind, {})
+
+    def checksum_problem(self, path: Path) -> str | None:
+        """Why a run file is not the file this batch wrote (no checksum recorded, or another), or None."""
+        recorded = self._checksums_of(path).get(path.stem)
+        if recorded is None:
+            return "has no checksum in the manifest (written after the manifest was last saved)"
+        if file_sha256(path) != recorded:
+            return "does not match its checksum in the manifest (the file changed after it was written)"
+        return None
+
+    def verify_stored(self, run_ids: Iterable[str]) -> list[str]:
+        """Check the stored files of these runs (row and months) against their checksums; when
+        either does not match, both are set aside (a warning each) and the run id returned, to be
+        run again."""
+        design = {run["run_id"]: run for run in self._manifest["design"]}
+        bad = []
+        for run_id in run_ids:
+            arm = design[run_id]["arm"]
+            paths = [p for p in (self.run_path(arm, run_id), self.series_path(arm, run_id)) if p.exists()]
+            problems = {path: self.checksum_problem(path) for path in paths}
+            if any(problems.values()):
+                for path in paths:
+                    self._set_aside(path, problems[path] or "goes with its run's other file, which changed")
+                bad.append(run_id)
+        if bad:
+            self._write_manifest()
+        return bad
 
     def _set_aside(self, path: Path, why: str) -> None:
         target_folder = self.folder / CORRUPT_DIR
@@ -364,6 +412,8 @@ class ResultStore:
             counter += 1
             target = target_folder / f"{path.name}.{counter}.corrupt"
         os.replace(path, target)
+        if path.suffix == ".parquet":
+            self._checksums_of(path).pop(path.stem, None)
         relative = path.relative_to(self.folder)
         self.warnings.append(f"{relative} {why}: set aside as {target.relative_to(self.folder)}"
                              + ("; its run will be run again" if path.suffix == ".parquet" else ""))
@@ -403,13 +453,17 @@ class ResultStore:
         return RunTables(row.replace_schema_metadata(metadata), months.replace_schema_metadata(metadata))
 
     def save_run(self, spec: RunSpec, table: pa.Table, outcomes: dict[str, float]) -> RunTables:
-        """Write one finished run's months, then its row (which marks it finished); returns both."""
+        """Write one finished run's months, then its row (which marks it finished), recording each
+        file's SHA-256 in the manifest; returns both tables."""
         tables = self.run_file_tables(spec, table, outcomes)
         for path, written in ((self.series_path(spec.arm, spec.run_id), tables.months),
                               (self.run_path(spec.arm, spec.run_id), tables.row)):
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, lambda p, t=written: pq.write_table(t, p, compression="none",
                                                                         write_statistics=False))
+            self._checksums_of(path)[spec.run_id] = file_sha256(path)
+        if time.monotonic() - self._saved_at > CHECKSUM_SAVE_SECONDS:
+            self._write_manifest()
         (self.failed_folder / f"{spec.run_id}.json").unlink(missing_ok=True)
         return tables
 
@@ -440,7 +494,12 @@ class ResultStore:
                 path = self.run_path(run["arm"], run["run_id"])
                 if not path.exists():
                     continue
-                tables = RunTables(read_run_file(path), read_run_file(self.series_path(run["arm"], run["run_id"])))
+                series = self.series_path(run["arm"], run["run_id"])
+                for stored in (path, series):
+                    problem = self.checksum_problem(stored) if stored.exists() else "is missing"
+                    if problem:  # verify_stored ran just before: a file changed during the merge
+                        raise StoreError(f"{stored} {problem}; resume the batch to run it again")
+                tables = RunTables(read_run_file(path), read_run_file(series))
             for part, parts in ((tables.row, run_rows), (tables.months, series_parts)):
                 part = part.replace_schema_metadata(None)
                 parts.append(part.add_column(1, PARTITION, pa.array([run["arm"]] * part.num_rows, pa.string())))
@@ -482,6 +541,14 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or "design" not in manifest:
         raise StoreError(f"{path} is not a batch manifest")
     return manifest
+
+
+def check_same_code(recorded: dict[str, Any] | None, folder: Path) -> None:
+    """Refuse to resume with other code than the batch started with (version, source, data files)."""
+    difference = code_difference(recorded, code_record())
+    if difference:
+        raise StoreError(f"{difference} since the batch in {folder} started; run it into a new --out folder, "
+                         f"or resume it with the code it was started with")
 
 
 def check_unchanged(recorded: dict[str, str], current: dict[str, str], folder: Path) -> None:

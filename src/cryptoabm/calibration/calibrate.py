@@ -38,8 +38,20 @@ import pandas as pd
 
 from cryptoabm.calibration.simulate import Simulated, Simulator
 from cryptoabm.calibration.targets import Target
+from cryptoabm.config import InputError
 
 ACCEPT_QUANTILE = 0.90  # the accepted draws: a 90% region (see the module docstring)
+
+
+class UnmeasurableTarget(InputError):
+    """A calibration target whose metric no run of the global stage could measure (NaN in all):
+    no parameter can move it, so nothing is fitted and nothing is written."""
+
+    def __init__(self, target_id: str, points: int):
+        self.target_id = target_id
+        super().__init__(f"target '{target_id}' cannot be measured: its metric is NaN in every run of the "
+                         f"{points} global points (no month of its window gives a value); nothing was fitted "
+                         f"or written")
 
 
 @dataclass
@@ -150,6 +162,10 @@ def calibrate(
     simulated = simulate(design, replications, "global")
     for index, (point, means) in enumerate(zip(simulated.points, _means(simulated), strict=True)):
         evaluations.append(Evaluation("global", index, dict(point), means, criterion(targets, means)))
+    unmeasured = [t for t in targets if t.calibrate and not any(math.isfinite(e.means.get(t.id, math.nan))
+                                                                 for e in evaluations)]
+    if unmeasured:
+        raise UnmeasurableTarget(unmeasured[0].id, len(evaluations))
     best_global = min(evaluations, key=lambda e: e.criterion)
     say(f"global stage: best criterion {best_global.criterion:.3f} ({time.perf_counter() - started:.0f} s)")
 

@@ -73,10 +73,12 @@ class SharedExecutor(Executor):
         """Left running for the next batch (see :meth:`close`)."""
 
     def close(self) -> None:
-        try:
-            self.inner.shutdown(wait=True, cancel_futures=True)
-        except TypeError:
-            self.inner.shutdown(wait=True)
+        """Stop the executor on any exit path, idle workers included: a pool whose workers were
+        started but never given work (an error before the first batch) would otherwise keep
+        this process waiting for them at exit."""
+        from cryptoabm.batch.runner import shutdown_executor
+
+        shutdown_executor(self.inner)
 
 
 @dataclass

@@ -20,17 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cryptoabm.calibration.metrics import METRICS
-from cryptoabm.config import ConfigError, SafeName, Scenario, first_problem, load_scenario, read_toml
+from cryptoabm.config import ConfigError, SafeName, Scenario, StrictValues, first_problem, load_scenario, read_toml
 from cryptoabm.config.calendar import MONTH_PATTERN, date_of_month, month_of_date
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 DEFAULT_BASE_SEED = 2021
+LONGEST_STAGE = "local-000"  # the stages name the work folders f"{stage}__{arm}" (cryptoabm.calibration.simulate)
+MAX_ARM_CHARS = 80 - len(LONGEST_STAGE) - 2  # a folder name holds at most 80 characters (config.SafeName)
 
 
-class _Table(BaseModel):
+class _Table(StrictValues):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
@@ -188,6 +190,11 @@ def load_targets(path: str | Path, configs: str | Path | None = None) -> LoadedT
         if not preset_path.is_file():
             raise ConfigError(path, f"{where}.preset", f"no preset '{target.preset}' in {folder}")
         preset_paths[target.preset] = preset_path
+        if len(target.arm) > MAX_ARM_CHARS:
+            raise ConfigError(path, f"{where}.id", f"'{target.id}' is too long: with its preset, the arm "
+                                                   f"'{target.arm}' names the work folders of its runs, which allow "
+                                                   f"{MAX_ARM_CHARS} characters; use at most "
+                                                   f"{MAX_ARM_CHARS - len(target.preset) - 2} for the id")
         if target.arm not in scenarios:
             try:
                 scenarios[target.arm] = arm_scenario(preset_path, target.events, target.overrides)

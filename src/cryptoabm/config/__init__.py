@@ -90,6 +90,8 @@ from cryptoabm.config.values import (
     PriceProcess,
     SafeName,
     Share,
+    StrictValues,
+    WrongKind,
 )
 
 __all__ = [
@@ -102,7 +104,7 @@ __all__ = [
     "NetworkKind", "NoneWord", "NonNegative", "PaymentRegime", "Policy", "PolicyChange",
     "PopulationConfig", "Positive", "PriceProcess", "PriceShock", "RelocationWave",
     "RemittanceConfig", "SafeName", "Scenario", "Share", "StateCapacityChange", "StateCapacityConfig",
-    "StateConfig", "SurchargeBand",
+    "StateConfig", "StrictValues", "SurchargeBand", "WrongKind",
     "WorldMiningConfig",
     "check_month_csv", "composition_files", "config_files", "first_problem", "load_composition",
     "load_scenario", "read_toml", "scenario_from_dict", "scenario_to_toml_dict", "with_overrides",

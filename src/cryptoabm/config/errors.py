@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from cryptoabm.config.values import SAFE_NAME_PATTERN, SAFE_NAME_RULE
+from cryptoabm.config.values import SAFE_NAME_PATTERN, SAFE_NAME_RULE, WrongKind
 
 
 class InputError(Exception):
@@ -52,6 +52,9 @@ def first_problem(exc: ValidationError, unknown_key: Any) -> tuple[str, str]:
     own message, else pydantic's error described."""
     errors = exc.errors()
     error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    problem = _field_problem_in(error)
+    if problem is not None:
+        return problem.field, problem.message
     if error["type"] == "extra_forbidden":
         message = unknown_key(error["loc"])
     elif error["type"] == "value_error":
@@ -62,8 +65,12 @@ def first_problem(exc: ValidationError, unknown_key: Any) -> tuple[str, str]:
 
 
 def _field_problem_in(error: dict[str, Any]) -> _FieldProblem | None:
+    """The check's own problem, if it knows its field: a cross-field check (the whole key path),
+    or a value of the wrong kind (its key in the table the error is located at)."""
     ctx = error.get("ctx") or {}
     problem = ctx.get("error")
+    if isinstance(problem, WrongKind):
+        return _FieldProblem(_loc_to_field((*error["loc"], problem.field)), problem.message)
     return problem if isinstance(problem, _FieldProblem) else None
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptoabm.config.errors import STATE_CAPACITY_FROM_POLICY, ConfigError
+from cryptoabm.config.origins import Origins
 from cryptoabm.config.scenario import Scenario, _set_dotted, scenario_from_dict
 from cryptoabm.config.values import SAFE_NAME_PATTERN, SAFE_NAME_RULE, _none_word
 
@@ -22,18 +23,32 @@ MAX_EXTENDS_DEPTH = 32  # files in one extends chain
 EXPERIMENT_KEYS = frozenset({"question", "arms", "replications", "horizon_months", "design", "reference"})
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None,
+                  override_origins: OverrideOrigins | None = None) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file.
 
     ``overrides`` maps dotted keys (``"policy.license_cap"``) to values and is applied on
-    top of the file, as the batch layer and the browser app do.
-    Raises :class:`ConfigError` with a one-line message on any problem.
+    top of the file, as the batch layer and the browser app do; ``override_origins`` names
+    where each was written (dotted key -> (file, key path there)), for errors.
+    Raises :class:`ConfigError` with a one-line message on any problem, naming the file that
+    holds the mistake (the preset, a file it extends or composes, or an override's file).
     """
     path = Path(path)
-    raw = _read_with_extends(path, chain=())
+    origins = Origins()
+    raw = _read_with_extends(path, chain=(), origins=origins)
+    _apply_overrides(raw, overrides, override_origins, origins)
+    return scenario_from_dict(raw, source=path, origins=origins)
+
+
+OverrideOrigins = dict[str, tuple[str | Path, str]]
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | None, override_origins: OverrideOrigins | None,
+                     origins: Origins) -> None:
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value)
-    return scenario_from_dict(raw, source=path)
+        if override_origins and dotted in override_origins:
+            origins.note_override(dotted, *override_origins[dotted])
 
 
 
@@ -44,7 +59,8 @@ def config_files(path: str | Path) -> list[Path]:
     return files
 
 
-def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path] | None = None) -> dict[str, Any]:
+def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path] | None = None,
+                       origins: Origins | None = None) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
@@ -68,13 +84,22 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path] | 
         if parent_name is not None:
             raise ConfigError(path, "extends", "a preset either extends a file or names a country and a "
                                                "policy_package, not both")
-        return _with_own_events(_composed(path.parent, country, package, path, (*chain, resolved), files), data)
+        composed = _composed(path.parent, country, package, path, (*chain, resolved), files, origins)
+        _note(origins, data, path)
+        return _with_own_events(composed, data)
     if parent_name is None:
+        _note(origins, data, path)
         return data
     if not isinstance(parent_name, str):
         raise ConfigError(path, "extends", "must be a file name in quotes, e.g. extends = \"baseline.toml\"")
-    parent = _read_with_extends(path.parent / parent_name, chain=(*chain, resolved), files=files)
+    parent = _read_with_extends(path.parent / parent_name, chain=(*chain, resolved), files=files, origins=origins)
+    _note(origins, data, path)  # after its parent's: the child's values win
     return _deep_merge(parent, data)
+
+
+def _note(origins: Origins | None, data: dict[str, Any], path: Path) -> None:
+    if origins is not None:
+        origins.note_file(data, path)
 
 
 # ---------------------------------------------------------------------------------------
@@ -92,7 +117,8 @@ POLICY_PACKAGE_KEYS = ("description", "extends", "policy", "events")
 
 
 def load_composition(folder: str | Path, country: str, policy_package: str,
-                     overrides: dict[str, Any] | None = None, source: str | Path | None = None) -> Scenario:
+                     overrides: dict[str, Any] | None = None, source: str | Path | None = None,
+                     override_origins: OverrideOrigins | None = None) -> Scenario:
     """A country's economy under a policy package, validated like a preset file.
 
     ``folder`` holds ``baseline.toml``, ``countries/<country>.toml`` and
@@ -100,15 +126,15 @@ def load_composition(folder: str | Path, country: str, policy_package: str,
     """
     folder = Path(folder)
     source = source or folder / f"{country}+{policy_package}"
-    raw = _composed(folder, country, policy_package, source, chain=(), files=None)
+    origins = Origins()
+    raw = _composed(folder, country, policy_package, source, chain=(), files=None, origins=origins)
     raw.setdefault("name", f"{country}__{policy_package}")
-    for dotted, value in (overrides or {}).items():
-        _set_dotted(raw, dotted, value)
+    _apply_overrides(raw, overrides, override_origins, origins)
     market = raw.get("market")
     price_csv = market.get("price_csv") if isinstance(market, dict) else None
     if isinstance(price_csv, str) and _none_word(price_csv) is not None:  # relative to the configs folder
         raw["market"] = {**market, "price_csv": str((folder / price_csv).resolve())}
-    return scenario_from_dict(raw, source=source)
+    return scenario_from_dict(raw, source=source, origins=origins)
 
 
 def composition_files(folder: str | Path, country: str, policy_package: str) -> list[Path]:
@@ -119,13 +145,14 @@ def composition_files(folder: str | Path, country: str, policy_package: str) -> 
 
 
 def _composed(folder: Path, country: Any, package: Any, source: str | Path, chain: tuple[Path, ...],
-              files: list[Path] | None) -> dict[str, Any]:
+              files: list[Path] | None, origins: Origins | None = None) -> dict[str, Any]:
     """baseline <- the country <- the policy package, with the events of all three in month order."""
     country_path = _part_path(folder, COUNTRIES_FOLDER, country, source, "country")
     package_path = _part_path(folder, POLICIES_FOLDER, package, source, "policy_package")
-    merged = _read_with_extends(folder / BASE_FILE, chain, files)
+    merged = _read_with_extends(folder / BASE_FILE, chain, files, origins)
     country_data = _country_part(country_path, files)
-    package_data = _package_part(package_path, files)
+    _note(origins, country_data, country_path)
+    package_data = _package_part(package_path, files, origins=origins)
     events = [*merged.pop("events", []), *country_data.pop("events", []), *package_data.pop("events", [])]
     described = [str(part.pop("description")) for part in (package_data, country_data) if "description" in part]
     merged = _deep_merge(_deep_merge(merged, country_data), package_data)
@@ -197,7 +224,8 @@ def _country_part(path: Path, files: list[Path] | None) -> dict[str, Any]:
     return data
 
 
-def _package_part(path: Path, files: list[Path] | None, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _package_part(path: Path, files: list[Path] | None, chain: tuple[Path, ...] = (),
+                  origins: Origins | None = None) -> dict[str, Any]:
     """A policy package: its levers and its measures, dated in months from its start. It may
     extend another package in the same folder (``extends = "kazakhstan_2025_regime"``): its
     levers override the parent's and its events are added to the parent's."""
@@ -215,9 +243,11 @@ def _package_part(path: Path, files: list[Path] | None, chain: tuple[Path, ...] 
                        "events of the world or the economy belong in a country file")
     parent_name = data.pop("extends", None)
     if parent_name is None:
+        _note(origins, data, path)
         return data
     parent_path = _part_path(path.parent.parent, POLICIES_FOLDER, parent_name, path, "extends")
-    parent = _package_part(parent_path, files, (*chain, path.resolve()))
+    parent = _package_part(parent_path, files, (*chain, path.resolve()), origins)
+    _note(origins, data, path)  # after its parent's: the package's own levers win
     events = [*parent.pop("events", []), *data.pop("events", [])]
     return {**_deep_merge(parent, data), "events": events}
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, field_validator
 
-from cryptoabm.config.values import GridPriority, NoneWord, NonNegative, PaymentRegime, Positive, Share, _Section
+from cryptoabm.config.values import GridPriority, Money, NoneWord, NonNegative, PaymentRegime, Positive, Share, _Section
 
 
 # ---------------------------------------------------------------------------------------
@@ -24,8 +24,8 @@ class Policy(_Section):
     """The policy in force. Each field is a lever; events may change any of them."""
 
     payment_regime: PaymentRegime = "voluntary"
-    license_cap: Annotated[int | None, NoneWord] = Field(None, ge=0)  # most licences at once; "none": no cap
-    license_fee_usd: NonNegative = 0.0  # per licence per year
+    license_cap: Annotated[int | None, NoneWord] = Field(None, ge=0, le=1_000_000)  # most licences at once; "none": no cap
+    license_fee_usd: Money = 0.0  # per licence per year
     miner_tariff_usd_per_kwh: NonNegative = 0.045
     surcharge_usd_per_kwh: NonNegative = 0.0  # flat surcharge on mining power
     surcharge_bands: list[SurchargeBand] = Field(default_factory=list)  # progressive, replaces flat
@@ -41,9 +41,9 @@ class Policy(_Section):
     crypto_outflow_limit_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # per citizen, licensed channel
     licensed_platform_pull: Share = 0.0  # of would-be peer-to-peer crypto flows, the share a licensed framework draws onto licensed platforms
     information_control: Share = 0.0  # how much the state suppresses crypto information/internet
-    grey_fine_usd_per_mw: NonNegative = 0.0  # fine on a caught grey farm on top of seizing its cash and rigs, USD per MW
-    wallet_bonus_usd: NonNegative = 0.0
-    bonus_budget_usd: NonNegative = 0.0
+    grey_fine_usd_per_mw: Money = 0.0  # fine on a caught grey farm on top of seizing its cash and rigs, USD per MW
+    wallet_bonus_usd: Money = 0.0
+    bonus_budget_usd: Money = 0.0
     bonus_eligible_max_income_usd_per_month: Annotated[NonNegative | None, NoneWord] = None  # None: every adopter
     ration_below_reserve_margin: Annotated[Share | None, NoneWord] = None  # adaptive: ration miners below this margin
     ration_cut_share: Share = 0.3  # cut to miners' load when rationing starts

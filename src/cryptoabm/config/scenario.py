@@ -19,6 +19,7 @@ from cryptoabm.config.errors import (
     _loc_to_field,
     _unknown_key_message,
 )
+from cryptoabm.config.origins import Origins
 from cryptoabm.config.policy import POLICY_LEVERS, Event, Policy, PolicyChange, StateCapacityChange
 from cryptoabm.config.sections import (
     AdoptionConfig,
@@ -35,7 +36,7 @@ from cryptoabm.config.sections import (
     StateConfig,
     WorldMiningConfig,
 )
-from cryptoabm.config.values import SafeName, _none_word, _Section
+from cryptoabm.config.values import MAX_QUANTITY, MAX_SHOCK_PRODUCT, SafeName, _none_word, _Section
 
 
 class Scenario(_Section):
@@ -63,10 +64,25 @@ class Scenario(_Section):
     events: list[Event] = Field(default_factory=list)
 
     @model_validator(mode="after")
+    def _shocks_bounded(self) -> Scenario:
+        """Price and hashrate shocks compound: their product (and that of their inverses) is
+        bounded, so that no sequence of them drives a price or a hashrate out of range."""
+        for kind in ("price_shock", "hashrate_shock"):
+            factors = [event.factor for event in self.events if event.kind == kind]
+            up = math.prod(f for f in factors if f > 1.0)
+            down = math.prod(1.0 / f for f in factors if f < 1.0)
+            if up > MAX_SHOCK_PRODUCT or down > MAX_SHOCK_PRODUCT:
+                first = next(i for i, event in enumerate(self.events) if event.kind == kind)
+                raise _FieldProblem(f"events.{first}.factor",
+                                    f"the {kind} events together multiply by {up:.3g} and divide by {down:.3g}; "
+                                    f"each must stay within {MAX_SHOCK_PRODUCT:.0e}")
+        return self
+
+    @model_validator(mode="after")
     def _events_fit(self) -> Scenario:
         for i, event in enumerate(self.events):
             if event.month > self.months:
-                raise _FieldProblem(
+                raise _EventAfterHorizon(
                     f"events.{i}.month",
                     f"month {event.month} is after the last month of the run ({self.months})",
                 )
@@ -78,8 +94,10 @@ class Scenario(_Section):
                     Policy.model_validate({**self.policy.model_dump(), **event.set})
                 except ValidationError as exc:
                     first = exc.errors()[0]
-                    field = ".".join(str(p) for p in first["loc"])
-                    raise _FieldProblem(f"events.{i}.set.{field}", _describe_error(first)) from None
+                    problem = _field_problem_in(first)
+                    field = problem.field if problem else ".".join(str(p) for p in first["loc"])
+                    message = problem.message if problem else _describe_error(first)
+                    raise _FieldProblem(f"events.{i}.set.{field}", message) from None
             if isinstance(event, StateCapacityChange):
                 capacity = StateCapacityConfig.model_fields
                 for key in event.set:
@@ -89,13 +107,20 @@ class Scenario(_Section):
                     StateCapacityConfig.model_validate({**self.state_capacity.model_dump(), **event.set})
                 except ValidationError as exc:
                     first = exc.errors()[0]
-                    raise _FieldProblem(f"events.{i}.set.{first['loc'][0]}", _describe_error(first)) from None
+                    problem = _field_problem_in(first)
+                    field = problem.field if problem else ".".join(str(p) for p in first["loc"])
+                    message = problem.message if problem else _describe_error(first)
+                    raise _FieldProblem(f"events.{i}.set.{field}", message) from None
         return self
 
     @property
     def calendar_month_of_start(self) -> int:
         """Calendar month (1-12) of the first simulated month."""
         return calendar_month(self.start_month)
+
+
+class _EventAfterHorizon(_FieldProblem):
+    """A scheduled event after the run's last month (the horizon may be set in another file)."""
 
 
 def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str | Path = "<overrides>") -> Scenario:
@@ -107,7 +132,7 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str | 
     return scenario_from_dict(raw, source=source)
 
 
-def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<config>") -> Scenario:
+def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<config>", origins: Origins | None = None) -> Scenario:
     """Validate an already-merged dict; ``source`` names the file in error messages.
 
     A price CSV is parsed here too (see :func:`check_month_csv`), so a bad one is refused
@@ -120,7 +145,7 @@ def scenario_from_dict(raw: dict[str, Any], source: str | Path = "<config>") -> 
         if not resolved.is_file():
             raise ConfigError(source, "market.price_csv", f"file not found: {resolved}")
         raw["market"] = {**raw["market"], "price_csv": str(resolved)}
-    scenario = _validated(raw, source)
+    scenario = _validated(raw, source, origins)
     if scenario.market.price_csv is not None:
         problem = check_month_csv(scenario.market.price_csv, "btc_price_usd", scenario.months)
         if problem:
@@ -155,6 +180,8 @@ def check_month_csv(path: str | Path, value_column: str, months: int) -> str | N
             return f"line {line}: month {month} appears twice (first on line {seen[month]})"
         if value is None or value <= 0:
             return f"line {line}: {value_column} must be a positive, finite number (got {row[value_column]!r})"
+        if value > MAX_QUANTITY:
+            return f"line {line}: {value_column} must be at most {MAX_QUANTITY:.0e} (got {row[value_column]!r})"
         seen[month] = line
     gap = next((m for m in range(months + 1) if m not in seen), None)
     if gap is not None:
@@ -177,8 +204,9 @@ def _finite_number(text: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _validated(raw: dict[str, Any], source: str | Path) -> Scenario:
-    """``Scenario.model_validate`` with the first problem as a one-line :class:`ConfigError`."""
+def _validated(raw: dict[str, Any], source: str | Path, origins: Origins | None = None) -> Scenario:
+    """``Scenario.model_validate`` with the first problem as a one-line :class:`ConfigError`,
+    naming the file that holds it when ``origins`` knows (see :mod:`.origins`)."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -187,9 +215,16 @@ def _validated(raw: dict[str, Any], source: str | Path) -> Scenario:
         # also leaves the real field missing), so report it first.
         error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         problem = _field_problem_in(error)
-        if problem is not None:
-            raise ConfigError(source, problem.field, problem.message) from None
-        raise ConfigError(source, _loc_to_field(error["loc"]), _describe_error(error)) from None
+        field = problem.field if problem is not None else _loc_to_field(error["loc"])
+        message = problem.message if problem is not None else _describe_error(error)
+        if origins is None:
+            raise ConfigError(source, field, message) from None
+        file, field_in_file = origins.locate(field, raw, source)
+        if isinstance(problem, _EventAfterHorizon):
+            months_file, months_field = origins.locate("months", raw, source)
+            if months_file != file:
+                message += f"; the run's months are set in {months_file}: {months_field or 'months'}"
+        raise ConfigError(file, field_in_file, message) from None
 
 
 def scenario_to_toml_dict(scenario: Scenario) -> dict[str, Any]:

@@ -12,7 +12,12 @@ from pydantic import Field, model_validator
 from cryptoabm.config.calendar import MONTH_PATTERN
 from cryptoabm.config.errors import _FieldProblem
 from cryptoabm.config.values import (
+    MAX_NEW_SITES_PER_MONTH,
+    MAX_PEOPLE,
+    MAX_PRICE_VOLATILITY,
+    MAX_QUANTITY,
     DriftOf,
+    Money,
     NetworkKind,
     NoneWord,
     NonNegative,
@@ -29,22 +34,22 @@ from cryptoabm.config.values import (
 class MarketConfig(_Section):
     """The world bitcoin market, outside the country's control."""
 
-    btc_price_usd: Positive = 87_000.0  # BTC price in month 0, USD
+    btc_price_usd: float = Field(87_000.0, ge=0.01, le=MAX_QUANTITY)  # BTC price in month 0, USD (at least a cent)
     use_history: bool = False  # run on the recorded monthly price and world hashrate while they last, then simulate
     recorded_hashrate: bool = True  # with use_history: follow the recorded world hashrate too (false: only the price is
     # recorded and the world fleet answers it from the recorded hashrate of month 0: the fleet's back-test)
     price_process: PriceProcess = "student_t"  # how simulated months are drawn: Student-t random walk or block bootstrap
     price_drift_annual: float = Field(0.0, ge=-0.9, le=2.0)  # growth of the median (or mean) price per year
     price_drift_of: DriftOf = "median"  # which the drift sets: the median path (typical) or the mean price
-    price_volatility_annual: NonNegative = 0.55  # annualised SD of log returns (student_t only)
+    price_volatility_annual: float = Field(0.55, ge=0.0, le=MAX_PRICE_VOLATILITY)  # annualised SD of log returns (student_t only)
     price_shock_tail_df: float = Field(4.0, gt=2.0, le=1000.0)  # Student-t degrees of freedom
     bootstrap_block_months: int = Field(6, ge=1, le=60)  # block length of the historical-returns bootstrap
     price_csv: Annotated[str | None, NoneWord] = None  # CSV: month, btc_price_usd[, world_hashrate_ehs] (relative to the config)
     block_subsidy_btc: Positive = 3.125  # new coins per block
     blocks_per_day: Positive = 144.0
     fee_share_of_miner_revenue: float = Field(0.04, ge=0.0, lt=1.0)  # fees / (subsidy + fees)
-    months_to_next_halving: Annotated[int | None, NoneWord] = Field(None, ge=1)  # month the subsidy next halves
-    halving_interval_months: int = Field(48, ge=1)
+    months_to_next_halving: Annotated[int | None, NoneWord] = Field(None, ge=1, le=1200)  # month the subsidy next halves
+    halving_interval_months: int = Field(48, ge=1, le=1200)
     global_hashrate_ehs: Positive = 1_050.0  # rest-of-world hashrate running in month 0, EH/s
 
 
@@ -60,7 +65,7 @@ class WorldMiningConfig(_Section):
     power_price_median_usd_per_kwh: Positive = 0.065  # median power price of the world's miners
     power_price_log_sd: float = Field(0.45, ge=0.0, le=2.0)  # spread of miners' power prices across the world
     power_price_classes: int = Field(12, ge=1, le=64)  # classes the world's power prices are cut into
-    efficiency_improvement_annual: Share = 0.12  # yearly fall in the J/TH of rigs, before and after the reference month
+    efficiency_improvement_annual: float = Field(0.12, ge=0.0, le=0.9)  # yearly fall in the J/TH of rigs, before and after the reference month
     rig_price_usd_per_th: Positive = 15.0  # what the world's miners pay for new rigs
     fixed_cost_usd_per_th_month: NonNegative = 0.25  # the world's miners' staff, hosting and maintenance
     capital_cost_annual: float = Field(0.30, ge=0.0, le=5.0)  # return a new rig must promise before it is ordered
@@ -106,7 +111,7 @@ class MiningConfig(_Section):
     fleet_efficiency_j_per_th: Positive = 25.0  # median efficiency of the farms here in month 0
     fleet_efficiency_log_sd: float = Field(0.2, ge=0.0, le=2.0)  # spread of efficiency across those farms (vintages)
     rig_capex_usd_per_w: Positive = 0.86  # new rigs, USD per watt, in world_mining.technology_reference_month
-    rig_capex_decline_annual: Share = 0.05  # yearly fall in the USD per watt of new rigs
+    rig_capex_decline_annual: float = Field(0.05, ge=0.0, le=0.9)  # yearly fall in the USD per watt of new rigs (below 1: never free)
     used_rig_payback_months: Positive = 12.0  # a used rig sells for this many months of its cash margin
     scrap_value_usd_per_th: NonNegative = 0.5  # floor under a used rig's price
     fixed_cost_usd_per_mw_month: NonNegative = 10_000.0  # staff, hosting, maintenance, per MW of rigs
@@ -127,13 +132,23 @@ class MiningConfig(_Section):
     max_expansion_share_per_month: Share = 0.1  # of current hashrate
     repatriation_share_of_profit: Share = 1.0  # of repatriable profit a foreign owner takes home
 
+    @model_validator(mode="after")
+    def _sites_a_month_within_bounds(self) -> MiningConfig:
+        sites = self.max_new_mw_per_month / self.farm_size_mw
+        if sites > MAX_NEW_SITES_PER_MONTH:
+            raise _FieldProblem("mining.max_new_mw_per_month",
+                                f"{self.max_new_mw_per_month:g} MW a month in farms of farm_size_mw "
+                                f"{self.farm_size_mw:g} MW is {sites:.3g} farm sites a month; at most "
+                                f"{MAX_NEW_SITES_PER_MONTH:,} (raise farm_size_mw or lower max_new_mw_per_month)")
+        return self
+
 
 class InvestorConfig(_Section):
     """Foreign investors who decide whether to put capital into the country."""
 
     count: int = Field(5, ge=0, le=10_000)
-    capital_usd_per_investor: NonNegative = 60_000_000.0
-    alternative_return_annual: float = Field(0.15, ge=-1.0, le=5.0)  # hurdle elsewhere
+    capital_usd_per_investor: Money = 60_000_000.0
+    alternative_return_annual: float = Field(0.15, ge=-0.9, le=5.0)  # hurdle elsewhere (above -100%: it discounts)
     base_risk_premium_annual: NonNegative = 0.05
     no_licence_premium_annual: NonNegative = 0.10  # when licences are at the cap
     policy_change_premium_annual: NonNegative = 0.05  # after a recent policy change
@@ -141,16 +156,16 @@ class InvestorConfig(_Section):
     sez_premium_reduction_annual: NonNegative = 0.03  # special zone's guarantees
     investment_probability_per_month: Share = 0.3  # chance an investor reviews the special zone's ventures this month
     relocation_cost_usd_per_th: NonNegative = 1.0  # shipping and set-up of a relocated rig
-    sez_venture_size_usd: NonNegative = 5_000_000.0
+    sez_venture_size_usd: Money = 5_000_000.0
     sez_venture_return_annual: float = Field(0.12, ge=-1.0, le=5.0)
-    sez_ventures_capacity_usd: NonNegative = 50_000_000.0  # most the zone's ventures can absorb in all
+    sez_ventures_capacity_usd: Money = 50_000_000.0  # most the zone's ventures can absorb in all
 
 
 class PopulationConfig(_Section):
     """Citizens and the social network they learn from."""
 
     citizens: int = Field(2_000, ge=10, le=20_000_000)  # simulated citizens (agents): up to one per adult of a large nation (assumption: 20 million covers every preset country; configs/kazakhstan_2021.toml: 13.5 million adults)
-    people_represented: Annotated[int | None, NoneWord] = Field(None, ge=1)  # adults they stand for; None: one each
+    people_represented: Annotated[int | None, NoneWord] = Field(None, ge=1, le=MAX_PEOPLE)  # adults they stand for; None: one each
     network: NetworkKind = "watts_strogatz"
     mean_degree: int = Field(10, ge=2, le=1_000)  # average number of contacts
     rewiring_probability: Share = 0.1  # Watts-Strogatz only
@@ -190,9 +205,9 @@ class AdoptionConfig(_Section):
     bonus_pull_half_life_months: Positive = 1.0  # months in which the campaign's extra pull halves
     adoption_cost_share_of_annual_income: NonNegative = 0.007  # one-off cost of adopting averaged over adults, share of the
     # country's annual income per capita (facts.md, El Salvador: adoption cost, about 0.7% of annual income per capita)
-    unbanked_adoption_cost_multiplier: Positive = 2.0  # the unbanked's cost of adopting, times the banked's; assumption
-    adoption_cost_log_sd: NonNegative = 0.8  # spread of the cost of adopting across adults, SD of its log; assumption
-    trust_elasticity: NonNegative = 1.0  # hazard scales with (trust / mean trust)^this
+    unbanked_adoption_cost_multiplier: float = Field(2.0, gt=0.0, le=100.0)  # the unbanked's cost of adopting, times the banked's; assumption
+    adoption_cost_log_sd: float = Field(0.8, ge=0.0, le=2.0)  # spread of the cost of adopting across adults, SD of its log; assumption
+    trust_elasticity: float = Field(1.0, ge=0.0, le=5.0)  # hazard scales with (trust / mean trust)^this
     bonus_spend_months: Positive = 2.0  # months over which a bonus is spent
     payment_propensity: Share = 0.6  # chance an active holder pays in crypto, given acceptance
     government_fee_month_probability: Share = 0.1  # chance a citizen owes a government fee this month
@@ -251,7 +266,7 @@ class CapitalFlightConfig(_Section):
 class RemittanceConfig(_Section):
     """Money sent home by workers abroad, and the part that comes through crypto wallets."""
 
-    inflow_usd_per_year: NonNegative = 0.0  # all inbound remittances, USD a year
+    inflow_usd_per_year: Money = 0.0  # all inbound remittances, USD a year
     recipient_share: Share = 0.2  # share of adults who receive remittances
     traditional_fee_share: Share = 0.06  # cost of a transfer agency, share of the amount
     crypto_fee_share: Share = 0.01  # cost of sending through a wallet, share of the amount
@@ -262,10 +277,10 @@ class RemittanceConfig(_Section):
 class StateConfig(_Section):
     """The state's opening balance sheet."""
 
-    opening_balance_usd: NonNegative = 0.0  # cash the state starts with (on top of the bonus budget)
+    opening_balance_usd: Money = 0.0  # cash the state starts with (on top of the bonus budget)
     # yearly cost of enforcement against grey mining (inspectors, meter audits) per unit of the monthly
     # detection probability in force: the cost scales with the enforcement effort
-    enforcement_cost_usd_per_year_per_detection: NonNegative = 5_000_000.0
+    enforcement_cost_usd_per_year_per_detection: Money = 5_000_000.0
 
 
 class StateCapacityConfig(_Section):

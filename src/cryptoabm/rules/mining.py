@@ -305,3 +305,9 @@ def profit_tax_usd(profit_usd: float, tax_rate: float, tax_holiday: bool) -> flo
     if tax_holiday or profit_usd <= 0:
         return 0.0
     return profit_usd * tax_rate
+
+
+def global_hashrate_share(national_ehs: float, world_ehs: float) -> float:
+    """The country's share of the world's running hashrate (EH/s over EH/s); 0 when no rig
+    anywhere runs (a price so low that every fleet, the world's too, has switched off)."""
+    return national_ehs / world_ehs if world_ehs > 0.0 else 0.0

@@ -43,6 +43,8 @@ from cryptoabm.viz.offline import for_shipped_vega
 RESULTS_ENV = "CRYPTOABM_RESULTS"  # set by --results DIR (the app runs in the server's process)
 ID_COLUMNS = ("run_id", "arm", "point", "label", "replicate", "seed", "month", "date")
 FAN_HEIGHT = 220
+RUNS_NEEDED = ("run_id", "arm", "label")  # what the app reads of each run's row
+TIMESERIES_NEEDED = ("run_id", "arm", "label", "month")  # and of each kept month
 # Okabe & Ito (2008): eight colours told apart with the common colour-vision deficiencies
 ARM_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442")
 ARM_DASHES = ([1, 0], [6, 3], [2, 2], [8, 3, 2, 3])  # after each eight arms, the next line style
@@ -115,6 +117,11 @@ def open_results(folder: Path) -> BatchResults:
         raise ResultsError(f"{folder}: cannot read the batch's tables: {str(exc).splitlines()[0]}") from None
     if runs.empty:
         raise ResultsError(f"{folder} holds no finished runs")
+    for name, table, needed in ((RUNS_TABLE, runs, RUNS_NEEDED), ("the runs dataset", timeseries, TIMESERIES_NEEDED)):
+        missing = [column for column in needed if column not in table.columns]
+        if missing:
+            raise ResultsError(f"{folder}: {name} lacks the column(s) {', '.join(missing)}; rebuild the tables "
+                               f"with: cryptoabm batch <experiment> --out {folder} --resume")
     timeseries["arm"] = timeseries["arm"].astype(str)
     return BatchResults(folder, manifest, runs, timeseries.sort_values(["run_id", "month"], kind="stable"))
 

@@ -73,11 +73,11 @@ def stop_shared_pool() -> None:
     """Stop the workers (the server's exit): queued seeds are dropped, and workers that never had
     a seed are ended (as the batch runner ends its idle workers: nothing else tells them to)."""
     global _pool
-    from cryptoabm.batch.runner import _shutdown
+    from cryptoabm.batch.runner import shutdown_executor
 
     with _pool_lock:
         if _pool is not None:
-            _shutdown(_pool)
+            shutdown_executor(_pool)
             _pool = None
 
 

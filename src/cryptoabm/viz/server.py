@@ -9,6 +9,12 @@ Every request's Host header is checked (:class:`LocalHostsOnly`): only localhost
 elsewhere could reach the loopback server through DNS rebinding (its own name resolving to
 127.0.0.1). With ``--host 0.0.0.0`` (or ``::``) the app is meant to be reached under any name,
 and any Host is answered.
+
+Every request's Origin header, when a browser sends one, must be the app's own (the scheme
+``http`` and the very host and port of the Host header), whatever the bind: otherwise a page
+from another site, or from another port of this machine, could open the app's websocket from
+the user's browser, drive the app and read what it shows. A request without an Origin (a
+navigation, a command-line client) is answered as before.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import socket
 import sys
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptoabm.viz import DEFAULT_HOST, DEFAULT_PORT
 
@@ -95,29 +102,45 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
+def same_origin(origin: str, host_header: str) -> bool:
+    """Whether an Origin header names the app itself: http (or https) and exactly the host and
+    port the request was sent to (its Host header). "null" (a sandboxed or local file) never does."""
+    parsed = urlsplit(origin.strip().lower())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path not in ("", "/"):
+        return False
+    default_port = ":80" if parsed.scheme == "http" else ":443"
+    return parsed.netloc.removesuffix(default_port) == host_header.strip().lower().removesuffix(default_port)
+
+
 class LocalHostsOnly:
-    """ASGI middleware: refuse any HTTP request or websocket whose Host header is not allowed."""
+    """ASGI middleware: refuse any HTTP request or websocket whose Host header is not allowed,
+    or whose Origin header (if any) is not the app's own."""
 
     def __init__(self, app, allowed: frozenset[str] | None):
         self.app = app
         self.allowed = allowed
 
     async def __call__(self, scope, receive, send) -> None:
-        if self.allowed is None or scope["type"] not in ("http", "websocket") or self._is_allowed(scope):
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode("latin-1")
+        origin = headers.get(b"origin")
+        if self.allowed is not None and host_name(host) not in self.allowed:
+            status, body = 421, b"Host not allowed: open the app as http://localhost:<port>/ or http://127.0.0.1:<port>/\n"
+        elif origin is not None and not same_origin(origin.decode("latin-1"), host):
+            status, body = 403, b"Origin not allowed: the app answers only its own pages\n"
+        else:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        body = b"Host not allowed: open the app as http://localhost:<port>/ or http://127.0.0.1:<port>/\n"
-        await send({"type": "http.response.start", "status": 421,
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-    def _is_allowed(self, scope) -> bool:
-        headers = dict(scope.get("headers") or [])
-        return host_name(headers.get(b"host", b"").decode("latin-1")) in self.allowed
 
 
 def _check_presets(configs: str | Path | None) -> str | None:
