@@ -3,6 +3,7 @@ hold-outs, the temporal split and the cross-country split."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from cryptoabm.calibration.splits import TEMPORAL_CUT, load_holdouts, select, target_country
@@ -57,3 +58,22 @@ def test_an_unknown_hold_out_is_refused(loaded, tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_holdouts(path, loaded)
     assert "no target 'no_such_target'" in caught.value.message
+
+
+def test_the_report_counts_each_committed_split_k_of_n_with_checks_apart(tmp_path):
+    """validation/report.md's splits section: one entry per split folder holding a fit and its
+    predictive check, K of N over the informative targets, the checks counted apart."""
+    from cryptoabm.calibration.predictive import splits_section
+
+    folder = tmp_path / "calibration" / "temporal"
+    folder.mkdir(parents=True)
+    (folder / "summary.toml").write_text('command = "cryptoabm calibrate t.toml --split temporal"\nwall_time_seconds = 5\n')
+    pd.DataFrame({"target": ["a", "b", "c"], "observed": ["1", "2", "3"], "model_mean": [1.0, 5.0, 3.0],
+                  "predictive_low": [0.5, 4.0, 2.0], "predictive_high": [1.5, 6.0, 4.0],
+                  "covered": [True, False, True], "check": [False, False, True], "runs": [60, 60, 60]}
+                 ).to_csv(folder / "predictive.csv", index=False)
+    (tmp_path / "calibration" / "not_a_fit").mkdir()
+    text = "\n".join(splits_section(tmp_path / "calibration"))
+    assert "**temporal**" in text and "**1 of 2 (checks, counted apart: 1 of 1)**" in text
+    assert "not_a_fit" not in text and "| `c` (check) |" in text
+    assert splits_section(tmp_path / "calibration" / "not_a_fit") == []

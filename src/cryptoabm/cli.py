@@ -910,7 +910,13 @@ def _posterior_predictive(args: argparse.Namespace, loaded: Any, simulator: Any,
 
     import pandas as pd
 
-    from cryptoabm.calibration.predictive import k_of_n, predictive_check, predictive_figure, predictive_section
+    from cryptoabm.calibration.predictive import (
+        k_of_n,
+        predictive_check,
+        predictive_figure,
+        predictive_section,
+        splits_section,
+    )
     from cryptoabm.calibration.splits import load_holdouts
 
     holdouts = load_holdouts(args.holdouts, loaded)
@@ -929,6 +935,7 @@ def _posterior_predictive(args: argparse.Namespace, loaded: Any, simulator: Any,
         from cryptoabm.calibration.history_matching import summary_section
 
         section = summary_section(args.posterior.parent) + section
+    section += splits_section(args.posterior.parent)
     report.write_text(report.read_text().rstrip("\n") + "\n\n" + "\n".join(section))
     fitted = table[~table["target"].isin(holdouts) & ~table["target"].isin(not_fitted)]
     unfitted = table[table["target"].isin(not_fitted) & ~table["target"].isin(holdouts)]

@@ -115,3 +115,32 @@ def predictive_section(table: pd.DataFrame, holdouts: list[str], figure: str, dr
                      f"{row.predictive_high:.4g} | {'yes' if row.covered else '**no**'} | {role.strip() or 'fitted'} |")
     lines += ["", f"![Posterior predictive checks](figures/{figure})", ""]
     return lines
+
+
+def splits_section(calibration: Path) -> list[str]:
+    """validation/report.md's section on the out-of-sample splits: for every split fit committed
+    under the calibration folder (a subfolder with summary.toml and predictive.csv, as
+    ``cryptoabm calibrate --split ... --out validation/calibration/<name>`` writes it), the
+    command, its "K of N" over the informative targets predicted and each target's interval."""
+    import tomllib
+
+    found = sorted(folder for folder in Path(calibration).iterdir() if folder.is_dir()
+                   and (folder / "summary.toml").is_file() and (folder / "predictive.csv").is_file())
+    if not found:
+        return []
+    lines = ["## Out-of-sample splits", "",
+             "Each split fits part of the record by the same history matching and predicts the rest from its "
+             "posterior (runs over posterior draws and seeds, observation error and discrepancy added, 95% "
+             "intervals).", ""]
+    for folder in found:
+        summary = tomllib.loads((folder / "summary.toml").read_text())
+        table = pd.read_csv(folder / "predictive.csv")
+        lines += [f"**{folder.name}** (`{summary.get('command', '')}`, {summary.get('wall_time_seconds', '?')} s): "
+                  f"**{k_of_n(table)}** predicted targets within their 95% predictive interval "
+                  f"({int(table['runs'].max())} runs a target).", "",
+                  "| target | observed | predictive mean | 95% predictive interval | covered |", "|---|---|---|---|---|"]
+        for row in table.itertuples():
+            lines.append(f"| `{row.target}`{' (check)' if row.check else ''} | {row.observed} | {row.model_mean:.4g} "
+                         f"| {row.predictive_low:.4g} to {row.predictive_high:.4g} | {'yes' if row.covered else '**no**'} |")
+        lines.append("")
+    return lines
