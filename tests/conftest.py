@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +44,17 @@ def run(seed: int = 1, **dotted: Any):
 @pytest.fixture
 def small_run():
     return run
+
+
+def el_salvador_configs(folder: Path, citizens: int) -> Path:
+    """A configs folder holding only what the El Salvador preset needs, with ``citizens`` citizens
+    (small, for calibration tests that run the real model)."""
+    folder.mkdir()
+    for name in ("behaviour.toml", "el_salvador_2021.toml"):
+        shutil.copy(CONFIGS / name, folder / name)
+    for part in ("countries", "policies"):
+        shutil.copytree(CONFIGS / part, folder / part)
+    baseline = (CONFIGS / "baseline.toml").read_text().replace("citizens = 2_000 ", f"citizens = {citizens} ")
+    assert f"citizens = {citizens} " in baseline
+    (folder / "baseline.toml").write_text(baseline)
+    return folder

@@ -5,7 +5,6 @@ reported uncertainty. Small: one preset, 300 citizens, two parameters, to the en
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from cryptoabm.calibration.calibrate import calibrate
 from cryptoabm.calibration.history_matching import HistoryMatcher, write_history_matching
 from cryptoabm.calibration.simulate import BatchSimulator, SharedExecutor
 from cryptoabm.calibration.targets import load_targets
-from tests.conftest import CONFIGS
+from tests.conftest import el_salvador_configs
 
 RANGES = {"adoption.never_adopter_share": (0.0, 0.6), "adoption.imitation_q": (0.02, 0.4)}
 TRUTH = {"adoption.never_adopter_share": 0.3, "adoption.imitation_q": 0.15}
@@ -41,15 +40,7 @@ def target_file_text(record: dict[str, tuple[float, float]]) -> str:
 
 
 def small_configs(folder: Path) -> Path:
-    folder.mkdir()
-    for name in ("behaviour.toml", "el_salvador_2021.toml"):
-        shutil.copy(CONFIGS / name, folder / name)
-    for part in ("countries", "policies"):
-        shutil.copytree(CONFIGS / part, folder / part)
-    baseline = (CONFIGS / "baseline.toml").read_text().replace("citizens = 2_000 ", "citizens = 300   ")
-    assert "citizens = 300" in baseline
-    (folder / "baseline.toml").write_text(baseline)
-    return folder
+    return el_salvador_configs(folder, citizens=300)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from cryptoabm.batch import store as store_module
 from cryptoabm.cli import main
 from cryptoabm.config import ConfigError, load_scenario
 from cryptoabm.folder_lock import LOCK_HOLDER, FolderLock
-from tests.conftest import CONFIGS, ROOT
+from tests.conftest import CONFIGS, ROOT, el_salvador_configs
 from tests.test_batch_trust import make_experiment, run_files
 from tests.test_calibration import GOOD_TARGET
 from tests.test_sensitivity import sampled
@@ -238,14 +238,7 @@ def test_rerun_works_from_any_folder(tmp_path):
 
 # -- items 2, 6, 11: locks before anything is touched, and pools stopped ---------------------------
 def calibration_setup(tmp_path: Path, target: str = GOOD_TARGET) -> tuple[Path, Path]:
-    configs = tmp_path / "configs"
-    configs.mkdir()
-    for name in ("behaviour.toml", "el_salvador_2021.toml"):
-        shutil.copy(CONFIGS / name, configs / name)
-    for part in ("countries", "policies"):
-        shutil.copytree(CONFIGS / part, configs / part)
-    baseline = (CONFIGS / "baseline.toml").read_text().replace("citizens = 2_000 ", "citizens = 200   ")
-    (configs / "baseline.toml").write_text(baseline)
+    configs = el_salvador_configs(tmp_path / "configs", citizens=200)
     targets = tmp_path / "targets.toml"
     targets.write_text(target)
     return configs, targets
