@@ -364,10 +364,10 @@ print(json.dumps([[b[0] - a[0], b[1] - a[1]] for a, b in zip(marks, marks[1:])])
 
 def cli_run(folder: Path) -> dict[str, float]:
     whole = timed_command(cryptoabm("run", str(ROOT / "configs" / "baseline.toml"), "--out", str(folder / "run"),
-                                    "--force"))
+                                    "--force", "--overwrite"))
     started = time.perf_counter()
     output = subprocess.run([sys.executable, "-c", PHASES_CHILD, str(ROOT / "configs" / "baseline.toml"),
-                             str(folder / "phases")], check=True, capture_output=True, text=True).stdout
+                             str(folder / f"phases-{time.time_ns()}")], check=True, capture_output=True, text=True).stdout
     process = time.perf_counter() - started
     phases = json.loads(output.strip().splitlines()[-1])
     interpreter = process - sum(wall for wall, _ in phases)  # Python itself, and what the phases leave out
