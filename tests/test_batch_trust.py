@@ -363,3 +363,36 @@ def test_a_progress_bar_shown_before_the_pool_starts_does_not_stop_it_forking_it
     printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              timeout=60).stdout.split()
     assert printed == ["2", "fork"]  # the bar's monitor was running, and the workers were forked all the same
+
+
+def test_runs_finished_after_the_manifests_last_save_are_kept_on_resume(tmp_path, capsys):
+    """The manifest is saved every few seconds; a kill in between leaves the checksums of the runs
+    finished since in the journal, and a resume keeps those runs (a line cut short by the kill is
+    ignored: that run is run again)."""
+    import json as json_module
+
+    from cryptoabm.batch.store import CHECKSUM_JOURNAL, CHECKSUMS, SERIES_CHECKSUMS
+
+    path = make_experiment(tmp_path, reps=3)
+    straight, out = tmp_path / "straight", tmp_path / "out"
+    run_batch(load_experiment(path), straight, InProcessExecutor, progress=False)
+    run_batch(load_experiment(path), out, InProcessExecutor, progress=False)
+    (out / "timeseries.parquet").unlink()
+    (out / "runs.parquet").unlink()
+    manifest = json_module.loads((out / "manifest.json").read_text())
+    late = sorted(manifest[CHECKSUMS])[:3]  # as if these finished after the manifest was last saved
+    lines = []
+    for run_id in late:
+        lines += [json_module.dumps([kind, run_id, manifest[kind].pop(run_id)]) for kind in (SERIES_CHECKSUMS, CHECKSUMS)]
+    lines[-1] = lines[-1][:20]  # the kill cut the last line short
+    (out / "manifest.json").write_text(json_module.dumps(manifest))
+    (out / CHECKSUM_JOURNAL).write_text("\n".join(lines))
+    code = main(["batch", str(path), "--out", str(out), "--workers", "1", "--no-progress", "--resume"])
+    captured = capsys.readouterr()
+    assert code == 0
+    total = len(run_files(straight))
+    assert f"({total - 1} from before)" in captured.out  # only the run whose checksum line was cut short is rerun
+    warnings = [line for line in captured.err.splitlines() if line.startswith("cryptoabm: warning:")]
+    assert len(warnings) == 1 and "has no checksum in the manifest" in warnings[0]
+    assert not (out / CHECKSUM_JOURNAL).exists()  # folded into the manifest
+    assert_same_tables(straight, out)

@@ -64,6 +64,9 @@ PARTITION = "arm"
 CHECKSUMS = "run_sha256"  # the manifest's record of the SHA-256 of every run's row file (runs/)
 SERIES_CHECKSUMS = "timeseries_sha256"  # ... and of every run's months file (timeseries/)
 CHECKSUM_SAVE_SECONDS = 2.0  # how often the manifest is saved while runs finish
+# each finished run's checksums, appended as it is saved and folded into the manifest at its next
+# save: a kill between two saves loses no finished run (a resume reads them from here)
+CHECKSUM_JOURNAL = ".checksums.journal"
 
 
 @dataclass(frozen=True)
@@ -275,8 +278,11 @@ class ResultStore:
             self._manifest.setdefault(SERIES_CHECKSUMS, {})
             self.runs_folder.mkdir(exist_ok=True)
             self.series_folder.mkdir(exist_ok=True)
-            if previous is None:
+            if previous is None:  # a journal without its manifest vouches for nothing
+                (self.folder / CHECKSUM_JOURNAL).unlink(missing_ok=True)
                 self._write_manifest()
+            else:
+                self._fold_in_journal()
             self._remove_partials()
             self._set_aside_unusable(runs)
         except BaseException:
@@ -340,7 +346,29 @@ class ResultStore:
     def _write_manifest(self) -> None:
         text = json.dumps(self._manifest, indent=1) + "\n"
         write_atomically(self.folder / MANIFEST, lambda p: p.write_text(text))
+        (self.folder / CHECKSUM_JOURNAL).unlink(missing_ok=True)  # the manifest now holds every checksum in it
         self._saved_at = time.monotonic()
+
+    def _journal_checksums(self, entries: list[tuple[str, str, str]]) -> None:
+        """Append (kind, run id, SHA-256) lines for files just written (one write, flushed)."""
+        with open(self.folder / CHECKSUM_JOURNAL, "a", encoding="utf-8") as journal:
+            journal.write("".join(json.dumps(entry) + "\n" for entry in entries))
+
+    def _fold_in_journal(self) -> None:
+        """On a resume: the checksums of runs finished after the manifest's last save (a line cut
+        short by a kill is ignored: its run has no checksum and is run again)."""
+        journal = self.folder / CHECKSUM_JOURNAL
+        if not journal.exists():
+            return
+        design = {run["run_id"] for run in self._manifest["design"]}
+        for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                kind, run_id, digest = json.loads(line)
+            except (ValueError, TypeError):
+                continue
+            if kind in (CHECKSUMS, SERIES_CHECKSUMS) and run_id in design and isinstance(digest, str):
+                self._manifest[kind].setdefault(run_id, digest)
+        self._write_manifest()
 
     def _remove_partials(self) -> None:
         """Temporary files a killed batch left behind (nobody else writes here: we hold the lock),
@@ -456,12 +484,17 @@ class ResultStore:
         """Write one finished run's months, then its row (which marks it finished), recording each
         file's SHA-256 in the manifest; returns both tables."""
         tables = self.run_file_tables(spec, table, outcomes)
+        journal = []
         for path, written in ((self.series_path(spec.arm, spec.run_id), tables.months),
                               (self.run_path(spec.arm, spec.run_id), tables.row)):
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, lambda p, t=written: pq.write_table(t, p, compression="none",
                                                                         write_statistics=False))
-            self._checksums_of(path)[spec.run_id] = file_sha256(path)
+            digest = file_sha256(path)
+            self._checksums_of(path)[spec.run_id] = digest
+            journal.append((SERIES_CHECKSUMS if path.is_relative_to(self.series_folder) else CHECKSUMS,
+                            spec.run_id, digest))
+        self._journal_checksums(journal)
         if time.monotonic() - self._saved_at > CHECKSUM_SAVE_SECONDS:
             self._write_manifest()
         (self.failed_folder / f"{spec.run_id}.json").unlink(missing_ok=True)
