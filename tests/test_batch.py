@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -121,6 +122,34 @@ ranges = { "policy.miner_tariff_usd_per_kwh" = [0.02, 0.07], "policy.license_cap
     strata = np.floor((tariffs - 0.02) / 0.005).astype(int)  # ten equal strata of the range
     assert sorted(strata) == list(range(10))
     assert all(isinstance(p["policy.license_cap"], int) and 1 <= p["policy.license_cap"] <= 50 for p in first)
+
+
+@pytest.mark.parametrize("name", ["turkmenistan_options.toml",  # 20 arms: five packages, their levers one at a time
+                                  "sensitivity_turkmenistan.toml"])  # 900 runs: a Morris design
+def test_an_experiment_reads_each_config_file_once_and_lists_the_same_runs(name, monkeypatch):
+    """Every arm composes the same baseline, country and package files; they are parsed once per
+    load and once per listing of the runs, and the runs are those of reading every file each time."""
+    import contextlib
+
+    from cryptoabm.batch import experiment
+    from cryptoabm.config import loading
+
+    path = ROOT / "experiments" / name
+    with monkeypatch.context() as reading_each_time:
+        reading_each_time.setattr(experiment, "parse_once", contextlib.nullcontext)
+        expected_loaded = load_experiment(path)
+        expected_runs = expand_runs(expected_loaded)
+    parses = []
+    parse = loading._parse_toml
+    monkeypatch.setattr(loading, "_parse_toml", lambda file: parses.append(Path(file).resolve()) or parse(file))
+    loaded = load_experiment(path)
+    tomls = {Path(name) for name in loaded.inputs if name.endswith(".toml")}  # besides data files (CSV)
+    assert len(parses) == len(set(parses)) and set(parses) == tomls  # the experiment and each config, once
+    assert loaded.arm_scenarios == expected_loaded.arm_scenarios and loaded.inputs == expected_loaded.inputs
+    parses.clear()
+    runs = expand_runs(loaded)
+    assert len(parses) == len(set(parses)) and set(parses) == tomls - {path}  # each config, once
+    assert len(runs) > 1 and runs == expected_runs
 
 
 def test_replicate_seeds_are_shared_across_arms_and_points_and_derived_by_seedsequence(tmp_path):

@@ -39,6 +39,7 @@ from cryptoabm.config import (
     first_problem,
     load_composition,
     load_scenario,
+    parse_once,
     read_toml,
     with_overrides,
 )
@@ -338,7 +339,8 @@ def load_experiment(path: str | Path, force: bool = False, base_seed: int | None
     raw, raw_bytes = read_toml(path)
     if base_seed is not None:
         raw = {**raw, "base_seed": base_seed}
-    return experiment_from_dict(raw, path, hashlib.sha256(raw_bytes).hexdigest(), force=force)
+    with parse_once():  # every arm composes the same baseline, country and package files
+        return experiment_from_dict(raw, path, hashlib.sha256(raw_bytes).hexdigest(), force=force)
 
 
 def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force: bool = False) -> LoadedExperiment:
@@ -815,6 +817,11 @@ def point_label(point: dict[str, Any]) -> str:
 
 def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     """Every run of the experiment: arms x design points x replicates, in a fixed order."""
+    with parse_once():  # the arms' files, each read once
+        return _expand_runs(loaded)
+
+
+def _expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     experiment = loaded.experiment
     points = design_points(experiment)
     draws = uncertainty_draws(experiment, loaded.posterior)
