@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy import stats
 
@@ -342,6 +343,36 @@ def test_one_worker_two_workers_and_a_dask_cluster_give_identical_tables(tmp_pat
     for other in ("two", "dask"):
         for a, b in zip(tables(tmp_path / "one"), tables(tmp_path / other), strict=True):
             pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_merged_tables_are_every_runs_own_files_in_design_order_column_by_column(tmp_path):
+    """runs.parquet and timeseries.parquet hold, column by column, what each run's own files hold
+    (its row, its months), the runs in the design's order, with the arm; the same whether a run
+    was merged from memory at the end of its batch or read back from its files on a resume."""
+    import pyarrow.parquet as pq
+
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=4)
+                            + '[design]\nkind = "grid"\nparameters = { "policy.license_cap" = ["none", 2] }\n')
+    out = tmp_path / "out"
+    run_batch(load_experiment(path), out, InProcessExecutor, progress=False)
+    design = json.loads((out / "manifest.json").read_text())["design"]
+    for merged_name, folder in (("runs.parquet", "runs"), ("timeseries.parquet", "timeseries")):
+        merged = pq.read_table(out / merged_name)
+        files = [pq.read_table(out / folder / f"arm={run['arm']}" / f"{run['run_id']}.parquet") for run in design]
+        expected = {}
+        for column in merged.column_names:
+            values = []
+            for run, table in zip(design, files, strict=True):
+                values += [run["arm"]] * table.num_rows if column == "arm" else table[column].to_pylist()
+            expected[column] = pa.array(values, merged.schema.field(column).type)
+        pd.testing.assert_frame_equal(merged.to_pandas(), pa.table(expected).to_pandas())
+        assert set(merged.column_names) == {"arm", *files[0].column_names}
+    before = tables(out)
+    for table in (out / "timeseries.parquet", out / "runs.parquet"):
+        table.unlink()
+    run_batch(load_experiment(path), out, InProcessExecutor, resume=True, progress=False)  # all read from files
+    for a, b in zip(before, tables(out), strict=True):
+        pd.testing.assert_frame_equal(a, b)
 
 
 # -- bad experiment files ----------------------------------------------------------------
