@@ -444,6 +444,52 @@ def test_report_intervals_match_a_direct_computation(tmp_path):
         assert (tmp_path / "out" / "figures" / figure).stat().st_size > 10_000
 
 
+def test_the_reports_figures_drawn_by_forked_processes_are_those_drawn_one_by_one(tmp_path):
+    import shutil
+
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=3, months=6))
+    run_batch(load_experiment(path), tmp_path / "here", InProcessExecutor, progress=False)
+    shutil.copytree(tmp_path / "here", tmp_path / "forked")
+    write_report(tmp_path / "here", workers=1)
+    # in a fresh process, with no other thread: two children draw the figures
+    subprocess.run([sys.executable, "-c", "import sys; from cryptoabm.batch.report import write_report; "
+                                          "write_report(sys.argv[1], workers=2)", str(tmp_path / "forked")],
+                   check=True)
+    drawn = sorted(p.relative_to(tmp_path / "here") for p in (tmp_path / "here").rglob("*.png"))
+    assert len(drawn) == 5  # the differences and four fan charts
+    for name in [*drawn, "report.md"]:
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "forked" / name).read_bytes(), name
+
+
+DRAWING = """
+import os, sys
+from pathlib import Path
+from cryptoabm.batch.drawing import FigureJob, start_drawing
+folder = Path(sys.argv[1])
+def draw(name):
+    (folder / name).write_text(str(os.getpid()))
+def fail(name):
+    raise ValueError(f"cannot draw {name}")
+with start_drawing([FigureJob(draw, (f"figure{i}",), panels=i) for i in range(6)], workers=2) as drawing:
+    print(os.getpid(), *drawing.children)
+try:
+    with start_drawing([FigureJob(draw, ("fine",)), FigureJob(fail, ("broken",))], workers=2):
+        pass
+except ValueError as exc:
+    print(exc)
+"""
+
+
+def test_figures_are_drawn_by_forked_children_and_a_failure_is_raised_as_if_drawn_here(tmp_path):
+    done = subprocess.run([sys.executable, "-c", DRAWING, str(tmp_path)], capture_output=True, text=True, check=True)
+    here, *children = map(int, done.stdout.splitlines()[0].split())
+    assert len(children) == 2 and here not in children
+    drawers = {int((tmp_path / f"figure{i}").read_text()) for i in range(6)}
+    assert drawers <= set(children)  # every figure drawn by a child, none here
+    assert done.stdout.splitlines()[1] == "cannot draw broken"  # the child's failure, raised here as is
+    assert int((tmp_path / "fine").read_text()) == here  # after a failure every figure is drawn again here
+
+
 def test_report_refuses_a_folder_without_results(tmp_path):
     done = subprocess.run([sys.executable, "-m", "cryptoabm", "report", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 2 and "holds no finished batch" in done.stderr

@@ -26,7 +26,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
-from tqdm.auto import tqdm
 
 from cryptoabm.config import (
     COUNTRIES_FOLDER,
@@ -43,6 +42,7 @@ from cryptoabm.config import (
     read_toml,
     with_overrides,
 )
+from cryptoabm.batch.progress import ProgressBar
 from cryptoabm.batch.posterior import Posterior, PosteriorError, find_posterior, posterior_rows, read_posterior
 from cryptoabm.model import INDICATOR_NAMES
 from cryptoabm.sizing import (
@@ -375,8 +375,8 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
         arm_scenarios[arm.name] = scenario
         inputs.update({str(f): file_sha256(f) for f in source.files()})
         checked = points + uncertainty_corners(experiment, posterior)
-        for point in tqdm(checked, desc=f"checking arm '{arm.name}' at each design point", unit="point",
-                          disable=len(checked) < PROGRESS_FROM_POINTS, file=sys.stderr, mininterval=1.0):
+        for point in ProgressBar(checked, desc=f"checking arm '{arm.name}' at each design point", unit="point",
+                                 disable=len(checked) < PROGRESS_FROM_POINTS, file=sys.stderr, mininterval=1.0):
             try:
                 at_point = point_scenario(source, scenario, overrides, model_overrides(point))
             except ConfigError as exc:
@@ -830,9 +830,9 @@ def _expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
         source = arm_source(loaded.path, arm, index)
         overrides = arm_overrides(experiment, arm)
         arm_scenario = source.load(overrides)
-        for point_index, point in enumerate(tqdm(points, desc=f"listing the runs of arm '{arm.name}'", unit="point",
-                                                 disable=len(points) < PROGRESS_FROM_POINTS, file=sys.stderr,
-                                                 mininterval=1.0)):
+        for point_index, point in enumerate(ProgressBar(points, desc=f"listing the runs of arm '{arm.name}'",
+                                                        unit="point", disable=len(points) < PROGRESS_FROM_POINTS,
+                                                        file=sys.stderr, mininterval=1.0)):
             at_point = model_overrides(point)
             base = point_scenario(source, arm_scenario, overrides, at_point) if not any(draws[0]) else None
             for replicate in range(arm.replications or experiment.replications):

@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from tqdm.auto import tqdm
 
 from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, expand_runs
+from cryptoabm.batch.progress import ProgressBar
 from cryptoabm.batch.store import ResultStore
 from cryptoabm.config import scenario_from_dict
 from cryptoabm.model import CryptoEconomy
@@ -288,8 +288,8 @@ def _run_into(store: ResultStore, loaded: LoadedExperiment, runs: list[RunSpec],
     # overlapping with the next run; it is drained before merging, and on any stop.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cryptoabm-writer")
     writes: list[Future] = []
-    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=loaded.experiment.name, unit="run",
-               disable=not progress, dynamic_ncols=True, mininterval=0.5)
+    bar = ProgressBar(total=len(runs), initial=len(runs) - len(todo), desc=loaded.experiment.name, unit="run",
+                      disable=not progress, dynamic_ncols=True, mininterval=0.5)
 
     def record(spec: RunSpec, result: RunResult) -> None:
         timings[spec.run_id] = round(result.seconds, 4)
