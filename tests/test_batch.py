@@ -461,6 +461,20 @@ def test_the_reports_figures_drawn_by_forked_processes_are_those_drawn_one_by_on
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "forked" / name).read_bytes(), name
 
 
+def test_a_batch_leaves_no_thread_running_so_that_its_pools_and_report_fork_from_it(tmp_path):
+    """tqdm's monitor thread, started by any bar and outliving it, made every pool start from a
+    fork server (a fresh Python importing the model) and would keep the report's figures serial."""
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=3))
+    code = ("import sys, threading\nfrom cryptoabm.batch.experiment import load_experiment\n"
+            "from cryptoabm.batch.runner import InProcessExecutor, run_batch\n"
+            "run_batch(load_experiment(sys.argv[1]), sys.argv[2], InProcessExecutor, progress=True)\n"
+            "print([thread.name for thread in threading.enumerate()])")
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "out")], capture_output=True,
+                          text=True, check=True)
+    assert "two_arms: 100%" in done.stderr  # the bar was drawn
+    assert done.stdout.strip() == "['MainThread']"
+
+
 DRAWING = """
 import os, sys
 from pathlib import Path
