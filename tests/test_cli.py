@@ -158,3 +158,18 @@ def test_the_entry_point_exits_with_the_commands_code_and_leaves_every_file_comp
     assert "interpreter teardown" in failed.stdout  # a failed command exits the ordinary way
     helped = subprocess.run([sys.executable, "-m", "cryptoabm", "run", "--help"], capture_output=True, text=True)
     assert helped.returncode == 0 and "--no-dashboard" in helped.stdout
+
+
+HEAVY = ("numpy", "pandas", "pyarrow", "matplotlib", "scipy", "mesa", "networkx", "dask", "distributed", "SALib",
+         "ema_workbench", "sklearn", "emcee", "solara")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", str(CONFIGS / "baseline.toml")], ["run", "missing.toml"]])
+def test_help_check_and_a_bad_input_import_no_heavy_library(argv):
+    """They answer in a few tenths of a second: the libraries a command needs are imported in it."""
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: print(sorted(name for name in {HEAVY!r} if name in sys.modules)))\n"
+            "sys.argv = ['cryptoabm', *sys.argv[1:]]\nfrom cryptoabm.cli import entry_point\nentry_point()")
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+    assert done.returncode == (2 if argv[0] == "run" else 0), done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"

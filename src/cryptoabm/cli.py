@@ -434,10 +434,8 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from cryptoabm.model import CryptoEconomy
     from cryptoabm.outputs import check_run_folder, write_run
     from cryptoabm.sizing import ensure_model_fits
-    from cryptoabm.summary import summary_table
 
     loaded = load_scenario(args.config)
     warn_of_dropped_events(loaded, args.months)
@@ -447,6 +445,9 @@ def command_run(args: argparse.Namespace) -> int:
     out_dir = args.out if args.out is not None else Path("results") / f"{scenario.name}-seed{seed}"
     check_out_folder(out_dir)
     check_run_folder(out_dir, args.overwrite)  # before the run, not after it
+    from cryptoabm.model import CryptoEconomy  # Mesa, numpy, pandas: only once the input is known to be good
+    from cryptoabm.summary import summary_table
+
     started = time.perf_counter()
     model = CryptoEconomy(scenario, seed=seed)
     table = model.run()

@@ -21,11 +21,14 @@ import shutil
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import tomli_w
 
 from cryptoabm.config import InputError, Scenario, scenario_to_toml_dict
+
+if TYPE_CHECKING:
+    import pandas as pd  # the table written; this module itself needs no pandas (a bad --out answers at once)
 
 MONTHLY_CSV = "monthly.csv"
 MONTHLY_PARQUET = "monthly.parquet"
