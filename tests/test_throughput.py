@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from cryptoabm.config import load_scenario
 from cryptoabm.model import CryptoEconomy
 from cryptoabm.network import ActiveContacts, active_contact_counts, adjacency, edges_to_adjacency, pair_keys
-from cryptoabm.streams import RandomStreams
+from cryptoabm.streams import RandomStreams, keyed_uint64
 from tests.conftest import CONFIGS, scenario
 
 
@@ -86,6 +86,24 @@ def test_a_holders_draw_does_not_depend_on_who_else_holds_a_wallet():
     assert not np.array_equal(everyone, other_month)
     assert everyone.dtype == np.float32 and 0.0 <= everyone.min() and everyone.max() < 1.0
     assert everyone.mean() == pytest.approx(0.5, abs=0.01) and everyone.var() == pytest.approx(1 / 12, abs=0.005)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**63 - 1) | st.integers(0, 60), min_size=1, max_size=8))
+def test_a_keyed_draw_is_numpys_seed_sequence_bit_for_bit(keys):
+    """The farms' and sites' keyed draws hash their keys as numpy's SeedSequence does (the pool of
+    a month's first words is remembered, not rebuilt): the same 64 bits, for any keys."""
+    expected = int(np.random.SeedSequence(keys).generate_state(1, np.uint64)[0])
+    assert keyed_uint64(tuple(keys)) == expected
+
+
+def test_a_farms_enforcement_draw_is_the_same_whoever_else_is_grey():
+    streams = RandomStreams(2**62 + 12_345)
+    draws = [streams.keyed_uniform("enforcement", 7, serial) for serial in range(50)]
+    again = [streams.keyed_uniform("enforcement", 7, serial) for serial in (49, 3, 17)]
+    assert again == [draws[49], draws[3], draws[17]]
+    assert streams.keyed_uniform("enforcement", 8, 3) != draws[3]  # a new month, a new draw
+    assert 0.0 <= min(draws) and max(draws) < 1.0
 
 
 def test_two_policies_on_one_seed_see_the_same_prices_and_the_same_population():

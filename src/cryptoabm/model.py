@@ -31,7 +31,6 @@ from dataclasses import dataclass, fields
 import pandas as pd
 from mesa import Model
 from mesa.agent import AgentSet
-from mesa.datacollection import DataCollector
 
 from cryptoabm.accounts import balance_of_payments, fiscal_account, national_gain_from_mining
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, Population, State
@@ -212,9 +211,9 @@ class CryptoEconomy(Model):
         # Citizen agents are views onto the population arrays, created on first use of
         # `citizens`: a million Python objects would cost more than the whole run.
 
-        self.datacollector = DataCollector(
-            model_reporters={name: [self.indicator, [name]] for name in INDICATOR_NAMES}
-        )
+        # one row of indicator values a month, in INDICATOR_NAMES order; the table is built once,
+        # by results() (Mesa's DataCollector stays free for reporters a user attaches)
+        self.recorded_months: list[tuple] = []
         self.running = True
 
     # -- agents by kind ------------------------------------------------------------------
@@ -357,7 +356,7 @@ class CryptoEconomy(Model):
 
     # -- observation -----------------------------------------------------------------------
     def record_month(self) -> None:
-        """Compute this month's indicators from the agents and the books, and collect them."""
+        """Compute this month's indicators from the agents and the books, and keep them as a row."""
         miners = list(self.miners)
         running_ths = self.running_hashrate_ths
         load_mw = self.grid.mining_load_mw
@@ -440,7 +439,7 @@ class CryptoEconomy(Model):
             mining_cap_mw=float("nan") if policy.mining_cap_mw is None else policy.mining_cap_mw,
             ledger_imbalance_usd=self.ledger_imbalance_usd(),
         )
-        self.datacollector.collect(self)
+        self.recorded_months.append(tuple(vars(self.indicators).values()))  # a dataclass's fields, in order
 
     @staticmethod
     def licensed_power_use_share(miners: list[Miner]) -> float:
@@ -453,7 +452,7 @@ class CryptoEconomy(Model):
         return sum(m.power_mw * m.uptime_share for m in licensed) / full_load_mw
 
     def indicator(self, name: str) -> float | int | str:
-        """This month's value of one indicator (what the DataCollector records)."""
+        """This month's value of one indicator (a model reporter for a user's own DataCollector)."""
         return getattr(self.indicators, name)
 
     def ledger_imbalance_usd(self) -> float:
@@ -465,5 +464,4 @@ class CryptoEconomy(Model):
 
     def results(self) -> pd.DataFrame:
         """The monthly table: one row per month simulated, columns as in MonthlyIndicators."""
-        table = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        return table[list(INDICATOR_NAMES)]
+        return pd.DataFrame.from_records(self.recorded_months, columns=list(INDICATOR_NAMES))

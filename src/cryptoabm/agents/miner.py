@@ -146,11 +146,16 @@ class Miner(Agent):
         no longer pays."""
         mining = self.model.config.mining
         path = self.model.mining_entry.expected_hashprice_path(lag_months=0)
-        licensed, grey = expected_margins_usd_per_th_month(
-            self.model, self.efficiency_j_per_th, self.power_contract_factor, self.grey_power_access,
-            self.in_special_zone, self.hashrate_ths, max(0.0, self.cash_usd), hashprice=path)
+        if self.licensed:
+            margins = expected_licensed_margins_usd_per_th_month(
+                self.model, self.efficiency_j_per_th, self.power_contract_factor, self.in_special_zone,
+                self.hashrate_ths, hashprice=path)
+        else:
+            margins = expected_grey_margins_usd_per_th_month(
+                self.model, self.efficiency_j_per_th, self.power_contract_factor, self.grey_power_access,
+                self.hashrate_ths, max(0.0, self.cash_usd), hashprice=path)
         factors = monthly_discount_factors(self.required_return_annual(), mining.rig_life_months)
-        return self.hashrate_ths * operating_value_usd_per_th(licensed if self.licensed else grey, factors)
+        return self.hashrate_ths * operating_value_usd_per_th(margins, factors)
 
     def required_return_annual(self) -> float:
         """The return the owner's money could earn elsewhere, after the country's risk premium
@@ -266,34 +271,68 @@ def grey_power_price_usd_per_kwh(model: CryptoEconomy, power_contract_factor: fl
     return going * power_contract_factor
 
 
-def expected_margins_usd_per_th_month(
-    model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, grey_power_access: bool,
-    in_special_zone: bool, farm_ths: float, cash_usd: float, farm_is_here: bool = True, hashprice=None,
+def expected_miners_served_share(model: CryptoEconomy, power_mw: float, farm_is_here: bool) -> float:
+    """The grid service a farm expects, a share of its power: for a farm not yet built, counting
+    its own claim on any cap and the farms under construction."""
+    claim_mw = 0.0 if farm_is_here else power_mw + model.mining_entry.pipeline_mw
+    return model.grid.expected_miners_served_share(new_farm_mw=claim_mw)
+
+
+def expected_licensed_margins_usd_per_th_month(
+    model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, in_special_zone: bool,
+    farm_ths: float, farm_is_here: bool = True, hashprice=None,
 ):
-    """Expected monthly profit of one TH/s of a farm here, (licensed, grey), USD, at a hashprice
-    (today's, or an array: a path of expected hashprices, giving arrays) and the grid service
-    miners expect (for a farm not yet built, counting its own claim on any cap and the farms
-    under construction). Grey mining risks the farm's cash, rigs and fine."""
+    """Expected monthly profit of one licensed TH/s of a farm here, USD, at a hashprice (today's,
+    or an array: a path of expected hashprices, giving an array) and the grid service miners
+    expect: the cash margin at the licensed power price less tax, the licence fee and the price
+    given up on coins sold locally (``rules.mining.licensed_margin_usd_per_th_month``)."""
     state = model.state
     policy = state.policy
     mining = model.config.mining
     hashprice = model.market.hashprice_usd_per_ph_day if hashprice is None else hashprice
     power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
-    claim_mw = 0.0 if farm_is_here else power_mw + model.mining_entry.pipeline_mw
-    uptime = model.grid.expected_miners_served_share(new_farm_mw=claim_mw)
+    uptime = expected_miners_served_share(model, power_mw, farm_is_here)
     licensed_price = state.mining_power_price_usd_per_kwh(monthly_energy_mwh(power_mw, 1.0), power_contract_factor)
-    grey_price = grey_power_price_usd_per_kwh(model, power_contract_factor, grey_power_access)
     revenue_per_th = monthly_revenue_usd(hashprice, 1.0, uptime)
     tax_rate = 0.0 if (in_special_zone and policy.sez_tax_holiday) else policy.mining_profit_tax_rate
-    licensed = licensed_margin_usd_per_th_month(
+    return licensed_margin_usd_per_th_month(
         cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, licensed_price, mining, uptime),
         revenue_per_th, policy.domestic_sale_share, mining, tax_rate, policy.license_fee_usd / farm_ths)
+
+
+def expected_grey_margins_usd_per_th_month(
+    model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, grey_power_access: bool,
+    farm_ths: float, cash_usd: float, farm_is_here: bool = True, hashprice=None,
+):
+    """Expected monthly profit of one grey (unlicensed) TH/s of a farm here, USD, at a hashprice
+    (or a path of them) and the grid service miners expect: the cash margin at the grey power
+    price less the expected loss if caught, which risks the farm's cash, rigs and fine
+    (``rules.mining.grey_margin_usd_per_th_month``)."""
+    state = model.state
+    policy = state.policy
+    mining = model.config.mining
+    hashprice = model.market.hashprice_usd_per_ph_day if hashprice is None else hashprice
+    power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
+    uptime = expected_miners_served_share(model, power_mw, farm_is_here)
+    grey_price = grey_power_price_usd_per_kwh(model, power_contract_factor, grey_power_access)
     rigs = used_rig_value_usd_per_th(hashprice, efficiency_j_per_th, model.config.world_mining.power_price_median_usd_per_kwh,
                                      mining)
     at_stake = rigs + (cash_usd + policy.grey_fine_usd_per_mw * power_mw) / farm_ths
-    grey = grey_margin_usd_per_th_month(
+    return grey_margin_usd_per_th_month(
         cash_margin_usd_per_th_month(hashprice, efficiency_j_per_th, grey_price, mining, uptime),
         state.capacity.grey_mining_detection_probability, at_stake)
+
+
+def expected_margins_usd_per_th_month(
+    model: CryptoEconomy, efficiency_j_per_th: float, power_contract_factor: float, grey_power_access: bool,
+    in_special_zone: bool, farm_ths: float, cash_usd: float, farm_is_here: bool = True, hashprice=None,
+):
+    """Expected monthly profit of one TH/s of a farm here, (licensed, grey), USD (see
+    ``expected_licensed_margins_usd_per_th_month`` and ``expected_grey_margins_usd_per_th_month``)."""
+    licensed = expected_licensed_margins_usd_per_th_month(model, efficiency_j_per_th, power_contract_factor,
+                                                          in_special_zone, farm_ths, farm_is_here, hashprice)
+    grey = expected_grey_margins_usd_per_th_month(model, efficiency_j_per_th, power_contract_factor, grey_power_access,
+                                                  farm_ths, cash_usd, farm_is_here, hashprice)
     return licensed, grey
 
 

@@ -116,10 +116,13 @@ class State(Agent):
         streams = self.model.streams
         self.model.ledger.transfer("enforcement_costs", ACCOUNT, DOMESTIC_ECONOMY,
                                    enforcement_cost_usd_per_month(self.config, self.capacity.grey_mining_detection_probability))
-        for miner in list(self.model.miners):
-            # each farm's own draw for the month: no farm's luck shifts when others come or go
+        detection = self.capacity.grey_mining_detection_probability
+        grey_farms = [miner for miner in self.model.miners if miner.grey] if detection > 0.0 else []
+        for miner in grey_farms:
+            # each grey farm's own draw for the month, keyed by the month and the farm: no farm's
+            # luck shifts when others come, go or take a licence (licensed farms draw nothing)
             draw = streams.keyed_uniform("enforcement", self.model.month, miner.serial)
-            if miner.grey and grey_farm_detected(draw, self.capacity.grey_mining_detection_probability):
+            if grey_farm_detected(draw, detection):
                 ledger = self.model.ledger
                 ledger.transfer("seizure", miner.account, ACCOUNT, max(0.0, miner.cash_usd))
                 fine = self.policy.grey_fine_usd_per_mw * miner.power_mw

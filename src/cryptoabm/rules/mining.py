@@ -235,7 +235,8 @@ def expected_used_rig_value_usd_per_th(
     path = np.asarray(expected_hashprice_path)
     margins = cash_margin_usd_per_th_month(path, efficiency_j_per_th, world_power_price_usd_per_kwh, mining)
     months = max(1, round(mining.used_rig_payback_months))
-    convention = float(np.mean(margins[:months])) * mining.used_rig_payback_months
+    first_months = margins[:months]
+    convention = float(np.add.reduce(first_months) / len(first_months)) * mining.used_rig_payback_months  # mean margin
     worth_to_buyer = operating_value_usd_per_th(margins, np.asarray(buyer_discount_factors)[:len(margins)])
     return float(max(mining.scrap_value_usd_per_th, min(convention, worth_to_buyer) - shipping_usd_per_th))
 

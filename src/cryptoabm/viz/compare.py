@@ -80,7 +80,7 @@ def with_policy(country: Scenario, package: dict[str, Any], overrides: dict[str,
 
 
 def indicator_row(model: CryptoEconomy) -> dict[str, Any]:
-    """This month's indicators of ``model`` as one row (what its DataCollector recorded)."""
+    """This month's indicators of ``model`` as one row (what ``record_month`` recorded)."""
     return {name: getattr(model.indicators, name) for name in INDICATOR_NAMES}
 
 
