@@ -16,10 +16,13 @@ figure again here, so that the error is raised as it would be without children.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import struct
 import threading
+import warnings
+from collections.abc import Iterator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +80,16 @@ class Drawing:
                 pass
 
 
+@contextlib.contextmanager
+def native_threads_allowed() -> Iterator[None]:
+    """Fork without Python 3.12's warning about a multi-threaded process, which counts every
+    thread of the operating system: the callers fork only when no other Python thread runs, and
+    the native threads of numpy's BLAS and of Arrow are fork-safe (they are rebuilt in the child)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"This process \(pid=\d+\) is multi-threaded", DeprecationWarning)
+        yield
+
+
 def start_drawing(figures: Sequence[FigureJob], workers: int | None = None) -> Drawing:
     """Start drawing ``figures`` in up to ``workers`` forked children (default: one per core);
     leave the ``with`` block of the result (or call ``wait()``) before using the files."""
@@ -91,7 +104,8 @@ def start_drawing(figures: Sequence[FigureJob], workers: int | None = None) -> D
     try:
         for _ in range(workers):
             try:
-                pid = os.fork()
+                with native_threads_allowed():
+                    pid = os.fork()
             except OSError:  # no more processes: those started draw every figure
                 break
             if pid == 0:  # the child: draw figures from the queue until it is empty, then leave

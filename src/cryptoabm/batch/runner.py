@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from cryptoabm.batch.drawing import native_threads_allowed
 from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, expand_runs
 from cryptoabm.batch.progress import ProgressBar
 from cryptoabm.batch.store import ResultStore
@@ -133,11 +134,11 @@ def _watch_batch(batch_pid: int) -> None:
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of worker processes, started at once.
 
-    From a process with no other thread (the command line before its progress bar starts),
-    the workers are forked from this process itself: they start with the model already
-    imported, in milliseconds. Otherwise (Dask's client, a progress bar's monitor or a
-    notebook runs threads, and forking a threaded process can deadlock) they are forked from a
-    clean server process that imports the model first, a second or two once.
+    From a process with no other thread (the command line: the batch's progress bars start no
+    thread, see :mod:`cryptoabm.batch.progress`), the workers are forked from this process
+    itself: they start with the model already imported, in milliseconds. Otherwise (Dask's
+    client or a notebook runs threads, and forking a threaded process can deadlock) they are
+    forked from a clean server process that imports the model first, a second or two once.
 
     The fork server and the workers are started with Ctrl-C held back (a second or two), so
     that an interrupt during start-up ends the batch with one clean line, instead of
@@ -156,7 +157,8 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_setup,
                                    initargs=(os.getpid(),))
         if hasattr(pool, "_launch_processes"):
-            pool._launch_processes()  # every worker now, not one per submit later
+            with native_threads_allowed():
+                pool._launch_processes()  # every worker now, not one per submit later
     if interrupted:
         _stop_workers(pool)
         raise KeyboardInterrupt
