@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import mesa
+import pandas as pd
 import pytest
 
 import cryptoabm
@@ -98,3 +99,20 @@ def test_mesa_batch_run_on_two_processes_raises_on_an_invalid_lever(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "raised:" in done.stdout and "policy.license_cap" in done.stdout
+
+
+def test_the_datacollector_holds_the_months_the_table_holds():
+    """Mesa's tools read a run through ``model.datacollector``; it must agree with ``results()``
+    row for row, though the monthly loop keeps plain rows."""
+    model = CryptoEconomy(preset="turkmenistan_2026", citizens=200, seed=4)
+    for _ in range(5):
+        model.step()
+    collected = model.datacollector.get_model_vars_dataframe()
+    pd.testing.assert_frame_equal(collected.reset_index(drop=True), model.results(), check_exact=True)
+    assert model.datacollector._collection_steps == [1.0, 2.0, 3.0, 4.0, 5.0]  # Mesa's time of each row
+    from mesa.datacollection import DataCollector
+
+    own = DataCollector(model_reporters={"price": [model.indicator, ["btc_price_usd"]]})
+    model.datacollector = own  # a user's own collector is kept
+    own.collect(model)
+    assert model.datacollector is own and own.model_vars["price"] == [model.results()["btc_price_usd"].iloc[-1]]

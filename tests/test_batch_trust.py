@@ -347,3 +347,19 @@ def test_store_refuses_an_unknown_folder_kind(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="is a file, not a folder"), ResultStore(tmp_path / "file"):
         pass
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+def test_a_progress_bar_shown_before_the_pool_starts_does_not_stop_it_forking_its_workers():
+    """Any progress bar (the design points' check shows one) starts tqdm's monitor thread; the
+    pool must still fork its workers from the batch process, with the model already imported,
+    not fall back to a fork server whose workers import it afresh."""
+    code = ("import io, threading\nfrom tqdm.auto import tqdm\n"
+            "from cryptoabm.batch.runner import process_pool, shutdown_executor\n"
+            "for _ in tqdm(range(3), file=io.StringIO()):\n    pass\n"
+            "threads = threading.active_count()\n"
+            "pool = process_pool(1)\n"
+            "print(threads, pool._mp_context.get_start_method(), flush=True)\nshutdown_executor(pool)\n")
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             timeout=60).stdout.split()
+    assert printed == ["2", "fork"]  # the bar's monitor was running, and the workers were forked all the same

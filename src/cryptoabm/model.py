@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields
 import pandas as pd
 from mesa import Model
 from mesa.agent import AgentSet
+from mesa.datacollection import DataCollector
 
 from cryptoabm.accounts import balance_of_payments, fiscal_account, national_gain_from_mining
 from cryptoabm.agents import Citizen, ForeignInvestor, GridOperator, Miner, Population, State
@@ -212,8 +213,9 @@ class CryptoEconomy(Model):
         # `citizens`: a million Python objects would cost more than the whole run.
 
         # one row of indicator values a month, in INDICATOR_NAMES order; the table is built once,
-        # by results() (Mesa's DataCollector stays free for reporters a user attaches)
+        # by results(), and a DataCollector only when something asks for one (``datacollector``)
         self.recorded_months: list[tuple] = []
+        self._own_datacollector: DataCollector | None = None
         self.running = True
 
     # -- agents by kind ------------------------------------------------------------------
@@ -450,6 +452,25 @@ class CryptoEconomy(Model):
         if full_load_mw <= 0.0:
             return float("nan")
         return sum(m.power_mw * m.uptime_share for m in licensed) / full_load_mw
+
+    @property
+    def datacollector(self) -> DataCollector:
+        """The months recorded so far as a Mesa ``DataCollector`` (one model reporter per
+        indicator), built when asked for, so that Mesa's own tools (``mesa.batch_run``) read the
+        run as they read any Mesa model; the monthly loop itself keeps plain rows. A collector a
+        user assigns here (``model.datacollector = DataCollector(...)``, collected by their own
+        ``step``) is kept and returned instead."""
+        if self._own_datacollector is not None:
+            return self._own_datacollector
+        collector = DataCollector(model_reporters={name: [self.indicator, [name]] for name in INDICATOR_NAMES})
+        columns = list(zip(*self.recorded_months)) if self.recorded_months else [() for _ in INDICATOR_NAMES]
+        collector.model_vars = {name: list(values) for name, values in zip(INDICATOR_NAMES, columns, strict=True)}
+        collector._collection_steps = [float(row[0]) for row in self.recorded_months]  # the month (Mesa's time) of each row
+        return collector
+
+    @datacollector.setter
+    def datacollector(self, collector: DataCollector) -> None:
+        self._own_datacollector = collector
 
     def indicator(self, name: str) -> float | int | str:
         """This month's value of one indicator (a model reporter for a user's own DataCollector)."""

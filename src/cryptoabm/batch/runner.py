@@ -145,6 +145,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     tracebacks from the server's imports or from workers starting after it has gone.
     """
     pool = None
+    stop_progress_monitor()  # a progress bar shown earlier (the design points' check) left a thread
     with _ctrl_c_held_back() as interrupted:
         if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
@@ -163,6 +164,20 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         _stop_workers(pool)
         raise KeyboardInterrupt
     return pool
+
+
+def stop_progress_monitor() -> None:
+    """Stop tqdm's monitor thread, and start no other: any progress bar starts one (it only
+    nudges bars that have gone quiet), and a process with a second thread cannot fork its
+    workers safely, so the pool would fall back to a fork server whose workers import the
+    model afresh (a second or two each) and whose CPU time the batch's caller cannot see."""
+    from tqdm import std
+    from tqdm._monitor import TMonitor
+
+    std.tqdm.monitor_interval = 0  # read by every tqdm class (tqdm.auto's too) when a bar starts
+    for thread in threading.enumerate():
+        if isinstance(thread, TMonitor):
+            thread.exit()
 
 
 @contextlib.contextmanager
