@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from cryptoabm.batch.drawing import native_threads_allowed
 from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, expand_runs
-from cryptoabm.batch.progress import ProgressBar
+from cryptoabm.batch.progress import ProgressBar, stop_progress_monitor
 from cryptoabm.batch.store import ResultStore
 from cryptoabm.config import scenario_from_dict
 from cryptoabm.model import CryptoEconomy
@@ -134,8 +134,8 @@ def _watch_batch(batch_pid: int) -> None:
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of worker processes, started at once.
 
-    From a process with no other thread (the command line: the batch's progress bars start no
-    thread, see :mod:`cryptoabm.batch.progress`), the workers are forked from this process
+    From a process with no other thread (the command line: see :mod:`cryptoabm.batch.progress`
+    for tqdm's monitor thread), the workers are forked from this process
     itself: they start with the model already imported, in milliseconds. Otherwise (Dask's
     client or a notebook runs threads, and forking a threaded process can deadlock) they are
     forked from a clean server process that imports the model first, a second or two once.
@@ -145,7 +145,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     tracebacks from the server's imports or from workers starting after it has gone.
     """
     pool = None
-    stop_progress_monitor()  # a progress bar shown earlier (the design points' check) left a thread
+    stop_progress_monitor()  # a bar other than the batch's own (a caller's) may have started tqdm's monitor
     with _ctrl_c_held_back() as interrupted:
         if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
@@ -164,20 +164,6 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         _stop_workers(pool)
         raise KeyboardInterrupt
     return pool
-
-
-def stop_progress_monitor() -> None:
-    """Stop tqdm's monitor thread, and start no other: any progress bar starts one (it only
-    nudges bars that have gone quiet), and a process with a second thread cannot fork its
-    workers safely, so the pool would fall back to a fork server whose workers import the
-    model afresh (a second or two each) and whose CPU time the batch's caller cannot see."""
-    from tqdm import std
-    from tqdm._monitor import TMonitor
-
-    std.tqdm.monitor_interval = 0  # read by every tqdm class (tqdm.auto's too) when a bar starts
-    for thread in threading.enumerate():
-        if isinstance(thread, TMonitor):
-            thread.exit()
 
 
 @contextlib.contextmanager
