@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy import stats
 
@@ -72,6 +74,14 @@ def tables(folder):
     return pd.read_parquet(folder / "timeseries.parquet"), pd.read_parquet(folder / "runs.parquet")
 
 
+def saved_checksums(folder) -> dict:
+    """The run files' checksums a batch's manifest holds (as last saved; none before it exists)."""
+    try:
+        return json.loads((folder / "manifest.json").read_text()).get("run_sha256", {})
+    except (OSError, ValueError):  # not written yet
+        return {}
+
+
 def run_files(folder):
     """The finished runs' files of a batch folder (runs/arm=<arm>/<run_id>.parquet)."""
     return sorted((folder / "runs").glob("arm=*/*.parquet"))
@@ -121,6 +131,34 @@ ranges = { "policy.miner_tariff_usd_per_kwh" = [0.02, 0.07], "policy.license_cap
     strata = np.floor((tariffs - 0.02) / 0.005).astype(int)  # ten equal strata of the range
     assert sorted(strata) == list(range(10))
     assert all(isinstance(p["policy.license_cap"], int) and 1 <= p["policy.license_cap"] <= 50 for p in first)
+
+
+@pytest.mark.parametrize("name", ["turkmenistan_options.toml",  # 20 arms: five packages, their levers one at a time
+                                  "sensitivity_turkmenistan.toml"])  # 900 runs: a Morris design
+def test_an_experiment_reads_each_config_file_once_and_lists_the_same_runs(name, monkeypatch):
+    """Every arm composes the same baseline, country and package files; they are parsed once per
+    load and once per listing of the runs, and the runs are those of reading every file each time."""
+    import contextlib
+
+    from cryptoabm.batch import experiment
+    from cryptoabm.config import loading
+
+    path = ROOT / "experiments" / name
+    with monkeypatch.context() as reading_each_time:
+        reading_each_time.setattr(experiment, "parse_once", contextlib.nullcontext)
+        expected_loaded = load_experiment(path)
+        expected_runs = expand_runs(expected_loaded)
+    parses = []
+    parse = loading._parse_toml
+    monkeypatch.setattr(loading, "_parse_toml", lambda file: parses.append(Path(file).resolve()) or parse(file))
+    loaded = load_experiment(path)
+    tomls = {Path(name) for name in loaded.inputs if name.endswith(".toml")}  # besides data files (CSV)
+    assert len(parses) == len(set(parses)) and set(parses) == tomls  # the experiment and each config, once
+    assert loaded.arm_scenarios == expected_loaded.arm_scenarios and loaded.inputs == expected_loaded.inputs
+    parses.clear()
+    runs = expand_runs(loaded)
+    assert len(parses) == len(set(parses)) and set(parses) == tomls - {path}  # each config, once
+    assert len(runs) > 1 and runs == expected_runs
 
 
 def test_replicate_seeds_are_shared_across_arms_and_points_and_derived_by_seedsequence(tmp_path):
@@ -227,12 +265,14 @@ def test_a_batch_killed_with_sigkill_and_resumed_equals_an_uninterrupted_batch(t
     command = [sys.executable, "-m", "cryptoabm", "batch", str(path), "--out", str(resumed), "--workers", "1", "--no-progress"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(run_files(resumed)) < 3:
+    while time.monotonic() < deadline and len(saved_checksums(resumed)) < 3:
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    finished = len(run_files(resumed))
-    assert 3 <= finished < 12, "the batch should have been killed part-way"
+    # a run is finished once its files' checksums are in the manifest (saved every few seconds);
+    # a run file written after the last save is set aside on the resume and run again
+    finished = len(saved_checksums(resumed))
+    assert 3 <= finished < 12 and finished <= len(run_files(resumed)), "the batch should have been killed part-way"
     assert not (resumed / "timeseries.parquet").exists()
     # A kill during a write may leave one temporary file; it is never a result, and the
     # resume removes it, keeps every finished run and ends with complete, identical tables.
@@ -315,6 +355,36 @@ def test_one_worker_two_workers_and_a_dask_cluster_give_identical_tables(tmp_pat
             pd.testing.assert_frame_equal(a, b)
 
 
+def test_the_merged_tables_are_every_runs_own_files_in_design_order_column_by_column(tmp_path):
+    """runs.parquet and timeseries.parquet hold, column by column, what each run's own files hold
+    (its row, its months), the runs in the design's order, with the arm; the same whether a run
+    was merged from memory at the end of its batch or read back from its files on a resume."""
+    import pyarrow.parquet as pq
+
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=4)
+                            + '[design]\nkind = "grid"\nparameters = { "policy.license_cap" = ["none", 2] }\n')
+    out = tmp_path / "out"
+    run_batch(load_experiment(path), out, InProcessExecutor, progress=False)
+    design = json.loads((out / "manifest.json").read_text())["design"]
+    for merged_name, folder in (("runs.parquet", "runs"), ("timeseries.parquet", "timeseries")):
+        merged = pq.read_table(out / merged_name)
+        files = [pq.read_table(out / folder / f"arm={run['arm']}" / f"{run['run_id']}.parquet") for run in design]
+        expected = {}
+        for column in merged.column_names:
+            values = []
+            for run, table in zip(design, files, strict=True):
+                values += [run["arm"]] * table.num_rows if column == "arm" else table[column].to_pylist()
+            expected[column] = pa.array(values, merged.schema.field(column).type)
+        pd.testing.assert_frame_equal(merged.to_pandas(), pa.table(expected).to_pandas())
+        assert set(merged.column_names) == {"arm", *files[0].column_names}
+    before = tables(out)
+    for table in (out / "timeseries.parquet", out / "runs.parquet"):
+        table.unlink()
+    run_batch(load_experiment(path), out, InProcessExecutor, resume=True, progress=False)  # all read from files
+    for a, b in zip(before, tables(out), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
 # -- bad experiment files ----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("change", "field", "words"),
@@ -382,6 +452,66 @@ def test_report_intervals_match_a_direct_computation(tmp_path):
     assert "### Where the spread of an effect comes from" in section
     for figure in ("differences.png", "fan_adoption.png", "fan_mining_and_grid.png", "fan_money_flows.png"):
         assert (tmp_path / "out" / "figures" / figure).stat().st_size > 10_000
+
+
+def test_the_reports_figures_drawn_by_forked_processes_are_those_drawn_one_by_one(tmp_path):
+    import shutil
+
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=3, months=6))
+    run_batch(load_experiment(path), tmp_path / "here", InProcessExecutor, progress=False)
+    shutil.copytree(tmp_path / "here", tmp_path / "forked")
+    write_report(tmp_path / "here", workers=1)
+    # in a fresh process, with no other thread: two children draw the figures
+    subprocess.run([sys.executable, "-c", "import sys; from cryptoabm.batch.report import write_report; "
+                                          "write_report(sys.argv[1], workers=2)", str(tmp_path / "forked")],
+                   check=True)
+    drawn = sorted(p.relative_to(tmp_path / "here") for p in (tmp_path / "here").rglob("*.png"))
+    assert len(drawn) == 5  # the differences and four fan charts
+    for name in [*drawn, "report.md"]:
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "forked" / name).read_bytes(), name
+
+
+def test_a_batch_leaves_no_thread_running_so_that_its_pools_and_report_fork_from_it(tmp_path):
+    """tqdm's monitor thread, started by any bar and outliving it, made every pool start from a
+    fork server (a fresh Python importing the model) and would keep the report's figures serial."""
+    path = write_experiment(tmp_path, TWO_ARMS.format(reps=2, months=3))
+    code = ("import sys, threading\nfrom cryptoabm.batch.experiment import load_experiment\n"
+            "from cryptoabm.batch.runner import InProcessExecutor, run_batch\n"
+            "run_batch(load_experiment(sys.argv[1]), sys.argv[2], InProcessExecutor, progress=True)\n"
+            "print([thread.name for thread in threading.enumerate()])")
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "out")], capture_output=True,
+                          text=True, check=True)
+    assert "two_arms: 100%" in done.stderr  # the bar was drawn
+    assert done.stdout.strip() == "['MainThread']"
+
+
+DRAWING = """
+import os, sys
+from pathlib import Path
+from cryptoabm.batch.drawing import FigureJob, start_drawing
+folder = Path(sys.argv[1])
+def draw(name):
+    (folder / name).write_text(str(os.getpid()))
+def fail(name):
+    raise ValueError(f"cannot draw {name}")
+with start_drawing([FigureJob(draw, (f"figure{i}",), panels=i) for i in range(6)], workers=2) as drawing:
+    print(os.getpid(), *drawing.children)
+try:
+    with start_drawing([FigureJob(draw, ("fine",)), FigureJob(fail, ("broken",))], workers=2):
+        pass
+except ValueError as exc:
+    print(exc)
+"""
+
+
+def test_figures_are_drawn_by_forked_children_and_a_failure_is_raised_as_if_drawn_here(tmp_path):
+    done = subprocess.run([sys.executable, "-c", DRAWING, str(tmp_path)], capture_output=True, text=True, check=True)
+    here, *children = map(int, done.stdout.splitlines()[0].split())
+    assert len(children) == 2 and here not in children
+    drawers = {int((tmp_path / f"figure{i}").read_text()) for i in range(6)}
+    assert drawers <= set(children)  # every figure drawn by a child, none here
+    assert done.stdout.splitlines()[1] == "cannot draw broken"  # the child's failure, raised here as is
+    assert int((tmp_path / "fine").read_text()) == here  # after a failure every figure is drawn again here
 
 
 def test_report_refuses_a_folder_without_results(tmp_path):

@@ -87,3 +87,89 @@ def test_no_help_text_prints_a_doubled_percent_sign(capsys):
             main([command, "--help"] if command else ["--help"])
         printed = capsys.readouterr().out
         assert "%%" not in printed and "usage:" in printed, command
+
+
+# -- a run's critical path: the summary first, the dashboard optional, no teardown -------------
+def test_no_dashboard_writes_no_dashboard_and_run_json_lists_the_files_written(tiny_config, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(tiny_config), "--out", str(out), "-q"]) == 0
+    assert json.loads((out / "run.json").read_text())["files"] == OUTPUTS
+    # over an earlier run with its dashboard: the folder is replaced whole, no stale dashboard stays
+    assert main(["run", str(tiny_config), "--out", str(out), "--overwrite", "--no-dashboard"]) == 0
+    without = [name for name in OUTPUTS if name != "dashboard.png"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(without)
+    assert json.loads((out / "run.json").read_text())["files"] == without
+    assert capsys.readouterr().out.rstrip().endswith(f"results: {out}/ ({', '.join(without)})")
+    # the tables do not depend on whether the dashboard was drawn
+    main(["run", str(tiny_config), "--out", str(tmp_path / "drawn"), "-q"])
+    for name in without[:3]:
+        assert (out / name).read_bytes() == (tmp_path / "drawn" / name).read_bytes(), name
+
+
+def test_the_summary_is_printed_before_the_dashboard_is_drawn(tiny_config, tmp_path, capsys, monkeypatch):
+    import cryptoabm.dashboard
+
+    printed_before_drawing = []
+    draw = cryptoabm.dashboard.save_dashboard
+
+    def spy(*args, **kwargs):
+        printed_before_drawing.append(capsys.readouterr().out)
+        draw(*args, **kwargs)
+
+    monkeypatch.setattr(cryptoabm.dashboard, "save_dashboard", spy)
+    assert main(["run", str(tiny_config), "--out", str(tmp_path / "out")]) == 0
+    assert "Citizens holding a wallet" in printed_before_drawing[0]
+    assert "results:" not in printed_before_drawing[0]  # named once the folder is in place
+    assert capsys.readouterr().out.startswith("results:")
+
+
+# What `cryptoabm` (the console script, and python -m cryptoabm) runs: the command, then an exit
+# without the interpreter's teardown. A finaliser at teardown prints; an exit function prints.
+ENTRY_POINT = """
+import atexit, sys
+class AtTeardown:
+    def __del__(self):
+        print("interpreter teardown", flush=True)
+kept = AtTeardown()
+atexit.register(lambda: print("exit functions ran", flush=True))
+sys.argv = ["cryptoabm", *sys.argv[1:]]
+from cryptoabm.cli import entry_point
+entry_point()
+"""
+
+
+def test_the_entry_point_exits_with_the_commands_code_and_leaves_every_file_complete(tiny_config, tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", ENTRY_POINT, "run", str(tiny_config), "--out", str(out), "-q"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [str(out), "exit functions ran"]  # flushed; no teardown
+    months = tomllib.loads((out / "config.toml").read_text())["months"]
+    assert len(pd.read_csv(out / "monthly.csv")) == months
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "monthly.parquet"), pd.read_csv(out / "monthly.csv"),
+                                  check_dtype=False)
+    assert json.loads((out / "run.json").read_text())["files"] == OUTPUTS
+    png = (out / "dashboard.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and png.endswith(b"IEND\xaeB`\x82")  # the PNG's last chunk is there
+
+    failed = subprocess.run([sys.executable, "-c", ENTRY_POINT, "run", str(tmp_path / "missing.toml")],
+                            capture_output=True, text=True)
+    assert failed.returncode == 2 and failed.stderr.count("\n") == 1 and "no such config file" in failed.stderr
+    assert "interpreter teardown" in failed.stdout  # a failed command exits the ordinary way
+    helped = subprocess.run([sys.executable, "-m", "cryptoabm", "run", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "--no-dashboard" in helped.stdout
+
+
+HEAVY = ("numpy", "pandas", "pyarrow", "matplotlib", "scipy", "mesa", "networkx", "dask", "distributed", "SALib",
+         "ema_workbench", "sklearn", "emcee", "solara")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", str(CONFIGS / "baseline.toml")], ["run", "missing.toml"]])
+def test_help_check_and_a_bad_input_import_no_heavy_library(argv):
+    """They answer in a few tenths of a second: the libraries a command needs are imported in it."""
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: print(sorted(name for name in {HEAVY!r} if name in sys.modules)))\n"
+            "sys.argv = ['cryptoabm', *sys.argv[1:]]\nfrom cryptoabm.cli import entry_point\nentry_point()")
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+    assert done.returncode == (2 if argv[0] == "run" else 0), done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -1,7 +1,5 @@
 """``python -m cryptoabm`` is the same as the ``cryptoabm`` command."""
 
-import sys
+from cryptoabm.cli import entry_point
 
-from cryptoabm.cli import main
-
-sys.exit(main())
+entry_point()

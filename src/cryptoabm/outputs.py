@@ -5,7 +5,9 @@ it (``.<name>.staging-<pid>-<random>``), which then takes the folder's place in 
 atomic exchange on Linux when an earlier run is replaced). A crash, a full disk or Ctrl-C leaves
 the earlier folder as it was; a staging folder left by a killed process is removed by the next
 run into the same folder. A folder that holds anything but a run's five files is never written
-into, and an earlier run is replaced only when asked (``overwrite``).
+into, and an earlier run is replaced only when asked (``overwrite``). The dashboard is drawn into
+the staging folder like the other files (or not at all, ``dashboard=False``); ``run.json``, written
+last, lists the files the run wrote.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import shutil
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import tomli_w
 
 from cryptoabm.config import InputError, Scenario, scenario_to_toml_dict
+
+if TYPE_CHECKING:
+    import pandas as pd  # the table written; this module itself needs no pandas (a bad --out answers at once)
 
 MONTHLY_CSV = "monthly.csv"
 MONTHLY_PARQUET = "monthly.parquet"
@@ -114,10 +119,15 @@ def _swap_in(staging: Path, out_dir: Path, overwrite: bool) -> None:
                              f"choose another folder") from None
 
 
+def run_files(dashboard: bool = True) -> tuple[str, ...]:
+    """The files of a run's folder, with or without the dashboard."""
+    return RUN_FILES if dashboard else tuple(name for name in RUN_FILES if name != DASHBOARD)
+
+
 def write_run(out_dir: Path, scenario: Scenario, seed: int, table: pd.DataFrame, config_file: str,
-              overwrite: bool = False) -> list[Path]:
+              overwrite: bool = False, dashboard: bool = True) -> list[Path]:
     """Write every output of one run into ``out_dir`` (whole or not at all; see the module
-    docstring); returns the paths written."""
+    docstring), the dashboard only if ``dashboard``; returns the paths written."""
     out_dir = Path(out_dir)
     check_run_folder(out_dir, overwrite)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -125,18 +135,17 @@ def write_run(out_dir: Path, scenario: Scenario, seed: int, table: pd.DataFrame,
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-{os.getpid()}-", dir=out_dir.parent))
     try:
         staging.chmod(0o777 & ~_umask())  # as a folder made with mkdir (mkdtemp makes it private)
-        _write_files(staging, scenario, seed, table, config_file)
+        _write_files(staging, scenario, seed, table, config_file, dashboard)
         _swap_in(staging, out_dir, overwrite)
     except BaseException:
         with contextlib.suppress(OSError):
             shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [out_dir / name for name in RUN_FILES]
+    return [out_dir / name for name in run_files(dashboard)]
 
 
-def _write_files(folder: Path, scenario: Scenario, seed: int, table: pd.DataFrame, config_file: str) -> None:
-    from cryptoabm.dashboard import save_dashboard  # matplotlib: imported only when a dashboard is drawn
-
+def _write_files(folder: Path, scenario: Scenario, seed: int, table: pd.DataFrame, config_file: str,
+                 dashboard: bool) -> None:
     resolved = scenario_to_toml_dict(scenario.model_copy(update={"seed": seed}))
     info = {
         "scenario": scenario.name,
@@ -145,13 +154,17 @@ def _write_files(folder: Path, scenario: Scenario, seed: int, table: pd.DataFram
         "months": scenario.months,
         "cryptoabm_version": version("cryptoabm"),
         "mesa_version": version("mesa"),
+        "files": list(run_files(dashboard)),  # what this run wrote: no dashboard.png with --no-dashboard
     }
     table.to_csv(folder / MONTHLY_CSV, index=False)
     table.to_parquet(folder / MONTHLY_PARQUET, index=False, engine="pyarrow")
     (folder / RESOLVED_CONFIG).write_text(
         f"# Resolved scenario '{scenario.name}' as run (seed {seed}); rerun with: cryptoabm run {RESOLVED_CONFIG}\n"
         + tomli_w.dumps(resolved))
-    title = f"{scenario.name}: {scenario.description}".rstrip(": ") + f"  (seed {seed})"
-    event_months = sorted({event.month for event in scenario.events})
-    save_dashboard(table, folder / DASHBOARD, title, event_months)
+    if dashboard:
+        from cryptoabm.dashboard import save_dashboard  # matplotlib: imported only when a dashboard is drawn
+
+        title = f"{scenario.name}: {scenario.description}".rstrip(": ") + f"  (seed {seed})"
+        event_months = sorted({event.month for event in scenario.events})
+        save_dashboard(table, folder / DASHBOARD, title, event_months)
     (folder / RUN_INFO).write_text(json.dumps(info, indent=2) + "\n")  # last: the mark of a whole run

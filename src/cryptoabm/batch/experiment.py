@@ -26,7 +26,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
-from tqdm.auto import tqdm
 
 from cryptoabm.config import (
     COUNTRIES_FOLDER,
@@ -39,9 +38,11 @@ from cryptoabm.config import (
     first_problem,
     load_composition,
     load_scenario,
+    parse_once,
     read_toml,
     with_overrides,
 )
+from cryptoabm.batch.progress import ProgressBar
 from cryptoabm.batch.posterior import Posterior, PosteriorError, find_posterior, posterior_rows, read_posterior
 from cryptoabm.model import INDICATOR_NAMES
 from cryptoabm.sizing import (
@@ -338,7 +339,8 @@ def load_experiment(path: str | Path, force: bool = False, base_seed: int | None
     raw, raw_bytes = read_toml(path)
     if base_seed is not None:
         raw = {**raw, "base_seed": base_seed}
-    return experiment_from_dict(raw, path, hashlib.sha256(raw_bytes).hexdigest(), force=force)
+    with parse_once():  # every arm composes the same baseline, country and package files
+        return experiment_from_dict(raw, path, hashlib.sha256(raw_bytes).hexdigest(), force=force)
 
 
 def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force: bool = False) -> LoadedExperiment:
@@ -373,8 +375,8 @@ def experiment_from_dict(raw: dict[str, Any], path: Path, file_hash: str, force:
         arm_scenarios[arm.name] = scenario
         inputs.update({str(f): file_sha256(f) for f in source.files()})
         checked = points + uncertainty_corners(experiment, posterior)
-        for point in tqdm(checked, desc=f"checking arm '{arm.name}' at each design point", unit="point",
-                          disable=len(checked) < PROGRESS_FROM_POINTS, file=sys.stderr, mininterval=1.0):
+        for point in ProgressBar(checked, desc=f"checking arm '{arm.name}' at each design point", unit="point",
+                                 disable=len(checked) < PROGRESS_FROM_POINTS, file=sys.stderr, mininterval=1.0):
             try:
                 at_point = point_scenario(source, scenario, overrides, model_overrides(point))
             except ConfigError as exc:
@@ -815,6 +817,11 @@ def point_label(point: dict[str, Any]) -> str:
 
 def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     """Every run of the experiment: arms x design points x replicates, in a fixed order."""
+    with parse_once():  # the arms' files, each read once
+        return _expand_runs(loaded)
+
+
+def _expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     experiment = loaded.experiment
     points = design_points(experiment)
     draws = uncertainty_draws(experiment, loaded.posterior)
@@ -823,9 +830,9 @@ def expand_runs(loaded: LoadedExperiment) -> list[RunSpec]:
         source = arm_source(loaded.path, arm, index)
         overrides = arm_overrides(experiment, arm)
         arm_scenario = source.load(overrides)
-        for point_index, point in enumerate(tqdm(points, desc=f"listing the runs of arm '{arm.name}'", unit="point",
-                                                 disable=len(points) < PROGRESS_FROM_POINTS, file=sys.stderr,
-                                                 mininterval=1.0)):
+        for point_index, point in enumerate(ProgressBar(points, desc=f"listing the runs of arm '{arm.name}'",
+                                                        unit="point", disable=len(points) < PROGRESS_FROM_POINTS,
+                                                        file=sys.stderr, mininterval=1.0)):
             at_point = model_overrides(point)
             base = point_scenario(source, arm_scenario, overrides, at_point) if not any(draws[0]) else None
             for replicate in range(arm.replications or experiment.replications):

@@ -28,6 +28,7 @@ from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.ppf computes), without scipy.stats
 
 from cryptoabm.batch.decomposition import decompose_runs, decomposition_section
+from cryptoabm.batch.drawing import FigureJob, start_drawing
 from cryptoabm.batch.effects import replicate_effects
 from cryptoabm.batch.experiment import HEADLINE_OUTCOMES
 from cryptoabm.batch.store import MANIFEST, RUNS_TABLE, TIMESERIES, StoreError, read_manifest
@@ -355,11 +356,12 @@ def pool_sampled_points(frame: pd.DataFrame) -> pd.DataFrame:
     return pooled
 
 
-def write_report(folder: Path) -> Path:
+def write_report(folder: Path, workers: int | None = None) -> Path:
     """Write ``report.md`` and ``figures/`` for the batch in ``folder``; returns the report's path.
 
     Sections other commands wrote into ``DIR/sections/`` (``cryptoabm sensitivity``) are
-    appended, in name order."""
+    appended, in name order. The figures are drawn by up to ``workers`` processes (default: one
+    per core; 1: in this process), while the text is written; the files are the same."""
     folder = Path(folder)
     manifest, runs, timeseries = read_batch(folder)
     all_runs, one_lever_arms = runs, set((manifest.get("decomposition") or {}).get("arms", {}))
@@ -375,8 +377,45 @@ def write_report(folder: Path) -> Path:
     outcomes = tuple(manifest.get("report_outcomes") or KEY_OUTCOMES)
     figures = folder / FIGURES
     figures.mkdir(exist_ok=True)
-    summaries = arm_summaries(runs, outcomes)
     differences = paired_differences(runs, manifest["reference"], manifest.get("reference_point_index"), outcomes)
+    fans = fan_charts(outcomes, timeseries)
+    # the figures are drawn in forked processes (cryptoabm.batch.drawing) while the text is written
+    with start_drawing(report_figures(differences, outcomes, timeseries, fans, figures, reference_labels), workers):
+        lines = _report_lines(folder, manifest, all_runs, runs, timeseries, outcomes, differences, fans, sampled,
+                              points, n_reps)
+    report = folder / REPORT
+    report.write_text("\n".join(lines))
+    return report
+
+
+def fan_charts(outcomes: tuple[str, ...], timeseries: pd.DataFrame) -> dict[str, tuple]:
+    """The fan charts a report shows: name -> panels (none when only the last month was kept)."""
+    if timeseries["month"].nunique() < 2:  # a batch that kept only the last month has no time series to chart
+        return {}
+    candidates = {**FAN_PANELS, "declared_outcomes": declared_panels(outcomes, timeseries)}
+    return {name: panels for name, panels in candidates.items()
+            if panels and all(column in timeseries.columns for column, _, _ in panels)}
+
+
+def report_figures(differences: pd.DataFrame, outcomes: tuple[str, ...], timeseries: pd.DataFrame,
+                   fans: dict[str, tuple], figures: Path, reference_labels: frozenset[str]) -> list[FigureJob]:
+    """Every figure of the report, to be drawn: the differences' bars and the fan charts."""
+    jobs = []
+    if not differences.empty:
+        jobs.append(FigureJob(_difference_bars, (differences, outcomes, differences["reference"].iloc[0],
+                                                 figures / "differences.png"), len(outcomes)))
+    for name, panels in fans.items():
+        jobs.append(FigureJob(_fan_chart, (timeseries, panels, figures / f"fan_{name}.png",
+                                           name.replace("_", " ").capitalize(), reference_labels), len(panels)))
+    return jobs
+
+
+def _report_lines(folder: Path, manifest: dict, all_runs: pd.DataFrame, runs: pd.DataFrame, timeseries: pd.DataFrame,
+                  outcomes: tuple[str, ...], differences: pd.DataFrame, fans: dict[str, tuple], sampled: bool,
+                  points: int, n_reps: pd.Series) -> list[str]:
+    """The report's text (markdown), which names the figures :func:`report_figures` draws."""
+    spec = manifest.get("design_spec") or {}
+    summaries = arm_summaries(runs, outcomes)
 
     lines = [f"# {manifest['experiment']}", "", *summary_section(manifest, runs, outcomes), "## Design", ""]
     shape = (f"{runs['label'].nunique()} arms/design points x " if not sampled
@@ -416,7 +455,6 @@ def write_report(folder: Path) -> Path:
                              f"{difference_text(outcome, row['high'])}]" + (" *" if excludes_zero else ""))
             lines.append(f"| {OUTCOMES[outcome][2]} | " + " | ".join(cells) + " |")
         lines.append("")
-        _difference_bars(differences, outcomes, reference_label, figures / "differences.png")
         lines += ["![Differences from the reference](figures/differences.png)", ""]
         lines += effects_distribution_lines(manifest, runs, timeseries, outcomes)
     lines += ["## Outcomes by arm", "", "Mean, with [95% interval] and (SD) across replications "
@@ -434,16 +472,10 @@ def write_report(folder: Path) -> Path:
         mark = " \u2020" if outcome in BOUNDED_AT_ZERO else ""
         lines.append(f"| {OUTCOMES[outcome][2]}{mark} | " + " | ".join(cells) + " |")
     lines.append("")
-    all_panels = {**FAN_PANELS, "declared_outcomes": declared_panels(outcomes, timeseries)}
-    if timeseries["month"].nunique() > 1:  # a batch that kept only the last month has no time series to chart
+    if timeseries["month"].nunique() > 1:
         lines += ["## Time series", ""]
-    else:
-        all_panels = {}
-    for name, panels in all_panels.items():
-        if panels and all(column in timeseries.columns for column, _, _ in panels):
-            _fan_chart(timeseries, panels, figures / f"fan_{name}.png", name.replace("_", " ").capitalize(),
-                       reference_labels)
-            lines += [f"![{name}](figures/fan_{name}.png)", ""]
+    for name in fans:
+        lines += [f"![{name}](figures/fan_{name}.png)", ""]
     if (manifest.get("decomposition") or {}).get("packages"):  # decompose = true (its arms may all be the experiment's)
         decomposition = decompose_runs(all_runs, manifest["decomposition"], manifest["reference"], outcomes)
         decomposition.to_csv(folder / DECOMPOSITION_TABLE, index=False)
@@ -454,9 +486,7 @@ def write_report(folder: Path) -> Path:
                   + ", ".join(f"`{r}`" for r in failed) + " (tracebacks in `failed/<run_id>.json`).", ""]
     for section in sorted((folder / SECTIONS).glob("*.md")):
         lines += [section.read_text().rstrip("\n"), ""]
-    report = folder / REPORT
-    report.write_text("\n".join(lines))
-    return report
+    return lines
 
 
 # -- what an analyst reads first: the summary, arms by name, units, dates, the reference on top --

@@ -36,9 +36,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from tqdm.auto import tqdm
 
+from cryptoabm.batch.drawing import native_threads_allowed
 from cryptoabm.batch.experiment import LoadedExperiment, RunSpec, expand_runs
+from cryptoabm.batch.progress import ProgressBar, stop_progress_monitor
 from cryptoabm.batch.store import ResultStore
 from cryptoabm.config import scenario_from_dict
 from cryptoabm.model import CryptoEconomy
@@ -133,18 +134,18 @@ def _watch_batch(batch_pid: int) -> None:
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of worker processes, started at once.
 
-    From a process with no other thread (the command line before its progress bar starts),
-    the workers are forked from this process itself: they start with the model already
-    imported, in milliseconds. Otherwise (Dask's client, a progress bar's monitor or a
-    notebook runs threads, and forking a threaded process can deadlock) they are forked from a
-    clean server process that imports the model first, a second or two once.
+    From a process with no other thread (the command line: see :mod:`cryptoabm.batch.progress`
+    for tqdm's monitor thread), the workers are forked from this process
+    itself: they start with the model already imported, in milliseconds. Otherwise (Dask's
+    client or a notebook runs threads, and forking a threaded process can deadlock) they are
+    forked from a clean server process that imports the model first, a second or two once.
 
     The fork server and the workers are started with Ctrl-C held back (a second or two), so
     that an interrupt during start-up ends the batch with one clean line, instead of
     tracebacks from the server's imports or from workers starting after it has gone.
     """
     pool = None
-    stop_progress_monitor()  # a progress bar shown earlier (the design points' check) left a thread
+    stop_progress_monitor()  # a bar other than the batch's own (a caller's) may have started tqdm's monitor
     with _ctrl_c_held_back() as interrupted:
         if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
@@ -157,25 +158,12 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_setup,
                                    initargs=(os.getpid(),))
         if hasattr(pool, "_launch_processes"):
-            pool._launch_processes()  # every worker now, not one per submit later
+            with native_threads_allowed():
+                pool._launch_processes()  # every worker now, not one per submit later
     if interrupted:
         _stop_workers(pool)
         raise KeyboardInterrupt
     return pool
-
-
-def stop_progress_monitor() -> None:
-    """Stop tqdm's monitor thread, and start no other: any progress bar starts one (it only
-    nudges bars that have gone quiet), and a process with a second thread cannot fork its
-    workers safely, so the pool would fall back to a fork server whose workers import the
-    model afresh (a second or two each) and whose CPU time the batch's caller cannot see."""
-    from tqdm import std
-    from tqdm._monitor import TMonitor
-
-    std.tqdm.monitor_interval = 0  # read by every tqdm class (tqdm.auto's too) when a bar starts
-    for thread in threading.enumerate():
-        if isinstance(thread, TMonitor):
-            thread.exit()
 
 
 @contextlib.contextmanager
@@ -303,8 +291,8 @@ def _run_into(store: ResultStore, loaded: LoadedExperiment, runs: list[RunSpec],
     # overlapping with the next run; it is drained before merging, and on any stop.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cryptoabm-writer")
     writes: list[Future] = []
-    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=loaded.experiment.name, unit="run",
-               disable=not progress, dynamic_ncols=True, mininterval=0.5)
+    bar = ProgressBar(total=len(runs), initial=len(runs) - len(todo), desc=loaded.experiment.name, unit="run",
+                      disable=not progress, dynamic_ncols=True, mininterval=0.5)
 
     def record(spec: RunSpec, result: RunResult) -> None:
         timings[spec.run_id] = round(result.seconds, 4)

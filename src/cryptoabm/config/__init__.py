@@ -36,6 +36,7 @@ from cryptoabm.config.loading import (
     config_files,
     load_composition,
     load_scenario,
+    parse_once,
     read_toml,
 )
 from cryptoabm.config.policy import (
@@ -107,6 +108,6 @@ __all__ = [
     "StateConfig", "StrictValues", "SurchargeBand", "WrongKind",
     "WorldMiningConfig",
     "check_month_csv", "composition_files", "config_files", "first_problem", "load_composition",
-    "load_scenario", "read_toml", "scenario_from_dict", "scenario_to_toml_dict", "with_overrides",
+    "load_scenario", "parse_once", "read_toml", "scenario_from_dict", "scenario_to_toml_dict", "with_overrides",
     "_set_dotted",
 ]

@@ -8,9 +8,12 @@ relative to the file) and override any value; tables are merged key by key, whil
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import tomllib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -187,9 +190,51 @@ def _part_path(folder: Path, subfolder: str, name: Any, source: str | Path, fiel
     return path
 
 
+_parsed: ContextVar[dict[Path, tuple[dict[str, Any], bytes]] | None] = ContextVar("cryptoabm_parsed_toml",
+                                                                                  default=None)
+
+
+@contextlib.contextmanager
+def parse_once() -> Iterator[None]:
+    """Inside this block each TOML file is read and parsed once (by its resolved path): an
+    experiment composes the same baseline, country and package files for every arm and design
+    point. Every read still gets its own copy of the tables, so the results are those of
+    reading the file each time. Nested blocks share the outer one's files."""
+    if _parsed.get() is not None:
+        yield
+        return
+    token = _parsed.set({})
+    try:
+        yield
+    finally:
+        _parsed.reset(token)
+
+
 def read_toml(path: Path) -> tuple[dict[str, Any], bytes]:
     """A TOML file's tables and its bytes (to hash); ConfigError (one line) if it cannot be
-    read or parsed. Configs, experiments and target files are all read here."""
+    read or parsed. Configs, experiments and target files are all read here (inside
+    :func:`parse_once`, each file once)."""
+    parsed = _parsed.get()
+    if parsed is None:
+        return _parse_toml(path)
+    key = Path(path).resolve()
+    if key not in parsed:
+        parsed[key] = _parse_toml(path)
+    tables, raw_bytes = parsed[key]
+    return _copy_tables(tables), raw_bytes
+
+
+def _copy_tables(value: Any) -> Any:
+    """A copy of parsed TOML that the reader may change: its tables and arrays copied, its
+    values (strings, numbers, dates: immutable) shared."""
+    if isinstance(value, dict):
+        return {key: _copy_tables(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_tables(item) for item in value]
+    return value
+
+
+def _parse_toml(path: Path) -> tuple[dict[str, Any], bytes]:
     try:
         raw_bytes = Path(path).read_bytes()
         return tomllib.loads(raw_bytes.decode("utf-8")), raw_bytes

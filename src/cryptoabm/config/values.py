@@ -66,11 +66,20 @@ class StrictValues(BaseModel):
     @classmethod
     def _no_coercion(cls, data: Any) -> Any:
         if isinstance(data, dict):
+            kinds = _field_kinds(cls)
             for key, value in data.items():
-                field = cls.model_fields.get(key) if isinstance(key, str) else None
-                if field is not None:
-                    refuse_coercion(value, *_value_kind(field.annotation), where=key)
+                kind = kinds.get(key)
+                if kind is not None:
+                    refuse_coercion(value, *kind, where=key)
         return data
+
+
+@functools.cache
+def _field_kinds(model: type[BaseModel]) -> dict[str, tuple[str, bool]]:
+    """The kind of value each field of a table takes, for the fields that take a number, a whole
+    number or a switch (worked out once per table: a batch validates a scenario per design point)."""
+    kinds = {name: _value_kind(field.annotation) for name, field in model.model_fields.items()}
+    return {name: kind for name, kind in kinds.items() if kind[0] is not None}
 
 
 @functools.cache
