@@ -484,17 +484,19 @@ class ResultStore:
         """Write one finished run's months, then its row (which marks it finished), recording each
         file's SHA-256 in the manifest; returns both tables."""
         tables = self.run_file_tables(spec, table, outcomes)
-        journal = []
         for path, written in ((self.series_path(spec.arm, spec.run_id), tables.months),
                               (self.run_path(spec.arm, spec.run_id), tables.row)):
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, lambda p, t=written: pq.write_table(t, p, compression="none",
-                                                                        write_statistics=False))
-            digest = file_sha256(path)
-            self._checksums_of(path)[spec.run_id] = digest
-            journal.append((SERIES_CHECKSUMS if path.is_relative_to(self.series_folder) else CHECKSUMS,
-                            spec.run_id, digest))
-        self._journal_checksums(journal)
+
+            def write_and_vouch(temporary: Path, path: Path = path, written: pa.Table = written) -> None:
+                # the checksum is journalled before the file takes its name: a file in place always has one
+                pq.write_table(written, temporary, compression="none", write_statistics=False)
+                digest = file_sha256(temporary)
+                self._checksums_of(path)[spec.run_id] = digest
+                kind = SERIES_CHECKSUMS if path.is_relative_to(self.series_folder) else CHECKSUMS
+                self._journal_checksums([(kind, spec.run_id, digest)])
+
+            write_atomically(path, write_and_vouch)
         if time.monotonic() - self._saved_at > CHECKSUM_SAVE_SECONDS:
             self._write_manifest()
         (self.failed_folder / f"{spec.run_id}.json").unlink(missing_ok=True)
