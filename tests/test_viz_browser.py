@@ -486,6 +486,8 @@ def test_the_seeds_view_is_the_median_of_paired_runs_on_the_same_seeds(session, 
     page = open_app(context, watch, app_url)
     page.get_by_role("tab", name="Over N seeds").click()
     commit_text(page, "Seeds", str(SEEDS))
+    # the click reads the number the server has: wait until the edit has reached it
+    expect(page.get_by_test_id("seeds-view")).to_have_attribute("data-seeds", str(SEEDS), timeout=UPDATE_MS)
     page.get_by_role("button", name="Run again with this many seeds").click()
     expect(page.get_by_test_id("seeds-done")).to_contain_text(f"{SEEDS} of {SEEDS} seeds", timeout=120_000)
     revenue, wallets = [], []

@@ -154,7 +154,8 @@ def SeedsView(comparison: Comparison, shown: bool):
     solara.lab.use_task(watch, dependencies=[], prefer_threaded=True)
 
     run = holder.run
-    with solara.Div(attributes={"data-testid": "seeds-view"}) as view:
+    # data-seeds: the number of seeds as the server has it (a committed edit shows here first)
+    with solara.Div(attributes={"data-testid": "seeds-view", "data-seeds": str(count.value)}) as view:
         with solara.Row(style={"align-items": "center"}):
             solara.InputInt("Seeds", value=count, style={"max-width": "8em"})
             solara.Button("Run again with this many seeds", outlined=True,
