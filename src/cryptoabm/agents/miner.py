@@ -271,11 +271,15 @@ def grey_power_price_usd_per_kwh(model: CryptoEconomy, power_contract_factor: fl
     return going * power_contract_factor
 
 
-def expected_miners_served_share(model: CryptoEconomy, power_mw: float, farm_is_here: bool) -> float:
-    """The grid service a farm expects, a share of its power: for a farm not yet built, counting
-    its own claim on any cap and the farms under construction."""
+def expected_operating_terms(model: CryptoEconomy, efficiency_j_per_th: float, farm_ths: float, farm_is_here: bool,
+                             hashprice=None):
+    """What both margins start from: the hashprice (today's, or the path given), the farm's
+    full-load power, MW, and the grid service it expects, a share of its power (for a farm not yet
+    built, counting its own claim on any cap and the farms under construction)."""
+    hashprice = model.market.hashprice_usd_per_ph_day if hashprice is None else hashprice
+    power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
     claim_mw = 0.0 if farm_is_here else power_mw + model.mining_entry.pipeline_mw
-    return model.grid.expected_miners_served_share(new_farm_mw=claim_mw)
+    return hashprice, power_mw, model.grid.expected_miners_served_share(new_farm_mw=claim_mw)
 
 
 def expected_licensed_margins_usd_per_th_month(
@@ -289,9 +293,7 @@ def expected_licensed_margins_usd_per_th_month(
     state = model.state
     policy = state.policy
     mining = model.config.mining
-    hashprice = model.market.hashprice_usd_per_ph_day if hashprice is None else hashprice
-    power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
-    uptime = expected_miners_served_share(model, power_mw, farm_is_here)
+    hashprice, power_mw, uptime = expected_operating_terms(model, efficiency_j_per_th, farm_ths, farm_is_here, hashprice)
     licensed_price = state.mining_power_price_usd_per_kwh(monthly_energy_mwh(power_mw, 1.0), power_contract_factor)
     revenue_per_th = monthly_revenue_usd(hashprice, 1.0, uptime)
     tax_rate = 0.0 if (in_special_zone and policy.sez_tax_holiday) else policy.mining_profit_tax_rate
@@ -311,9 +313,7 @@ def expected_grey_margins_usd_per_th_month(
     state = model.state
     policy = state.policy
     mining = model.config.mining
-    hashprice = model.market.hashprice_usd_per_ph_day if hashprice is None else hashprice
-    power_mw = farm_power_mw(farm_ths, efficiency_j_per_th)
-    uptime = expected_miners_served_share(model, power_mw, farm_is_here)
+    hashprice, power_mw, uptime = expected_operating_terms(model, efficiency_j_per_th, farm_ths, farm_is_here, hashprice)
     grey_price = grey_power_price_usd_per_kwh(model, power_contract_factor, grey_power_access)
     rigs = used_rig_value_usd_per_th(hashprice, efficiency_j_per_th, model.config.world_mining.power_price_median_usd_per_kwh,
                                      mining)
