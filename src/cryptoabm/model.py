@@ -300,7 +300,7 @@ class CryptoEconomy(Model):
         self.grid.dispatch_power()
         self.observe_mining()
         self.market.observe_national_hashrate(self.running_hashrate_ths / TH_PER_EH)
-        self.miners.do("settle_month")
+        self.settle_farms()
 
         self.state.enforce_against_grey_miners()
 
@@ -311,6 +311,12 @@ class CryptoEconomy(Model):
         self.record_month()
         if self.month >= self.config.months:
             self.running = False
+
+    def settle_farms(self) -> None:
+        """Every farm settles its month, one after another in creation order (docs/ODD.md,
+        Updating: the order matters only under a rationing or licence cap, and how much is measured
+        by ``validation/settlement_order.py``)."""
+        self.miners.do("settle_month")
 
     def run(self, months: int | None = None) -> pd.DataFrame:
         """Run to the horizon (or ``months`` more steps) and return the monthly table."""
