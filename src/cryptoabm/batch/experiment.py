@@ -25,7 +25,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy.stats import qmc
 
 from cryptoabm.config import (
     COUNTRIES_FOLDER,
@@ -721,6 +720,8 @@ def sobol_unit_sample(design: Design, base_seed: int) -> np.ndarray:
 def sobol_sequence_points(ranges: dict[str, list[int | float]], samples: int, base_seed: int) -> list[dict[str, Any]]:
     """The first ``samples`` points of a scrambled Sobol' sequence over the ranges, seeded from
     the base seed (scipy's ``qmc.Sobol``); a range with integer bounds gives integers."""
+    from scipy.stats import qmc  # here, not at the top: scipy.stats costs a batch with no design 0.4 s of imports
+
     sampler = qmc.Sobol(d=len(ranges), scramble=True, rng=np.random.default_rng(np.random.SeedSequence([base_seed, 0x50B])))
     with warnings.catch_warnings():  # a sample size that is not a power of two only loses some balance
         warnings.simplefilter("ignore", UserWarning)
@@ -730,6 +731,8 @@ def sobol_sequence_points(ranges: dict[str, list[int | float]], samples: int, ba
 
 def scaled_points(ranges: dict[str, list[int | float]], unit: np.ndarray) -> list[dict[str, Any]]:
     """Points of the unit cube (one row each) scaled to the ranges; integer bounds give integers."""
+    from scipy.stats import qmc  # here, not at the top (see sobol_sequence_points)
+
     keys = list(ranges)
     lows = np.array([ranges[k][0] for k in keys], dtype=float)
     highs = np.array([ranges[k][1] for k in keys], dtype=float)
@@ -780,6 +783,8 @@ def latin_hypercube_points(ranges: dict[str, list[int | float]], samples: int, b
                            stream: int = DESIGN_STREAM) -> list[dict[str, Any]]:
     """``samples`` Latin-hypercube points over the ranges, seeded from the base seed and a
     stream number (scipy's ``qmc.LatinHypercube``); a range with integer bounds gives integers."""
+    from scipy.stats import qmc  # here, not at the top (see sobol_sequence_points)
+
     keys = list(ranges)
     sampler = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(np.random.SeedSequence([base_seed, stream])))
     return scaled_points(ranges, sampler.random(samples))
