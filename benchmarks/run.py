@@ -52,12 +52,14 @@ recorded with the results.
 8. Every network kind built at 10 million citizens, each in a fresh process (the network alone:
    ``cryptoabm.network.adjacency`` at the default mean degree).
 
-The machine should be idle. What else ran is measured, not guessed: the CPU time the whole
-machine spent busy during the benchmark (``/proc/stat``, steal included) less the benchmark's own
-(``os.times``, its children and theirs included) is the CPU other processes took; averaged over
-the benchmark's wall time, above a tenth of a core it flags every result as measured under load.
-(The load average, recorded at the start and the end, counts the benchmark's own 2-worker batches,
-so it cannot say whether anything else ran.)
+The machine should be idle. What else ran is measured, not guessed: a thread reads every
+process's CPU time from ``/proc`` twice a second, and what processes outside the benchmark's own
+process group used while it ran (kernel threads included) is the CPU other processes took;
+averaged over the benchmark's wall time, above a tenth of a core it flags every result as
+measured under load. (The load average, recorded at the start and the end, counts the
+benchmark's own 2-worker batches, so it cannot say whether anything else ran; and the CPU the
+machine spent less the benchmark's own ``os.times`` would count as "other" the workers a fork
+server starts, which no process of the benchmark waits for.)
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -512,7 +515,7 @@ def main() -> None:
     sizes = [1_000, 10_000, 100_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
     largest = sizes[-1]
     load_start = os.getloadavg()
-    busy_start, own_start = machine_busy_cpu_s(), own_cpu_s()
+    others = OtherProcesses()
     started = time.perf_counter()
     print(f"machine: {machine()}; load average {load_start[0]:.2f}; {rounds} rounds", flush=True)
 
@@ -581,7 +584,7 @@ def main() -> None:
                                for kind, figures in network_figures.items()}
     load_end = os.getloadavg()
     seconds = time.perf_counter() - started
-    other_cpu_s = max(0.0, (machine_busy_cpu_s() - busy_start) - (own_cpu_s() - own_start))
+    other_cpu_s = others.stop()
     summary["meta"] = {"machine": machine(), "date": datetime.date.today().isoformat(), "rounds": rounds,
                        "load_start": load_start[0], "load_end": load_end[0], "sizes": sizes, "quick": args.quick,
                        "minutes": seconds / 60, "other_cpu_s": other_cpu_s, "other_cores": other_cpu_s / seconds}
@@ -596,19 +599,58 @@ def main() -> None:
         print(f"written to {RESULTS}")
 
 
-def machine_busy_cpu_s() -> float:
-    """CPU seconds the whole machine has spent busy since boot, every core (``/proc/stat``: user,
-    nice, system, irq, softirq and steal; not idle or waiting for I/O)."""
-    with open("/proc/stat") as stat:
-        fields = next(line for line in stat if line.startswith("cpu ")).split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+class OtherProcesses:
+    """The CPU time processes outside this benchmark's process group take while it runs, seconds:
+    every process's user and system time read from ``/proc/<pid>/stat`` every ``interval`` seconds
+    by a thread. A process counts from the first reading (or from its start, if it started after the
+    benchmark); one that starts and ends between two readings is missed, so the figure is a floor."""
 
+    def __init__(self, interval: float = 0.5):
+        self.group = os.getpgid(0)
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.seen: dict[tuple[str, str], float] = {}  # (pid, start time): CPU seconds at the last reading
+        self.other_s = 0.0
+        self.started_ticks = self.uptime_ticks()
+        self.interval = interval
+        self.done = threading.Event()
+        self.read()
+        self.thread = threading.Thread(target=self.keep_reading, daemon=True)
+        self.thread.start()
 
-def own_cpu_s() -> float:
-    """CPU seconds this process and every child it waited for (and theirs) have used."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    def uptime_ticks(self) -> float:
+        with open("/proc/uptime") as uptime:
+            return float(uptime.read().split()[0]) * self.ticks
+
+    def read(self) -> None:
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    text = stat.read()
+            except OSError:  # it ended meanwhile
+                continue
+            fields = text[text.rindex(")") + 2:].split()  # after the command name, which may hold spaces
+            if int(fields[2]) == self.group:
+                continue  # the benchmark, or a process it started
+            cpu_s = (int(fields[11]) + int(fields[12])) / self.ticks
+            key = (entry.name, fields[19])  # pid and start time (a pid can be reused)
+            if key in self.seen:
+                self.other_s += cpu_s - self.seen[key]
+            elif int(fields[19]) > self.started_ticks:
+                self.other_s += cpu_s  # started after the benchmark: all its CPU is in the window
+            self.seen[key] = cpu_s
+
+    def keep_reading(self) -> None:
+        while not self.done.wait(self.interval):
+            self.read()
+
+    def stop(self) -> float:
+        """Stop reading; the CPU seconds other processes took."""
+        self.done.set()
+        self.thread.join()
+        self.read()
+        return self.other_s
 
 
 def other_load(meta: dict) -> str:
