@@ -492,7 +492,7 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="JSON of an earlier run (another commit) to show beside")
     parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
     parser.add_argument("--render", type=Path, help="measure nothing: write RESULTS.md from this JSON (and --before)")
-    parser.add_argument("--before-label", default="the code before issue 20",
+    parser.add_argument("--before-label", default="the code before issue 20 (f6b9d9a)",
                         help="what the --before figures measured (shown in the results)")
     parser.add_argument("--memory-child", nargs=2, type=int, metavar=("CITIZENS", "MONTHS"), help=argparse.SUPPRESS)
     parser.add_argument("--network-child", nargs=2, metavar=("KIND", "CITIZENS"), help=argparse.SUPPRESS)
@@ -669,7 +669,7 @@ def under_load(meta: dict) -> bool:
     return meta["load_start"] > 1.0
 
 
-def report(now: dict, before: dict | None, before_label: str = "the code before issue 20") -> str:
+def report(now: dict, before: dict | None, before_label: str = "the code before issue 20 (f6b9d9a)") -> str:
     """RESULTS.md: each figure as median [min-max] over rounds, wall and CPU; a before column if given."""
     meta = now["meta"]
     sizes = meta["sizes"]
