@@ -1,5 +1,6 @@
 """How much the order in which farms settle within a month moves a run's outcomes.
 
+    python validation/settlement_order.py > validation/settlement_order.md   # what is committed
     python validation/settlement_order.py [--seeds 12] [--base-seeds 1 101] [PRESET ...]
 
 Farms settle one after another in creation order (docs/ODD.md, Updating). Settlement reads
@@ -42,6 +43,16 @@ OUTCOMES = {
 BEYOND_ROUNDING = 1e-6  # relative difference above which the order, not float rounding, moved an outcome
 
 
+HEADER = """# Does the order in which farms settle matter?
+
+Written by `python validation/settlement_order.py > validation/settlement_order.md` (what it does:
+the script's docstring). Farms settle one after another in creation order (docs/ODD.md, Updating);
+the model was run on the same seeds with farms settling in that order and in reverse, 12 seeds on
+each of two base seeds, on every preset. "Beyond rounding" means a difference larger than a
+millionth of the outcome.
+"""
+
+
 class ReverseSettlement(CryptoEconomy):
     """The same model, farms settling in the reverse of creation order."""
 
@@ -78,6 +89,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=12, help="seeds per base seed (default 12)")
     parser.add_argument("--base-seeds", type=int, nargs="+", default=[1, 101], help="first seed of each set")
     args = parser.parse_args()
+    print(HEADER)
     print("| preset | seeds | outcome | mean | spread across seeds (SD) | order's effect, median | "
           "order's effect, largest | seeds moved beyond rounding |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
