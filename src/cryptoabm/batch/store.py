@@ -349,10 +349,10 @@ class ResultStore:
         (self.folder / CHECKSUM_JOURNAL).unlink(missing_ok=True)  # the manifest now holds every checksum in it
         self._saved_at = time.monotonic()
 
-    def _journal_checksums(self, entries: list[tuple[str, str, str]]) -> None:
-        """Append (kind, run id, SHA-256) lines for files just written (one write, flushed)."""
+    def _journal_checksum(self, kind: str, run_id: str, digest: str) -> None:
+        """Append a (kind, run id, SHA-256) line for a file just written (one write, flushed)."""
         with open(self.folder / CHECKSUM_JOURNAL, "a", encoding="utf-8") as journal:
-            journal.write("".join(json.dumps(entry) + "\n" for entry in entries))
+            journal.write(json.dumps([kind, run_id, digest]) + "\n")
 
     def _fold_in_journal(self) -> None:
         """On a resume: the checksums of runs finished after the manifest's last save (a line cut
@@ -484,17 +484,16 @@ class ResultStore:
         """Write one finished run's months, then its row (which marks it finished), recording each
         file's SHA-256 in the manifest; returns both tables."""
         tables = self.run_file_tables(spec, table, outcomes)
-        for path, written in ((self.series_path(spec.arm, spec.run_id), tables.months),
-                              (self.run_path(spec.arm, spec.run_id), tables.row)):
+        for kind, path, written in ((SERIES_CHECKSUMS, self.series_path(spec.arm, spec.run_id), tables.months),
+                                    (CHECKSUMS, self.run_path(spec.arm, spec.run_id), tables.row)):
             path.parent.mkdir(parents=True, exist_ok=True)
 
-            def write_and_vouch(temporary: Path, path: Path = path, written: pa.Table = written) -> None:
+            def write_and_vouch(temporary: Path, kind: str = kind, written: pa.Table = written) -> None:
                 # the checksum is journalled before the file takes its name: a file in place always has one
                 pq.write_table(written, temporary, compression="none", write_statistics=False)
                 digest = file_sha256(temporary)
-                self._checksums_of(path)[spec.run_id] = digest
-                kind = SERIES_CHECKSUMS if path.is_relative_to(self.series_folder) else CHECKSUMS
-                self._journal_checksums([(kind, spec.run_id, digest)])
+                self._manifest.setdefault(kind, {})[spec.run_id] = digest
+                self._journal_checksum(kind, spec.run_id, digest)
 
             write_atomically(path, write_and_vouch)
         if time.monotonic() - self._saved_at > CHECKSUM_SAVE_SECONDS:
