@@ -44,3 +44,14 @@ def test_under_a_rationing_cap_a_farm_that_settled_earlier_moves_the_later_farms
     scenario = load_scenario(CONFIGS / "kazakhstan_2021.toml")
     assert any(isinstance(event, PolicyChange) and event.set.get("mining_cap_mw") for event in scenario.events)
     assert largest_relative_difference("kazakhstan_2021", range(1, 4)) > 1e-3
+
+
+def test_the_script_refuses_an_unknown_preset_or_too_few_seeds_in_one_line():
+    import subprocess
+    import sys
+
+    for arguments, says in ((["nosuch"], "invalid choice: 'nosuch'"), (["car_2022", "--seeds", "1"], "use at least 2")):
+        done = subprocess.run([sys.executable, str(ROOT / "validation" / "settlement_order.py"), *arguments],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+        assert done.stdout == ""  # nothing printed before the refusal

@@ -1,7 +1,7 @@
 """How much the order in which farms settle within a month moves a run's outcomes.
 
     python validation/settlement_order.py > validation/settlement_order.md   # what is committed
-    python validation/settlement_order.py [--seeds 12] [--base-seeds 1 101] [PRESET ...]
+    python validation/settlement_order.py [PRESET ...] [--seeds 12] [--base-seeds 1 101]
 
 Farms settle one after another in creation order (docs/ODD.md, Updating). Settlement reads
 what earlier farms did only through the keep-or-sell value: under a rationing cap a farm's
@@ -83,17 +83,29 @@ def compare(preset: str, seeds: list[int]) -> list[str]:
     return rows
 
 
+def at_least_two(text: str) -> int:
+    """A number of seeds: a whole number, at least 2 (the spread across seeds needs two)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 2:
+        raise argparse.ArgumentTypeError(f"{number} seeds give no spread across seeds: use at least 2")
+    return number
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("presets", nargs="*", default=list(PRESETS))
-    parser.add_argument("--seeds", type=int, default=12, help="seeds per base seed (default 12)")
+    parser.add_argument("presets", nargs="*", choices=PRESETS, metavar="PRESET",
+                        help="presets to run (default: all of " + ", ".join(PRESETS) + ")")
+    parser.add_argument("--seeds", type=at_least_two, default=12, help="seeds per base seed (default 12; a spread needs 2)")
     parser.add_argument("--base-seeds", type=int, nargs="+", default=[1, 101], help="first seed of each set")
     args = parser.parse_args()
     print(HEADER)
     print("| preset | seeds | outcome | mean | spread across seeds (SD) | order's effect, median | "
           "order's effect, largest | seeds moved beyond rounding |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
-    for preset in args.presets:
+    for preset in args.presets or PRESETS:
         for base in args.base_seeds:
             for row in compare(preset, list(range(base, base + args.seeds))):
                 print(row, flush=True)
