@@ -3,6 +3,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cryptoabm.config import MarketConfig, MiningConfig
 from cryptoabm.rules.mining import expected_used_rig_value_usd_per_th
@@ -50,6 +52,18 @@ def test_a_farm_stops_rather_than_run_at_a_loss_and_its_value_is_never_negative(
     assert operating_value_usd_per_th(-margins, factors) == 0.0
     # a loss worth bearing for a later gain is borne
     assert operating_value_usd_per_th(np.array([-1.0, 3.0]), np.ones(2)) == pytest.approx(2.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-50.0, 50.0), min_size=1, max_size=60), st.floats(0.0, 0.5))
+def test_the_option_to_stop_is_worth_the_best_stopping_month(margins, hurdle):
+    """Stopping as soon as carrying on is worth less than nothing is worth exactly what the best
+    stopping month would give: the largest discounted cumulative margin, never less than zero.
+    (This is the form in which many farms' values can be computed at once: benchmarks/ENSEMBLES.md.)"""
+    margins = np.array(margins)
+    factors = monthly_discount_factors(hurdle, len(margins))
+    best_stop = max(0.0, float(np.max(np.cumsum(margins * factors))))
+    assert operating_value_usd_per_th(margins, factors) == pytest.approx(best_stop, rel=1e-9, abs=1e-9)
 
 
 def test_npv_rises_with_margins_and_falls_with_the_hurdle_and_the_lag():
