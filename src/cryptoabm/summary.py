@@ -1,7 +1,8 @@
 """Headline outcomes of one run, computed from its monthly table.
 
 Used by the command line's summary and by anything that compares runs. Each outcome is
-either an end-of-horizon value, a peak or trough, or a cumulative total of a monthly flow.
+either an end-of-horizon value, a mean over the last year (for a quantity that moves with the
+seasons), a peak or trough, or a cumulative total of a monthly flow.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoabm.formatting import usd
+from cryptoabm.rules.units import MONTHS_PER_YEAR
 
 # name: (column, how, label, format)
 OUTCOMES: dict[str, tuple[str, str, str, str]] = {
@@ -24,6 +26,9 @@ OUTCOMES: dict[str, tuple[str, str, str, str]] = {
     "final_paid_last_12_months_share": ("paid_last_12_months_share", "last", "Citizens who paid in crypto in the last 12 months (end)", "pct"),
     "peak_hashrate_ehs": ("hashrate_ehs", "max", "National hashrate, EH/s (peak)", "num"),
     "final_hashrate_ehs": ("hashrate_ehs", "last", "National hashrate, EH/s (end)", "num"),
+    # the last month alone can be a season's reading: under surplus-only power miners get none in a
+    # winter month whose reserve is short (kazakhstan_cryptocity ends in December)
+    "final_year_hashrate_ehs": ("hashrate_ehs", "mean_last_year", "National hashrate, EH/s (mean of the last 12 months)", "num"),
     "peak_global_hashrate_share": ("global_hashrate_share", "max", "Share of global hashrate (peak)", "pct"),
     "final_miners": ("miners", "last", "Farms in the country (end)", "int"),
     "peak_licensed_miners": ("licensed_miners", "max", "Licensed farms (peak)", "int"),
@@ -61,6 +66,7 @@ AGGREGATIONS = {
     "max_abs": lambda values: np.max(np.abs(values)),
     "min": np.min,
     "mean": np.mean,
+    "mean_last_year": lambda values: np.mean(values[-MONTHS_PER_YEAR:]),  # all months if the run is shorter
     "sum": np.sum,
 }
 
@@ -125,6 +131,7 @@ BETTER: dict[str, str] = {
     "final_paid_last_12_months_share": "higher",
     "peak_hashrate_ehs": "neither",
     "final_hashrate_ehs": "neither",
+    "final_year_hashrate_ehs": "neither",
     "peak_global_hashrate_share": "neither",
     "final_miners": "neither",
     "peak_licensed_miners": "neither",
