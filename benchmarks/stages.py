@@ -8,9 +8,10 @@ Each stage is timed around the methods ``CryptoEconomy.step`` calls, in the orde
 inside another timed method counts towards the outer one only. The farms' stages (licensing,
 investors, entry, planning, settlement, enforcement) scale with the number of farms, the
 citizens' stage with the number of citizens; "rest" is what the month does between the timed
-calls (the ledger's new month, the state's review, the events, Mesa's scheduler). Times are CPU
-(``time.process_time``), medians over the seeds; the wrapping itself adds about a microsecond a
-call (about 3,000 calls in a baseline run: about 2% of it).
+calls (the ledger's new month, the state's review, the events, Mesa's scheduler). Building the
+monthly table at the end is not counted. Times are CPU (``time.process_time``), medians over the
+seeds. The wrapping itself costs about two microseconds a call, and a baseline run makes several
+thousand calls (two a farm a month, and the investors'), so a few percent of a run.
 
 The figures decide what a faster small run needs (issue 20): a per-run saving can only come from
 the stages that dominate, and a lock-step ensemble amortises a stage only if it runs with a
@@ -20,7 +21,6 @@ member axis. Nothing here changes the model: a timed run gives the same table as
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -31,6 +31,7 @@ import pandas as pd
 
 from cryptoabm.agents.investor import ForeignInvestor
 from cryptoabm.agents.miner import Miner
+from cryptoabm.cli import OneLineParser
 from cryptoabm.config import Scenario
 from cryptoabm.model import CryptoEconomy
 from cryptoabm.config.catalogue import configs_dir, preset_files
@@ -89,17 +90,17 @@ def stage_clock(model: CryptoEconomy):
     """Time the stages of ``model``'s months; the agents' classes are restored afterwards."""
     clock = StageClock()
     restored = []
-    for stage, paths in STAGES.items():
-        for path in paths:
-            if path.startswith("class:"):
-                class_name, name = path.removeprefix("class:").split(".")
-                cls = CLASSES[class_name]
-                restored.append((cls, name, cls.__dict__[name]))
-                setattr(cls, name, clock.timed(stage, cls.__dict__[name]))
-            else:
-                owner, name = resolve(model, path)
-                setattr(owner, name, clock.timed(stage, getattr(owner, name)))
     try:
+        for stage, paths in STAGES.items():
+            for path in paths:
+                if path.startswith("class:"):
+                    class_name, name = path.removeprefix("class:").split(".")
+                    cls = CLASSES[class_name]
+                    restored.append((cls, name, cls.__dict__[name]))
+                    setattr(cls, name, clock.timed(stage, cls.__dict__[name]))
+                else:
+                    owner, name = resolve(model, path)
+                    setattr(owner, name, clock.timed(stage, getattr(owner, name)))
         yield clock
     finally:
         for cls, name, method in restored:
@@ -107,6 +108,7 @@ def stage_clock(model: CryptoEconomy):
 
 
 def scenario_named(name: str) -> Scenario:
+    """``default`` (the ``Scenario()`` defaults, the benchmark's standalone run) or a preset."""
     return Scenario() if name == "default" else scenario_for(name)
 
 
@@ -120,8 +122,10 @@ def measure(name: str, seeds: int) -> dict:
         build = time.process_time() - started
         with stage_clock(model) as clock:
             started = time.process_time()
-            table = model.run()
+            for _ in range(scenario.months):
+                model.step()
             months = time.process_time() - started
+        table = model.results()
         untimed = CryptoEconomy(scenario, seed=seed).run()
         pd.testing.assert_frame_equal(table, untimed, check_exact=True)  # timing changed nothing
         seconds = dict(clock.seconds)
@@ -138,6 +142,7 @@ def measure(name: str, seeds: int) -> dict:
 
 
 def table_lines(results: list[dict], seeds: int) -> list[str]:
+    """The Markdown table: a column per preset, a row per stage, then the run's size and farms."""
     names = [result["name"] for result in results]
     lines = [f"CPU ms per run, median of {seeds} seeds (share of the months' time in brackets)", "",
              "| stage | " + " | ".join(names) + " |", "|---" + "|---:" * len(names) + "|"]
@@ -155,7 +160,7 @@ def table_lines(results: list[dict], seeds: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="stages.py", description=__doc__.split("\n\n")[0])
     choices = ["default", *(path.stem for path in preset_files(configs_dir()))]
     parser.add_argument("presets", nargs="*", choices=choices, metavar="PRESET",
                         help=f"default (the Scenario() default) or a preset: {', '.join(choices[1:])}; all if none")

@@ -21,11 +21,11 @@ nothing would change; where it does, by how much against the noise between seeds
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from cryptoabm.cli import OneLineParser
 from cryptoabm.config import load_scenario
 from cryptoabm.model import CryptoEconomy
 
@@ -84,7 +84,7 @@ def compare(preset: str, seeds: list[int]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="settlement_order.py", description=__doc__.splitlines()[0])
     parser.add_argument("presets", nargs="*", choices=PRESETS, metavar="PRESET",
                         help="presets to run (default: all of " + ", ".join(PRESETS) + ")")
     parser.add_argument("--seeds", type=int, default=12, help="seeds per base seed (default 12; a spread needs 2)")
