@@ -111,8 +111,8 @@ def test_the_fiscal_net_equals_its_parts_and_the_state_and_utility_cash(busy_mon
     _, records = busy_months
     for record in records:
         fiscal = record["fiscal"]
-        parts = (fiscal.state_revenue_usd + fiscal.utility_tariff_receipts_usd - fiscal.energy_shadow_cost_usd
-                 - fiscal.bonus_outlay_usd - fiscal.enforcement_cost_usd)
+        parts = (fiscal.state_revenue_usd + fiscal.zone_venture_tax_usd + fiscal.utility_tariff_receipts_usd
+                 - fiscal.energy_shadow_cost_usd - fiscal.bonus_outlay_usd - fiscal.enforcement_cost_usd)
         assert fiscal.fiscal_net_usd == pytest.approx(parts, abs=1e-6)
         # the same figure from the books: what the state and its utility gained in cash, less new
         # budget allocated to them, less the energy at its shadow value

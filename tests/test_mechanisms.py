@@ -512,5 +512,9 @@ def test_zone_investment_is_foreign_direct_investment_and_its_tax_holiday_costs_
     assert holiday_model.ledger.total_flows["zone_fdi"] == pytest.approx(total(holiday, "zone_fdi_inflow_usd"))
     # the same ventures (0.3 x 0.8 = 0.24 still clears the hurdle) pay profit tax only without the holiday
     assert total(taxed, "zone_fdi_inflow_usd") == pytest.approx(total(holiday, "zone_fdi_inflow_usd"))
-    assert total(taxed, "state_revenue_usd") > total(holiday, "state_revenue_usd")
+    # the tax is the state's, in the fiscal account, but not revenue from mining
+    assert total(taxed, "zone_venture_tax_usd") > 0 and total(holiday, "zone_venture_tax_usd") == 0
+    assert total(taxed, "state_revenue_usd") == pytest.approx(total(holiday, "state_revenue_usd"))
+    assert total(taxed, "fiscal_net_usd") - total(holiday, "fiscal_net_usd") == pytest.approx(
+        total(taxed, "zone_venture_tax_usd"), rel=1e-9)
     assert total(taxed, "profit_repatriation_usd") < total(holiday, "profit_repatriation_usd")

@@ -40,6 +40,7 @@ HOUSEHOLD_ASSET_KINDS = ("capital_flight", "official_outflow")  # savings moved 
 FDI_LIABILITY_KINDS = ("fdi", "zone_fdi", "divestment")  # direct investment in, less divestment: liabilities incurred
 CLASSIFIED_KINDS = GOODS_KINDS + PRIMARY_INCOME_KINDS + SECONDARY_INCOME_KINDS + HOUSEHOLD_ASSET_KINDS + FDI_LIABILITY_KINDS
 
+# the state's revenue from mining; the special zone's ventures pay `zone_venture_tax`, counted apart
 STATE_REVENUE_KINDS = ("surcharge", "licence_fee", "profit_tax", "seizure", "grey_mining_fine")
 MINING_OWNER_KINDS = ("fdi", "zone_fdi", "profit_repatriation", "divestment")  # between farms and their foreign owners
 
@@ -97,7 +98,8 @@ def unclassified_cross_border_kinds(ledger: Ledger) -> list[str]:
 class FiscalAccount:
     """One month's net take of the state and its utility from crypto, USD."""
 
-    state_revenue_usd: float  # surcharges, licence fees, profit tax, seizures and fines
+    state_revenue_usd: float  # from mining: surcharges, licence fees, farms' profit tax, seizures and fines
+    zone_venture_tax_usd: float  # profit tax on the special zone's ventures (not mining: exchanges, payment firms)
     utility_tariff_receipts_usd: float  # what miners paid the state utility for power, less bills written off
     energy_shadow_cost_usd: float  # the energy miners used, at its shadow value
     bonus_outlay_usd: float  # wallet bonuses paid
@@ -105,8 +107,8 @@ class FiscalAccount:
 
     @property
     def fiscal_net_usd(self) -> float:
-        return (self.state_revenue_usd + self.utility_tariff_receipts_usd - self.energy_shadow_cost_usd
-                - self.bonus_outlay_usd - self.enforcement_cost_usd)
+        return (self.state_revenue_usd + self.zone_venture_tax_usd + self.utility_tariff_receipts_usd
+                - self.energy_shadow_cost_usd - self.bonus_outlay_usd - self.enforcement_cost_usd)
 
 
 def fiscal_account(ledger: Ledger, energy_shadow_cost_usd: float) -> FiscalAccount:
@@ -115,6 +117,7 @@ def fiscal_account(ledger: Ledger, energy_shadow_cost_usd: float) -> FiscalAccou
     flow = ledger.flow
     return FiscalAccount(
         state_revenue_usd=math.fsum(flow(kind) for kind in STATE_REVENUE_KINDS),
+        zone_venture_tax_usd=flow("zone_venture_tax"),
         utility_tariff_receipts_usd=flow("power_sales") - flow("bad_debt"),
         energy_shadow_cost_usd=energy_shadow_cost_usd,
         bonus_outlay_usd=flow("bonus"),

@@ -137,11 +137,12 @@ class MonthlyIndicators:
     assets_kept_usd: float = 0.0  # the financial account's coins held and foreign exchange kept (net money in over the border)
     bop_errors_omissions_usd: float = 0.0  # financial - current account: zero when every cross-border flow is classified
     # fiscal account of the state and its utility, and the national gain from mining (accounts.py)
-    state_revenue_usd: float = 0.0  # surcharge + licence fees + profit tax + seizures + fines
+    state_revenue_usd: float = 0.0  # from mining: surcharge + licence fees + farms' profit tax + seizures + fines
+    zone_venture_tax_usd: float = 0.0  # profit tax on the special zone's ventures
     utility_tariff_receipts_usd: float = 0.0  # miners' power bills paid to the state utility, less bills written off
     bonus_outlay_usd: float = 0.0
     enforcement_cost_usd: float = 0.0  # the state's cost of enforcement against grey mining
-    fiscal_net_usd: float = 0.0  # revenue + tariff receipts - energy at its shadow value - bonuses - enforcement
+    fiscal_net_usd: float = 0.0  # revenue + zone tax + tariff receipts - energy at its shadow value - bonuses - enforcement
     national_gain_from_mining_usd: float = 0.0  # coins + rigs sold - rigs bought + owners' net funds + fines from abroad - energy shadow cost
     mining_cap_mw: float = float("nan")  # rationing cap in force (NaN: none)
     ledger_imbalance_usd: float = 0.0  # books out of balance (should be ~0)
@@ -439,6 +440,7 @@ class CryptoEconomy(Model):
             assets_kept_usd=bop.assets_kept_usd,
             bop_errors_omissions_usd=bop.errors_and_omissions_usd,
             state_revenue_usd=fiscal.state_revenue_usd,
+            zone_venture_tax_usd=fiscal.zone_venture_tax_usd,
             utility_tariff_receipts_usd=fiscal.utility_tariff_receipts_usd,
             bonus_outlay_usd=fiscal.bonus_outlay_usd,
             enforcement_cost_usd=fiscal.enforcement_cost_usd,

@@ -89,7 +89,7 @@ class ForeignInvestor(Agent):
         earnings = max(0.0, self.sez_stake_usd * self.model.config.investors.sez_venture_return_annual / MONTHS_PER_YEAR)
         tax = profit_tax_usd(earnings, policy.mining_profit_tax_rate, policy.sez_tax_holiday)
         self.model.ledger.transfer("venture_earnings", DOMESTIC_ECONOMY, SEZ_VENTURES, earnings)
-        self.model.ledger.transfer("profit_tax", SEZ_VENTURES, STATE, tax)
+        self.model.ledger.transfer("zone_venture_tax", SEZ_VENTURES, STATE, tax)
         self.model.ledger.transfer("profit_repatriation", SEZ_VENTURES, self.account, earnings - tax)
 
 

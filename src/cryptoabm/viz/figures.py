@@ -69,8 +69,9 @@ FIGURES: tuple[Figure, ...] = (
            "Hashrate running in the country this month (licensed and grey farms), in EH/s (10^18 hashes a "
            "second). " + B_MINUS_A + "more mining under B."),
     Figure("revenue", "State revenue to date", "state_revenue_usd", True, MONEY,
-           "Power surcharges, licence fees, profit tax and seizures, summed from month 1; USD for the whole "
-           "country. " + B_MINUS_A + "the state collects more under B."),
+           "Revenue from mining: power surcharges, licence fees, farms' profit tax, seizures and fines, summed "
+           "from month 1; USD for the whole country (a special zone's ventures pay their tax apart, in the "
+           "fiscal net). " + B_MINUS_A + "the state collects more under B."),
     Figure("fdi", "FDI inflow to date", "fdi_inflow_usd", True, MONEY,
            "Foreign direct investment into farms (and any special zone), summed from month 1; USD. "
            + B_MINUS_A + "more investment arrives under B."),
