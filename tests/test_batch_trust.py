@@ -147,6 +147,31 @@ def test_a_second_batch_into_a_locked_folder_is_refused(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [".lock", ".lock.pid"]  # nothing written into it
 
 
+def test_a_batch_that_has_made_its_folders_but_not_yet_its_manifest_is_in_use_not_foreign(tmp_path, capsys):
+    """The moment a batch starts: it holds the lock and has made runs/ and timeseries/, but not
+    yet written manifest.json. A second batch must be told the folder is in use, not that it
+    holds someone else's files."""
+    path = make_experiment(tmp_path)
+    out = tmp_path / "out"
+    with ResultStore(out):
+        (out / "runs").mkdir()
+        (out / "timeseries").mkdir()
+        code = main(["batch", str(path), "--out", str(out), "--workers", "1", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and f"{out} is in use by another batch" in err[-1]
+
+
+def test_a_folder_of_other_files_is_refused_before_anything_is_written_into_it(tmp_path, capsys):
+    path = make_experiment(tmp_path)
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "draft.txt").write_text("mine")
+    code = main(["batch", str(path), "--out", str(out), "--workers", "1", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "holds no cryptoabm batch" in err[-1]
+    assert sorted(p.name for p in out.iterdir()) == ["draft.txt"]  # no lock file left in someone else's folder
+
+
 def test_two_batches_started_together_into_one_folder_never_mix(tmp_path):
     """Concurrency: two different experiments started into the same --out within milliseconds."""
     first = make_experiment(tmp_path / "a", name="first", seed=7, months=12, citizens=500)

@@ -201,6 +201,11 @@ class ResultStore:
     def __enter__(self) -> ResultStore:
         self._make_folder()
         self._lock()
+        try:
+            self._refuse_foreign_contents()  # again, now that no other batch can be writing into the folder
+        except StoreError:
+            self.release()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -216,17 +221,23 @@ class ResultStore:
         if self.folder.exists() and not self.folder.is_dir():
             raise StoreError(f"--out {self.folder} is a file, not a folder")
         self._created = not self.folder.exists()
-        if not self._created:
-            others = sorted(p.name for p in self.folder.iterdir() if p.name not in (LOCK, LOCK_HOLDER))
-            if others and not (self.folder / MANIFEST).exists():
-                raise StoreError(f"--out {self.folder} is not empty and holds no cryptoabm batch (no {MANIFEST}; it "
-                                 f"holds {', '.join(others[:3])}); choose a new or empty folder")
+        if not self._created and not (self.folder / LOCK).exists():
+            self._refuse_foreign_contents()  # before anything is written into someone else's folder
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the results folder {self.folder}: {exc.strerror or exc}") from None
         if not os.access(self.folder, os.W_OK | os.X_OK):
             raise StoreError(f"cannot write into the results folder {self.folder}: permission denied")
+
+    def _refuse_foreign_contents(self) -> None:
+        """Refuse a folder that holds files but no batch. A folder with a lock file is checked only
+        once its lock is held: a batch starting into it this instant creates its folders before
+        its manifest, and a second batch must then be told the folder is in use, not foreign."""
+        others = sorted(p.name for p in self.folder.iterdir() if p.name not in (LOCK, LOCK_HOLDER))
+        if others and not (self.folder / MANIFEST).exists():
+            raise StoreError(f"--out {self.folder} is not empty and holds no cryptoabm batch (no {MANIFEST}; it "
+                             f"holds {', '.join(others[:3])}); choose a new or empty folder")
 
     def _lock(self) -> None:
         lock = FolderLock(self.folder, "batch")
