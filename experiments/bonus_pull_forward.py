@@ -5,7 +5,7 @@ is negative). The figures quoted in experiments/README.md.
     python experiments/bonus_pull_forward.py [--replicates 10] [--base-seed 2026]
 
 The two arms of ``experiments/payment_ban_vs_bonus.toml`` that differ only by the bonus
-(``voluntary_payments`` and ``voluntary_with_bonus``, their overrides read from the file) are run
+(``voluntary_payments`` and ``voluntary_with_bonus``, as ``load_experiment`` resolves them) are run
 on the experiment's own replicate seeds (``replicate_seed(base_seed, r)``: common random numbers,
 the same citizens with the same draws). The script follows each model citizen (2,000 of them a
 run). It counts those who hold a wallet at the end without the bonus but not with it, and how
@@ -23,13 +23,13 @@ which a lasting use does not depend on why a citizen adopted (the ratio set to 1
 
 from __future__ import annotations
 
-import tomllib
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
-from cryptoabm.batch.experiment import replicate_seed
+from cryptoabm.batch.experiment import LoadedExperiment, load_experiment, replicate_seed
 from cryptoabm.cli import OneLineParser
-from cryptoabm.config import load_scenario, with_overrides
+from cryptoabm.config import with_overrides
 from cryptoabm.model import CryptoEconomy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,26 +51,24 @@ class Holders(NamedTuple):
         return Holders(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
 
 
-def arms() -> tuple[Path, dict, dict]:
-    """The experiment's preset (a file in configs/) and the overrides of its arms without and
-    with the bonus."""
-    experiment = tomllib.loads(EXPERIMENT.read_text())
-    by_name = {arm["name"]: arm for arm in experiment["arms"]}
-    preset = ROOT / "configs" / by_name[WITH_BONUS]["config"]
-    return preset, by_name[WITHOUT_BONUS].get("overrides", {}), by_name[WITH_BONUS]["overrides"]
+@cache
+def experiment() -> LoadedExperiment:
+    """The experiment as a batch loads it: its arms' scenarios resolved, validated."""
+    return load_experiment(EXPERIMENT)
 
 
 def holders(seed: int, bonus_adopter_lasting_use_ratio: float | None = None) -> Holders:
     """One replicate: the two arms on the same seed, citizen by citizen (the configured adoption
     rule, or one with ``bonus_adopter_lasting_use_ratio`` set)."""
-    preset, without_overrides, with_overrides_ = arms()
-    base = load_scenario(preset)
-    if bonus_adopter_lasting_use_ratio is not None:
-        base = with_overrides(base, {"adoption.bonus_adopter_lasting_use_ratio": bonus_adopter_lasting_use_ratio})
-    without_bonus = CryptoEconomy(with_overrides(base, without_overrides), seed=seed)
-    without_bonus.run()
-    with_bonus = CryptoEconomy(with_overrides(base, with_overrides_), seed=seed)
-    with_bonus.run()
+    runs = []
+    for arm in (WITHOUT_BONUS, WITH_BONUS):
+        scenario = experiment().arm_scenarios[arm]
+        if bonus_adopter_lasting_use_ratio is not None:
+            scenario = with_overrides(scenario, {"adoption.bonus_adopter_lasting_use_ratio": bonus_adopter_lasting_use_ratio})
+        model = CryptoEconomy(scenario, seed=seed)
+        model.run()
+        runs.append(model)
+    without_bonus, with_bonus = runs
     before, after = without_bonus.population, with_bonus.population
     lost = before.has_wallet & ~after.has_wallet
     return Holders(int(before.has_wallet.sum()), int(after.has_wallet.sum()), int(lost.sum()),
@@ -95,11 +93,11 @@ def lines(title: str, counted: Holders) -> list[str]:
 
 
 def main() -> None:
-    experiment = tomllib.loads(EXPERIMENT.read_text())
+    base_seed = experiment().experiment.base_seed
     parser = OneLineParser(prog="bonus_pull_forward.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicates", type=int, default=10, help="replicates (at least 1; default 10)")
-    parser.add_argument("--base-seed", type=int, default=experiment["base_seed"],
-                        help=f"the experiment's base seed (default {experiment['base_seed']}, as in the file)")
+    parser.add_argument("--base-seed", type=int, default=base_seed,
+                        help=f"the experiment's base seed (default {base_seed}, as in the file)")
     args = parser.parse_args()
     if args.replicates < 1:
         parser.error(f"--replicates must be at least 1, not {args.replicates}")
